@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * gdl_events.h - records in gpu-dma-lock's event ring
+ *
+ * Shared by the BPF programs (bpf/*.bpf.c), the embedded core's in-process
+ * ring (kmod/user/), the C test tools, and, through a mirror that a test
+ * checks field by field, the agent's TypeScript decoder
+ * (agent/src/native/layouts.ts).
+ *
+ * Every record starts with struct gdl_event_hdr; @size is the whole
+ * record's size, so a reader can skip kinds it does not know.  Bodies are
+ * fixed and explicitly padded: no implicit holes, 8-byte aligned.
+ */
+#ifndef GDL_EVENTS_H
+#define GDL_EVENTS_H
+
+#include "../kmod/include/uapi/gpu_dma_lock.h"
+
+#define GDL_COMM_LEN 16
+
+enum gdl_event_kind {
+	GDL_EV_DECISION = 1,	/* struct gdl_ev_decision */
+	GDL_EV_CUDA = 2,	/* struct gdl_ev_cuda */
+};
+
+/**
+ * struct gdl_event_hdr - first 16 bytes of every record
+ * @kind:  enum gdl_event_kind
+ * @size:  bytes of the whole record, header included
+ * @cpu:   CPU the event was produced on
+ * @ts_ns: CLOCK_MONOTONIC (bpf_ktime_get_ns) when produced
+ */
+struct gdl_event_hdr {
+	__u16 kind;
+	__u16 size;
+	__u32 cpu;
+	__u64 ts_ns;
+};
+
+/**
+ * struct gdl_ev_decision - one module decision (any tracepoint)
+ * @hdr:       kind GDL_EV_DECISION
+ * @d:         the tracepoint's record, copied as is
+ * @pid:       thread id of the caller
+ * @tgid:      process id of the caller
+ * @cgroup_id: cgroup v2 id of the caller
+ * @comm:      caller's comm, NUL-padded
+ */
+struct gdl_ev_decision {
+	struct gdl_event_hdr hdr;
+	struct gdl_decision d;
+	__u32 pid;
+	__u32 tgid;
+	__u64 cgroup_id;
+	char comm[GDL_COMM_LEN];
+};
+
+/* CUDA driver calls observed by uprobe (bpf/gdl_cuda.bpf.c). */
+enum gdl_cuda_op {
+	GDL_CUDA_MEM_ALLOC = 1,		/* cuMemAlloc_v2 */
+	GDL_CUDA_MEM_ALLOC_MANAGED = 2,	/* cuMemAllocManaged */
+	GDL_CUDA_MEM_ALLOC_PITCH = 3,	/* cuMemAllocPitch_v2 */
+	GDL_CUDA_MEM_ALLOC_ASYNC = 4,	/* cuMemAllocAsync */
+	GDL_CUDA_MEM_CREATE = 5,	/* cuMemCreate */
+	GDL_CUDA_MEM_FREE = 6,		/* cuMemFree_v2 */
+	GDL_CUDA_MEM_FREE_ASYNC = 7,	/* cuMemFreeAsync */
+	GDL_CUDA_MEM_RELEASE = 8,	/* cuMemRelease */
+	GDL_CUDA_OP_MAX = 8,
+};
+
+/**
+ * struct gdl_ev_cuda - one CUDA allocation or free, at its return
+ * @hdr:       kind GDL_EV_CUDA
+ * @op:        enum gdl_cuda_op
+ * @result:    the call's CUresult (0 is CUDA_SUCCESS)
+ * @ptr:       device pointer (alloc: the one returned; free: the argument),
+ *             or the generic allocation handle for cuMemCreate/cuMemRelease
+ * @size:      bytes asked for (pitch allocations: width * height), 0 for frees
+ * @latency_ns: time from entry to return
+ * @pid:       thread id of the caller
+ * @tgid:      process id of the caller
+ * @cgroup_id: cgroup v2 id of the caller
+ * @comm:      caller's comm, NUL-padded
+ */
+struct gdl_ev_cuda {
+	struct gdl_event_hdr hdr;
+	__u32 op;
+	__s32 result;
+	__u64 ptr;
+	__u64 size;
+	__u64 latency_ns;
+	__u32 pid;
+	__u32 tgid;
+	__u64 cgroup_id;
+	char comm[GDL_COMM_LEN];
+};
+
+#endif /* GDL_EVENTS_H */

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_core.h - gpu-dma-lock's enforcement logic, free of module glue
+ *
+ * Agents, quotas, allocations, DMA permission ranges and statistics.  This
+ * API is what the module's ioctl, /proc and export glue call, and what
+ * libgdlcore.so wraps for the agent's embedded mode and the native tests.
+ * Nothing here touches userspace memory or knows about files or
+ * capabilities: callers decide *who* may call; the core decides *what*
+ * happens.
+ *
+ * Concurrency (see docs/design.md):
+ *  - gdl_check*() take no lock: agents are found in an RCU hash table and
+ *    each agent's permissions are an immutable, path-copied balanced tree
+ *    whose root is RCU-published.  O(log n) in the agent's granted ranges.
+ *  - Grants and revokes of one agent serialize on that agent's mutex, build
+ *    the new tree version privately, publish it, and free the replaced nodes
+ *    after a grace period.  On any failure the old version stays, untouched.
+ *  - Allocation bookkeeping (agent and device usage, the allocation table,
+ *    owner lists) is under one short spinlock: a reservation is atomic with
+ *    its record, and no memory is allocated while it is held.
+ *  - Counters are per-CPU.
+ *
+ * Return values: 0 or a positive answer on success, a negative errno on
+ * failure.  Every failure leaves the state exactly as it was.
+ */
+#ifndef GDL_CORE_H
+#define GDL_CORE_H
+
+#include "gdl_env.h"
+#include "uapi/gpu_dma_lock.h"
+
+struct gdl_core;
+
+/**
+ * struct gdl_core_params - fixed at creation
+ * @default_quota: quota of an agent created on first allocation; 0 refuses
+ *                 allocations by unknown agents (-ENOENT)
+ * @max_agents:    most agents that may exist at once (-ENOSPC beyond)
+ * @env:           handed back to gdl_trace_on()/gdl_trace() (gdl_env.h)
+ */
+struct gdl_core_params {
+	u64 default_quota;
+	u32 max_agents;
+	void *env;
+};
+
+/**
+ * struct gdl_device_desc - one device, registered before the core is used
+ * @capacity:   bytes allocatable on it
+ * @kind:       GDL_DEVICE_PCI or GDL_DEVICE_FAKE
+ * @pci_domain: see struct gdl_device_info
+ * @pci_bdf:    see struct gdl_device_info
+ * @pci_id:     see struct gdl_device_info
+ * @name:       NUL-terminated
+ */
+struct gdl_device_desc {
+	u64 capacity;
+	u32 kind;
+	u32 pci_domain;
+	u32 pci_bdf;
+	u32 pci_id;
+	char name[32];
+};
+
+/**
+ * struct gdl_owner - who holds non-persistent allocations (an open file)
+ *
+ * Embedded by the caller (the module's per-file state).  The core links the
+ * owner's allocations here; gdl_owner_release() frees all of them, so a
+ * process that dies never leaks quota.  The descriptive fields are filled by
+ * the caller and only shown in listings.
+ */
+struct gdl_owner {
+	struct list_head allocs;	/* core-private, under the alloc lock */
+	struct list_head node;		/* core-private: all owners */
+	u64 nallocs;			/* core-private */
+	u64 bytes;			/* core-private */
+	u64 bound_agent;		/* caller's: 0 if unbound */
+	u32 pid;			/* caller's: tgid of the opener */
+	char comm[16];			/* caller's: opener's comm */
+};
+
+/* Lifetime ------------------------------------------------------------- */
+
+/* Returns NULL on allocation failure or bad params (max_agents == 0). */
+struct gdl_core *gdl_core_create(const struct gdl_core_params *p);
+/*
+ * Frees everything, persistent allocations included.  All owners must have
+ * been released first.  Waits for outstanding RCU callbacks (rcu_barrier),
+ * so nothing of the core outlives this call.
+ */
+void gdl_core_destroy(struct gdl_core *c);
+/* Before any other use.  Returns the new index, or -ENOSPC past 64. */
+int gdl_core_add_device(struct gdl_core *c, const struct gdl_device_desc *d);
+u32 gdl_core_num_devices(const struct gdl_core *c);
+/* -ENODEV for an unknown index. */
+int gdl_core_device_info(struct gdl_core *c, u32 index,
+			 struct gdl_device_info *out);
+
+/* Agents --------------------------------------------------------------- */
+
+/* Create or update.  -EINVAL agent 0; -ENOSPC at max_agents; -ENOMEM. */
+int gdl_agent_set(struct gdl_core *c, u64 agent_id, u64 quota,
+		  u64 device_mask);
+/* -ENOENT unknown.  out->flags and out->pad are written as 0. */
+int gdl_agent_get(struct gdl_core *c, u64 agent_id,
+		  struct gdl_agent_info *out);
+/* -ENOENT unknown; -EBUSY while it has live allocations.  Drops grants. */
+int gdl_agent_remove(struct gdl_core *c, u64 agent_id);
+
+/* Allocations ---------------------------------------------------------- */
+
+/*
+ * Charge @size bytes on @device to @agent_id.  @owner may be NULL only with
+ * GDL_ALLOC_PERSISTENT.  Errors as documented for GDL_IOC_ALLOC.  An unknown
+ * agent is created with default_quota and every device in its mask (or
+ * -ENOENT when default_quota is 0).
+ */
+int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
+	      u64 size, u32 device, u32 flags, u64 *alloc_id);
+/*
+ * Release one allocation.  @only_agent nonzero: -EPERM unless the
+ * allocation belongs to that agent (unprivileged callers).  -ENOENT unknown.
+ */
+int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent);
+/* Registers an owner (listed in "contexts").  Cannot fail. */
+void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner);
+/* Frees every non-persistent allocation of @owner and unregisters it. */
+void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner);
+
+/* DMA permissions ------------------------------------------------------ */
+
+/*
+ * Add (grant) or remove (revoke) @mode on [start, start + length) of
+ * @device for @agent_id.  -EINVAL zero length, overflow, mode 0 or unknown
+ * bits; -ENODEV unknown device; -ENOENT unknown agent; -EPERM (grant only)
+ * device not in the agent's mask; -ENOMEM.
+ */
+int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+	      u64 length, u32 mode);
+int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+	       u64 length, u32 mode);
+/*
+ * GDL_CHECK_ALLOWED (1) or GDL_CHECK_DENIED (0); -EINVAL for zero length,
+ * overflow, mode 0 or unknown mode bits.  Lock-free; may run in any context
+ * a kernel RCU reader may (also from other modules via the export).
+ */
+int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
+	      u64 length, u32 mode);
+/*
+ * Validates every entry first (-EINVAL: nothing counted), then answers each
+ * into e[i].result.  *allowed gets the number allowed.
+ */
+int gdl_check_many(struct gdl_core *c, u64 agent_id,
+		   struct gdl_check_entry *e, u32 n, u32 *allowed);
+
+/* Statistics ----------------------------------------------------------- */
+
+/* Fills every field but flags and pad (written as 0). */
+void gdl_stats_read(struct gdl_core *c, struct gdl_stats *out);
+/* Zeroes the counters; gauges (agents, live, used, capacity) stay. */
+void gdl_stats_reset(struct gdl_core *c);
+
+/* Listings --------------------------------------------------------------
+ *
+ * Each call copies at most @max records after @cursor into @out, advances
+ * the cursor and returns the number copied (0: the end).  A cursor starts
+ * zeroed.  A walk over an unchanging table returns every record exactly
+ * once; records added or removed during a walk may or may not appear.
+ * Each call holds locks only while copying, never while the caller formats.
+ */
+struct gdl_cursor {
+	u64 a, b, c;	/* opaque */
+};
+
+struct gdl_agent_view {
+	u64 agent_id;
+	u64 quota;
+	u64 used;
+	u64 device_mask;
+	u64 allocations;
+	u64 grants;
+};
+int gdl_list_agents(struct gdl_core *c, struct gdl_cursor *cur,
+		    struct gdl_agent_view *out, u32 max);
+
+struct gdl_alloc_view {
+	u64 alloc_id;
+	u64 agent_id;
+	u64 size;
+	u32 device;
+	u32 flags;	/* GDL_ALLOC_* */
+	u32 owner_pid;	/* 0 for persistent */
+	u32 pad;
+};
+/* @agent_id nonzero: only that agent's allocations. */
+int gdl_list_allocs(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
+		    struct gdl_alloc_view *out, u32 max);
+
+struct gdl_grant_view {
+	u64 agent_id;
+	u64 start;
+	u64 length;
+	u32 device;
+	u32 mode;
+};
+/* @agent_id nonzero: only that agent's ranges.  Ordered by device, start. */
+int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
+		    struct gdl_grant_view *out, u32 max);
+
+struct gdl_owner_view {
+	u64 bound_agent;
+	u64 nallocs;
+	u64 bytes;
+	u32 pid;
+	u32 pad;
+	char comm[16];
+};
+int gdl_list_owners(struct gdl_core *c, struct gdl_cursor *cur,
+		    struct gdl_owner_view *out, u32 max);
+
+#endif /* GDL_CORE_H */
