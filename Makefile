@@ -1,0 +1,32 @@
+# Top-level build: each part has its own Makefile; this one only delegates.
+# Everything lands in build/ (gitignored).
+#
+#   make all        module (with BTF when a vmlinux is at hand), userspace
+#                   core library, BPF objects, in-guest test tools
+#   make KDIR=...   build the module against another kernel tree
+#
+# KDIR defaults to the Debian test kernel's headers (test/vm/kernel.sh),
+# falling back to the running kernel's.
+
+ROOT := $(abspath .)
+BUILD := $(ROOT)/build
+KVER ?= $(shell $(ROOT)/test/vm/kernel.sh version 2>/dev/null || uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+export ROOT BUILD KVER KDIR
+
+PARTS := kmod kmod/user bpf test/kernel test/cuda
+
+.PHONY: all $(PARTS) clean
+all: $(PARTS)
+
+kmod/user:
+	$(MAKE) -C $@ lib
+kmod bpf test/kernel test/cuda:
+	@if [ -f $@/Makefile ]; then $(MAKE) -C $@; else echo "skip $@ (no Makefile yet)"; fi
+
+bpf test/kernel: kmod/user
+test/kernel: kmod
+
+clean:
+	rm -rf $(BUILD)
+	for p in $(PARTS); do [ -f $$p/Makefile ] && $(MAKE) -C $$p clean || true; done

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The README's test command: every test of gpu-dma-lock, from a fresh Debian 12
+# machine. Installs what is missing, then runs, in order:
+#   1. the core logic natively (ASan + UBSan, fault injection, coverage)
+#   2. the TypeScript type check and the unit tests (uvu)
+#   3. the dashboards and alert rules (promtool, a real Prometheus)
+#   4. the module, BPF programs and agent inside Debian's kernel under qemu
+# and ends with one line "N passed, N failed" summing every step's cases.
+#
+#   scripts/test.sh              everything
+#   scripts/test.sh native unit  only the named steps (native unit dashboards vm)
+set -uo pipefail
+. "$(dirname "$0")/lib/log.sh"
+ROOT=$(gdl_root)
+cd "$ROOT"
+
+bash scripts/bootstrap.sh --test || die "bootstrap failed"
+
+LOGDIR=$(mktemp -d /tmp/gdl-test.XXXXXX)
+total_pass=0
+total_fail=0
+failed_steps=()
+
+# Runs one step, shows its output, then adds its cases to the totals. A step's
+# count is read from its own summary line ("N passed, N failed", or uvu's
+# "Passed: N" / "Total: N"); a step that fails without reporting a failure
+# counts as one failed case, so nothing can fail silently.
+run_step() {
+	local name=$1; shift
+	local log="$LOGDIR/$name.log" rc pass fail total
+	step_msg "[$name] $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	pass=$(grep -aE '^(\S+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/^(\S+: )?([0-9]+) passed.*/\2/')
+	fail=$(grep -aE '^(\S+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	if [ -z "$pass" ]; then
+		total=$(grep -aE '^\s*Total:\s+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+		pass=$(grep -aE '^\s*Passed:\s+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+		[ -n "$total" ] && [ -n "$pass" ] && fail=$((total - pass))
+	fi
+	pass=${pass:-0}
+	fail=${fail:-0}
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+	if [ "$rc" -eq 0 ] && [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then pass=1; fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	if [ "$rc" -ne 0 ] || [ "$fail" -ne 0 ]; then
+		failed_steps+=("$name")
+		info "[$name] FAILED (exit $rc, $fail failed)"
+	else
+		info "[$name] ok ($pass passed)"
+	fi
+}
+
+SELECTED=("$@")
+sel() { [ ${#SELECTED[@]} -eq 0 ] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
+
+if sel native; then
+	run_step native-tests make -s -C kmod/user test
+	run_step native-coverage make -s -C kmod/user coverage
+fi
+if sel unit; then
+	run_step typecheck npx tsc -p tsconfig.json --noEmit
+	run_step unit-tests npx tsx node_modules/uvu/bin.js test/unit '.test.ts$'
+fi
+if sel dashboards && [ -f dashboards/test.sh ]; then
+	run_step dashboards bash dashboards/test.sh
+fi
+if sel vm; then
+	run_step real-kernel test/vm/run.sh
+fi
+
+echo
+if [ ${#failed_steps[@]} -ne 0 ]; then
+	echo "Failed steps: ${failed_steps[*]} (logs in $LOGDIR)"
+fi
+echo "${total_pass} passed, ${total_fail} failed"
+[ ${#failed_steps[@]} -eq 0 ]
