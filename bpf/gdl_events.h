@@ -2,10 +2,10 @@
 /*
  * gdl_events.h - records in gpu-dma-lock's event ring
  *
- * Shared by the BPF programs (bpf/*.bpf.c), the embedded core's in-process
+ * Shared by the BPF programs (bpf/<name>.bpf.c), the embedded core's in-process
  * ring (kmod/user/), the C test tools, and, through a mirror that a test
  * checks field by field, the agent's TypeScript decoder
- * (agent/src/native/layouts.ts).
+ * (agent/src/native/event-layouts.ts).
  *
  * Every record starts with struct gdl_event_hdr; @size is the whole
  * record's size, so a reader can skip kinds it does not know.  Bodies are
@@ -93,6 +93,22 @@ struct gdl_ev_cuda {
 	__u32 tgid;
 	__u64 cgroup_id;
 	char comm[GDL_COMM_LEN];
+};
+
+/*
+ * Slots of the per-CPU array map "counters" that every BPF object of ours
+ * keeps (appended; userspace sums each slot over all possible CPUs).  Every
+ * record a program was asked to produce ends up in exactly one of: the
+ * ring (received by the consumer), LOST, SAMPLED_OUT or FILTERED, so
+ *   seen = received + lost + sampled_out + filtered
+ * holds exactly once the ring is drained.
+ */
+enum gdl_bpf_counter {
+	GDL_CTR_LOST = 0,	/* bpf_ringbuf_reserve() failed: ring full */
+	GDL_CTR_SAMPLED_OUT = 1, /* allowed DMA checks skipped by sample_every */
+	GDL_CTR_FILTERED = 2,	/* skipped by filter_agent / filter_cgroup */
+	GDL_CTR_SEEN = 3,	/* every event the programs were called for */
+	GDL_CTR_MAX = 4,
 };
 
 #endif /* GDL_EVENTS_H */

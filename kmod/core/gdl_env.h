@@ -25,7 +25,8 @@
  * read-side section; the userspace build can be told to fail the Nth call)
  *   void *gdl_zalloc(size_t n);          zeroed, small objects
  *   void *gdl_kvzalloc(size_t n);        zeroed, possibly large arrays
- *   void  gdl_free(void *p);             for gdl_zalloc (NULL ok)
+ *   void  gdl_zfree(void *p);            for gdl_zalloc (NULL ok); not
+ *                                        gdl_free, which is gdl_core.h's
  *   void  gdl_kvfree(void *p);           for gdl_kvzalloc (NULL ok)
  *
  * Locks

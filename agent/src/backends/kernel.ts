@@ -1,0 +1,219 @@
+/**
+ * The kernel backend: gpu_dma_lock.ko through ioctls on /dev/gpu_dma_lock,
+ * listings from /proc/swarm/gpu/.
+ *
+ * The agent opens the device for each operation instead of holding it open,
+ * so it never pins the module: an operator can rmmod/insmod under a running
+ * agent. A watcher notices the new device (its inode or device number
+ * changes, or it comes back after being absent) and tells onReset
+ * listeners, which re-apply the policy. Allocations made through the agent
+ * are therefore always GDL_ALLOC_PERSISTENT: a non-persistent one would die
+ * with the short-lived file that made it.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { GdlDevice } from '../native/ioctl.ts';
+import { GDL_ALLOC_PERSISTENT } from '../native/uapi.ts';
+import type { EventSource } from '../events/types.ts';
+import type { Allocation, AgentState, Backend, BackendInfo, DeviceState, Grant, Page, PageRequest, Stats } from './backend.ts';
+import { toAgent, toDevice, toStats } from './convert.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { GdlError } from './errors.ts';
+import { bigField, modeField, numField, readProcTable } from './proc-table.ts';
+
+export interface KernelOptions {
+  devicePath: string;
+  procDir: string;
+  /** how often to look for a module reload, ms; 0 disables */
+  watchMs: number;
+  /** decision events (the BPF pipeline), when available */
+  events?: EventSource | null;
+}
+
+interface DeviceIdentity {
+  ino: number;
+  rdev: number;
+}
+
+function identity(path: string): DeviceIdentity | null {
+  try {
+    const st = statSync(path);
+    return { ino: st.ino, rdev: st.rdev };
+  } catch {
+    return null;
+  }
+}
+
+export class KernelBackend implements Backend {
+  readonly kind = 'kernel' as const;
+  readonly events: EventSource | null;
+  private readonly listeners: (() => void)[] = [];
+  private current: DeviceIdentity | null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: KernelOptions) {
+    this.events = opts.events ?? null;
+    // Fail at start, with the reason, when the device cannot be used at all.
+    this.use((dev) => dev.info());
+    this.current = identity(opts.devicePath);
+    if (opts.watchMs > 0) {
+      this.timer = setInterval(() => this.watch(), opts.watchMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Runs @fn on a freshly opened device file, closed right after. */
+  private use<T>(fn: (dev: GdlDevice) => T): T {
+    const dev = GdlDevice.open(this.opts.devicePath);
+    try {
+      return fn(dev);
+    } catch (err) {
+      // ENODEV from an ioctl: the module is going away or was replaced.
+      if (err instanceof GdlError && err.errno === 19) queueMicrotask(() => this.watch());
+      throw err;
+    } finally {
+      dev.close();
+    }
+  }
+
+  /** Compares the device node with the one last seen; a new one means a new module instance. */
+  watch(): void {
+    const now = identity(this.opts.devicePath);
+    const before = this.current;
+    this.current = now;
+    if (!now) return;
+    if (!before || before.ino !== now.ino || before.rdev !== now.rdev) {
+      for (const l of this.listeners) l();
+    }
+  }
+
+  onReset(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  ready(): boolean {
+    try {
+      this.use((dev) => dev.noop());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  info(): BackendInfo {
+    const i = this.use((dev) => dev.info());
+    return {
+      kind: this.kind,
+      abiVersion: i.abi_version,
+      numDevices: i.num_devices,
+      maxAgents: i.max_agents,
+      defaultQuota: i.default_quota,
+    };
+  }
+
+  stats(): Stats {
+    return toStats(this.use((dev) => dev.stats()));
+  }
+
+  devices(): DeviceState[] {
+    return this.use((dev) => {
+      const n = dev.info().num_devices;
+      const out: DeviceState[] = [];
+      for (let i = 0; i < n; i++) out.push(toDevice(dev.device(i)));
+      return out;
+    });
+  }
+
+  setAgent(agent: bigint, quota: bigint, deviceMask: bigint): void {
+    this.use((dev) => dev.setAgent(agent, quota, deviceMask));
+  }
+  getAgent(agent: bigint): AgentState {
+    return toAgent(this.use((dev) => dev.getAgent(agent)));
+  }
+  removeAgent(agent: bigint): void {
+    this.use((dev) => dev.removeAgent(agent));
+  }
+  listAgents(): AgentState[] {
+    return this.table('quotas')
+      .map((r) => ({
+        id: bigField(r, 'agent', 'agent_id'),
+        quota: bigField(r, 'quota'),
+        used: bigField(r, 'used'),
+        deviceMask: bigField(r, 'device_mask', 'mask'),
+        allocations: bigField(r, 'allocations', 'allocs'),
+        grants: bigField(r, 'grants'),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  alloc(agent: bigint, size: bigint, device: number): bigint {
+    return this.use((dev) => dev.alloc(agent, size, device, GDL_ALLOC_PERSISTENT));
+  }
+  free(allocId: bigint): void {
+    this.use((dev) => dev.free(allocId));
+  }
+
+  /** Pages by allocation id: the cursor is the last id of the previous page. */
+  listAllocations(req: PageRequest): Page<Allocation> {
+    const after = req.cursor === undefined ? 0n : decodeCursor(req.cursor, 8).readBigUInt64LE(0);
+    const all = this.table('allocations')
+      .map((r) => {
+        const flags = r.has('flags') ? numField(r, 'flags') : 0;
+        return {
+          id: bigField(r, 'id', 'alloc_id', 'alloc'),
+          agent: bigField(r, 'agent', 'agent_id'),
+          size: bigField(r, 'size'),
+          device: numField(r, 'device'),
+          persistent: (flags & GDL_ALLOC_PERSISTENT) !== 0,
+          ownerPid: r.has('pid') ? numField(r, 'pid') : 0,
+        };
+      })
+      .filter((a) => a.id > after && (req.agent === undefined || a.agent === req.agent))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const items = all.slice(0, req.limit);
+    const last = items.at(-1);
+    let next: string | null = null;
+    if (last && all.length > req.limit) {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(last.id);
+      next = encodeCursor(b);
+    }
+    return { items, next };
+  }
+
+  grant(g: Grant): void {
+    this.use((dev) => dev.grant(g.agent, g.device, g.start, g.length, g.mode));
+  }
+  revoke(g: Grant): void {
+    this.use((dev) => dev.revoke(g.agent, g.device, g.start, g.length, g.mode));
+  }
+  listGrants(agent?: bigint): Grant[] {
+    return this.table('grants')
+      .map((r) => ({
+        agent: bigField(r, 'agent', 'agent_id'),
+        device: numField(r, 'device'),
+        start: bigField(r, 'start', 'addr'),
+        length: bigField(r, 'length', 'size'),
+        mode: modeField(r, 'mode', 'perm'),
+      }))
+      .filter((g) => agent === undefined || g.agent === agent);
+  }
+  check(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
+    return this.use((dev) => dev.check(agent, device, addr, length, mode));
+  }
+
+  private table(name: string) {
+    try {
+      return readProcTable(join(this.opts.procDir, name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new GdlError('list', code === 'ENOENT' ? 19 /* ENODEV */ : 5 /* EIO */, `${name}: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.events?.stop();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Picks the backend: `kernel` when /dev/gpu_dma_lock exists (or when forced),
+ * `embedded` otherwise (or when forced).
+ */
+import { existsSync } from 'node:fs';
+import type { AgentConfig } from '../config.ts';
+import type { EventSource } from '../events/types.ts';
+import type { Backend } from './backend.ts';
+import { EmbeddedBackend } from './embedded.ts';
+import { KernelBackend } from './kernel.ts';
+
+export interface SelectLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * The BPF event pipeline is optional: it needs libbpf, the built BPF objects
+ * and privileges. When it cannot start, the kernel backend still works,
+ * without a decision stream.
+ */
+async function kernelEvents(log: SelectLog): Promise<EventSource | null> {
+  try {
+    const mod = (await import('../events/kernel-source.ts')) as Record<string, unknown>;
+    const create = mod.createKernelEventSource as (() => EventSource | Promise<EventSource>) | undefined;
+    if (typeof create !== 'function') {
+      log.warn({}, 'kernel event source has no createKernelEventSource(); running without events');
+      return null;
+    }
+    return await create();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'BPF event pipeline unavailable; running without events');
+    return null;
+  }
+}
+
+export async function selectBackend(config: AgentConfig, log: SelectLog): Promise<Backend> {
+  const wantKernel = config.backend === 'kernel' || (config.backend === 'auto' && existsSync(config.devicePath));
+  if (wantKernel) {
+    const events = await kernelEvents(log);
+    try {
+      return new KernelBackend({ devicePath: config.devicePath, procDir: config.procDir, watchMs: 1000, events });
+    } catch (err) {
+      await events?.stop();
+      throw err;
+    }
+  }
+  return new EmbeddedBackend(config.embedded);
+}

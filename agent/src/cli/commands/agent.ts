@@ -1,0 +1,71 @@
+/** `gdl agent`: run the per-node agent in the foreground. */
+import { Option, type Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config.ts';
+import { PolicyError } from '../../policy.ts';
+import { handleSignals, startAgent, StartupError } from '../../server.ts';
+import { CliExit, Exit } from '../exit-codes.ts';
+
+interface AgentFlags {
+  config?: string;
+  listen?: string;
+  port?: string;
+  backend?: string;
+  policy?: string;
+  tokenFile?: string;
+  otlpEndpoint?: string;
+  sampleRatio?: string;
+  logLevel?: string;
+}
+
+function num(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new CliExit(Exit.usage, `${what}: "${value}" is not a number`);
+  return n;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('run the agent: HTTP API, policy, telemetry (flags > GDL_* env > --config file)')
+    .option('--config <file>', 'YAML or JSON config file')
+    .option('--listen <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port (default 9400; 0 picks a free one)')
+    .addOption(new Option('--backend <kind>', 'governance core').choices(['auto', 'kernel', 'embedded']))
+    .option('--policy <file>', 'policy file (YAML/JSON) applied at start and after a module reload')
+    .option('--token-file <file>', 'file with the bearer token for changes (else $GDL_TOKEN; none: read-only)')
+    .option('--otlp-endpoint <url>', 'OTLP/HTTP endpoint for traces, e.g. http://127.0.0.1:4318')
+    .option('--sample-ratio <ratio>', 'share of allowed checks and allocations traced, 0..1 (default 0.01)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .action(async (flags: AgentFlags) => {
+      let config;
+      try {
+        config = loadConfig({
+          ...(flags.config ? { file: flags.config } : {}),
+          flags: {
+            listen: flags.listen,
+            port: num(flags.port, '--port'),
+            backend: flags.backend,
+            policy: flags.policy,
+            tokenFile: flags.tokenFile,
+            otlpEndpoint: flags.otlpEndpoint,
+            sampleRatio: num(flags.sampleRatio, '--sample-ratio'),
+            logLevel: flags.logLevel,
+          },
+        });
+      } catch (err) {
+        if (err instanceof ConfigError) throw new CliExit(Exit.usage, err.message);
+        throw err;
+      }
+      let agent;
+      try {
+        agent = await startAgent(config);
+      } catch (err) {
+        if (err instanceof PolicyError || err instanceof StartupError) throw new CliExit(Exit.usage, err.message);
+        throw new CliExit(Exit.refused, `cannot start the agent: ${(err as Error).message}`);
+      }
+      handleSignals(agent);
+      // Stay up until a signal closes the server.
+      await new Promise<void>((resolve) => agent.app.server.once('close', () => resolve()));
+    });
+}

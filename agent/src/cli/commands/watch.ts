@@ -1,0 +1,79 @@
+/** `gdl watch`: follow the agent's decision stream (SSE) until interrupted. */
+import type { Command } from 'commander';
+import { agentIdArg, clientFrom, clientOptions, type ClientFlags } from '../common.ts';
+import { CliExit, Exit } from '../exit-codes.ts';
+import { print } from '../output.ts';
+
+interface WatchFlags extends ClientFlags {
+  kinds?: string;
+  agent?: string;
+  count?: number;
+}
+
+function describe(type: string, e: Record<string, unknown>): string {
+  if (type === 'lost') return `! ${String(e.count)} events lost (this client read too slowly)`;
+  if (type === 'cuda') return `cuda ${String(e.op)} pid=${String(e.tgid)} size=${String(e.size)} ptr=${String(e.ptr)} result=${String(e.result)}`;
+  const range = ['check', 'deny', 'grant', 'revoke'].includes(String(e.kind))
+    ? `addr=${String(e.addrHex)} len=${String(e.length)} mode=${String(e.mode)}`
+    : `size=${String(e.length)} used=${String(e.used)} quota=${String(e.quota)}`;
+  return `${String(e.kind).padEnd(15)} agent=${String(e.agent)} device=${String(e.device)} ${range} result=${String(e.result)} pid=${String(e.tgid)} comm=${String(e.comm)}`;
+}
+
+export function registerWatch(program: Command): void {
+  clientOptions(
+    program
+      .command('watch')
+      .description('stream decisions live (Ctrl-C to stop)')
+      .option('--kinds <list>', 'only these kinds: alloc,alloc_fail,quota_violation,free,check,deny,grant,revoke,cuda')
+      .option('--agent <id>', 'only this agent', agentIdArg)
+      .option('--count <n>', 'stop after n events', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new CliExit(Exit.usage, `--count: "${v}" is not a positive integer`);
+        return n;
+      }),
+  ).action(async (f: WatchFlags) => {
+    const api = clientFrom(f);
+    const q = new URLSearchParams();
+    if (f.kinds) q.set('kinds', f.kinds);
+    if (f.agent) q.set('agent', f.agent);
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const res = await api.fetch(`/v1/events${q.size ? `?${q}` : ''}`, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new CliExit(Exit.refused, `${body.error?.code ?? `HTTP ${res.status}`}: ${body.error?.message ?? 'no stream'}`);
+    }
+    let seen = 0;
+    let buffer = '';
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let type = 'message';
+          let data = '';
+          for (const line of message.split('\n')) {
+            if (line.startsWith('event: ')) type = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+          }
+          if (!data) continue;
+          print(f.json ? JSON.stringify({ event: type, ...(JSON.parse(data) as object) }) : describe(type, JSON.parse(data) as Record<string, unknown>));
+          if (type !== 'lost' && f.count !== undefined && ++seen >= f.count) {
+            abort.abort();
+            return;
+          }
+        }
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw new CliExit(Exit.unreachable, `stream ended: ${(err as Error).message}`);
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  });
+}

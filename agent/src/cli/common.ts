@@ -1,0 +1,60 @@
+/** Options every client command shares, and the glue from them to an ApiClient. */
+import { Option, type Command } from 'commander';
+import { parseBytes, parseU64 } from '../units.ts';
+import { ApiClient } from './client.ts';
+import { CliExit, Exit } from './exit-codes.ts';
+
+export interface ClientFlags {
+  url: string;
+  tokenFile?: string;
+  json?: boolean;
+}
+
+export function clientOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--url <url>', 'agent API address').env('GDL_URL').default('http://127.0.0.1:9400'))
+    .addOption(new Option('--token-file <file>', 'file holding the API token (else $GDL_TOKEN)').env('GDL_TOKEN_FILE'))
+    .option('--json', 'print the API answer as JSON');
+}
+
+export function clientFrom(flags: ClientFlags): ApiClient {
+  return new ApiClient({ url: flags.url, ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}) });
+}
+
+/** commander argument parsers that fail as usage errors (exit 2) with the reason. */
+export function agentIdArg(value: string): string {
+  const id = usage(() => parseU64(value, 'agent'));
+  if (id === 0n) throw new CliExit(Exit.usage, 'agent: 0 is not an agent id');
+  return id.toString();
+}
+
+export function sizeArg(what: string) {
+  return (value: string): string => usage(() => parseBytes(value, what)).toString();
+}
+
+export function u64Arg(what: string) {
+  return (value: string): string => usage(() => parseU64(value, what)).toString();
+}
+
+export function deviceArg(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) > 63) throw new CliExit(Exit.usage, `device: "${value}" is not a device index 0..63`);
+  return Number(value);
+}
+
+export function modeArg(value: string): 'r' | 'w' | 'rw' {
+  if (value !== 'r' && value !== 'w' && value !== 'rw') throw new CliExit(Exit.usage, `mode: "${value}" is not r, w or rw`);
+  return value;
+}
+
+export function devicesArg(value: string): number[] {
+  return value.split(',').filter(Boolean).map(deviceArg);
+}
+
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CliExit) throw err;
+    throw new CliExit(Exit.usage, (err as Error).message);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The agent's configuration: defaults, then a config file (YAML or JSON),
+ * then GDL_* environment variables, then command-line flags. The merged
+ * result is validated once at start; anything wrong is a ConfigError with
+ * a message naming the setting, and the CLI exits 2.
+ */
+import { readFileSync } from 'node:fs';
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { parseBytes } from './units.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DeviceSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 31 }),
+    capacity: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1 })]),
+  },
+  { additionalProperties: false },
+);
+
+/** What a config file may hold (and what flags/env map onto). */
+export const ConfigFileSchema = Type.Object(
+  {
+    listen: Type.Optional(Type.String({ minLength: 1 })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    backend: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('kernel'), Type.Literal('embedded')])),
+    policy: Type.Optional(Type.String({ minLength: 1 })),
+    tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    otlpEndpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+    sampleRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    logLevel: Type.Optional(
+      Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    ),
+    devicePath: Type.Optional(Type.String({ minLength: 1 })),
+    procDir: Type.Optional(Type.String({ minLength: 1 })),
+    spanQueueSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    embedded: Type.Optional(
+      Type.Object(
+        {
+          devices: Type.Optional(Type.Array(DeviceSchema, { minItems: 1, maxItems: 64 })),
+          defaultQuota: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String()])),
+          maxAgents: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+          eventRing: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 << 24 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfigInput = Static<typeof ConfigFileSchema>;
+
+export interface AgentConfig {
+  listen: string;
+  port: number;
+  backend: 'auto' | 'kernel' | 'embedded';
+  policy: string | undefined;
+  tokenFile: string | undefined;
+  /** the token itself when given through GDL_TOKEN */
+  token: string | undefined;
+  otlpEndpoint: string | undefined;
+  sampleRatio: number;
+  logLevel: string;
+  devicePath: string;
+  procDir: string;
+  spanQueueSize: number;
+  embedded: {
+    devices: { name: string; capacity: bigint }[];
+    defaultQuota: bigint;
+    maxAgents: number;
+    eventRing: number;
+  };
+}
+
+const GiB = 1n << 30n;
+
+export const DEFAULTS: AgentConfig = {
+  listen: '127.0.0.1',
+  port: 9400,
+  backend: 'auto',
+  policy: undefined,
+  tokenFile: undefined,
+  token: undefined,
+  otlpEndpoint: undefined,
+  sampleRatio: 0.01,
+  logLevel: 'info',
+  devicePath: '/dev/gpu_dma_lock',
+  procDir: '/proc/swarm/gpu',
+  spanQueueSize: 2048,
+  embedded: {
+    devices: [
+      { name: 'fake0', capacity: 16n * GiB },
+      { name: 'fake1', capacity: 16n * GiB },
+    ],
+    defaultQuota: 0n,
+    maxAgents: 1024,
+    eventRing: 65536,
+  },
+};
+
+/** GDL_* variables and the setting each one gives. */
+const ENV: Record<string, keyof ConfigInput> = {
+  GDL_LISTEN: 'listen',
+  GDL_PORT: 'port',
+  GDL_BACKEND: 'backend',
+  GDL_POLICY: 'policy',
+  GDL_TOKEN_FILE: 'tokenFile',
+  GDL_OTLP_ENDPOINT: 'otlpEndpoint',
+  GDL_SAMPLE_RATIO: 'sampleRatio',
+  GDL_LOG_LEVEL: 'logLevel',
+  GDL_DEVICE: 'devicePath',
+  GDL_PROC_DIR: 'procDir',
+};
+const NUMERIC = new Set<keyof ConfigInput>(['port', 'sampleRatio', 'spanQueueSize']);
+
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    // YAML is a superset of JSON: one parser reads both.
+    return parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(err as Error).message}`);
+  }
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    out[key] = NUMERIC.has(key) && /^-?[0-9.]+$/.test(v) ? Number(v) : v;
+  }
+  return out;
+}
+
+function validate(input: unknown, origin: string): ConfigInput {
+  if (Value.Check(ConfigFileSchema, input)) return input;
+  const first = Value.Errors(ConfigFileSchema, input).filter((e) => e.keyword !== 'boolean')[0];
+  const where = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
+  const extra = first?.keyword === 'additionalProperties'
+    ? `unknown setting ${(first.params as { additionalProperties: string[] }).additionalProperties.join(', ')}`
+    : `${where || 'value'} ${first?.message ?? 'is invalid'}`;
+  throw new ConfigError(`invalid configuration (${origin}): ${extra}`);
+}
+
+/**
+ * Merges file < env < flags over the defaults and validates each layer.
+ * @flags holds only what was given on the command line.
+ */
+export function loadConfig(opts: { file?: string; flags?: Record<string, unknown>; env?: NodeJS.ProcessEnv }): AgentConfig {
+  const env = opts.env ?? process.env;
+  const file = opts.file ? validate(readConfigFile(opts.file), opts.file) : {};
+  const fromEnvironment = validate(fromEnv(env), 'environment');
+  const flags = validate(
+    Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined)),
+    'command line',
+  );
+  const merged: ConfigInput = { ...file, ...fromEnvironment, ...flags };
+
+  const emb = file.embedded ?? {};
+  let devices = DEFAULTS.embedded.devices;
+  let defaultQuota = DEFAULTS.embedded.defaultQuota;
+  try {
+    if (emb.devices) {
+      devices = emb.devices.map((d, i) => ({ name: d.name, capacity: parseBytes(d.capacity, `embedded.devices[${i}].capacity`) }));
+    }
+    if (emb.defaultQuota !== undefined) defaultQuota = parseBytes(emb.defaultQuota, 'embedded.defaultQuota');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
+  for (const d of devices) {
+    if (d.capacity === 0n) throw new ConfigError(`invalid configuration: device ${d.name} has capacity 0`);
+  }
+
+  return {
+    listen: merged.listen ?? DEFAULTS.listen,
+    port: merged.port ?? DEFAULTS.port,
+    backend: merged.backend ?? DEFAULTS.backend,
+    policy: merged.policy,
+    tokenFile: merged.tokenFile,
+    token: env.GDL_TOKEN || undefined,
+    otlpEndpoint: merged.otlpEndpoint,
+    sampleRatio: merged.sampleRatio ?? DEFAULTS.sampleRatio,
+    logLevel: merged.logLevel ?? DEFAULTS.logLevel,
+    devicePath: merged.devicePath ?? DEFAULTS.devicePath,
+    procDir: merged.procDir ?? DEFAULTS.procDir,
+    spanQueueSize: merged.spanQueueSize ?? DEFAULTS.spanQueueSize,
+    embedded: {
+      devices,
+      defaultQuota,
+      maxAgents: emb.maxAgents ?? DEFAULTS.embedded.maxAgents,
+      eventRing: emb.eventRing ?? DEFAULTS.embedded.eventRing,
+    },
+  };
+}

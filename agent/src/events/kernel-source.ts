@@ -1,0 +1,221 @@
+/**
+ * KernelEventSource: the kernel backend's EventSource. Loads
+ * bpf/gdl_module.bpf.o (the module's eight tracepoints) and, given a CUDA
+ * driver library, bpf/gdl_cuda.bpf.o (uprobes on its allocation calls), both
+ * writing into ONE ring buffer and one set of per-CPU counters, and streams
+ * decoded events in batches.
+ *
+ * Accounting: every event a program was called for is counted once in the
+ * kernel as seen, and ends up exactly once as received (here), lost (ring
+ * full), sampled_out or filtered: see counters().
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  BpfObject,
+  readPercpuCounters,
+  setLibbpfLogger,
+  type LibbpfLogger,
+} from '../native/libbpf.ts';
+import { BpfRingBuffer } from '../native/ringbuf.ts';
+import { EVENT_CONSTANTS as C } from '../native/event-layouts.ts';
+import { newEventSourceStats } from './decode.ts';
+import type { EventSource, EventSourceStats, GdlEvent } from './types.ts';
+
+/** The CUDA driver entry points gdl_cuda.bpf.c probes, and their entry programs. */
+export const CUDA_PROBES: readonly { func: string; program: string }[] = [
+  { func: 'cuMemAlloc_v2', program: 'cu_mem_alloc' },
+  { func: 'cuMemAllocManaged', program: 'cu_mem_alloc_managed' },
+  { func: 'cuMemAllocPitch_v2', program: 'cu_mem_alloc_pitch' },
+  { func: 'cuMemAllocAsync', program: 'cu_mem_alloc_async' },
+  { func: 'cuMemCreate', program: 'cu_mem_create' },
+  { func: 'cuMemFree_v2', program: 'cu_mem_free' },
+  { func: 'cuMemFreeAsync', program: 'cu_mem_free_async' },
+  { func: 'cuMemRelease', program: 'cu_mem_release' },
+];
+const CUDA_RETURN_PROGRAM = 'cu_ret';
+
+export interface KernelEventSourceOptions {
+  /** Directory of the built BPF objects (default: <repo>/build/bpf). */
+  bpfDir?: string;
+  /** Ring size in bytes: a power of 2, at least a page (default 256 KiB). */
+  ringSize?: number;
+  /** Keep 1 in N allowed DMA checks (default 1: all). Nothing else is sampled. */
+  sampleEvery?: number;
+  /** Only decisions about this agent (default: all). */
+  filterAgent?: bigint;
+  /** Only events from callers in this cgroup v2 id (default: all). */
+  filterCgroup?: bigint;
+  /** Attach only these tracepoint programs (default: all eight), e.g. ['gdl_deny']. */
+  programs?: readonly string[];
+  /** A libcuda (or stand-in) to probe with uprobes; none: module events only. */
+  cudaLibrary?: string;
+  /** Wake up every N ms instead of waiting on the ring's fd. */
+  pollIntervalMs?: number;
+  /** Most events per onBatch call (default 4096). */
+  batchMax?: number;
+  /** libbpf's messages (default: dropped below warn, warnings to stderr). */
+  logger?: LibbpfLogger;
+}
+
+/** The kernel-side counters, summed over CPUs. */
+export interface KernelCounters {
+  seen: bigint;
+  lost: bigint;
+  sampledOut: bigint;
+  filtered: bigint;
+}
+
+function defaultBpfDir(): string {
+  const env = process.env.GDL_BUILD;
+  if (env) return resolve(env, 'bpf');
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../build/bpf');
+}
+
+function defaultLogger(): LibbpfLogger {
+  return (r) => {
+    if (r.level === 'warn') process.stderr.write(`${r.message}\n`);
+  };
+}
+
+export class KernelEventSource implements EventSource {
+  readonly #opts: KernelEventSourceOptions;
+  readonly #stats: EventSourceStats = newEventSourceStats();
+  #module: BpfObject | null = null;
+  #cuda: BpfObject | null = null;
+  #ring: BpfRingBuffer | null = null;
+  #countersFd = -1;
+  #onBatch: ((events: GdlEvent[]) => void) | null = null;
+  /** Last kernel counters read, kept for stats() after stop(). */
+  #last: KernelCounters = { seen: 0n, lost: 0n, sampledOut: 0n, filtered: 0n };
+
+  constructor(opts: KernelEventSourceOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Open, configure, load and attach; then deliver batches to @onBatch as
+   * the ring fills. Throws a BpfError (nothing left loaded) on failure.
+   */
+  start(onBatch: (events: GdlEvent[]) => void): void {
+    if (this.#module) throw new Error('KernelEventSource already started');
+    const o = this.#opts;
+    const dir = o.bpfDir ?? defaultBpfDir();
+    setLibbpfLogger(o.logger ?? defaultLogger());
+    try {
+      const mod = (this.#module = BpfObject.open(resolve(dir, 'gdl_module.bpf.o')));
+      mod.setRodata({
+        sample_every: o.sampleEvery ?? 1,
+        filter_agent: o.filterAgent ?? 0n,
+        filter_cgroup: o.filterCgroup ?? 0n,
+      });
+      const events = mod.map('events');
+      if (o.ringSize !== undefined) events.setMaxEntries(o.ringSize);
+      if (o.programs) mod.setAutoload(o.programs);
+      mod.load();
+      mod.attach(o.programs);
+
+      const ringFd = events.fd();
+      this.#countersFd = mod.map('counters').fd();
+      if (o.cudaLibrary) this.#attachCuda(resolve(dir, 'gdl_cuda.bpf.o'), o.cudaLibrary, ringFd);
+
+      this.#ring = BpfRingBuffer.open(ringFd, events.maxEntries);
+    } catch (e) {
+      this.#teardown();
+      throw e;
+    }
+    this.#onBatch = onBatch;
+    const opts = o.pollIntervalMs !== undefined ? { intervalMs: o.pollIntervalMs } : {};
+    this.#ring.watch(() => this.drain(), opts);
+  }
+
+  /** The CUDA object shares the module object's ring and counters. */
+  #attachCuda(objPath: string, library: string, ringFd: number): void {
+    if (!existsSync(library)) throw new Error(`CUDA library ${library} not found`);
+    const cuda = (this.#cuda = BpfObject.open(objPath));
+    cuda.setRodata({ filter_cgroup: this.#opts.filterCgroup ?? 0n });
+    cuda.map('events').reuseFd(ringFd);
+    cuda.map('counters').reuseFd(this.#countersFd);
+    cuda.load();
+    for (const p of CUDA_PROBES) {
+      cuda.attachUprobe(p.program, { binaryPath: library, funcName: p.func });
+      cuda.attachUprobe(CUDA_RETURN_PROGRAM, { binaryPath: library, funcName: p.func, retprobe: true });
+    }
+  }
+
+  /**
+   * Decode everything in the ring now and hand it to onBatch in batches of
+   * at most batchMax. Returns the number of events delivered. Called by the
+   * ring watcher; callable directly (tests, a final flush).
+   */
+  drain(): number {
+    const ring = this.#ring;
+    if (!ring || !this.#onBatch) return 0;
+    const max = this.#opts.batchMax ?? 4096;
+    let delivered = 0;
+    for (;;) {
+      const batch: GdlEvent[] = [];
+      const consumed = ring.reader.drain(batch, this.#stats, max);
+      if (batch.length) {
+        delivered += batch.length;
+        this.#onBatch(batch);
+      }
+      if (consumed < max) return delivered;
+    }
+  }
+
+  /** Kernel-side accounting, summed over CPUs. */
+  counters(): KernelCounters {
+    if (this.#countersFd >= 0) {
+      const v = readPercpuCounters(this.#countersFd, C.GDL_CTR_MAX);
+      this.#last = {
+        lost: v[C.GDL_CTR_LOST] ?? 0n,
+        sampledOut: v[C.GDL_CTR_SAMPLED_OUT] ?? 0n,
+        filtered: v[C.GDL_CTR_FILTERED] ?? 0n,
+        seen: v[C.GDL_CTR_SEEN] ?? 0n,
+      };
+    }
+    return { ...this.#last };
+  }
+
+  stats(): EventSourceStats {
+    this.#stats.lost = Number(this.counters().lost);
+    return { ...this.#stats };
+  }
+
+  /**
+   * Detach every program first (no new events), deliver what is left in
+   * the ring, read the final counters, then unmap and close everything.
+   */
+  async stop(): Promise<void> {
+    for (const obj of [this.#cuda, this.#module]) for (const l of obj?.links ?? []) l.destroy();
+    this.drain();
+    this.stats();
+    this.#teardown();
+  }
+
+  #teardown(): void {
+    this.#ring?.close();
+    this.#ring = null;
+    this.#onBatch = null;
+    this.#countersFd = -1;
+    // The CUDA object holds references to the shared maps: close it first.
+    this.#cuda?.close();
+    this.#cuda = null;
+    this.#module?.close();
+    this.#module = null;
+  }
+}
+
+/**
+ * What the agent's backend selection calls (agent/src/backends/select.ts).
+ * Fails early, before start(), when the BPF objects are not built; loading
+ * and attaching happen in start(), which throws a BpfError if the kernel
+ * refuses (no privileges, no module tracepoints, no BTF).
+ */
+export function createKernelEventSource(opts: KernelEventSourceOptions = {}): KernelEventSource {
+  const obj = resolve(opts.bpfDir ?? defaultBpfDir(), 'gdl_module.bpf.o');
+  if (!existsSync(obj)) throw new Error(`${obj} not built (make all)`);
+  return new KernelEventSource(opts);
+}

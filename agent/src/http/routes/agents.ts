@@ -1,0 +1,70 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { GdlError } from '../../backends/errors.ts';
+import { Agent, AgentList, SetAgentBody } from '../schemas/agents.ts';
+import { AgentParams, Empty, errors, Security } from '../schemas/common.ts';
+import { maskFrom, u64 } from '../parse.ts';
+import { agentJson } from '../present.ts';
+
+const agents: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/agents',
+    { schema: { tags: ['agents'], summary: 'All agents with quota and usage', response: { 200: AgentList, ...errors(503) } } },
+    async () => ({ items: app.backend.listAgents().map(agentJson) }),
+  );
+
+  app.get(
+    '/v1/agents/:id',
+    { schema: { tags: ['agents'], summary: 'One agent with quota and usage', params: AgentParams, response: { 200: Agent, ...errors(400, 404, 503) } } },
+    async (req) => agentJson(app.backend.getAgent(u64(req.params.id, 'id'))),
+  );
+
+  app.put(
+    '/v1/agents/:id',
+    {
+      preHandler: app.requireToken,
+      schema: {
+        tags: ['agents'],
+        summary: 'Create an agent or set its quota and device mask',
+        security: Security,
+        params: AgentParams,
+        body: SetAgentBody,
+        response: { 200: Agent, ...errors(400, 401, 403, 409, 503) },
+      },
+    },
+    async (req) => {
+      const id = u64(req.params.id, 'id');
+      const quota = u64(req.body.quota, 'quota');
+      let mask = maskFrom(req.body);
+      if (mask === undefined) {
+        // Neither given: keep the agent's current devices (none for a new agent).
+        try {
+          mask = app.backend.getAgent(id).deviceMask;
+        } catch (err) {
+          if (!(err instanceof GdlError && err.code === 'ENOENT')) throw err;
+          mask = 0n;
+        }
+      }
+      app.backend.setAgent(id, quota, mask);
+      return agentJson(app.backend.getAgent(id));
+    },
+  );
+
+  app.delete(
+    '/v1/agents/:id',
+    {
+      preHandler: app.requireToken,
+      schema: {
+        tags: ['agents'],
+        summary: 'Remove an agent (refused while it has live allocations)',
+        security: Security,
+        params: AgentParams,
+        response: { 204: Empty, ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req, reply) => {
+      app.backend.removeAgent(u64(req.params.id, 'id'));
+      return reply.code(204).send(null);
+    },
+  );
+};
+export default agents;

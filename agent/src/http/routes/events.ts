@@ -1,0 +1,103 @@
+/**
+ * The live decision stream as Server-Sent Events (`gdl watch`).
+ *
+ * Each client has a bounded send buffer: a client that reads slower than
+ * events arrive loses events (counted and announced with an `event: lost`
+ * message) rather than growing the agent's memory.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ServerResponse } from 'node:http';
+import Type from 'typebox';
+import type { DecisionKind, GdlEvent } from '../../events/types.ts';
+import { eventJson } from '../../events/json.ts';
+import { AgentId, errors } from '../schemas/common.ts';
+import { HttpError } from '../http-error.ts';
+import { badRequest } from '../http-error.ts';
+
+const KINDS: readonly DecisionKind[] = ['alloc', 'alloc_fail', 'quota_violation', 'free', 'check', 'deny', 'grant', 'revoke'];
+const MAX_BUFFERED_BYTES = 1 << 20;
+const HEARTBEAT_MS = 15_000;
+
+const EventsQuery = Type.Object(
+  {
+    kinds: Type.Optional(Type.String({ pattern: '^[a-z_]+(,[a-z_]+)*$', description: `comma list of ${KINDS.join(', ')}, cuda` })),
+    agent: Type.Optional(AgentId),
+  },
+  { additionalProperties: false },
+);
+
+function filterFor(kinds: string | undefined, agent: string | undefined): (e: GdlEvent) => boolean {
+  const wanted = kinds ? new Set(kinds.split(',')) : null;
+  for (const k of wanted ?? []) {
+    if (k !== 'cuda' && !KINDS.includes(k as DecisionKind)) throw badRequest(`kinds: unknown kind "${k}" (known: ${KINDS.join(', ')}, cuda)`);
+  }
+  const agentId = agent !== undefined ? BigInt(agent) : undefined;
+  return (e) => {
+    const kind = e.type === 'cuda' ? 'cuda' : e.kind;
+    if (wanted && !wanted.has(kind)) return false;
+    if (agentId !== undefined && (e.type !== 'decision' || e.agentId !== agentId)) return false;
+    return true;
+  };
+}
+
+const events: FastifyPluginAsyncTypebox = async (app) => {
+  const open = new Set<ServerResponse>();
+  // End the streams before the server waits for connections to finish.
+  app.addHook('preClose', async () => {
+    for (const res of open) res.end();
+  });
+
+  app.get(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live decision events (text/event-stream)',
+        description: 'Each message is `event: decision|cuda` with a JSON `data:` line; `event: lost` reports events this client missed because it read too slowly.',
+        querystring: EventsQuery,
+        produces: ['text/event-stream'],
+        response: { ...errors(400, 503) },
+      },
+    },
+    async (req, reply) => {
+      if (!app.events.available) {
+        throw new HttpError(503, 'EVENTS_UNAVAILABLE', 'this backend has no event source (BPF pipeline not running)');
+      }
+      const keep = filterFor(req.query.kinds, req.query.agent);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n: connected\n\n');
+      open.add(res);
+
+      let lost = 0;
+      const unsubscribe = app.events.subscribe((batch) => {
+        let chunk = '';
+        for (const e of batch) if (keep(e)) chunk += `event: ${e.type}\ndata: ${JSON.stringify(eventJson(e))}\n\n`;
+        if (!chunk) return;
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          lost += batch.filter(keep).length;
+          return;
+        }
+        if (lost > 0) {
+          chunk = `event: lost\ndata: ${JSON.stringify({ count: lost })}\n\n${chunk}`;
+          lost = 0;
+        }
+        res.write(chunk);
+      });
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      res.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        open.delete(res);
+      });
+    },
+  );
+};
+export default events;

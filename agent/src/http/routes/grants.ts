@@ -1,0 +1,62 @@
+/**
+ * DMA permissions. A grant adds a mode to every byte of a range, a revoke
+ * removes it; overlapping grants merge, so there is no grant "resource" to
+ * delete: a revocation is its own POST.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Grant } from '../../backends/backend.ts';
+import { AgentParams, Empty, errors, Security } from '../schemas/common.ts';
+import { GrantList, GrantQuery, RangeBody } from '../schemas/grants.ts';
+import { modeBits, range, u64 } from '../parse.ts';
+import { grantJson } from '../present.ts';
+import type { Static } from 'typebox';
+
+function toGrant(agent: bigint, body: Static<typeof RangeBody>): Grant {
+  const start = u64(body.start, 'start');
+  const length = u64(body.length, 'length');
+  range(start, length, 'range');
+  return { agent, device: body.device, start, length, mode: modeBits(body.mode) };
+}
+
+const grants: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/grants',
+    { schema: { tags: ['dma'], summary: 'Granted DMA ranges of every agent (or one: ?agent=)', querystring: GrantQuery, response: { 200: GrantList, ...errors(400, 503) } } },
+    async (req) => ({
+      items: app.backend.listGrants(req.query.agent !== undefined ? u64(req.query.agent, 'agent') : undefined).map(grantJson),
+    }),
+  );
+
+  app.get(
+    '/v1/agents/:id/grants',
+    { schema: { tags: ['dma'], summary: "One agent's granted DMA ranges", params: AgentParams, response: { 200: GrantList, ...errors(400, 404, 503) } } },
+    async (req) => {
+      const id = u64(req.params.id, 'id');
+      app.backend.getAgent(id); // 404 for an unknown agent rather than an empty list
+      return { items: app.backend.listGrants(id).map(grantJson) };
+    },
+  );
+
+  const change = (summary: string) => ({
+    preHandler: app.requireToken,
+    schema: {
+      tags: ['dma'],
+      summary,
+      security: Security,
+      params: AgentParams,
+      body: RangeBody,
+      response: { 204: Empty, ...errors(400, 401, 403, 404, 503) },
+    },
+  });
+
+  app.post('/v1/agents/:id/grants', change('Grant a DMA range to an agent'), async (req, reply) => {
+    app.backend.grant(toGrant(u64(req.params.id, 'id'), req.body));
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/agents/:id/revocations', change('Revoke a mode from a DMA range of an agent'), async (req, reply) => {
+    app.backend.revoke(toGrant(u64(req.params.id, 'id'), req.body));
+    return reply.code(204).send(null);
+  });
+};
+export default grants;

@@ -1,0 +1,140 @@
+/**
+ * Wires one agent process: backend, telemetry, events, policy, HTTP API.
+ * startAgent() is what `gdl agent` and the CLI tests run; shutdown is
+ * ordered so nothing is lost that can be kept: stop accepting requests,
+ * stop the event source (draining it into spans), flush spans, then close
+ * the core.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Backend } from './backends/backend.ts';
+import { selectBackend } from './backends/select.ts';
+import type { AgentConfig } from './config.ts';
+import { EventHub } from './events/hub.ts';
+import gdlApp, { fastifyOptions } from './http/app.ts';
+import { readTokenFile } from './http/auth.ts';
+import { applyPolicy, loadPolicy, type Policy } from './policy.ts';
+import { createEventSpanner } from './telemetry/event-spans.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+import { agentResource } from './telemetry/resource.ts';
+import { createTracing, type Tracing } from './telemetry/tracing.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningAgent {
+  app: FastifyInstance;
+  backend: Backend;
+  url: string;
+  tracing: Tracing;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export async function startAgent(config: AgentConfig, logger: boolean | object = { level: config.logLevel }): Promise<RunningAgent> {
+  // Read everything that can be wrong before touching the core.
+  let token = config.token;
+  if (config.tokenFile) {
+    try {
+      token = readTokenFile(config.tokenFile);
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+  }
+  let policy: Policy | undefined;
+  if (config.policy) policy = loadPolicy(config.policy);
+
+  const app = Fastify({ ...fastifyOptions, logger });
+  const log: FastifyBaseLogger = app.log;
+  const backend = await selectBackend(config, log);
+  log.info({ backend: backend.kind, ...describeInfo(backend) }, 'governance core ready');
+
+  const resource = agentResource(VERSION);
+  const tracing = createTracing({ endpoint: config.otlpEndpoint, resource, version: VERSION, maxQueueSize: config.spanQueueSize });
+  const hub = new EventHub(backend.events, (err) => log.error({ err }, 'event consumer failed'));
+  const metrics = createMetrics({
+    backend,
+    resource,
+    version: VERSION,
+    eventStats: () => hub.stats(),
+    spansDropped: () => tracing.dropped(),
+  });
+  if (tracing.enabled) {
+    const spanner = createEventSpanner(tracing.tracer, config.sampleRatio);
+    hub.subscribe((events) => spanner.record(events, backend.kind));
+  }
+  hub.start();
+
+  const apply = (reason: 'start' | 'reload') => {
+    if (!policy) return;
+    const r = applyPolicy(backend, policy);
+    metrics.policyApplied(reason);
+    const fields = { policy: policy.source, reason, agents: r.agents, grants: r.grants };
+    if (r.errors.length) log.warn({ ...fields, errors: r.errors }, 'policy applied with errors');
+    else log.info(fields, 'policy applied');
+  };
+  backend.onReset(() => {
+    log.warn({ device: config.devicePath }, 'module reloaded: re-applying the policy');
+    metrics.backendReopened();
+    apply('reload');
+  });
+  apply('start');
+
+  await app.register(gdlApp, { backend, events: hub, metrics, token, version: VERSION });
+
+  let address: string;
+  try {
+    address = await app.listen({ host: config.listen, port: config.port });
+  } catch (err) {
+    await hub.stop();
+    await backend.close();
+    throw new StartupError(`cannot listen on ${config.listen}:${config.port}: ${(err as Error).message}`);
+  }
+  log.info({ url: address, openapi: `${address}/openapi.json`, metrics: `${address}/metrics`, changes: token ? 'token' : 'disabled' }, `agent API at ${address}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await hub.stop();
+      await tracing.forceFlush().catch((err) => log.warn({ err }, 'span flush failed'));
+      await tracing.shutdown().catch(() => {});
+      await metrics.shutdown().catch(() => {});
+      await backend.close();
+    })();
+    return closing;
+  };
+  return { app, backend, url: address, tracing, metrics, close };
+}
+
+function describeInfo(backend: Backend): object {
+  const i = backend.info();
+  return { abiVersion: i.abiVersion, devices: i.numDevices, maxAgents: String(i.maxAgents) };
+}
+
+/**
+ * SIGTERM/SIGINT: graceful close; a second signal exits at once, for an
+ * operator whose collector hangs the flush.
+ */
+export function handleSignals(agent: RunningAgent, exit: (code: number) => void = process.exit): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      agent.app.log.warn({ signal }, 'second signal: exiting now');
+      exit(130);
+      return;
+    }
+    stopping = true;
+    agent.app.log.info({ signal }, 'shutting down');
+    agent.close().then(
+      () => exit(0),
+      (err: unknown) => {
+        agent.app.log.error({ err }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

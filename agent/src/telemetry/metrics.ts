@@ -1,0 +1,175 @@
+/**
+ * Metrics: OpenTelemetry instruments collected on demand and rendered as
+ * Prometheus text by the agent's own /metrics route (no second port).
+ *
+ * Module state (quotas, usage, counters) is read from the backend once per
+ * scrape in one batch callback, so a scrape costs one pass over the core
+ * and nothing runs between scrapes.
+ */
+import type { Attributes, Histogram } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { Resource } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Backend } from '../backends/backend.ts';
+import type { EventSourceStats } from '../events/types.ts';
+import { CheckResult, HTTP_DURATION_BUCKETS, Label, Metric, SCOPE_NAME } from './names.ts';
+
+export interface MetricsOptions {
+  backend: Backend;
+  resource: Resource;
+  version: string;
+  /** the event source's counters, when there is one */
+  eventStats: () => EventSourceStats | null;
+  spansDropped: () => number;
+}
+
+export interface Metrics {
+  readonly httpDuration: Histogram;
+  policyApplied(reason: 'start' | 'reload'): void;
+  backendReopened(): void;
+  /** Prometheus text exposition of everything, collected now */
+  scrape(): Promise<string>;
+  shutdown(): Promise<void>;
+}
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const { backend } = opts;
+  const reader = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ resource: opts.resource, readers: [reader] });
+  const meter = provider.getMeter(SCOPE_NAME, opts.version);
+  // No otel_scope_* labels on every series: one scope, and they only add noise to queries.
+  const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
+
+  const g = (name: string, description: string, unit?: string) =>
+    meter.createObservableGauge(name, unit ? { description, unit } : { description });
+  const c = (name: string, description: string, unit?: string) =>
+    meter.createObservableCounter(name, unit ? { description, unit } : { description });
+
+  const agentQuota = g(Metric.agentQuotaBytes, 'Memory quota of each agent', 'By');
+  const agentUsed = g(Metric.agentUsedBytes, "Bytes held by each agent's live allocations", 'By');
+  const agentAllocs = g(Metric.agentAllocations, 'Live allocations of each agent');
+  const agentGrants = g(Metric.agentGrants, 'Disjoint granted DMA ranges of each agent');
+  const agentDevQuota = g(Metric.agentDeviceQuotaBytes, 'Quota an agent may use on a device (0 outside its mask)', 'By');
+  const agentDevUsed = g(Metric.agentDeviceUsedBytes, 'Bytes an agent holds on a device', 'By');
+  const devCapacity = g(Metric.deviceCapacityBytes, 'Capacity of each device', 'By');
+  const devUsed = g(Metric.deviceUsedBytes, 'Bytes held on each device', 'By');
+  const agents = g(Metric.agents, 'Agents that exist now');
+  const live = g(Metric.liveAllocations, 'Allocations alive now');
+  const allocs = c(Metric.allocationsTotal, 'Allocations made');
+  const allocFailures = c(Metric.allocationFailuresTotal, 'Allocations refused, any reason');
+  const frees = c(Metric.freesTotal, 'Allocations released');
+  const bytesAllocated = c(Metric.allocatedBytesTotal, 'Bytes of all allocations made', 'By');
+  const bytesFreed = c(Metric.freedBytesTotal, 'Bytes of all allocations released', 'By');
+  const checks = c(Metric.checksTotal, 'DMA checks answered, by result');
+  const denials = c(Metric.denialsTotal, 'DMA checks denied');
+  const quotaViolations = c(Metric.quotaViolationsTotal, 'Allocations refused for quota');
+  const grants = c(Metric.grantsTotal, 'DMA grants applied');
+  const revokes = c(Metric.revokesTotal, 'DMA revokes applied');
+  const eventsReceived = c(Metric.eventsReceivedTotal, 'Decision events received from the event source');
+  const eventsLost = c(Metric.eventsLostTotal, 'Decision events the producer could not store');
+  const eventsSkipped = c(Metric.eventsSkippedTotal, 'Event records skipped (unknown kind or short)');
+  const spansDropped = c(Metric.spansDroppedTotal, 'Spans dropped because the export queue was full');
+  const buildInfo = g(Metric.buildInfo, 'Always 1; labels describe the running agent');
+
+  const policyApplied = meter.createCounter(Metric.policyAppliedTotal, { description: 'Times the policy was applied' });
+  const reopens = meter.createCounter(Metric.backendReopensTotal, { description: 'Module reloads noticed' });
+  const httpDuration = meter.createHistogram(Metric.httpRequestDurationSeconds, {
+    description: 'HTTP request duration',
+    unit: 's',
+    advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
+  });
+
+  const n = (v: bigint) => Number(v);
+
+  meter.addBatchObservableCallback(
+    (obs) => {
+      const source = { [Label.source]: backend.kind };
+      obs.observe(buildInfo, 1, {
+        [Label.version]: opts.version,
+        [Label.backend]: backend.kind,
+        [Label.nodeVersion]: process.version,
+      });
+      obs.observe(spansDropped, opts.spansDropped());
+      const ev = opts.eventStats();
+      if (ev) {
+        obs.observe(eventsReceived, ev.received, source);
+        obs.observe(eventsLost, ev.lost, source);
+        obs.observe(eventsSkipped, ev.unknown, { ...source, [Label.reason]: 'unknown' });
+        obs.observe(eventsSkipped, ev.short, { ...source, [Label.reason]: 'short' });
+      }
+      let stats;
+      let devices;
+      let agentList;
+      try {
+        stats = backend.stats();
+        devices = backend.devices();
+        agentList = backend.listAgents();
+      } catch {
+        return; // the core is away (module reload): report what the agent itself knows
+      }
+      obs.observe(allocs, n(stats.allocs));
+      obs.observe(allocFailures, n(stats.allocFailures));
+      obs.observe(frees, n(stats.frees));
+      obs.observe(bytesAllocated, n(stats.bytesAllocated));
+      obs.observe(bytesFreed, n(stats.bytesFreed));
+      obs.observe(checks, n(stats.checks - stats.checksDenied), { [Label.result]: CheckResult.allowed });
+      obs.observe(checks, n(stats.checksDenied), { [Label.result]: CheckResult.denied });
+      obs.observe(denials, n(stats.checksDenied));
+      obs.observe(quotaViolations, n(stats.quotaViolations));
+      obs.observe(grants, n(stats.grants));
+      obs.observe(revokes, n(stats.revokes));
+      obs.observe(agents, n(stats.agents));
+      obs.observe(live, n(stats.liveAllocations));
+
+      for (const d of devices) {
+        const attrs: Attributes = { [Label.device]: String(d.index), [Label.kind]: d.kind };
+        obs.observe(devCapacity, n(d.capacity), attrs);
+        obs.observe(devUsed, n(d.used), attrs);
+      }
+      const perAgentDevice = usageByAgentDevice(backend);
+      for (const a of agentList) {
+        const agent = { [Label.agent]: a.id.toString() };
+        obs.observe(agentQuota, n(a.quota), agent);
+        obs.observe(agentUsed, n(a.used), agent);
+        obs.observe(agentAllocs, n(a.allocations), agent);
+        obs.observe(agentGrants, n(a.grants), agent);
+        for (const d of devices) {
+          const inMask = (a.deviceMask >> BigInt(d.index)) & 1n;
+          const attrs = { ...agent, [Label.device]: String(d.index) };
+          obs.observe(agentDevQuota, inMask ? n(a.quota) : 0, attrs);
+          obs.observe(agentDevUsed, n(perAgentDevice.get(`${a.id}/${d.index}`) ?? 0n), attrs);
+        }
+      }
+    },
+    [agentQuota, agentUsed, agentAllocs, agentGrants, agentDevQuota, agentDevUsed, devCapacity, devUsed, agents, live,
+      allocs, allocFailures, frees, bytesAllocated, bytesFreed, checks, denials, quotaViolations, grants, revokes,
+      eventsReceived, eventsLost, eventsSkipped, spansDropped, buildInfo],
+  );
+
+  return {
+    httpDuration,
+    policyApplied: (reason) => policyApplied.add(1, { [Label.reason]: reason }),
+    backendReopened: () => reopens.add(1),
+    async scrape() {
+      const { resourceMetrics } = await reader.collect();
+      return serializer.serialize(resourceMetrics);
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** Bytes per (agent, device), summed over the live allocations. */
+function usageByAgentDevice(backend: Backend): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  let cursor: string | undefined;
+  do {
+    const page = backend.listAllocations({ limit: 1024, ...(cursor ? { cursor } : {}) });
+    for (const a of page.items) {
+      const key = `${a.agent}/${a.device}`;
+      out.set(key, (out.get(key) ?? 0n) + a.size);
+    }
+    cursor = page.next ?? undefined;
+  } while (cursor);
+  return out;
+}
+

@@ -1,0 +1,24 @@
+#!/bin/bash
+# timeout: 900
+# 10-ioctl: cost of each /dev/gpu_dma_lock operation and of the exported
+# in-kernel check, as ratios to a no-op ioctl (see tools/bench_ioctl.c).
+. "$GDL_REPO/test/kernel/lib.sh"
+
+bench_ko=$GDL_BUILD/bench/kmod/gdl_bench.ko
+bench_file=/sys/kernel/debug/gdl_bench/check
+
+gdl_load fake_gpus=2 || exit 1
+kargs=()
+if [[ ! -f "$bench_ko" ]]; then
+	not_ok "gdl_bench.ko built" "$bench_ko missing (run.sh --bench builds it)"
+elif check "load gdl_bench.ko" insmod "$bench_ko"; then
+	kargs=(-k "$bench_file")
+fi
+
+run_tap_tool bench_ioctl -r 7 "${kargs[@]}"
+
+if [[ ${#kargs[@]} -gt 0 ]]; then
+	check "unload gdl_bench.ko" rmmod gdl_bench
+fi
+gdl_unload
+gdl_done

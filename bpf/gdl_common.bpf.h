@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * gdl_common.bpf.h - what every gpu-dma-lock BPF object shares: the event
+ * ring, the per-CPU counters, the caller identity and the filters.
+ *
+ * Included by exactly one .bpf.c per object, so each object gets its own
+ * "events" and "counters" maps.  A loader that wants one ring for both
+ * objects loads gdl_module first and hands its map fds to gdl_cuda with
+ * bpf_map__reuse_fd() before loading it (agent/src/events/kernel-source.ts).
+ */
+#ifndef GDL_COMMON_BPF_H
+#define GDL_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "gdl_events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * Tunables, fixed before load (they live in .rodata, so the verifier sees
+ * them as constants and prunes the branches they turn off).  0 disables the
+ * filter: otherwise only callers in this cgroup v2 id are reported.
+ */
+const volatile __u64 filter_cgroup = 0;
+
+/* 256 KiB by default; the loader may resize it (bpf_map__set_max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* enum gdl_bpf_counter slots; per-CPU so counting never contends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GDL_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &slot);
+
+	/* Per-CPU slot and preemption is off in BPF: a plain add is exact. */
+	if (v)
+		*v += 1;
+}
+
+/* True when the current caller passes filter_cgroup. */
+static __always_inline bool cgroup_wanted(__u64 cgroup_id)
+{
+	return !filter_cgroup || cgroup_id == filter_cgroup;
+}
+
+static __always_inline void fill_hdr(struct gdl_event_hdr *hdr, __u16 kind,
+				     __u16 size)
+{
+	hdr->kind = kind;
+	hdr->size = size;
+	hdr->cpu = bpf_get_smp_processor_id();
+	hdr->ts_ns = bpf_ktime_get_ns();
+}
+
+#endif /* GDL_COMMON_BPF_H */

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * gdl_module.bpf.c - every decision of gpu_dma_lock.ko into the event ring
+ *
+ * The module's eight tracepoints (trace system "gpu_dma_lock") all have
+ * TP_PROTO(const struct gdl_decision *d).  A raw tracepoint sees that
+ * pointer as args[0]: one bpf_probe_read_kernel() copies the whole record,
+ * whose layout the uapi header fixes, instead of guessing at a
+ * tracepoint's format file.
+ */
+#include "gdl_common.bpf.h"
+
+/* Only decisions about this agent (0: every agent). */
+const volatile __u64 filter_agent = 0;
+
+/*
+ * Keep 1 in sample_every *allowed* DMA checks (the hot, boring path).
+ * Denials, quota violations and every other kind are never sampled away.
+ * 0 and 1 both mean "keep all".
+ */
+const volatile __u32 sample_every = 1;
+
+/* Per-CPU position in the sampling cycle: no shared cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} check_tick SEC(".maps");
+
+/* True when this allowed check is the one in sample_every to keep. */
+static __always_inline bool sample_check(void)
+{
+	__u32 zero = 0;
+	__u64 *tick;
+
+	if (sample_every <= 1)
+		return true;
+	tick = bpf_map_lookup_elem(&check_tick, &zero);
+	if (!tick)
+		return true;
+	/* Keep the first of each cycle, so a lone check is always seen. */
+	return (*tick)++ % sample_every == 0;
+}
+
+static __always_inline int emit_decision(const struct gdl_decision *src)
+{
+	struct gdl_ev_decision *ev;
+	struct gdl_decision d;
+	__u64 cgroup_id, id;
+
+	count(GDL_CTR_SEEN);
+	if (bpf_probe_read_kernel(&d, sizeof(d), src)) {
+		/* Unreadable record: nothing to send, still never silent. */
+		count(GDL_CTR_LOST);
+		return 0;
+	}
+	cgroup_id = bpf_get_current_cgroup_id();
+	if ((filter_agent && d.agent_id != filter_agent) ||
+	    !cgroup_wanted(cgroup_id)) {
+		count(GDL_CTR_FILTERED);
+		return 0;
+	}
+	if (d.kind == GDL_DEC_CHECK && !sample_check()) {
+		count(GDL_CTR_SAMPLED_OUT);
+		return 0;
+	}
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(GDL_CTR_LOST);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, GDL_EV_DECISION, sizeof(*ev));
+	ev->d = d;
+	id = bpf_get_current_pid_tgid();
+	ev->pid = (__u32)id;
+	ev->tgid = id >> 32;
+	ev->cgroup_id = cgroup_id;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* One program per tracepoint: each can be attached or left out alone. */
+#define GDL_DECISION_PROG(tp)					\
+SEC("raw_tp/" #tp)						\
+int BPF_PROG(tp, const struct gdl_decision *d)			\
+{								\
+	return emit_decision(d);				\
+}
+
+GDL_DECISION_PROG(gdl_alloc)
+GDL_DECISION_PROG(gdl_alloc_fail)
+GDL_DECISION_PROG(gdl_quota_violation)
+GDL_DECISION_PROG(gdl_free)
+GDL_DECISION_PROG(gdl_check)
+GDL_DECISION_PROG(gdl_deny)
+GDL_DECISION_PROG(gdl_grant)
+GDL_DECISION_PROG(gdl_revoke)

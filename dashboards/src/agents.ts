@@ -1,0 +1,159 @@
+/**
+ * Per-agent view: how close each agent (tenant) is to its quota, what it
+ * holds where, and how the module answers its requests.
+ */
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { baseDashboard, finalize } from './lib/dashboard.ts';
+import { AGENT, DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
+import { barsPanel, timeseriesPanel } from './lib/panels.ts';
+import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
+import { standardVariables } from './lib/variables.ts';
+
+export const uid = 'gdl-agents';
+
+/** Agents with a zero quota are refused everything: leave them out of ratios instead of dividing by zero. */
+const utilisation = `${sel(Metric.agentUsedBytes, NODE, AGENT)} / (${sel(Metric.agentQuotaBytes, NODE, AGENT)} > 0)`;
+
+export function build() {
+  const d = baseDashboard(
+    uid,
+    'gpu-dma-lock / Agents',
+    'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage and by refusals.',
+  );
+  for (const v of standardVariables()) d.withVariable(v);
+
+  d.withRow(new RowBuilder('Quota'));
+  d.withPanel(
+    barsPanel({
+      title: 'Quota utilisation',
+      description: 'Bytes each agent holds as a share of its quota, now. At 100% its next allocation is refused with EDQUOT; the "quota near limit" alert fires from 90%. Click a bar for that agent\'s quota refusal traces.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: [[0.75, 'orange'], [0.9, 'red']],
+      dataLinks: [denialTracesLink('quota')],
+      queries: [{ expr: utilisation, legend: '{{node}} agent {{agent}}', instant: true }],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Quota utilisation over time',
+      description: 'The same ratio over time: a steady climb towards 1 is a workload about to be refused.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: [[0.9, 'red']],
+      dataLinks: [denialTracesLink('quota')],
+      queries: [{ expr: utilisation, legend: '{{node}} agent {{agent}}' }],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Used vs quota',
+      description: 'Bytes held by each agent\'s live allocations, and its quota.',
+      unit: 'bytes',
+      min: 0,
+      queries: [
+        { expr: sel(Metric.agentUsedBytes, NODE, AGENT), legend: '{{node}} agent {{agent}} used' },
+        { expr: sel(Metric.agentQuotaBytes, NODE, AGENT), legend: '{{node}} agent {{agent}} quota' },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Used per device',
+      description: 'Bytes each agent holds on each device (agents may be limited to some devices by their device mask).',
+      unit: 'bytes',
+      min: 0,
+      stack: true,
+      queries: [
+        { expr: sel(Metric.agentDeviceUsedBytes, NODE, DEVICE, AGENT), legend: '{{node}} gpu{{device}} agent {{agent}}' },
+      ],
+    }),
+  );
+
+  d.withRow(new RowBuilder('Allocations'));
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Allocation rate',
+      description: 'Allocations made, released and refused per second on each node (module-wide counters: the module counts these per CPU, not per agent).',
+      unit: 'ops',
+      min: 0,
+      links: [denialTracesPanelLink('quota', 'variable')],
+      queries: [
+        { expr: `sum by (node) (rate(${sel(Metric.allocationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} allocated' },
+        { expr: `sum by (node) (rate(${sel(Metric.freesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
+        { expr: `sum by (node) (rate(${sel(Metric.allocationFailuresTotal, NODE)}[${RATE}]))`, legend: '{{node}} refused' },
+        { expr: `sum by (node) (rate(${sel(Metric.quotaViolationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} over quota' },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Allocation throughput',
+      description: 'Bytes allocated and released per second on each node.',
+      unit: 'Bps',
+      min: 0,
+      queries: [
+        { expr: `sum by (node) (rate(${sel(Metric.allocatedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} allocated' },
+        { expr: `sum by (node) (rate(${sel(Metric.freedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Live allocations per agent',
+      description: 'Allocations each agent holds now. A count that only grows is a workload that never frees (persistent allocations outlive their process).',
+      unit: 'short',
+      min: 0,
+      queries: [{ expr: sel(Metric.agentAllocations, NODE, AGENT), legend: '{{node}} agent {{agent}}' }],
+    }),
+  );
+  d.withPanel(
+    barsPanel({
+      title: 'Top agents by usage',
+      description: 'The ten agents holding the most GPU memory now.',
+      unit: 'bytes',
+      min: 0,
+      queries: [
+        { expr: `topk(10, ${sel(Metric.agentUsedBytes, NODE, AGENT)})`, legend: '{{node}} agent {{agent}}', instant: true },
+      ],
+    }),
+  );
+
+  d.withRow(new RowBuilder('DMA'));
+  d.withPanel(
+    timeseriesPanel({
+      title: 'DMA checks by result',
+      description: 'DMA permission checks answered per second, allowed and denied. Denials mean a device was about to touch memory outside its agent\'s grants; the panel link opens their traces.',
+      unit: 'ops',
+      min: 0,
+      links: [denialTracesPanelLink('deny', 'variable')],
+      queries: [
+        { expr: `sum by (node, result) (rate(${sel(Metric.checksTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{result}}' },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Grants and revokes',
+      description: 'DMA ranges granted and revoked per second on each node.',
+      unit: 'ops',
+      min: 0,
+      queries: [
+        { expr: `sum by (node) (rate(${sel(Metric.grantsTotal, NODE)}[${RATE}]))`, legend: '{{node}} granted' },
+        { expr: `sum by (node) (rate(${sel(Metric.revokesTotal, NODE)}[${RATE}]))`, legend: '{{node}} revoked' },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Granted ranges per agent',
+      description: 'Disjoint DMA ranges each agent may reach now (adjacent grants merge into one range).',
+      unit: 'short',
+      min: 0,
+      queries: [{ expr: sel(Metric.agentGrants, NODE, AGENT), legend: '{{node}} agent {{agent}}' }],
+    }),
+  );
+  return finalize(d.build());
+}

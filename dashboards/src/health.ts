@@ -1,0 +1,166 @@
+/**
+ * The agent's own health: is it scraped, does the event pipeline keep up,
+ * do spans reach the collector, and how fast does the API answer.
+ */
+import { RowBuilder, QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
+import { baseDashboard, finalize } from './lib/dashboard.ts';
+import { Metric, NODE, RATE, sel } from './lib/metrics.ts';
+import { statPanel, timeseriesPanel } from './lib/panels.ts';
+import { PROM, standardVariables } from './lib/variables.ts';
+
+export const uid = 'gdl-agent-health';
+
+const JOB = 'job=~"$job"';
+
+export function build() {
+  const d = baseDashboard(
+    uid,
+    'gpu-dma-lock / Agent health',
+    'The gpu-dma-lock agent itself: scrape status, event pipeline (received, lost, skipped), span export drops, API latency.',
+  );
+  for (const v of standardVariables({ device: false, agent: false })) d.withVariable(v);
+  // The scrape job's name depends on the deployment (static config, or
+  // Kubernetes pod discovery); take it from where the agent's metrics are.
+  const jobQuery = `label_values(${Metric.buildInfo}, job)`;
+  d.withVariable(
+    new QueryVariableBuilder('job')
+      .label('Job')
+      .datasource(PROM)
+      .query(jobQuery)
+      .definition(jobQuery)
+      .refresh(VariableRefresh.OnTimeRangeChanged)
+      .multi(true)
+      .includeAll(true)
+      .allValue('.+')
+      .current({ text: ['All'], value: ['$__all'] }),
+  );
+
+  d.withRow(new RowBuilder('Scrape'));
+  d.withPanel(
+    statPanel({
+      title: 'Agents up',
+      description: 'Agent scrape targets answering /metrics now (up == 1). Less than the node count means an agent is down: the "agent down" alert fires after 2 minutes.',
+      unit: 'none',
+      width: 6,
+      height: 4,
+      queries: [{ expr: `sum(${sel('up', JOB, NODE)})`, legend: 'up' }],
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Agents down',
+      description: 'Agent scrape targets that do not answer (up == 0).',
+      unit: 'none',
+      width: 6,
+      height: 4,
+      thresholds: [[1, 'red']],
+      queries: [{ expr: `count(${sel('up', JOB, NODE)} == 0) or vector(0)`, legend: 'down' }],
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Versions',
+      description: 'Agents per version and backend (kernel: the module is loaded; embedded: the core runs in the agent). Mixed versions are expected only during a rollout.',
+      unit: 'none',
+      width: 12,
+      height: 4,
+      queries: [
+        { expr: `count by (version, backend) (${sel(Metric.buildInfo, JOB, NODE)})`, legend: '{{version}} {{backend}}' },
+      ],
+    }),
+  );
+
+  d.withRow(new RowBuilder('Event pipeline'));
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Events received',
+      description: 'Decision and CUDA records decoded per second, by source (kernel ring buffer or embedded core) and type.',
+      unit: 'ops',
+      min: 0,
+      queries: [
+        {
+          expr: `sum by (node, source, type) (rate(${sel(Metric.eventsReceivedTotal, JOB, NODE)}[${RATE}]))`,
+          legend: '{{node}} {{source}} {{type}}',
+        },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Events lost and skipped',
+      description: 'Lost: records the producer could not store (ring full; the agent is not keeping up). Skipped: records the agent could not decode (unknown type or short; a version mismatch between module, BPF objects and agent). Both should be zero.',
+      unit: 'ops',
+      min: 0,
+      queries: [
+        { expr: `sum by (node, source) (rate(${sel(Metric.eventsLostTotal, JOB, NODE)}[${RATE}]))`, legend: '{{node}} {{source}} lost' },
+        {
+          expr: `sum by (node, source, reason) (rate(${sel(Metric.eventsSkippedTotal, JOB, NODE)}[${RATE}]))`,
+          legend: '{{node}} {{source}} skipped ({{reason}})',
+        },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Spans dropped by the exporter',
+      description: 'Spans dropped because the OTLP export queue was full: the collector is down or too slow. Metrics are unaffected; traces behind denial links will be missing.',
+      unit: 'ops',
+      min: 0,
+      queries: [{ expr: `sum by (node) (rate(${sel(Metric.spansDroppedTotal, JOB, NODE)}[${RATE}]))`, legend: '{{node}}' }],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Policy applies and backend reopens',
+      description: 'Times the policy was applied (at start and on reload) and times the agent reopened /dev/gpu_dma_lock after a module reload, over each interval.',
+      unit: 'short',
+      min: 0,
+      queries: [
+        {
+          expr: `sum by (node, reason) (increase(${sel(Metric.policyAppliedTotal, JOB, NODE)}[${RATE}]))`,
+          legend: '{{node}} policy {{reason}}',
+        },
+        {
+          expr: `sum by (node) (increase(${sel(Metric.backendReopensTotal, JOB, NODE)}[${RATE}]))`,
+          legend: '{{node}} reopen',
+        },
+      ],
+    }),
+  );
+
+  d.withRow(new RowBuilder('HTTP API'));
+  const bucket = `${Metric.httpRequestDurationSeconds}_bucket`;
+  d.withPanel(
+    timeseriesPanel({
+      title: 'API latency (p50 / p99)',
+      description: 'Latency of the agent\'s HTTP API by route, from its request histogram (buckets 0.5 ms to 5 s).',
+      unit: 's',
+      min: 0,
+      queries: [
+        {
+          expr: `histogram_quantile(0.5, sum by (le, route) (rate(${sel(bucket, JOB, NODE)}[${RATE}])))`,
+          legend: 'p50 {{route}}',
+        },
+        {
+          expr: `histogram_quantile(0.99, sum by (le, route) (rate(${sel(bucket, JOB, NODE)}[${RATE}])))`,
+          legend: 'p99 {{route}}',
+        },
+      ],
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'API requests by status',
+      description: 'Requests per second by route and status code. 401/403: callers without the token; 4xx on allocations are refusals, not faults.',
+      unit: 'reqps',
+      min: 0,
+      queries: [
+        {
+          expr: `sum by (route, status_code) (rate(${sel(`${Metric.httpRequestDurationSeconds}_count`, JOB, NODE)}[${RATE}]))`,
+          legend: '{{route}} {{status_code}}',
+        },
+      ],
+    }),
+  );
+  return finalize(d.build());
+}

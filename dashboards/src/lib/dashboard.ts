@@ -1,0 +1,38 @@
+/**
+ * The frame every gpu-dma-lock dashboard shares: tags, time settings, links to
+ * its sibling dashboards, and stable panel ids (Grafana keys panel links,
+ * alerts and "view panel" URLs on them, so they must not move between runs).
+ */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+
+export const TAG = 'gpu-dma-lock';
+
+export function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags([TAG])
+    .editable()
+    .refresh('30s')
+    .time({ from: 'now-6h', to: 'now' })
+    .timezone('browser')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .link(
+      new dashboard.DashboardLinkBuilder('gpu-dma-lock')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags([TAG])
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true),
+    );
+}
+
+/** Panel ids in document order, rows and nested panels included. */
+export function finalize(built: dashboard.Dashboard): dashboard.Dashboard {
+  let id = 1;
+  for (const p of built.panels ?? []) {
+    (p as { id?: number }).id = id++;
+    for (const inner of (p as { panels?: { id?: number }[] }).panels ?? []) inner.id = id++;
+  }
+  return built;
+}

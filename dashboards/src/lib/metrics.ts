@@ -1,0 +1,26 @@
+/**
+ * The metric names panels may use, taken from the agent's own list so that a
+ * rename in agent/src/telemetry/names.ts breaks the generator (and its
+ * --check in CI) instead of silently emptying a panel.
+ */
+import { Metric } from '../../../agent/src/telemetry/names.ts';
+
+export { Metric };
+
+/**
+ * Label matchers every query carries. `node` is not emitted by the agent: the
+ * Prometheus scrape config attaches it (deploy/prometheus/, docs/operations.md),
+ * and `=~` keeps queries working where it is missing, because the "All" value
+ * is `.*`, which also matches an absent label.
+ */
+export const NODE = 'node=~"$node"';
+export const DEVICE = 'device=~"$device"';
+export const AGENT = 'agent=~"$agent"';
+
+/** `metric{m1, m2}` */
+export function sel(metric: string, ...matchers: string[]): string {
+  return `${metric}{${matchers.join(', ')}}`;
+}
+
+/** Rate window: Grafana's own choice, always at least four scrapes. */
+export const RATE = '$__rate_interval';

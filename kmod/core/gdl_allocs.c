@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gdl_allocs.c - allocations, quotas and owners
+ *
+ * One spinlock (alloc_lock) covers every byte count (agents, devices, the
+ * core), the allocation hash and the owner lists, so a reservation and the
+ * record that accounts for it appear and vanish together.  Records are
+ * allocated before the lock is taken and freed after it is dropped.
+ */
+#include "gdl_internal.h"
+
+#define GDL_RELEASE_BATCH	256	/* records freed per lock hold */
+
+static struct list_head *gdl_alloc_chain(struct gdl_core *c, u64 id)
+{
+	return &c->alloc_hash[id & ((1u << GDL_ALLOC_HASH_BITS) - 1)];
+}
+
+static void gdl_alloc_trace(struct gdl_core *c, u32 kind, u64 agent_id,
+			    u32 dev, u64 alloc_id, u64 size, int res,
+			    u64 used, u64 quota)
+{
+	struct gdl_decision d = {
+		.kind = kind,
+		.device = dev,
+		.agent_id = agent_id,
+		.alloc_id = alloc_id,
+		.length = size,
+		.result = res,
+		.used = used,
+		.quota = quota,
+	};
+
+	gdl_trace(c->env, &d);
+}
+
+/* Creates an unknown agent on its first allocation, if the core allows. */
+static int gdl_alloc_autocreate(struct gdl_core *c, u64 agent_id)
+{
+	int ret = 0;
+
+	if (!c->default_quota || !agent_id)
+		return -ENOENT;
+	gdl_mutex_lock(&c->agents_lock);
+	if (!gdl_agent_find(c, agent_id))
+		ret = gdl_agent_create_locked(c, agent_id, c->default_quota,
+					      gdl_all_devices(c));
+	gdl_mutex_unlock(&c->agents_lock);
+	return ret;
+}
+
+/*
+ * Decides and, if allowed, links @r.  Under alloc_lock.  Reports the
+ * agent's usage and quota for the decision record in @used and @quota.
+ */
+static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
+			    struct gdl_arec *r, struct gdl_owner *owner,
+			    u64 *used, u64 *quota)
+{
+	struct gdl_dev *dev = &c->dev[r->device];
+	int ret = 0;
+
+	if (!((a->device_mask >> r->device) & 1))
+		ret = -EPERM;
+	else if (r->size > a->quota || a->used > a->quota - r->size)
+		ret = -EDQUOT;
+	else if (r->size > dev->desc.capacity - dev->used)
+		ret = -ENOSPC;
+	if (!ret) {
+		r->id = ++c->next_alloc_id;
+		r->agent = a;
+		list_add_tail(&r->hnode, gdl_alloc_chain(c, r->id));
+		if (owner) {
+			r->owner = owner;
+			list_add_tail(&r->onode, &owner->allocs);
+			owner->nallocs++;
+			owner->bytes += r->size;
+		} else {
+			INIT_LIST_HEAD(&r->onode);
+		}
+		a->used += r->size;
+		a->nallocs++;
+		dev->used += r->size;
+		c->live++;
+		c->used += r->size;
+	}
+	*used = a->used;
+	*quota = a->quota;
+	return ret;
+}
+
+int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
+	      u64 size, u32 device, u32 flags, u64 *alloc_id)
+{
+	struct gdl_arec *r = NULL;
+	struct gdl_agent *a;
+	u64 used = 0, quota = 0;
+	u32 kind;
+	int ret;
+
+	if (!size || (flags & ~GDL_ALLOC_FLAGS) ||
+	    (!owner && !(flags & GDL_ALLOC_PERSISTENT))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (device >= c->ndev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	r = gdl_zalloc(sizeof(*r));
+	if (!r) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	r->size = size;
+	r->device = device;
+	r->flags = flags;
+
+	for (;;) {
+		gdl_rcu_read_lock();
+		a = gdl_agent_find(c, agent_id);
+		if (a) {
+			gdl_spin_lock(&c->alloc_lock);
+			if (!a->dead)
+				break;	/* both locks held */
+			gdl_spin_unlock(&c->alloc_lock);
+		}
+		gdl_rcu_read_unlock();
+		ret = gdl_alloc_autocreate(c, agent_id);
+		if (ret)
+			goto out;
+	}
+	ret = gdl_alloc_charge(c, a, r,
+			       flags & GDL_ALLOC_PERSISTENT ? NULL : owner,
+			       &used, &quota);
+	gdl_spin_unlock(&c->alloc_lock);
+	gdl_rcu_read_unlock();
+	if (!ret)
+		*alloc_id = r->id;
+
+out:
+	if (!ret) {
+		gdl_count(c, GDL_ST_ALLOCS, 1);
+		gdl_count(c, GDL_ST_BYTES_ALLOCATED, size);
+		kind = GDL_DEC_ALLOC;
+	} else {
+		gdl_count(c, GDL_ST_ALLOC_FAILURES, 1);
+		if (ret == -EDQUOT)
+			gdl_count(c, GDL_ST_QUOTA_VIOLATIONS, 1);
+		kind = ret == -EDQUOT ? GDL_DEC_QUOTA_VIOLATION :
+					GDL_DEC_ALLOC_FAIL;
+	}
+	if (gdl_trace_on(c->env, kind))
+		gdl_alloc_trace(c, kind, agent_id, device, ret ? 0 : r->id,
+				size, ret, used, quota);
+	if (ret)
+		gdl_zfree(r);
+	return ret;
+}
+
+/* Unlinks @r and gives its bytes back.  Under alloc_lock. */
+static void gdl_alloc_unlink(struct gdl_core *c, struct gdl_arec *r)
+{
+	struct gdl_agent *a = r->agent;
+
+	list_del(&r->hnode);
+	if (r->owner) {
+		list_del(&r->onode);
+		r->owner->nallocs--;
+		r->owner->bytes -= r->size;
+	}
+	a->used -= r->size;
+	a->nallocs--;
+	c->dev[r->device].used -= r->size;
+	c->live--;
+	c->used -= r->size;
+	r->used_after = a->used;
+	r->quota_then = a->quota;
+}
+
+/* Accounts, reports and frees a record already unlinked. */
+static void gdl_alloc_retire(struct gdl_core *c, struct gdl_arec *r)
+{
+	gdl_count(c, GDL_ST_FREES, 1);
+	gdl_count(c, GDL_ST_BYTES_FREED, r->size);
+	if (gdl_trace_on(c->env, GDL_DEC_FREE))
+		gdl_alloc_trace(c, GDL_DEC_FREE, r->agent->id, r->device,
+				r->id, r->size, 0, r->used_after,
+				r->quota_then);
+	gdl_zfree(r);
+}
+
+static struct gdl_arec *gdl_alloc_lookup(struct gdl_core *c, u64 id)
+{
+	struct list_head *h = gdl_alloc_chain(c, id);
+	struct gdl_arec *r;
+
+	list_for_each_entry(r, h, hnode) {
+		if (r->id == id)
+			return r;
+		if (r->id > id)
+			break;
+	}
+	return NULL;
+}
+
+int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent)
+{
+	struct gdl_arec *r;
+	int ret = 0;
+
+	gdl_spin_lock(&c->alloc_lock);
+	r = gdl_alloc_lookup(c, alloc_id);
+	if (!r)
+		ret = -ENOENT;
+	else if (only_agent && r->agent->id != only_agent)
+		ret = -EPERM;
+	else
+		gdl_alloc_unlink(c, r);
+	gdl_spin_unlock(&c->alloc_lock);
+	/* The agent cannot go while it had this allocation: r->agent is ok. */
+	if (!ret)
+		gdl_alloc_retire(c, r);
+	return ret;
+}
+
+void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
+{
+	INIT_LIST_HEAD(&owner->allocs);
+	owner->nallocs = 0;
+	owner->bytes = 0;
+	gdl_spin_lock(&c->alloc_lock);
+	list_add_tail(&owner->node, &c->owners);
+	gdl_spin_unlock(&c->alloc_lock);
+}
+
+void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner)
+{
+	struct list_head batch;
+	struct gdl_arec *r, *tmp;
+	bool done;
+	int i;
+
+	do {
+		INIT_LIST_HEAD(&batch);
+		gdl_spin_lock(&c->alloc_lock);
+		for (i = 0; i < GDL_RELEASE_BATCH &&
+			    !list_empty(&owner->allocs); i++) {
+			r = list_first_entry(&owner->allocs, struct gdl_arec,
+					     onode);
+			gdl_alloc_unlink(c, r);
+			list_add_tail(&r->onode, &batch);
+		}
+		done = list_empty(&owner->allocs);
+		if (done)
+			list_del(&owner->node);
+		gdl_spin_unlock(&c->alloc_lock);
+
+		list_for_each_entry_safe(r, tmp, &batch, onode)
+			gdl_alloc_retire(c, r);
+		gdl_cond_resched();
+	} while (!done);
+}
+
+/* At destroy: every owner is gone; free what is left (persistent ones). */
+void gdl_allocs_destroy(struct gdl_core *c)
+{
+	u32 b;
+
+	for (b = 0; b < (1u << GDL_ALLOC_HASH_BITS); b++) {
+		struct gdl_arec *r, *tmp;
+
+		list_for_each_entry_safe(r, tmp, &c->alloc_hash[b], hnode)
+			gdl_zfree(r);
+		INIT_LIST_HEAD(&c->alloc_hash[b]);
+	}
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_internal.h - the core's private data structures, shared by its files
+ *
+ * Lock order: core->agents_lock (mutex) -> agent->lock (mutex) ->
+ * core->alloc_lock (spinlock).  Readers of agents and ranges take only
+ * gdl_rcu_read_lock().
+ */
+#ifndef GDL_INTERNAL_H
+#define GDL_INTERNAL_H
+
+#include "gdl_core.h"
+
+#define GDL_ALLOC_HASH_BITS	13	/* 8192 chains: ~12 per 100 000 */
+#define GDL_AGENT_HASH_MIN	16
+#define GDL_AGENT_HASH_MAX	(1u << 16)
+#define GDL_NO_DEVICE		0xffffffffu
+
+/* Per-CPU counter slots, one per gdl_stats counter. */
+enum gdl_stat {
+	GDL_ST_ALLOCS,
+	GDL_ST_ALLOC_FAILURES,
+	GDL_ST_FREES,
+	GDL_ST_BYTES_ALLOCATED,
+	GDL_ST_BYTES_FREED,
+	GDL_ST_CHECKS,
+	GDL_ST_CHECKS_DENIED,
+	GDL_ST_QUOTA_VIOLATIONS,
+	GDL_ST_GRANTS,
+	GDL_ST_REVOKES,
+	GDL_ST_NR,
+};
+
+/**
+ * struct gdl_rnode - one granted interval, a node of an immutable treap
+ * @start:  first byte; with @dev, the key
+ * @end:    one past the last byte (start < end)
+ * @left:   keys below (RCU: published nodes never change)
+ * @right:  keys above
+ * @dev:    device index
+ * @mode:   GDL_DMA_* bits, never 0
+ * @dead:   created by the open transaction and already dropped by it
+ * @prio:   heap priority, random: expected depth O(log n)
+ * @gen:    transaction that created the node; nodes of the open
+ *          transaction are private and may be changed in place
+ * @link:   the open transaction's "created" list, or its "garbage" list
+ * @rcu:    frees a garbage list after a grace period
+ *
+ * The fields a check reads come first: one cache line per visited node.
+ */
+struct gdl_rnode {
+	u64 start;
+	u64 end;
+	struct gdl_rnode *left;
+	struct gdl_rnode *right;
+	u32 dev;
+	u16 mode;
+	u8 dead;
+	u8 pad;
+	u32 prio;
+	u64 gen;
+	struct gdl_rnode *link;
+	struct gdl_rcu_head rcu;
+};
+
+/**
+ * struct gdl_rtree - one agent's permissions
+ * @root:  RCU-published treap of disjoint, coalesced intervals
+ * @count: intervals in @root (writers under the agent lock)
+ * @gen:   generation of the next transaction
+ */
+struct gdl_rtree {
+	struct gdl_rnode *root;
+	u64 count;
+	u64 gen;
+};
+
+/**
+ * struct gdl_agent - one agent
+ * @next:        hash chain, sorted by id (RCU)
+ * @id:          nonzero
+ * @quota:       bytes (under alloc_lock)
+ * @device_mask: devices it may use (under alloc_lock; READ_ONCE outside)
+ * @used:        bytes of live allocations (under alloc_lock)
+ * @nallocs:     live allocations (under alloc_lock)
+ * @dead:        removed: allocations must not charge it (under alloc_lock)
+ * @lock:        serializes grants and revokes
+ * @ranges:      DMA permissions
+ * @rcu:         frees the agent and its ranges after a grace period
+ */
+struct gdl_agent {
+	struct gdl_agent *next;
+	u64 id;
+	u64 quota;
+	u64 device_mask;
+	u64 used;
+	u64 nallocs;
+	bool dead;
+	gdl_mutex_t lock;
+	struct gdl_rtree ranges;
+	struct gdl_rcu_head rcu;
+};
+
+/**
+ * struct gdl_arec - one live allocation
+ * @hnode: chain of the allocation hash, sorted by id
+ * @onode: its owner's list (empty for persistent allocations)
+ * @agent: charged agent; cannot be removed while it has allocations
+ * @owner: NULL for persistent allocations
+ * @id:    never 0, never reused
+ * @size:  bytes
+ * @device: device index
+ * @flags: GDL_ALLOC_*
+ * @used_after: agent's usage right after this record left, for the trace
+ * @quota_then: agent's quota then, for the trace
+ */
+struct gdl_arec {
+	struct list_head hnode;
+	struct list_head onode;
+	struct gdl_agent *agent;
+	struct gdl_owner *owner;
+	u64 id;
+	u64 size;
+	u32 device;
+	u32 flags;
+	u64 used_after;
+	u64 quota_then;
+};
+
+struct gdl_dev {
+	struct gdl_device_desc desc;
+	u64 used;		/* under alloc_lock */
+};
+
+/**
+ * struct gdl_core - one instance
+ * @env:           handed to gdl_trace*()
+ * @default_quota: quota of auto-created agents (0: none are created)
+ * @max_agents:    most agents at once
+ * @ndev:          devices registered (before any use)
+ * @capacity:      sum of the devices' capacity
+ * @dev:           the devices
+ * @agents_lock:   serializes changes to the agent table
+ * @agent_hash:    RCU chains of agents, sorted by id
+ * @agent_bits:    log2 of the number of chains
+ * @nagents:       agents that exist (under agents_lock; READ_ONCE outside)
+ * @alloc_lock:    allocation table, usage, owners (see gdl_core.h)
+ * @alloc_hash:    chains of struct gdl_arec, sorted by id
+ * @next_alloc_id: last id handed out
+ * @live:          live allocations
+ * @used:          bytes of live allocations
+ * @owners:        every registered struct gdl_owner
+ * @stats:         per-CPU counters, enum gdl_stat
+ */
+struct gdl_core {
+	void *env;
+	u64 default_quota;
+	u32 max_agents;
+	u32 ndev;
+	u64 capacity;
+	struct gdl_dev dev[GDL_MAX_DEVICES];
+
+	gdl_mutex_t agents_lock;
+	struct gdl_agent **agent_hash;
+	u32 agent_bits;
+	u32 nagents;
+
+	gdl_spinlock_t alloc_lock;
+	struct list_head *alloc_hash;
+	u64 next_alloc_id;
+	u64 live;
+	u64 used;
+	struct list_head owners;
+
+	struct gdl_pcpu *stats;
+};
+
+static inline void gdl_count(struct gdl_core *c, enum gdl_stat s, u64 v)
+{
+	gdl_pcpu_add(c->stats, s, v);
+}
+
+static inline u64 gdl_all_devices(const struct gdl_core *c)
+{
+	return c->ndev >= 64 ? ~0ull : (1ull << c->ndev) - 1;
+}
+
+/* True when [start, start + length) is a valid, nonempty range. */
+static inline bool gdl_range_ok(u64 start, u64 length)
+{
+	u64 end;
+
+	return length && !check_add_overflow(start, length, &end);
+}
+
+static inline bool gdl_mode_ok(u32 mode)
+{
+	return mode && !(mode & ~GDL_DMA_RW);
+}
+
+/* gdl_agents.c */
+u32 gdl_agent_bucket(const struct gdl_core *c, u64 id);
+struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id);
+struct gdl_agent *gdl_agent_next(struct gdl_core *c, u64 id);
+int gdl_agent_create_locked(struct gdl_core *c, u64 id, u64 quota,
+			    u64 mask);
+void gdl_agents_destroy(struct gdl_core *c);
+
+/* gdl_rtree.c: the treap; callers hold the agent lock to change it */
+void gdl_rtree_init(struct gdl_rtree *t);
+int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
+		    u32 mode, bool grant);
+bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
+		      u64 end, u32 mode);
+const struct gdl_rnode *gdl_rtree_ceil(const struct gdl_rnode *root,
+				       u32 dev, u64 start);
+void gdl_rtree_free_now(struct gdl_rnode *root);
+
+/* gdl_allocs.c */
+void gdl_allocs_destroy(struct gdl_core *c);
+
+#endif /* GDL_INTERNAL_H */

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gdl_ranges.c - grants, revokes and checks: validation, locking,
+ * accounting and decision records around the treap of gdl_rtree.c.
+ */
+#include "gdl_internal.h"
+
+static void gdl_range_trace(struct gdl_core *c, u32 kind, u64 agent_id,
+			    u32 dev, u64 addr, u64 length, u32 mode, int res)
+{
+	struct gdl_decision d = {
+		.kind = kind,
+		.device = dev,
+		.agent_id = agent_id,
+		.addr = addr,
+		.length = length,
+		.mode = mode,
+		.result = res,
+	};
+
+	gdl_trace(c->env, &d);
+}
+
+/* Finds the agent and applies the change under its lock. */
+static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
+			    u64 start, u64 length, u32 mode, bool grant)
+{
+	struct gdl_agent *a;
+	int ret;
+
+	gdl_mutex_lock(&c->agents_lock);
+	a = gdl_agent_find(c, agent_id);
+	if (!a) {
+		gdl_mutex_unlock(&c->agents_lock);
+		return -ENOENT;
+	}
+	/* The mask only changes under agents_lock, which we hold. */
+	if (grant && !((a->device_mask >> dev) & 1)) {
+		gdl_mutex_unlock(&c->agents_lock);
+		return -EPERM;
+	}
+	/* Taken before agents_lock is dropped: removal waits for us. */
+	gdl_mutex_lock(&a->lock);
+	gdl_mutex_unlock(&c->agents_lock);
+	ret = gdl_rtree_apply(&a->ranges, dev, start, start + length, mode,
+			      grant);
+	gdl_mutex_unlock(&a->lock);
+	return ret;
+}
+
+static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
+			u64 start, u64 length, u32 mode, bool grant)
+{
+	u32 kind = grant ? GDL_DEC_GRANT : GDL_DEC_REVOKE;
+	int ret;
+
+	if (!gdl_range_ok(start, length) || !gdl_mode_ok(mode))
+		ret = -EINVAL;
+	else if (dev >= c->ndev)
+		ret = -ENODEV;
+	else
+		ret = gdl_range_change(c, agent_id, dev, start, length, mode,
+				       grant);
+	if (!ret)
+		gdl_count(c, grant ? GDL_ST_GRANTS : GDL_ST_REVOKES, 1);
+	if (gdl_trace_on(c->env, kind))
+		gdl_range_trace(c, kind, agent_id, dev, start, length, mode,
+				ret);
+	return ret;
+}
+
+int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+	      u64 length, u32 mode)
+{
+	return gdl_range_op(c, agent_id, device, start, length, mode, true);
+}
+
+int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+	       u64 length, u32 mode)
+{
+	return gdl_range_op(c, agent_id, device, start, length, mode, false);
+}
+
+/* The answer for one range; the caller holds gdl_rcu_read_lock(). */
+static bool gdl_check_one(struct gdl_core *c, struct gdl_agent *a, u32 dev,
+			  u64 addr, u64 length, u32 mode)
+{
+	if (!a || dev >= c->ndev)
+		return false;
+	return gdl_rtree_covers(gdl_rcu_dereference(a->ranges.root), dev,
+				addr, addr + length, mode);
+}
+
+static void gdl_check_account(struct gdl_core *c, u64 agent_id, u32 dev,
+			      u64 addr, u64 length, u32 mode, bool ok)
+{
+	u32 kind = ok ? GDL_DEC_CHECK : GDL_DEC_DENY;
+
+	gdl_count(c, GDL_ST_CHECKS, 1);
+	if (!ok)
+		gdl_count(c, GDL_ST_CHECKS_DENIED, 1);
+	if (unlikely(gdl_trace_on(c->env, kind)))
+		gdl_range_trace(c, kind, agent_id, dev, addr, length, mode, 0);
+}
+
+int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
+	      u64 length, u32 mode)
+{
+	bool ok;
+
+	if (!gdl_range_ok(addr, length) || !gdl_mode_ok(mode))
+		return -EINVAL;
+	gdl_rcu_read_lock();
+	ok = gdl_check_one(c, gdl_agent_find(c, agent_id), device, addr,
+			   length, mode);
+	gdl_rcu_read_unlock();
+	gdl_check_account(c, agent_id, device, addr, length, mode, ok);
+	return ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
+}
+
+int gdl_check_many(struct gdl_core *c, u64 agent_id,
+		   struct gdl_check_entry *e, u32 n, u32 *allowed)
+{
+	struct gdl_agent *a;
+	u32 i, yes = 0;
+
+	if (!n || n > GDL_CHECK_BATCH_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!gdl_range_ok(e[i].addr, e[i].length) ||
+		    !gdl_mode_ok(e[i].mode) || e[i].flags)
+			return -EINVAL;
+
+	/* One snapshot of the agent for the batch; each entry its own walk. */
+	gdl_rcu_read_lock();
+	a = gdl_agent_find(c, agent_id);
+	for (i = 0; i < n; i++) {
+		bool ok = gdl_check_one(c, a, e[i].device, e[i].addr,
+					e[i].length, e[i].mode);
+
+		e[i].result = ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
+		yes += ok;
+	}
+	gdl_rcu_read_unlock();
+
+	gdl_count(c, GDL_ST_CHECKS, n);
+	gdl_count(c, GDL_ST_CHECKS_DENIED, n - yes);
+	if (unlikely(gdl_trace_on(c->env, GDL_DEC_CHECK) ||
+		     gdl_trace_on(c->env, GDL_DEC_DENY))) {
+		for (i = 0; i < n; i++) {
+			u32 kind = e[i].result ? GDL_DEC_CHECK : GDL_DEC_DENY;
+
+			if (gdl_trace_on(c->env, kind))
+				gdl_range_trace(c, kind, agent_id,
+						e[i].device, e[i].addr,
+						e[i].length, e[i].mode, 0);
+		}
+	}
+	*allowed = yes;
+	return 0;
+}

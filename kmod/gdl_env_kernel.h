@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_env_kernel.h - the core's environment (gdl_env.h) built on kernel APIs
+ *
+ * The core logic in kmod/core/ includes gdl_env.h, which picks this file
+ * under __KERNEL__.  Everything the contract names maps one to one onto a
+ * kernel primitive, so the core compiled into the module is exactly as fast
+ * as if it had been written against the kernel directly:
+ *
+ *   memory     kzalloc/kvzalloc GFP_KERNEL (the core never allocates with a
+ *              spinlock held or inside an RCU read-side section)
+ *   locks      spinlock_t, struct mutex
+ *   RCU        rcu_read_lock, call_rcu, rcu_barrier, synchronize_rcu
+ *   counters   alloc_percpu'd u64 arrays, this_cpu_add, summed over
+ *              possible CPUs on read
+ *   decisions  the gpu_dma_lock tracepoints: gdl_trace_on() is the static
+ *              key test of the event, so a disabled event costs one
+ *              patched-out jump and no record is built
+ *
+ * Objects allocated through gdl_zalloc()/gdl_kvzalloc()/gdl_pcpu_alloc() are
+ * counted in gdl_env_live_objects: the module reports any that remain after
+ * gdl_core_destroy() (a leak detector the in-guest tests read from dmesg),
+ * and /proc/swarm/gpu/stats shows the live count as kernel_objects.
+ */
+#ifndef GDL_ENV_KERNEL_H
+#define GDL_ENV_KERNEL_H
+
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#include "gdl_trace.h"
+
+/* Live objects the core holds; see the file comment. */
+extern atomic_long_t gdl_env_live_objects;
+
+/* Memory ---------------------------------------------------------------- */
+
+static inline void *gdl_env_count(void *p)
+{
+	if (p)
+		atomic_long_inc(&gdl_env_live_objects);
+	return p;
+}
+
+static inline void gdl_env_uncount(const void *p)
+{
+	if (p)
+		atomic_long_dec(&gdl_env_live_objects);
+}
+
+static inline void *gdl_zalloc(size_t n)
+{
+	return gdl_env_count(kzalloc(n, GFP_KERNEL));
+}
+
+static inline void *gdl_kvzalloc(size_t n)
+{
+	return gdl_env_count(kvzalloc(n, GFP_KERNEL));
+}
+
+/*
+ * gdl_zfree - free what gdl_zalloc() returned.  The contract's name for it
+ * would collide with the core's gdl_free(core, alloc_id, only_agent).
+ */
+static inline void gdl_zfree(void *p)
+{
+	gdl_env_uncount(p);
+	kfree(p);
+}
+
+static inline void gdl_kvfree(void *p)
+{
+	gdl_env_uncount(p);
+	kvfree(p);
+}
+
+/* Locks ----------------------------------------------------------------- */
+
+/*
+ * Plain (not _bh/_irqsave) spinlocks: the core takes its locks only from
+ * process context (ioctl, /proc, file release); the one entry point usable
+ * from any context, gdl_check(), takes none.
+ */
+typedef spinlock_t gdl_spinlock_t;
+#define gdl_spin_init(l)	spin_lock_init(l)
+#define gdl_spin_lock(l)	spin_lock(l)
+#define gdl_spin_unlock(l)	spin_unlock(l)
+
+typedef struct mutex gdl_mutex_t;
+#define gdl_mutex_init(m)	mutex_init(m)
+#define gdl_mutex_lock(m)	mutex_lock(m)
+#define gdl_mutex_unlock(m)	mutex_unlock(m)
+#define gdl_mutex_destroy(m)	mutex_destroy(m)
+
+/* RCU ------------------------------------------------------------------- */
+
+#define gdl_rcu_read_lock()	rcu_read_lock()
+#define gdl_rcu_read_unlock()	rcu_read_unlock()
+/*
+ * The contract has one dereference for readers and for the updater that
+ * holds the agent's mutex; lockdep cannot know which lock the core holds,
+ * so the check is waived.  The dependency ordering is what matters and it
+ * is kept.
+ */
+#define gdl_rcu_dereference(p)		rcu_dereference_check((p), 1)
+#define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
+
+/*
+ * struct gdl_rcu_head is the kernel's struct rcu_head under another name, so
+ * a callback taking struct gdl_rcu_head * is exactly an rcu_callback_t and
+ * call_rcu() needs no function-pointer cast (which CFI would reject).
+ */
+#define gdl_rcu_head			rcu_head
+#define gdl_call_rcu(head, fn)		call_rcu((head), (fn))
+#define gdl_rcu_barrier()		rcu_barrier()
+#define gdl_synchronize_rcu()		synchronize_rcu()
+
+/* Per-CPU counters ------------------------------------------------------- */
+
+/**
+ * struct gdl_pcpu - an array of per-CPU u64 counters
+ * @n: number of counters
+ * @v: per-CPU array of @n counters
+ */
+struct gdl_pcpu {
+	unsigned int n;
+	u64 __percpu *v;
+};
+
+static inline struct gdl_pcpu *gdl_pcpu_alloc(unsigned int n)
+{
+	struct gdl_pcpu *pc;
+
+	if (!n)
+		return NULL;
+	pc = kzalloc(sizeof(*pc), GFP_KERNEL);
+	if (!pc)
+		return NULL;
+	pc->v = __alloc_percpu(array_size(n, sizeof(u64)), sizeof(u64));
+	if (!pc->v) {
+		kfree(pc);
+		return NULL;
+	}
+	pc->n = n;
+	return gdl_env_count(pc);
+}
+
+static inline void gdl_pcpu_free(struct gdl_pcpu *pc)
+{
+	if (!pc)
+		return;
+	gdl_env_uncount(pc);
+	free_percpu(pc->v);
+	kfree(pc);
+}
+
+/* Lock-free and preemption-safe: this_cpu_add is one %gs-relative add. */
+#define gdl_pcpu_add(pc, idx, val)	this_cpu_add((pc)->v[(idx)], (val))
+
+static inline u64 gdl_pcpu_sum(const struct gdl_pcpu *pc, unsigned int idx)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr(&pc->v[idx], cpu));
+	return sum;
+}
+
+/*
+ * Increments racing with a reset may survive it; a reset is an operator's
+ * "start counting from about now", not a barrier.
+ */
+static inline void gdl_pcpu_zero(struct gdl_pcpu *pc)
+{
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < pc->n; i++)
+			WRITE_ONCE(*per_cpu_ptr(&pc->v[i], cpu), 0);
+}
+
+/* Randomness and context ------------------------------------------------- */
+
+static inline u32 gdl_random_u32(void)
+{
+	return get_random_u32();
+}
+
+#define gdl_cond_resched()	cond_resched()
+
+/* Decisions -------------------------------------------------------------- */
+
+/*
+ * The core calls these with a constant @kind, so the switch folds away and
+ * each call site is left with the one static-key test of its event.
+ */
+static __always_inline bool gdl_trace_on(void *env, u32 kind)
+{
+	switch (kind) {
+	case GDL_DEC_ALLOC:		return trace_gdl_alloc_enabled();
+	case GDL_DEC_ALLOC_FAIL:	return trace_gdl_alloc_fail_enabled();
+	case GDL_DEC_QUOTA_VIOLATION:	return trace_gdl_quota_violation_enabled();
+	case GDL_DEC_FREE:		return trace_gdl_free_enabled();
+	case GDL_DEC_CHECK:		return trace_gdl_check_enabled();
+	case GDL_DEC_DENY:		return trace_gdl_deny_enabled();
+	case GDL_DEC_GRANT:		return trace_gdl_grant_enabled();
+	case GDL_DEC_REVOKE:		return trace_gdl_revoke_enabled();
+	}
+	return false;
+}
+
+static __always_inline void gdl_trace(void *env, const struct gdl_decision *d)
+{
+	switch (d->kind) {
+	case GDL_DEC_ALLOC:		trace_gdl_alloc(d); break;
+	case GDL_DEC_ALLOC_FAIL:	trace_gdl_alloc_fail(d); break;
+	case GDL_DEC_QUOTA_VIOLATION:	trace_gdl_quota_violation(d); break;
+	case GDL_DEC_FREE:		trace_gdl_free(d); break;
+	case GDL_DEC_CHECK:		trace_gdl_check(d); break;
+	case GDL_DEC_DENY:		trace_gdl_deny(d); break;
+	case GDL_DEC_GRANT:		trace_gdl_grant(d); break;
+	case GDL_DEC_REVOKE:		trace_gdl_revoke(d); break;
+	}
+}
+
+#endif /* GDL_ENV_KERNEL_H */

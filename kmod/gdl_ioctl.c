@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gdl_ioctl.c - /dev/gpu_dma_lock: open files and their ioctls
+ *
+ * Every open file is an owner (struct gdl_owner): its non-persistent
+ * allocations die with it, so a crashed workload never leaks quota.  A file
+ * may be bound to one agent by a CAP_SYS_ADMIN process (GDL_IOC_BIND), which
+ * then hands the descriptor to an unprivileged workload; from then on the
+ * workload can only act as that agent.
+ *
+ * Each command has one handler that does, in this order: copy the argument
+ * in, validate it (reserved fields zero, no unknown flags), decide whether
+ * the caller may do it, call the core, copy the answer out.  Nothing about
+ * quotas or ranges is decided here.
+ *
+ * Permission model (capabilities are checked at call time, never cached):
+ *  - CAP_SYS_ADMIN may name any agent;
+ *  - anyone may act as the agent the file is bound to (agent_id 0 or that id);
+ *  - an unbound, unprivileged file may only NOOP, INFO, GET_STATS,
+ *    GET_DEVICE and SWARM_GPU_QUERY;
+ *  - agent configuration, grants, revokes and binding need CAP_SYS_ADMIN.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "gdl_module.h"
+
+/*
+ * Entries of a CHECK_BATCH are copied through the stack this many at a
+ * time: 1 KiB, far below the frame limit, and few enough copies that a
+ * 65536-entry batch costs little more than one big copy.
+ */
+#define GDL_BATCH_CHUNK		32
+
+/**
+ * struct gdl_file - per open file of /dev/gpu_dma_lock
+ * @owner: the core's owner record; @owner.bound_agent is the binding
+ */
+struct gdl_file {
+	struct gdl_owner owner;
+};
+
+static u64 gdl_bound_agent(const struct gdl_file *f)
+{
+	return READ_ONCE(f->owner.bound_agent);
+}
+
+/*
+ * gdl_act_as - the agent a request that names @requested acts as
+ *
+ * The bound agent needs no privilege, so the common case (a bound workload
+ * passing 0 or its own id) does not reach the capability check at all.
+ */
+static int gdl_act_as(const struct gdl_file *f, u64 requested, u64 *agent)
+{
+	u64 bound = gdl_bound_agent(f);
+
+	if (bound && (!requested || requested == bound)) {
+		*agent = bound;
+		return 0;
+	}
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	/* A privileged caller on an unbound file must say which agent. */
+	if (!requested)
+		return -EINVAL;
+	*agent = requested;
+	return 0;
+}
+
+static int gdl_require_admin(void)
+{
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
+/*
+ * gdl_free_limit - which agent's allocations the caller may free
+ * (0: any), or -EPERM for an unbound unprivileged caller.
+ */
+static int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
+{
+	if (capable(CAP_SYS_ADMIN)) {
+		*only_agent = 0;
+		return 0;
+	}
+	*only_agent = gdl_bound_agent(f);
+	return *only_agent ? 0 : -EPERM;
+}
+
+static int gdl_open(struct inode *inode, struct file *file)
+{
+	struct gdl_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->owner.pid = task_tgid_nr(current);
+	get_task_comm(f->owner.comm, current);
+	gdl_owner_init(gdl.core, &f->owner);
+	file->private_data = f;
+	return nonseekable_open(inode, file);
+}
+
+static int gdl_release(struct inode *inode, struct file *file)
+{
+	struct gdl_file *f = file->private_data;
+
+	gdl_owner_release(gdl.core, &f->owner);
+	kfree(f);
+	return 0;
+}
+
+/* New ABI ---------------------------------------------------------------- */
+
+static long gdl_ioc_info(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_info info;
+	u64 bound = gdl_bound_agent(f);
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.flags)
+		return -EINVAL;
+
+	info.abi_version = GDL_ABI_VERSION;
+	info.num_devices = gdl.num_devices;
+	info.bound = bound ? 1 : 0;
+	info.bound_agent = bound;
+	info.max_agents = gdl.max_agents;
+	info.default_quota = gdl.default_quota;
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long gdl_ioc_bind(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_bind b;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (b.flags || b.pad)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	WRITE_ONCE(f->owner.bound_agent, b.agent_id);
+	return 0;
+}
+
+static long gdl_ioc_set_agent(void __user *argp)
+{
+	struct gdl_agent_cfg cfg;
+	int ret;
+
+	if (copy_from_user(&cfg, argp, sizeof(cfg)))
+		return -EFAULT;
+	if (cfg.flags || cfg.pad || !cfg.agent_id)
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	return gdl_agent_set(gdl.core, cfg.agent_id, cfg.quota,
+			     cfg.device_mask);
+}
+
+static long gdl_ioc_get_agent(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_agent_info info;
+	u64 requested, agent;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.flags || info.pad)
+		return -EINVAL;
+	ret = gdl_act_as(f, info.agent_id, &agent);
+	if (ret)
+		return ret;
+
+	requested = info.agent_id;
+	ret = gdl_agent_get(gdl.core, agent, &info);
+	if (ret < 0)
+		return ret;
+	/* agent_id is an input: hand back what the caller wrote. */
+	info.agent_id = requested;
+	info.flags = 0;
+	info.pad = 0;
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long gdl_ioc_remove_agent(void __user *argp)
+{
+	struct gdl_agent_ref ref;
+	int ret;
+
+	if (copy_from_user(&ref, argp, sizeof(ref)))
+		return -EFAULT;
+	if (ref.flags || ref.pad || !ref.agent_id)
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	return gdl_agent_remove(gdl.core, ref.agent_id);
+}
+
+/*
+ * gdl_do_alloc - shared by GDL_IOC_ALLOC and SWARM_GPU_ALLOC
+ *
+ * A persistent allocation has no owner: only FREE ends it.
+ */
+static int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size,
+			u32 device, u32 flags, u64 *alloc_id)
+{
+	u64 agent;
+	int ret;
+
+	if (flags & ~GDL_ALLOC_FLAGS || !size)
+		return -EINVAL;
+	ret = gdl_act_as(f, requested, &agent);
+	if (ret)
+		return ret;
+
+	ret = gdl_alloc(gdl.core,
+			flags & GDL_ALLOC_PERSISTENT ? NULL : &f->owner,
+			agent, size, device, flags, alloc_id);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * gdl_alloc_reply - copy an allocation's answer out, or undo it
+ *
+ * An allocation whose id never reached the caller could only be found
+ * again through /proc: release it so a failed ioctl changes nothing.
+ */
+static long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
+			    u64 alloc_id)
+{
+	if (!copy_to_user(argp, reply, size))
+		return 0;
+	gdl_free(gdl.core, alloc_id, 0);
+	return -EFAULT;
+}
+
+static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_alloc a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device, a.flags,
+			   &a.alloc_id);
+	if (ret)
+		return ret;
+
+	return gdl_alloc_reply(argp, &a, sizeof(a), a.alloc_id);
+}
+
+static long gdl_do_free(struct gdl_file *f, u64 alloc_id)
+{
+	u64 only_agent;
+	int ret;
+
+	ret = gdl_free_limit(f, &only_agent);
+	if (ret)
+		return ret;
+
+	return gdl_free(gdl.core, alloc_id, only_agent);
+}
+
+static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_free fr;
+
+	if (copy_from_user(&fr, argp, sizeof(fr)))
+		return -EFAULT;
+	if (fr.flags || fr.pad)
+		return -EINVAL;
+
+	return gdl_do_free(f, fr.alloc_id);
+}
+
+static long gdl_ioc_grant(void __user *argp, bool grant)
+{
+	struct gdl_grant g;
+	int ret;
+
+	if (copy_from_user(&g, argp, sizeof(g)))
+		return -EFAULT;
+	if (g.flags || g.pad || !g.agent_id)
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	if (grant)
+		return gdl_grant(gdl.core, g.agent_id, g.device, g.start,
+				 g.length, g.mode);
+	return gdl_revoke(gdl.core, g.agent_id, g.device, g.start, g.length,
+			  g.mode);
+}
+
+static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_check c;
+	u64 agent;
+	int ret;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags)
+		return -EINVAL;
+	ret = gdl_act_as(f, c.agent_id, &agent);
+	if (ret)
+		return ret;
+
+	ret = gdl_check(gdl.core, agent, c.device, c.addr, c.length, c.mode);
+	if (ret < 0)
+		return ret;
+	c.result = ret;
+
+	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+static bool gdl_check_entry_valid(const struct gdl_check_entry *e)
+{
+	u64 end;
+
+	return !e->flags && e->length &&
+	       !check_add_overflow(e->addr, e->length, &end) &&
+	       e->mode && !(e->mode & ~GDL_DMA_RW);
+}
+
+/*
+ * gdl_batch_validate - first pass of a CHECK_BATCH: every entry well formed
+ *
+ * The ABI promises that a malformed entry fails the batch before any check
+ * is counted, so the whole array is read once before anything is decided.
+ * (A caller rewriting its array while the ioctl runs gets whatever its
+ * second reading holds; the core validates again, so it cannot do harm.)
+ */
+static int gdl_batch_validate(struct gdl_check_entry __user *ue, u32 count)
+{
+	struct gdl_check_entry chunk[GDL_BATCH_CHUNK];
+	u32 done, n, i;
+
+	for (done = 0; done < count; done += n) {
+		n = min_t(u32, count - done, GDL_BATCH_CHUNK);
+		if (copy_from_user(chunk, ue + done, n * sizeof(chunk[0])))
+			return -EFAULT;
+		for (i = 0; i < n; i++)
+			if (!gdl_check_entry_valid(&chunk[i]))
+				return -EINVAL;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
+			 u32 count, u32 *allowed)
+{
+	struct gdl_check_entry chunk[GDL_BATCH_CHUNK];
+	u32 done, n, ok;
+	int ret;
+
+	*allowed = 0;
+	for (done = 0; done < count; done += n) {
+		n = min_t(u32, count - done, GDL_BATCH_CHUNK);
+		if (copy_from_user(chunk, ue + done, n * sizeof(chunk[0])))
+			return -EFAULT;
+		ret = gdl_check_many(gdl.core, agent, chunk, n, &ok);
+		if (ret < 0)
+			return ret;
+		if (copy_to_user(ue + done, chunk, n * sizeof(chunk[0])))
+			return -EFAULT;
+		*allowed += ok;
+		cond_resched();
+	}
+	return 0;
+}
+
+static long gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
+{
+	struct gdl_check_batch b;
+	struct gdl_check_entry __user *ue;
+	u64 agent;
+	int ret;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (b.flags || b.pad || !b.count || b.count > GDL_CHECK_BATCH_MAX)
+		return -EINVAL;
+	ue = u64_to_user_ptr(b.entries);
+	ret = gdl_act_as(f, b.agent_id, &agent);
+	if (ret)
+		return ret;
+
+	ret = gdl_batch_validate(ue, b.count);
+	if (ret)
+		return ret;
+	ret = gdl_batch_run(agent, ue, b.count, &b.allowed);
+	if (ret)
+		return ret;
+
+	return copy_to_user(argp, &b, sizeof(b)) ? -EFAULT : 0;
+}
+
+static long gdl_ioc_get_stats(void __user *argp)
+{
+	struct gdl_stats st;
+
+	if (copy_from_user(&st, argp, sizeof(st)))
+		return -EFAULT;
+	if (st.flags || st.pad)
+		return -EINVAL;
+
+	gdl_stats_read(gdl.core, &st);
+	st.flags = 0;
+	st.pad = 0;
+
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long gdl_ioc_get_device(void __user *argp)
+{
+	struct gdl_device_info di;
+	u32 index;
+	int ret;
+
+	if (copy_from_user(&di, argp, sizeof(di)))
+		return -EFAULT;
+	if (di.flags)
+		return -EINVAL;
+
+	index = di.index;
+	memset(&di, 0, sizeof(di));
+	ret = gdl_core_device_info(gdl.core, index, &di);
+	if (ret < 0)
+		return ret;
+	di.index = index;
+	di.flags = 0;
+
+	return copy_to_user(argp, &di, sizeof(di)) ? -EFAULT : 0;
+}
+
+/* The prototype's ABI ------------------------------------------------------ */
+
+static long gdl_swarm_alloc(struct gdl_file *f, void __user *argp)
+{
+	struct swarm_gpu_alloc a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device_id, a.flags,
+			   &a.alloc_id);
+	if (ret)
+		return ret;
+
+	return gdl_alloc_reply(argp, &a, sizeof(a), a.alloc_id);
+}
+
+static long gdl_swarm_query(void __user *argp)
+{
+	struct swarm_gpu_query q;
+	struct gdl_stats st;
+
+	gdl_stats_read(gdl.core, &st);
+	q.total_memory = st.capacity_bytes;
+	q.used_memory = st.used_bytes;
+	q.allocation_count = st.live_allocations;
+	q.dma_checks = st.checks;
+	q.quota_violations = st.quota_violations;
+
+	return copy_to_user(argp, &q, sizeof(q)) ? -EFAULT : 0;
+}
+
+static long gdl_swarm_set_quota(void __user *argp)
+{
+	struct swarm_gpu_quota q;
+	int ret;
+
+	if (copy_from_user(&q, argp, sizeof(q)))
+		return -EFAULT;
+	if (q.pad || !q.agent_id)
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	/* The prototype had no masks: 0 means every device. */
+	return gdl_agent_set(gdl.core, q.agent_id, q.memory_limit,
+			     q.device_mask ? q.device_mask : gdl.all_devices);
+}
+
+static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
+{
+	struct swarm_dma_check c;
+	u64 agent;
+	int ret;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	ret = gdl_act_as(f, c.agent_id, &agent);
+	if (ret)
+		return ret;
+
+	ret = gdl_check(gdl.core, agent, 0, c.dma_addr, c.size,
+			c.access_type);
+	if (ret < 0)
+		return ret;
+	c.allowed = ret;
+
+	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
+static long gdl_swarm_grant(void __user *argp)
+{
+	struct swarm_dma_grant g;
+	int ret;
+
+	if (copy_from_user(&g, argp, sizeof(g)))
+		return -EFAULT;
+	if (g.pad || !g.agent_id)
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	return gdl_grant(gdl.core, g.agent_id, 0, g.dma_addr, g.size,
+			 g.permissions);
+}
+
+static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct gdl_file *f = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case GDL_IOC_NOOP:
+		return 0;
+	case GDL_IOC_INFO:
+		return gdl_ioc_info(f, argp);
+	case GDL_IOC_BIND:
+		return gdl_ioc_bind(f, argp);
+	case GDL_IOC_SET_AGENT:
+		return gdl_ioc_set_agent(argp);
+	case GDL_IOC_GET_AGENT:
+		return gdl_ioc_get_agent(f, argp);
+	case GDL_IOC_REMOVE_AGENT:
+		return gdl_ioc_remove_agent(argp);
+	case GDL_IOC_ALLOC:
+		return gdl_ioc_alloc(f, argp);
+	case GDL_IOC_FREE:
+		return gdl_ioc_free(f, argp);
+	case GDL_IOC_GRANT:
+		return gdl_ioc_grant(argp, true);
+	case GDL_IOC_REVOKE:
+		return gdl_ioc_grant(argp, false);
+	case GDL_IOC_CHECK:
+		return gdl_ioc_check(f, argp);
+	case GDL_IOC_CHECK_BATCH:
+		return gdl_ioc_check_batch(f, argp);
+	case GDL_IOC_GET_STATS:
+		return gdl_ioc_get_stats(argp);
+	case GDL_IOC_GET_DEVICE:
+		return gdl_ioc_get_device(argp);
+	case SWARM_GPU_ALLOC:
+		return gdl_swarm_alloc(f, argp);
+	case SWARM_GPU_FREE:
+		/* The id travels by value, not behind a pointer. */
+		return gdl_do_free(f, arg);
+	case SWARM_GPU_QUERY:
+		return gdl_swarm_query(argp);
+	case SWARM_GPU_SET_QUOTA:
+		return gdl_swarm_set_quota(argp);
+	case SWARM_DMA_CHECK_PERM:
+		return gdl_swarm_check(f, argp);
+	case SWARM_DMA_GRANT_PERM:
+		return gdl_swarm_grant(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+const struct file_operations gdl_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= gdl_open,
+	.release	= gdl_release,
+	.unlocked_ioctl	= gdl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gdl_proc.c - the operator interface, /proc/swarm/gpu/
+ *
+ *   stats            0444  "name value" lines (struct gdl_stats + extras)
+ *   devices          0444  one line per device
+ *   quotas           0444  one line per agent            (gdl_proc_list.c)
+ *   allocations      0444  one line per live allocation  (gdl_proc_list.c)
+ *   contexts         0444  one line per open file        (gdl_proc_list.c)
+ *   dma_permissions  0644  one line per granted range; root writes
+ *                          AGENT:ADDR:MODE               (gdl_control.c)
+ *   control          0200  root writes commands          (gdl_control.c)
+ *
+ * File modes keep unprivileged users out at open; the writers also check
+ * CAP_SYS_ADMIN at write time, because an open file can be handed on.
+ * docs/proc.md is the reference for every format.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "gdl_module.h"
+
+static struct proc_dir_entry *gdl_proc_swarm;
+
+/* stats ---------------------------------------------------------------------- */
+
+static int gdl_stats_show(struct seq_file *m, void *v)
+{
+	struct gdl_stats st;
+
+	gdl_stats_read(gdl.core, &st);
+	seq_printf(m, "allocs %llu\n", st.allocs);
+	seq_printf(m, "alloc_failures %llu\n", st.alloc_failures);
+	seq_printf(m, "frees %llu\n", st.frees);
+	seq_printf(m, "bytes_allocated %llu\n", st.bytes_allocated);
+	seq_printf(m, "bytes_freed %llu\n", st.bytes_freed);
+	seq_printf(m, "checks %llu\n", st.checks);
+	seq_printf(m, "checks_denied %llu\n", st.checks_denied);
+	seq_printf(m, "quota_violations %llu\n", st.quota_violations);
+	seq_printf(m, "grants %llu\n", st.grants);
+	seq_printf(m, "revokes %llu\n", st.revokes);
+	seq_printf(m, "agents %llu\n", st.agents);
+	seq_printf(m, "live_allocations %llu\n", st.live_allocations);
+	seq_printf(m, "used_bytes %llu\n", st.used_bytes);
+	seq_printf(m, "capacity_bytes %llu\n", st.capacity_bytes);
+	/* Extras: what the ioctl struct does not carry. */
+	seq_printf(m, "devices %u\n", gdl.num_devices);
+	seq_printf(m, "max_agents %u\n", gdl.max_agents);
+	seq_printf(m, "default_quota %llu\n", gdl.default_quota);
+	seq_printf(m, "kernel_objects %ld\n",
+		   atomic_long_read(&gdl_env_live_objects));
+	return 0;
+}
+
+static int gdl_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, gdl_stats_show, NULL);
+}
+
+static const struct proc_ops gdl_stats_ops = {
+	.proc_open	= gdl_stats_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= single_release,
+};
+
+/* devices -------------------------------------------------------------------- */
+
+static const char *gdl_kind_name(u32 kind)
+{
+	switch (kind) {
+	case GDL_DEVICE_PCI:
+		return "pci";
+	case GDL_DEVICE_FAKE:
+		return "fake";
+	default:
+		return "unknown";
+	}
+}
+
+static int gdl_devices_show(struct seq_file *m, void *v)
+{
+	struct gdl_device_info di;
+	u32 i;
+
+	seq_puts(m, "# index name kind capacity used pci_domain pci_bdf pci_id\n");
+	for (i = 0; i < gdl.num_devices; i++) {
+		if (gdl_core_device_info(gdl.core, i, &di) < 0)
+			continue;
+		di.name[sizeof(di.name) - 1] = '\0';
+		seq_printf(m, "%u %s %s %llu %llu 0x%x 0x%x 0x%x\n", i,
+			   di.name, gdl_kind_name(di.kind), di.capacity,
+			   di.used, di.pci_domain, di.pci_bdf, di.pci_id);
+	}
+	return 0;
+}
+
+static int gdl_devices_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, gdl_devices_show, NULL);
+}
+
+static const struct proc_ops gdl_devices_ops = {
+	.proc_open	= gdl_devices_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= single_release,
+};
+
+/* Writers --------------------------------------------------------------------- */
+
+/*
+ * gdl_write_line - one write, one command: copy it in whole and run it
+ *
+ * The whole write is the line: it must fit GDL_CONTROL_LINE_MAX and hold no
+ * NUL, so nothing is ever silently cut off.
+ */
+static ssize_t gdl_write_line(const char __user *ubuf, size_t count,
+			      int (*run)(char *line))
+{
+	char *line;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!count || count > GDL_CONTROL_LINE_MAX)
+		return -EINVAL;
+	line = memdup_user_nul(ubuf, count);
+	if (IS_ERR(line))
+		return PTR_ERR(line);
+	ret = strlen(line) == count ? run(line) : -EINVAL;
+	kfree(line);
+	return ret ? ret : count;
+}
+
+static ssize_t gdl_control_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	return gdl_write_line(ubuf, count, gdl_control_run);
+}
+
+static const struct proc_ops gdl_control_ops = {
+	.proc_write	= gdl_control_write,
+	.proc_lseek	= noop_llseek,
+};
+
+static ssize_t gdl_grants_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	return gdl_write_line(ubuf, count, gdl_dma_permission_run);
+}
+
+static const struct proc_ops gdl_grants_ops = {
+	.proc_open	= gdl_grants_open,
+	.proc_read	= seq_read,
+	.proc_write	= gdl_grants_write,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release_private,
+};
+
+/* Registration ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	umode_t mode;
+	const struct proc_ops *ops;
+} gdl_proc_files[] = {
+	{ "stats",		0444, &gdl_stats_ops },
+	{ "devices",		0444, &gdl_devices_ops },
+	{ "quotas",		0444, &gdl_quotas_ops },
+	{ "allocations",	0444, &gdl_allocations_ops },
+	{ "contexts",		0444, &gdl_contexts_ops },
+	{ "dma_permissions",	0644, &gdl_grants_ops },
+	{ "control",		0200, &gdl_control_ops },
+};
+
+/**
+ * gdl_proc_init() - create /proc/swarm/gpu/ and its files
+ *
+ * Return: 0, -EEXIST if /proc/swarm exists already (another module owns
+ * it), or -ENOMEM.
+ */
+int gdl_proc_init(void)
+{
+	struct proc_dir_entry *dir;
+	unsigned int i;
+
+	gdl_proc_swarm = proc_mkdir("swarm", NULL);
+	if (!gdl_proc_swarm) {
+		pr_err("cannot create /proc/swarm\n");
+		return -EEXIST;
+	}
+	dir = proc_mkdir("gpu", gdl_proc_swarm);
+	if (!dir)
+		goto err;
+	for (i = 0; i < ARRAY_SIZE(gdl_proc_files); i++)
+		if (!proc_create(gdl_proc_files[i].name,
+				 gdl_proc_files[i].mode, dir,
+				 gdl_proc_files[i].ops))
+			goto err;
+	return 0;
+
+err:
+	pr_err("cannot create /proc/swarm/gpu\n");
+	proc_remove(gdl_proc_swarm);
+	gdl_proc_swarm = NULL;
+	return -ENOMEM;
+}
+
+/*
+ * gdl_proc_exit() - remove /proc/swarm and everything under it
+ *
+ * proc_remove() waits for every reader and writer inside our handlers and
+ * releases files still open, so no handler runs after it returns.
+ */
+void gdl_proc_exit(void)
+{
+	proc_remove(gdl_proc_swarm);
+	gdl_proc_swarm = NULL;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_trace.h - the module's tracepoints (trace system "gpu_dma_lock")
+ *
+ * One event per decision kind, all of one class: each takes a pointer to
+ * the struct gdl_decision the core built (uapi/gpu_dma_lock.h), so a raw
+ * tracepoint BPF program (SEC("raw_tp/gdl_alloc")) reads ctx->args[0] as a
+ * kernel pointer to that struct, and ftrace users get every field plus the
+ * caller's pid.  The events fire from the core through gdl_trace()
+ * (gdl_env_kernel.h); gdl_trace.c instantiates them.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM gpu_dma_lock
+
+#if !defined(GDL_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define GDL_TRACE_H
+
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+
+#include "uapi/gpu_dma_lock.h"
+
+#define gdl_show_kind(k)						\
+	__print_symbolic(k,						\
+		{ GDL_DEC_ALLOC,		"alloc" },		\
+		{ GDL_DEC_ALLOC_FAIL,		"alloc_fail" },		\
+		{ GDL_DEC_QUOTA_VIOLATION,	"quota_violation" },	\
+		{ GDL_DEC_FREE,			"free" },		\
+		{ GDL_DEC_CHECK,		"check" },		\
+		{ GDL_DEC_DENY,			"deny" },		\
+		{ GDL_DEC_GRANT,		"grant" },		\
+		{ GDL_DEC_REVOKE,		"revoke" })
+
+#define gdl_show_mode(m)						\
+	__print_symbolic(m,						\
+		{ 0,		"-" },					\
+		{ GDL_DMA_READ,	"r" },					\
+		{ GDL_DMA_WRITE, "w" },					\
+		{ GDL_DMA_RW,	"rw" })
+
+DECLARE_EVENT_CLASS(gdl_decision_class,
+	TP_PROTO(const struct gdl_decision *d),
+	TP_ARGS(d),
+
+	TP_STRUCT__entry(
+		__field(u32, kind)
+		__field(u32, device)
+		__field(u64, agent_id)
+		__field(u64, alloc_id)
+		__field(u64, addr)
+		__field(u64, length)
+		__field(u32, mode)
+		__field(s32, result)
+		__field(u64, used)
+		__field(u64, quota)
+		__field(pid_t, pid)
+	),
+
+	TP_fast_assign(
+		__entry->kind = d->kind;
+		__entry->device = d->device;
+		__entry->agent_id = d->agent_id;
+		__entry->alloc_id = d->alloc_id;
+		__entry->addr = d->addr;
+		__entry->length = d->length;
+		__entry->mode = d->mode;
+		__entry->result = d->result;
+		__entry->used = d->used;
+		__entry->quota = d->quota;
+		__entry->pid = current->tgid;
+	),
+
+	TP_printk("%s agent=%llu device=%d alloc=%llu addr=0x%llx length=%llu mode=%s result=%d used=%llu quota=%llu pid=%d",
+		  gdl_show_kind(__entry->kind), __entry->agent_id,
+		  (int)__entry->device, __entry->alloc_id, __entry->addr,
+		  __entry->length, gdl_show_mode(__entry->mode),
+		  __entry->result, __entry->used, __entry->quota,
+		  __entry->pid)
+);
+
+#define GDL_DEFINE_DECISION_EVENT(name)					\
+DEFINE_EVENT(gdl_decision_class, name,					\
+	TP_PROTO(const struct gdl_decision *d),				\
+	TP_ARGS(d))
+
+GDL_DEFINE_DECISION_EVENT(gdl_alloc);
+GDL_DEFINE_DECISION_EVENT(gdl_alloc_fail);
+GDL_DEFINE_DECISION_EVENT(gdl_quota_violation);
+GDL_DEFINE_DECISION_EVENT(gdl_free);
+GDL_DEFINE_DECISION_EVENT(gdl_check);
+GDL_DEFINE_DECISION_EVENT(gdl_deny);
+GDL_DEFINE_DECISION_EVENT(gdl_grant);
+GDL_DEFINE_DECISION_EVENT(gdl_revoke);
+
+#endif /* GDL_TRACE_H */
+
+/* This part must be outside the include guard. */
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE gdl_trace
+#include <trace/define_trace.h>

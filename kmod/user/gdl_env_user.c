@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gdl_env_user.c - out-of-line parts of the userspace environment:
+ * allocation with failure injection, per-CPU counters, randomness.
+ */
+#include <stdlib.h>
+#include <sys/sysinfo.h>
+#include "gdl_env_user.h"
+
+#define GDL_CACHELINE 64
+
+/* >0: that many allocations from now, the last one fails. */
+static long fault_countdown;
+static long fault_allocs;
+static bool fault_fired;
+
+void gdl_fault_fail_nth(long n)
+{
+	__atomic_store_n(&fault_fired, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&fault_countdown, n, __ATOMIC_SEQ_CST);
+}
+
+long gdl_fault_allocs(void)
+{
+	return __atomic_load_n(&fault_allocs, __ATOMIC_RELAXED);
+}
+
+bool gdl_fault_fired(void)
+{
+	return __atomic_load_n(&fault_fired, __ATOMIC_RELAXED);
+}
+
+/* True when this allocation is the one chosen to fail. */
+static bool fault_should_fail(void)
+{
+	long left;
+
+	__atomic_fetch_add(&fault_allocs, 1, __ATOMIC_RELAXED);
+	left = __atomic_load_n(&fault_countdown, __ATOMIC_RELAXED);
+	while (left > 0) {
+		if (__atomic_compare_exchange_n(&fault_countdown, &left,
+						left - 1, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED)) {
+			if (left == 1) {
+				__atomic_store_n(&fault_fired, true,
+						 __ATOMIC_RELAXED);
+				return true;
+			}
+			return false;
+		}
+	}
+	return false;
+}
+
+void *gdl_zalloc(size_t n)
+{
+	if (fault_should_fail())
+		return NULL;
+	return calloc(1, n);
+}
+
+void *gdl_kvzalloc(size_t n)
+{
+	if (fault_should_fail())
+		return NULL;
+	return calloc(1, n);
+}
+
+void gdl_zfree(void *p)
+{
+	free(p);
+}
+
+void gdl_kvfree(void *p)
+{
+	free(p);
+}
+
+struct gdl_pcpu *gdl_pcpu_alloc(unsigned int n)
+{
+	struct gdl_pcpu *pc;
+	unsigned int per_line = GDL_CACHELINE / sizeof(u64);
+	int ncpu = get_nprocs_conf();
+	size_t bytes;
+
+	if (n == 0 || fault_should_fail())
+		return NULL;
+	pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return NULL;
+	pc->n = n;
+	pc->nslots = ncpu > 0 ? (unsigned int)ncpu : 1;
+	pc->stride = (n + per_line - 1) / per_line * per_line;
+	bytes = (size_t)pc->nslots * pc->stride * sizeof(u64);
+	pc->v = aligned_alloc(GDL_CACHELINE, bytes);
+	if (!pc->v) {
+		free(pc);
+		return NULL;
+	}
+	memset(pc->v, 0, bytes);
+	return pc;
+}
+
+void gdl_pcpu_free(struct gdl_pcpu *pc)
+{
+	if (!pc)
+		return;
+	free(pc->v);
+	free(pc);
+}
+
+u64 gdl_pcpu_sum(struct gdl_pcpu *pc, unsigned int idx)
+{
+	u64 sum = 0;
+	unsigned int s;
+
+	for (s = 0; s < pc->nslots; s++)
+		sum += __atomic_load_n(&pc->v[s * pc->stride + idx],
+				       __ATOMIC_RELAXED);
+	return sum;
+}
+
+void gdl_pcpu_zero(struct gdl_pcpu *pc)
+{
+	unsigned int s, i;
+
+	for (s = 0; s < pc->nslots; s++)
+		for (i = 0; i < pc->n; i++)
+			__atomic_store_n(&pc->v[s * pc->stride + i], 0,
+					 __ATOMIC_RELAXED);
+}
+
+/* xorshift32 per thread: treap priorities need spread, not secrecy. */
+u32 gdl_random_u32(void)
+{
+	static u32 seed_counter = 0x9e3779b9u;
+	static __thread u32 state;
+	u32 x = state;
+
+	if (!x)
+		x = __atomic_add_fetch(&seed_counter, 0x6d2b79f5u,
+				       __ATOMIC_RELAXED) | 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	state = x;
+	return x;
+}

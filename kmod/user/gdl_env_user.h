@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_env_user.h - the core's environment in userspace (see gdl_env.h)
+ *
+ * liburcu's "bp" flavour gives RCU without thread registration, so any
+ * thread (koffi's, a test's) may call the core.  Spinlocks are pthread
+ * mutexes: userspace threads get preempted while holding a lock, and a
+ * sleeping lock keeps the other threads of a 2-core box from burning it.
+ *
+ * Allocation failure injection: gdl_fault_fail_nth(n) makes the n-th
+ * allocation from now (gdl_zalloc, gdl_kvzalloc, gdl_pcpu_alloc) return
+ * NULL, once.  gdl_fault_allocs() counts allocations attempted, so a test
+ * can walk n = 1, 2, ... until an operation stops failing.
+ */
+#ifndef GDL_ENV_USER_H
+#define GDL_ENV_USER_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/types.h>
+#include <urcu-bp.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+typedef int64_t s64;
+
+#define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#ifndef likely
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#endif
+#define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
+#ifndef container_of
+#define container_of(ptr, type, member)	caa_container_of(ptr, type, member)
+#endif
+
+/* A tiny subset of the kernel's list.h ------------------------------- */
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+static inline void INIT_LIST_HEAD(struct list_head *h)
+{
+	h->next = h;
+	h->prev = h;
+}
+
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void list_del(struct list_head *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = NULL;
+	n->prev = NULL;
+}
+
+static inline bool list_empty(const struct list_head *h)
+{
+	return h->next == h;
+}
+
+#define list_entry(ptr, type, member)	container_of(ptr, type, member)
+#define list_first_entry(h, type, member) list_entry((h)->next, type, member)
+#define list_next_entry(pos, member) \
+	list_entry((pos)->member.next, __typeof__(*(pos)), member)
+#define list_for_each_entry(pos, h, member)				\
+	for (pos = list_first_entry(h, __typeof__(*pos), member);	\
+	     &pos->member != (h); pos = list_next_entry(pos, member))
+#define list_for_each_entry_safe(pos, n, h, member)			\
+	for (pos = list_first_entry(h, __typeof__(*pos), member),	\
+	     n = list_next_entry(pos, member);				\
+	     &pos->member != (h); pos = n, n = list_next_entry(n, member))
+
+/* Memory, with failure injection -------------------------------------- */
+
+void *gdl_zalloc(size_t n);
+void *gdl_kvzalloc(size_t n);
+void gdl_zfree(void *p);
+void gdl_kvfree(void *p);
+
+void gdl_fault_fail_nth(long n);	/* 0 disarms */
+long gdl_fault_allocs(void);		/* allocations attempted so far */
+bool gdl_fault_fired(void);		/* did the armed failure happen? */
+
+/* Locks --------------------------------------------------------------- */
+
+typedef pthread_mutex_t gdl_spinlock_t;
+typedef pthread_mutex_t gdl_mutex_t;
+#define gdl_spin_init(l)	pthread_mutex_init(l, NULL)
+#define gdl_spin_lock(l)	pthread_mutex_lock(l)
+#define gdl_spin_unlock(l)	pthread_mutex_unlock(l)
+#define gdl_mutex_init(l)	pthread_mutex_init(l, NULL)
+#define gdl_mutex_lock(l)	pthread_mutex_lock(l)
+#define gdl_mutex_unlock(l)	pthread_mutex_unlock(l)
+#define gdl_mutex_destroy(l)	pthread_mutex_destroy(l)
+
+/* RCU ----------------------------------------------------------------- */
+
+/*
+ * liburcu's callbacks take a struct rcu_head *; the core's take a struct
+ * gdl_rcu_head *.  A trampoline converts instead of casting function
+ * pointer types (calling through a mismatched type is undefined).
+ */
+struct gdl_rcu_head {
+	struct rcu_head head;
+	void (*fn)(struct gdl_rcu_head *h);
+};
+
+static inline void gdl_rcu_trampoline(struct rcu_head *h)
+{
+	struct gdl_rcu_head *g = caa_container_of(h, struct gdl_rcu_head, head);
+
+	g->fn(g);
+}
+
+static inline void gdl_call_rcu(struct gdl_rcu_head *h,
+				void (*fn)(struct gdl_rcu_head *))
+{
+	h->fn = fn;
+	call_rcu(&h->head, gdl_rcu_trampoline);
+}
+
+#define gdl_rcu_read_lock()		rcu_read_lock()
+#define gdl_rcu_read_unlock()		rcu_read_unlock()
+#define gdl_rcu_dereference(p)		rcu_dereference(p)
+#define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer(p, v)
+#define gdl_rcu_barrier()		rcu_barrier()
+#define gdl_synchronize_rcu()		synchronize_rcu()
+
+/* Per-CPU counters: one cache-line-padded slot per CPU ------------------ */
+
+struct gdl_pcpu {
+	unsigned int n;		/* counters per slot */
+	unsigned int nslots;	/* CPUs configured */
+	unsigned int stride;	/* u64s per slot, a whole number of lines */
+	u64 *v;
+};
+
+struct gdl_pcpu *gdl_pcpu_alloc(unsigned int n);
+void gdl_pcpu_free(struct gdl_pcpu *pc);
+u64 gdl_pcpu_sum(struct gdl_pcpu *pc, unsigned int idx);
+void gdl_pcpu_zero(struct gdl_pcpu *pc);
+
+static inline void gdl_pcpu_add(struct gdl_pcpu *pc, unsigned int idx, u64 v)
+{
+	int cpu = sched_getcpu();	/* rseq-backed: a load, no syscall */
+	unsigned int slot = cpu < 0 ? 0 : (unsigned int)cpu % pc->nslots;
+
+	__atomic_fetch_add(&pc->v[slot * pc->stride + idx], v,
+			   __ATOMIC_RELAXED);
+}
+
+/* Randomness and context ---------------------------------------------- */
+
+u32 gdl_random_u32(void);
+static inline void gdl_cond_resched(void)
+{
+}
+
+/* Decisions: a per-instance sink reached through the env pointer -------- */
+
+struct gdl_decision;
+
+/**
+ * struct gdl_user_env - what gdl_core_params.env points to in userspace
+ * @trace_mask: bit k set: decisions of kind k are reported
+ * @trace:      receives each reported decision (any thread)
+ */
+struct gdl_user_env {
+	u32 trace_mask;
+	void (*trace)(struct gdl_user_env *env, const struct gdl_decision *d);
+};
+
+static inline bool gdl_trace_on(void *env, u32 kind)
+{
+	struct gdl_user_env *e = env;
+
+	return e && kind < 32 && ((READ_ONCE(e->trace_mask) >> kind) & 1);
+}
+
+static inline void gdl_trace(void *env, const struct gdl_decision *d)
+{
+	struct gdl_user_env *e = env;
+
+	e->trace(e, d);
+}
+
+#endif /* GDL_ENV_USER_H */

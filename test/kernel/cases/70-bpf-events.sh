@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# 70-bpf-events.sh - every module decision reaches Node through the BPF ring,
+# in order, with every field right, nothing lost, nothing extra.
+# timeout: 300
+. "$GDL_REPO/test/kernel/lib.sh"
+. "$GDL_REPO/bpf/guest-lib.sh"
+
+gdl_load fake_gpus=2 fake_gpu_mem=$((1 << 30)) || { gdl_done; exit 1; }
+t=$(mktemp -d)
+agent=$((0x1000000000000007)) # 64-bit id: no precision may be lost on the way
+rounds=5
+n=$((8 * rounds))
+
+if bpf_probe --json "$t/r.json" --lines "$t/got" -- \
+	"$GDL_TOOLS/bpf_ops" seq $rounds $agent >"$t/want" 2>"$t/err"; then
+	ok "load, attach 8 raw_tp programs, $n module operations, detach"
+else
+	not_ok "bpf-probe run" "$(tail -n 3 "$t/err")"
+fi
+comment "report: $(jq -c '{received,lost,seen,byType,cpus,finalDrained,runMs}' "$t/r.json" 2>&1)"
+check_eq "the tool expected $n events" $n "$(wc -l <"$t/want")"
+check_eq "received exactly $n events" $n "$(jval "$t/r.json" .received)"
+check_same "every event, every field (kind agent device alloc addr length mode result used quota pid tgid comm), in order" "$t/want" "$t/got"
+check_json "each of the 8 kinds seen $rounds times" "$t/r.json" "[.byType[]] == [$rounds,$rounds,$rounds,$rounds,$rounds,$rounds,$rounds,$rounds] and (.byType | length) == 8"
+check_json "none lost, unknown, short, sampled out or filtered" "$t/r.json" '.lost == 0 and .unknown == 0 and .short == 0 and .sampledOut == 0 and .filtered == 0'
+check_json "kernel's seen count = received" "$t/r.json" ".seen == $n"
+check_json "ring order is time order on each cpu" "$t/r.json" '.perCpuOrdered'
+
+# One program only: the others must not even load.
+bpf_probe --programs gdl_deny --json "$t/r2.json" --lines "$t/got2" -- \
+	"$GDL_TOOLS/bpf_ops" seq 2 $agent >"$t/want2" 2>"$t/err2"
+grep ' deny ' "$t/want2" >"$t/want2.deny"
+check_same "--programs gdl_deny: only the denials" "$t/want2.deny" "$t/got2"
+
+rm -rf "$t"
+gdl_unload
+gdl_done

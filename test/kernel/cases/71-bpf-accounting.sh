@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# 71-bpf-accounting.sh - nothing is lost silently: an overflowed ring counts
+# exactly what it dropped; sampling and filters count what they skip.
+# timeout: 300
+. "$GDL_REPO/test/kernel/lib.sh"
+. "$GDL_REPO/bpf/guest-lib.sh"
+
+gdl_load fake_gpus=2 fake_gpu_mem=$((1 << 30)) || { gdl_done; exit 1; }
+t=$(mktemp -d)
+hold=3600000 # --poll-ms: nobody consumes until the command is done
+
+# A one-page ring (4096 bytes: 34 records of 120) and 2000 checks.
+bpf_probe --ring-size 4096 --poll-ms $hold --json "$t/o.json" -- \
+	"$GDL_TOOLS/bpf_ops" checks 2000 >"$t/o.out" 2>"$t/o.err" ||
+	not_ok "overflow run" "$(tail -n 3 "$t/o.err")"
+produced=$(awk '/^produced/ { print $2 }' "$t/o.out")
+comment "produced $produced; report: $(jq -c '{received,lost,seen}' "$t/o.json" 2>&1)"
+check_json "tiny ring overflowed: lost > 0 and reported" "$t/o.json" '.lost > 0 and .received > 0 and .received <= 34'
+check_json "produced ($produced) = received + lost, exactly" "$t/o.json" ".received + .lost == $produced and .seen == $produced"
+
+# Sampling: 1 in 10 allowed checks kept; the 50 denials and the grant all kept.
+# Pinned to one CPU: the sampling cycle is per CPU.
+taskset -c 0 true 2>/dev/null && pin=(taskset -c 0) || pin=()
+bpf_probe --sample-every 10 --json "$t/s.json" -- \
+	"${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 1000 50 >"$t/s.out" 2>"$t/s.err" ||
+	not_ok "sampling run" "$(tail -n 3 "$t/s.err")"
+comment "sampling: $(jq -c '{received,sampledOut,byType}' "$t/s.json" 2>&1)"
+check_json "sample_every=10: 100 of 1000 allowed checks, 900 counted sampled out" "$t/s.json" '.byType.check == 100 and .sampledOut == 900'
+check_json "sample_every=10: every denial and the grant kept" "$t/s.json" '.byType.deny == 50 and .byType.grant == 1'
+check_json "sampled: seen = received + sampled_out" "$t/s.json" '.seen == .received + .sampledOut and .lost == 0'
+
+# Agent filter: two agents' sequences, only one agent's events.
+a=$((0x77)) b=$((0x88))
+bpf_probe --filter-agent $a --json "$t/f.json" --lines "$t/f.got" -- \
+	sh -c "'$GDL_TOOLS/bpf_ops' seq 2 $a && '$GDL_TOOLS/bpf_ops' seq 3 $b >/dev/null" \
+	>"$t/f.want" 2>"$t/f.err" || not_ok "filter run" "$(tail -n 3 "$t/f.err")"
+check_same "filter_agent: exactly that agent's 16 events" "$t/f.want" "$t/f.got"
+check_json "filter_agent: the other agent's 24 counted filtered" "$t/f.json" '.filtered == 24 and .seen == 40'
+
+rm -rf "$t"
+gdl_unload
+gdl_done

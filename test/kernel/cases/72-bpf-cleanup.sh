@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# 72-bpf-cleanup.sh - attached programs pin the module; detaching leaves no
+# program and no map of ours behind, and the module then unloads.
+# timeout: 300
+. "$GDL_REPO/test/kernel/lib.sh"
+. "$GDL_REPO/bpf/guest-lib.sh"
+
+gdl_load fake_gpus=2 || { gdl_done; exit 1; }
+t=$(mktemp -d)
+check_eq "no program of ours before" "" "$(bpf_ours_progs | tr '\n' ' ')"
+
+# While attached: 8 programs listed, and rmmod must be refused (raw_tp holds a module reference).
+bpf_probe --json "$t/r.json" -- sh -c "
+	bpftool -j prog list >'$t/progs.json'
+	bpftool -j map list >'$t/maps.json'
+	rmmod gpu_dma_lock 2>'$t/rmmod.err' && echo rmmod-succeeded >'$t/rmmod'" >/dev/null 2>"$t/err"
+names=$(jq -r '[.[] | select(.name // "" | test("^gdl_")) | select(.type == "raw_tracepoint") | .name] | sort | join(" ")' "$t/progs.json")
+check_eq "while attached: the 8 raw_tp programs loaded" \
+	"gdl_alloc gdl_alloc_fail gdl_check gdl_deny gdl_free gdl_grant gdl_quota_violation gdl_revoke" "$names"
+check_json "while attached: events ring and counters maps exist" "$t/maps.json" \
+	'[.[] | select(.name == "events" and .type == "ringbuf")] | length == 1'
+if [[ -e $t/rmmod ]]; then
+	not_ok "while attached: rmmod refused" "rmmod succeeded with programs attached"
+else
+	ok "while attached: rmmod refused ($(tr -d '\n' <"$t/rmmod.err" | cut -c1-60))"
+fi
+
+check_eq "after detach: no program of ours" "" "$(bpf_ours_progs | tr '\n' ' ')"
+check_eq "after detach: no map of ours" "" "$(bpf_ours_maps | tr '\n' ' ')"
+if gdl_loaded && rmmod gpu_dma_lock; then ok "after detach: rmmod gpu_dma_lock succeeds"; else not_ok "rmmod after detach" "failed"; fi
+
+rm -rf "$t"
+gdl_unload
+gdl_done

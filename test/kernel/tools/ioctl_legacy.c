@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl_legacy.c - the prototype's SWARM_* commands, as root
+ *
+ * Expects a freshly loaded module with fake_gpus=2 fake_gpu_mem=1073741824
+ * (test/kernel/cases/11-ioctl-legacy.sh).  Structs start as a 0xA5 pattern;
+ * a failing call must leave them exactly as they were.
+ */
+#include "vm_tool.h"
+
+#define GIB	(1ull << 30)
+#define MIB	(1ull << 20)
+#define PAT	0xa5
+
+static int fd;
+
+static void expect_err(const char *what, unsigned long req, void *arg,
+		       size_t size, int want)
+{
+	unsigned char before[256];
+	int ret;
+
+	memcpy(before, arg, size);
+	ret = ioctl(fd, req, arg);
+	if (ret != -1 || errno != want)
+		tap_not_ok(what, "expected -1/%s, got %d/%s", strerror(want),
+			   ret, ret ? strerror(errno) : "-");
+	else if (memcmp(before, arg, size))
+		tap_not_ok(what, "failed but changed the struct");
+	else
+		tap_ok("%s: %s", what, strerror(want));
+}
+
+static int expect_ok(const char *what, unsigned long req, void *arg)
+{
+	if (ioctl(fd, req, arg)) {
+		tap_not_ok(what, "failed: %s", strerror(errno));
+		return 0;
+	}
+	tap_ok("%s", what);
+	return 1;
+}
+
+static struct swarm_gpu_query query(void)
+{
+	struct swarm_gpu_query q;
+
+	memset(&q, PAT, sizeof(q));
+	if (ioctl(fd, SWARM_GPU_QUERY, &q))
+		die("SWARM_GPU_QUERY: %s", strerror(errno));
+	return q;
+}
+
+static struct swarm_dma_check mk_check(uint64_t agent, uint64_t addr,
+				       uint64_t size, uint32_t access)
+{
+	struct swarm_dma_check c;
+
+	memset(&c, PAT, sizeof(c));
+	c.agent_id = agent;
+	c.dma_addr = addr;
+	c.size = size;
+	c.access_type = access;
+	return c;
+}
+
+int main(void)
+{
+	struct swarm_gpu_quota sq;
+	struct swarm_gpu_alloc a;
+	struct swarm_gpu_query q;
+	struct swarm_dma_grant g;
+	struct swarm_dma_check c;
+	struct gdl_agent_info ai;
+	uint64_t id;
+
+	fd = open(GDL_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", GDL_DEV_PATH, strerror(errno));
+
+	q = query();
+	tap_eq("QUERY total_memory = 2 fake GPUs", 2 * GIB, q.total_memory);
+	tap_eq("QUERY used_memory 0", 0, q.used_memory);
+	tap_eq("QUERY allocation_count 0", 0, q.allocation_count);
+
+	memset(&sq, PAT, sizeof(sq));
+	sq.agent_id = 3;
+	sq.memory_limit = MIB;
+	sq.device_mask = 0;
+	expect_err("SET_QUOTA pad != 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq),
+		   EINVAL);
+	sq.pad = 0;
+	sq.agent_id = 0;
+	expect_err("SET_QUOTA agent 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq),
+		   EINVAL);
+	sq.agent_id = 3;
+	expect_ok("SET_QUOTA agent 3, 1 MiB, mask 0", SWARM_GPU_SET_QUOTA, &sq);
+	memset(&ai, 0, sizeof(ai));
+	ai.agent_id = 3;
+	ioctl(fd, GDL_IOC_GET_AGENT, &ai);
+	tap_eq("legacy mask 0 means every device", 3, ai.device_mask);
+	tap_eq("legacy quota set", MIB, ai.quota);
+
+	memset(&a, PAT, sizeof(a));
+	a.agent_id = 3;
+	a.size = 4096;
+	a.device_id = 1;
+	a.flags = 0x4;
+	expect_err("ALLOC unknown flag", SWARM_GPU_ALLOC, &a, sizeof(a),
+		   EINVAL);
+	a.flags = 0;
+	a.size = 2 * MIB;
+	expect_err("ALLOC beyond quota", SWARM_GPU_ALLOC, &a, sizeof(a),
+		   EDQUOT);
+	a.size = 0;
+	expect_err("ALLOC size 0", SWARM_GPU_ALLOC, &a, sizeof(a), EINVAL);
+	a.size = 4096;
+	id = 0;
+	if (expect_ok("ALLOC 4096 on device 1", SWARM_GPU_ALLOC, &a))
+		id = a.alloc_id;
+	tap_eq("ALLOC id nonzero", 1, id != 0);
+	q = query();
+	tap_eq("QUERY used_memory", 4096, q.used_memory);
+	tap_eq("QUERY allocation_count", 1, q.allocation_count);
+	tap_eq("QUERY quota_violations", 1, q.quota_violations);
+
+	memset(&g, PAT, sizeof(g));
+	g.agent_id = 3;
+	g.dma_addr = 0x100000;
+	g.size = 0x2000;
+	g.permissions = SWARM_ACCESS_READ;
+	expect_err("GRANT_PERM pad != 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g),
+		   EINVAL);
+	g.pad = 0;
+	g.size = 0;
+	expect_err("GRANT_PERM size 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g),
+		   EINVAL);
+	g.size = 0x2000;
+	g.permissions = 0;
+	expect_err("GRANT_PERM permissions 0", SWARM_DMA_GRANT_PERM, &g,
+		   sizeof(g), EINVAL);
+	g.permissions = SWARM_ACCESS_READ;
+	g.agent_id = 0;
+	expect_err("GRANT_PERM agent 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g),
+		   EINVAL);
+	g.agent_id = 3;
+	expect_ok("GRANT_PERM read [0x100000, 0x102000) on device 0",
+		  SWARM_DMA_GRANT_PERM, &g);
+
+	c = mk_check(3, 0x100000, 0x2000, SWARM_ACCESS_READ);
+	if (expect_ok("CHECK_PERM read inside", SWARM_DMA_CHECK_PERM, &c))
+		tap_eq("read inside allowed", 1, c.allowed);
+	c = mk_check(3, 0x100000, 0x2000, SWARM_ACCESS_WRITE);
+	if (expect_ok("CHECK_PERM write inside", SWARM_DMA_CHECK_PERM, &c))
+		tap_eq("write inside denied", 0, c.allowed);
+	c = mk_check(3, 0x101000, 0x2000, SWARM_ACCESS_READ);
+	if (expect_ok("CHECK_PERM read past the end", SWARM_DMA_CHECK_PERM, &c))
+		tap_eq("read past the end denied", 0, c.allowed);
+	c = mk_check(4, 0x100000, 0x10, SWARM_ACCESS_READ);
+	if (expect_ok("CHECK_PERM unknown agent", SWARM_DMA_CHECK_PERM, &c))
+		tap_eq("unknown agent denied", 0, c.allowed);
+	c = mk_check(3, 0x100000, 0x10, 0);
+	expect_err("CHECK_PERM access 0", SWARM_DMA_CHECK_PERM, &c, sizeof(c),
+		   EINVAL);
+	c = mk_check(3, 0x100000, 0, SWARM_ACCESS_READ);
+	expect_err("CHECK_PERM size 0", SWARM_DMA_CHECK_PERM, &c, sizeof(c),
+		   EINVAL);
+	c = mk_check(0, 0x100000, 0x10, SWARM_ACCESS_READ);
+	expect_err("CHECK_PERM agent 0 on an unbound file (root)",
+		   SWARM_DMA_CHECK_PERM, &c, sizeof(c), EINVAL);
+	q = query();
+	tap_eq("QUERY dma_checks counts the checks", 4, q.dma_checks);
+
+	errno = 0;
+	tap_eq("FREE by value", 0, ioctl(fd, SWARM_GPU_FREE, id));
+	errno = 0;
+	tap_eq("FREE by value again fails", -1,
+	       ioctl(fd, SWARM_GPU_FREE, id));
+	tap_eq("FREE again: ENOENT", ENOENT, errno);
+	q = query();
+	tap_eq("QUERY used_memory after FREE", 0, q.used_memory);
+	tap_eq("QUERY allocation_count after FREE", 0, q.allocation_count);
+
+	errno = 0;
+	tap_eq("command 7 of the prototype's magic is unknown", -1,
+	       ioctl(fd, _IO(GDL_IOC_MAGIC, 7), 0));
+	tap_eq("command 7: ENOTTY", ENOTTY, errno);
+	close(fd);
+	return tap_exit();
+}

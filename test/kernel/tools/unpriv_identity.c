@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * unpriv_identity.c - an unprivileged caller acts only as its bound agent
+ *
+ * Root sets up agents 10 and 11, opens three files (one bound to agent 10,
+ * one unbound, one it keeps using itself), then forks a child that drops to
+ * uid/gid 65534 (losing every capability) and still holds all three.  The
+ * child must be refused everything but the read-only queries on the
+ * unbound file and acting as agent 10 on the bound one; capabilities are
+ * checked at call time, so even root's own file is powerless in its hands.
+ * Afterwards root checks that nothing the child was refused happened.
+ *
+ * Expects fake_gpus=1 default_quota=0 (test/kernel/cases/12-unpriv.sh).
+ */
+#define _GNU_SOURCE
+#include "vm_tool.h"
+
+#include <grp.h>
+#include <sys/wait.h>
+
+#define MIB	(1ull << 20)
+
+static int fd_admin, fd_bound, fd_unbound;
+
+static void expect_errno(const char *what, int fd, unsigned long req,
+			 void *arg, int want)
+{
+	int ret = ioctl(fd, req, arg);
+
+	if (ret != -1 || errno != want)
+		tap_not_ok(what, "expected %s, got %d/%s", strerror(want), ret,
+			   ret ? strerror(errno) : "-");
+	else
+		tap_ok("%s: %s", what, strerror(want));
+}
+
+static int expect_ok(const char *what, int fd, unsigned long req, void *arg)
+{
+	if (ioctl(fd, req, arg)) {
+		tap_not_ok(what, "failed: %s", strerror(errno));
+		return 0;
+	}
+	tap_ok("%s", what);
+	return 1;
+}
+
+static void setup(uint64_t *id11)
+{
+	struct gdl_agent_cfg c = { .quota = MIB, .device_mask = 1 };
+	struct gdl_grant g = { .device = 0, .length = 0x1000,
+			       .mode = GDL_DMA_RW };
+	struct gdl_bind b = { .agent_id = 10 };
+	struct gdl_alloc a = { .agent_id = 11, .size = 4096,
+			       .flags = GDL_ALLOC_PERSISTENT };
+
+	fd_admin = gdl_open();
+	fd_bound = gdl_open();
+	fd_unbound = gdl_open();
+	c.agent_id = 10;
+	if (ioctl(fd_admin, GDL_IOC_SET_AGENT, &c))
+		die("SET_AGENT 10: %s", strerror(errno));
+	c.agent_id = 11;
+	if (ioctl(fd_admin, GDL_IOC_SET_AGENT, &c))
+		die("SET_AGENT 11: %s", strerror(errno));
+	g.agent_id = 10;
+	g.start = 0x1000;
+	if (ioctl(fd_admin, GDL_IOC_GRANT, &g))
+		die("GRANT 10: %s", strerror(errno));
+	g.agent_id = 11;
+	g.start = 0x5000;
+	if (ioctl(fd_admin, GDL_IOC_GRANT, &g))
+		die("GRANT 11: %s", strerror(errno));
+	if (ioctl(fd_admin, GDL_IOC_ALLOC, &a))
+		die("ALLOC 11: %s", strerror(errno));
+	*id11 = a.alloc_id;
+	if (ioctl(fd_bound, GDL_IOC_BIND, &b))
+		die("BIND 10: %s", strerror(errno));
+}
+
+static void drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		die("cannot drop privileges: %s", strerror(errno));
+	if (geteuid() != 65534 || getegid() != 65534)
+		die("still privileged");
+}
+
+/* What an unbound, unprivileged file may and may not do. */
+static void child_unbound(uint64_t id11)
+{
+	struct gdl_info info = { 0 };
+	struct gdl_stats st = { 0 };
+	struct gdl_device_info di = { 0 };
+	struct swarm_gpu_query q;
+	struct gdl_agent_info ai = { 0 };
+	struct gdl_alloc a = { .size = 4096 };
+	struct gdl_free f = { .alloc_id = id11 };
+	struct gdl_check c = { .length = 1, .mode = GDL_DMA_READ,
+			       .addr = 0x1000 };
+	struct gdl_check_entry e = { .addr = 0x1000, .length = 1,
+				     .mode = GDL_DMA_READ };
+	struct gdl_check_batch cb = { .entries = (uintptr_t)&e, .count = 1 };
+	struct swarm_gpu_alloc sa = { .size = 4096 };
+	struct swarm_dma_check sc = { .dma_addr = 0x1000, .size = 1,
+				      .access_type = SWARM_ACCESS_READ };
+	int fd;
+
+	tap_eq("unbound: NOOP allowed", 0, ioctl(fd_unbound, GDL_IOC_NOOP, 0));
+	if (expect_ok("unbound: INFO allowed", fd_unbound, GDL_IOC_INFO, &info))
+		tap_eq("unbound: INFO says unbound", 0, info.bound);
+	expect_ok("unbound: GET_STATS allowed", fd_unbound, GDL_IOC_GET_STATS,
+		  &st);
+	expect_ok("unbound: GET_DEVICE allowed", fd_unbound,
+		  GDL_IOC_GET_DEVICE, &di);
+	expect_ok("unbound: SWARM_GPU_QUERY allowed", fd_unbound,
+		  SWARM_GPU_QUERY, &q);
+
+	expect_errno("unbound: GET_AGENT 0", fd_unbound, GDL_IOC_GET_AGENT,
+		     &ai, EPERM);
+	ai.agent_id = 10;
+	expect_errno("unbound: GET_AGENT 10", fd_unbound, GDL_IOC_GET_AGENT,
+		     &ai, EPERM);
+	expect_errno("unbound: ALLOC agent 0", fd_unbound, GDL_IOC_ALLOC, &a,
+		     EPERM);
+	a.agent_id = 10;
+	expect_errno("unbound: ALLOC agent 10", fd_unbound, GDL_IOC_ALLOC, &a,
+		     EPERM);
+	expect_errno("unbound: FREE", fd_unbound, GDL_IOC_FREE, &f, EPERM);
+	c.agent_id = 10;
+	expect_errno("unbound: CHECK", fd_unbound, GDL_IOC_CHECK, &c, EPERM);
+	expect_errno("unbound: CHECK_BATCH", fd_unbound, GDL_IOC_CHECK_BATCH,
+		     &cb, EPERM);
+	expect_errno("unbound: SWARM_GPU_ALLOC", fd_unbound, SWARM_GPU_ALLOC,
+		     &sa, EPERM);
+	errno = 0;
+	tap_eq("unbound: SWARM_GPU_FREE refused", EPERM,
+	       ioctl(fd_unbound, SWARM_GPU_FREE, id11) ? errno : 0);
+	expect_errno("unbound: SWARM_DMA_CHECK_PERM", fd_unbound,
+		     SWARM_DMA_CHECK_PERM, &sc, EPERM);
+
+	fd = open(GDL_DEV_PATH, O_RDWR);
+	if (fd < 0) {
+		tap_not_ok("unprivileged open of the device", "%s",
+			   strerror(errno));
+		return;
+	}
+	tap_ok("unprivileged open of the device (mode 0666)");
+	a.agent_id = 0;
+	expect_errno("own unbound file: ALLOC", fd, GDL_IOC_ALLOC, &a, EPERM);
+	close(fd);
+}
+
+/* The bound file acts as agent 10, and only as agent 10. */
+static void child_bound(uint64_t id11)
+{
+	struct gdl_info info = { 0 };
+	struct gdl_agent_info ai = { 0 };
+	struct gdl_alloc a = { .size = 4096 };
+	struct gdl_free f = { 0 };
+	struct gdl_check c = { .addr = 0x1000, .length = 0x10,
+			       .mode = GDL_DMA_RW };
+	struct gdl_check_entry e[2] = {
+		{ .addr = 0x1000, .length = 0x10, .mode = GDL_DMA_READ },
+		{ .addr = 0x5000, .length = 0x10, .mode = GDL_DMA_READ },
+	};
+	struct gdl_check_batch cb = { .entries = (uintptr_t)e, .count = 2 };
+	struct swarm_gpu_alloc sa = { .size = 4096 };
+	struct swarm_dma_check sc = { .dma_addr = 0x1000, .size = 1,
+				      .access_type = SWARM_ACCESS_WRITE };
+	uint64_t own = 0, legacy = 0;
+
+	if (expect_ok("bound: INFO", fd_bound, GDL_IOC_INFO, &info))
+		tap_eq("bound: INFO names agent 10", 10,
+		       info.bound ? info.bound_agent : 0);
+	if (expect_ok("bound: GET_AGENT 0", fd_bound, GDL_IOC_GET_AGENT, &ai))
+		tap_eq("bound: GET_AGENT 0 is agent 10's quota", MIB, ai.quota);
+	ai.agent_id = 10;
+	expect_ok("bound: GET_AGENT 10 (itself)", fd_bound, GDL_IOC_GET_AGENT,
+		  &ai);
+	ai.agent_id = 11;
+	expect_errno("bound: GET_AGENT 11", fd_bound, GDL_IOC_GET_AGENT, &ai,
+		     EPERM);
+
+	if (expect_ok("bound: ALLOC agent 0", fd_bound, GDL_IOC_ALLOC, &a))
+		own = a.alloc_id;
+	a.agent_id = 10;
+	expect_ok("bound: ALLOC agent 10 (kept for the parent)", fd_bound,
+		  GDL_IOC_ALLOC, &a);
+	a.agent_id = 11;
+	expect_errno("bound: ALLOC agent 11", fd_bound, GDL_IOC_ALLOC, &a,
+		     EPERM);
+	if (expect_ok("bound: SWARM_GPU_ALLOC agent 0", fd_bound,
+		      SWARM_GPU_ALLOC, &sa))
+		legacy = sa.alloc_id;
+
+	if (expect_ok("bound: CHECK agent 0", fd_bound, GDL_IOC_CHECK, &c))
+		tap_eq("bound: own grant allowed", GDL_CHECK_ALLOWED, c.result);
+	c.addr = 0x5000;
+	if (expect_ok("bound: CHECK agent 11's range", fd_bound, GDL_IOC_CHECK,
+		      &c))
+		tap_eq("bound: another agent's grant denied", GDL_CHECK_DENIED,
+		       c.result);
+	c.agent_id = 11;
+	expect_errno("bound: CHECK naming agent 11", fd_bound, GDL_IOC_CHECK,
+		     &c, EPERM);
+	if (expect_ok("bound: CHECK_BATCH agent 0", fd_bound,
+		      GDL_IOC_CHECK_BATCH, &cb))
+		tap_eq("bound: batch allowed only its own range", 1,
+		       cb.allowed);
+	cb.agent_id = 11;
+	expect_errno("bound: CHECK_BATCH naming agent 11", fd_bound,
+		     GDL_IOC_CHECK_BATCH, &cb, EPERM);
+	if (expect_ok("bound: SWARM_DMA_CHECK_PERM", fd_bound,
+		      SWARM_DMA_CHECK_PERM, &sc))
+		tap_eq("bound: legacy check allowed", 1, sc.allowed);
+
+	f.alloc_id = id11;
+	expect_errno("bound: FREE agent 11's allocation", fd_bound,
+		     GDL_IOC_FREE, &f, EPERM);
+	errno = 0;
+	tap_eq("bound: SWARM_GPU_FREE agent 11's allocation refused", EPERM,
+	       ioctl(fd_bound, SWARM_GPU_FREE, id11) ? errno : 0);
+	f.alloc_id = own;
+	expect_ok("bound: FREE its own allocation", fd_bound, GDL_IOC_FREE,
+		  &f);
+	tap_eq("bound: SWARM_GPU_FREE its own allocation", 0,
+	       ioctl(fd_bound, SWARM_GPU_FREE, legacy));
+}
+
+/* Configuration needs CAP_SYS_ADMIN now, whoever opened or bound the file. */
+static void child_admin_only(void)
+{
+	static const struct { const char *name; int *fd; } files[] = {
+		{ "bound", &fd_bound }, { "unbound", &fd_unbound },
+		{ "root-opened", &fd_admin },
+	};
+	struct gdl_agent_cfg cfg = { .agent_id = 10, .quota = 1ull << 40,
+				     .device_mask = 1 };
+	struct gdl_agent_ref ref = { .agent_id = 11 };
+	struct gdl_grant g = { .agent_id = 10, .start = 0x9000,
+			       .length = 0x1000, .mode = GDL_DMA_RW };
+	struct gdl_grant rv = { .agent_id = 10, .start = 0x1000,
+				.length = 0x1000, .mode = GDL_DMA_RW };
+	struct gdl_bind b = { .agent_id = 11 };
+	struct gdl_bind unbind = { .agent_id = 0 };
+	struct swarm_gpu_quota sq = { .agent_id = 10, .memory_limit = 1ull << 40 };
+	struct swarm_dma_grant sg = { .agent_id = 10, .dma_addr = 0x9000,
+				      .size = 0x1000,
+				      .permissions = SWARM_ACCESS_WRITE };
+	char what[96];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		int fd = *files[i].fd;
+
+#define REFUSED(cmd, arg)						\
+		do {							\
+			snprintf(what, sizeof(what), "%s: %s",		\
+				 files[i].name, #cmd);			\
+			expect_errno(what, fd, cmd, arg, EPERM);	\
+		} while (0)
+		REFUSED(GDL_IOC_SET_AGENT, &cfg);
+		REFUSED(GDL_IOC_REMOVE_AGENT, &ref);
+		REFUSED(GDL_IOC_GRANT, &g);
+		REFUSED(GDL_IOC_REVOKE, &rv);
+		REFUSED(GDL_IOC_BIND, &b);
+		REFUSED(GDL_IOC_BIND, &unbind);
+		REFUSED(SWARM_GPU_SET_QUOTA, &sq);
+		REFUSED(SWARM_DMA_GRANT_PERM, &sg);
+#undef REFUSED
+	}
+	/* Validation comes before the permission check. */
+	b.pad = 1;
+	expect_errno("bound: BIND with pad != 0 is invalid before refused",
+		     fd_bound, GDL_IOC_BIND, &b, EINVAL);
+}
+
+static void child_proc(void)
+{
+	static const char *const writable[] = { "control", "dma_permissions" };
+	char path[128];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), GDL_PROC_DIR "/%s", writable[i]);
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			tap_not_ok(path, "opened for writing by uid 65534");
+			close(fd);
+		} else {
+			tap_eq("unprivileged open for writing refused (EACCES)",
+			       EACCES, errno);
+		}
+	}
+	fd = open(GDL_PROC_DIR "/quotas", O_RDONLY);
+	tap_eq("unprivileged read of quotas allowed", 1, fd >= 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int run_child(uint64_t id11)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		drop_privileges();
+		tap_ok("child runs as uid 65534 holding three open files");
+		child_unbound(id11);
+		child_bound(id11);
+		child_admin_only();
+		child_proc();
+		fflush(stdout);
+		_exit(tap_failures ? 1 : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+static void verify_nothing_changed(uint64_t id11)
+{
+	struct gdl_agent_info ai = { .agent_id = 10 };
+	struct gdl_check c = { .agent_id = 10, .addr = 0x1000, .length = 0x1000,
+			       .mode = GDL_DMA_RW };
+	struct gdl_free f = { .alloc_id = id11 };
+
+	if (ioctl(fd_admin, GDL_IOC_GET_AGENT, &ai))
+		die("GET_AGENT 10: %s", strerror(errno));
+	tap_eq("agent 10's quota unchanged", MIB, ai.quota);
+	tap_eq("agent 10 holds only the allocation left for the parent", 4096,
+	       ai.used);
+	tap_eq("agent 10 still has its one grant", 1, ai.grants);
+	ai.agent_id = 11;
+	tap_eq("agent 11 still exists", 0,
+	       ioctl(fd_admin, GDL_IOC_GET_AGENT, &ai));
+	tap_eq("agent 11's allocation survived", 4096, ai.used);
+	c.agent_id = 10;
+	tap_eq("agent 10's grant was not revoked", 0,
+	       ioctl(fd_admin, GDL_IOC_CHECK, &c));
+	tap_eq("agent 10's grant still allows", GDL_CHECK_ALLOWED, c.result);
+	c.addr = 0x9000;
+	ioctl(fd_admin, GDL_IOC_CHECK, &c);
+	tap_eq("no grant was added for agent 10", GDL_CHECK_DENIED, c.result);
+
+	close(fd_bound);
+	ai.agent_id = 10;
+	ioctl(fd_admin, GDL_IOC_GET_AGENT, &ai);
+	tap_eq("closing the bound file released agent 10's allocation", 0,
+	       ai.used);
+	tap_eq("root frees agent 11's allocation", 0,
+	       ioctl(fd_admin, GDL_IOC_FREE, &f));
+}
+
+int main(void)
+{
+	uint64_t id11;
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setup(&id11);
+	rc = run_child(id11);
+	if (rc)
+		tap_not_ok("unprivileged child", "exit status %d", rc);
+	verify_nothing_changed(id11);
+	close(fd_unbound);
+	close(fd_admin);
+	return tap_exit();
+}

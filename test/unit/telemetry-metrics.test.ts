@@ -1,0 +1,76 @@
+/** /metrics parsed and checked against what the core was asked to do. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Metric } from '../../agent/src/telemetry/names.ts';
+import { AUTH, buildApp, type TestApp } from '../fixtures/agent-harness.ts';
+import { parsePrometheus, sample } from '../fixtures/prometheus.ts';
+
+const ctx = { t: undefined as unknown as TestApp };
+const Metrics = suite('telemetry metrics');
+Metrics.before.each(async () => { ctx.t = await buildApp(); });
+Metrics.after.each(async () => { await ctx.t.close(); });
+
+async function scrape() {
+  const res = await ctx.t.app.inject({ url: '/metrics' });
+  assert.is(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  return parsePrometheus(res.body);
+}
+
+Metrics('per-agent, per-device and module-wide values follow the core', async () => {
+  const inject = (method: 'PUT' | 'POST', url: string, payload: object) => ctx.t.app.inject({ method, url, payload, headers: AUTH });
+  await inject('PUT', '/v1/agents/11', { quota: '5000', devices: [0, 1] });
+  await inject('PUT', '/v1/agents/12', { quota: '100', devices: [1] });
+  await inject('POST', '/v1/allocations', { agent: '11', size: '1000', device: 0 });
+  await inject('POST', '/v1/allocations', { agent: '11', size: '300', device: 1 });
+  await inject('POST', '/v1/allocations', { agent: '12', size: '101', device: 1 }); // quota violation
+  await inject('POST', '/v1/agents/11/grants', { device: 0, start: '0', length: '100', mode: 'r' });
+  await inject('POST', '/v1/checks', { agent: '11', device: 0, addr: '0', length: '10', mode: 'r' });
+  await inject('POST', '/v1/checks', { agent: '11', device: 0, addr: '0', length: '10', mode: 'w' });
+  await inject('POST', '/v1/checks', { agent: '11', device: 0, addr: '200', length: '10', mode: 'r' });
+  await new Promise((r) => setTimeout(r, 80)); // let the event ring drain
+
+  const { samples, types } = await scrape();
+  const v = (name: string, labels: Record<string, string> = {}) => sample(samples, name, labels);
+  assert.is(v(Metric.agentQuotaBytes, { agent: '11' }), 5000);
+  assert.is(v(Metric.agentUsedBytes, { agent: '11' }), 1300);
+  assert.is(v(Metric.agentUsedBytes, { agent: '12' }), 0);
+  assert.is(v(Metric.agentDeviceUsedBytes, { agent: '11', device: '0' }), 1000);
+  assert.is(v(Metric.agentDeviceUsedBytes, { agent: '11', device: '1' }), 300);
+  assert.is(v(Metric.agentDeviceQuotaBytes, { agent: '12', device: '0' }), 0, 'device outside the mask');
+  assert.is(v(Metric.agentDeviceQuotaBytes, { agent: '12', device: '1' }), 100);
+  assert.is(v(Metric.deviceCapacityBytes, { device: '0' }), 16 * 2 ** 30);
+  assert.is(v(Metric.deviceUsedBytes, { device: '1' }), 300);
+  assert.is(v(Metric.allocationsTotal), 2);
+  assert.is(v(Metric.quotaViolationsTotal), 1);
+  assert.is(v(Metric.allocationFailuresTotal), 1);
+  assert.is(v(Metric.checksTotal, { result: 'allowed' }), 1);
+  assert.is(v(Metric.checksTotal, { result: 'denied' }), 2);
+  assert.is(v(Metric.denialsTotal), 2);
+  assert.is(v(Metric.grantsTotal), 1);
+  assert.is(v(Metric.agents), 2);
+  assert.is(v(Metric.liveAllocations), 2);
+  // 2 allocs + 1 violation + 1 grant + 3 checks decided by the core
+  assert.is(v(Metric.eventsReceivedTotal, { source: 'embedded' }), 7);
+  assert.is(v(Metric.eventsLostTotal, { source: 'embedded' }), 0);
+  assert.is(v(Metric.spansDroppedTotal), 0);
+  assert.is(v(Metric.buildInfo, { backend: 'embedded' }), 1);
+  assert.is(types.get(Metric.allocationsTotal), 'counter');
+  assert.is(types.get(Metric.agentUsedBytes), 'gauge');
+  assert.is(types.get(Metric.httpRequestDurationSeconds), 'histogram');
+  const count = v(`${Metric.httpRequestDurationSeconds}_count`, { method: 'PUT', route: '/v1/agents/:id', status_code: '200' });
+  assert.is(count, 2, 'the route pattern is the label, not the URL');
+});
+
+Metrics('every metric name on the wire is declared in names.ts', async () => {
+  const { samples } = await scrape();
+  const declared = new Set<string>(Object.values(Metric));
+  for (const s of samples) {
+    if (s.name === 'target_info') continue;
+    const base = s.name.replace(/_(bucket|sum|count)$/, '');
+    assert.ok(declared.has(s.name) || declared.has(base), `undeclared metric ${s.name}`);
+    assert.ok(s.name.startsWith('gdl_'), `${s.name} lacks the gdl_ prefix`);
+  }
+});
+
+Metrics.run();

@@ -1,0 +1,81 @@
+#!/bin/bash
+# guest-run.sh - run the selected cases inside the test guest
+#
+# Started by guest-init.sh, chrooted into the host's root.  Reads the case
+# list the host wrote ($GDL_RESULTS/cases.list, paths relative to the repo),
+# runs each case with its time limit, and leaves in $GDL_RESULTS:
+#   <case>.log      everything the case printed
+#   <case>.dmesg    kernel messages logged while it ran
+#   summary.tsv     case, status (pass|fail|timeout), exit code, seconds, limit
+#   dmesg.txt       the whole kernel log at the end
+#   tainted         /proc/sys/kernel/tainted at the end
+#   done            written last: the run completed (the host checks it)
+# Lines for a human watching go to stdout (the serial console), prefixed
+# "@@gdl " so the host can pick them out of kernel messages.
+set -uo pipefail
+
+: "${GDL_REPO:?}" "${GDL_RESULTS:?}"
+export GDL_BUILD=${GDL_BUILD:-$GDL_REPO/build}
+default_timeout=${GDL_CASE_TIMEOUT:-300}
+results=$GDL_RESULTS
+modname=gpu_dma_lock
+
+# Progress lines carry the guest's uptime, to see where the time goes.
+say() { printf '@@gdl [%6.1fs] %s\n' "$(cut -d' ' -f1 /proc/uptime)" "$*"; }
+
+# A case may declare "# timeout: N" in its first 20 lines.
+case_timeout() {
+	local t
+	t=$(head -n 20 "$1" | sed -n 's/^#[[:space:]]*timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n1)
+	echo "${t:-$default_timeout}"
+}
+
+mapfile -t cases <"$results/cases.list"
+total=${#cases[@]}
+printf 'case\tstatus\trc\tseconds\ttimeout\n' >"$results/summary.tsv"
+say "running $total case(s) in $GDL_MODE mode, kernel $(uname -r)"
+
+i=0
+for rel in "${cases[@]}"; do
+	i=$((i + 1))
+	path=$GDL_REPO/$rel
+	name=$(basename "$rel" .sh)
+	limit=$(case_timeout "$path")
+	log=$results/$name.log
+	klines=$(dmesg | wc -l)
+	say "[$i/$total] $name (limit ${limit}s)"
+
+	workdir=$(mktemp -d "/tmp/case-$name.XXXXXX")
+	start=$(date +%s.%N)
+	# timeout signals the whole process group, so a case's helpers die too.
+	(cd "$workdir" && exec timeout -k 10 "$limit" bash "$path") </dev/null 2>&1 |
+		tee "$log" | sed -u 's/^/@@gdl   /'
+	rc=${PIPESTATUS[0]}
+	secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+	dmesg | tail -n "+$((klines + 1))" >"$results/$name.dmesg"
+
+	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+		status=timeout
+	elif [[ $rc -ne 0 ]] || grep -q '^not ok' "$log"; then
+		status=fail
+	else
+		status=pass
+	fi
+	# A case must leave the module unloaded; clean up so the next one starts fresh.
+	if [[ -d /sys/module/$modname ]]; then
+		echo "not ok - $name leaves $modname unloaded: still loaded after the case" | tee -a "$log" |
+			sed 's/^/@@gdl   /'
+		status=fail
+		rmmod "$modname" 2>&1 | sed 's/^/@@gdl   # rmmod: /'
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$rc" "$secs" "$limit" >>"$results/summary.tsv"
+	say "[$i/$total] $name: $status (exit $rc, ${secs}s)"
+	rm -rf "$workdir"
+done
+
+dmesg >"$results/dmesg.txt"
+cat /proc/sys/kernel/tainted >"$results/tainted"
+sync
+echo "$total" >"$results/done"
+sync
+say "all cases done"

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# judge.sh - turn a guest run's results into a verdict
+#
+#   judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS [test|bench]
+#
+# Called by run.sh; can be run again by hand on a run kept with --keep.
+# Counts every case's "ok"/"not ok" lines, adds synthetic results for what a
+# case cannot report itself (it crashed, timed out, the guest died, the
+# kernel warned or got tainted), prints a per-case table and, last, exactly
+# "N passed, N failed".  Exits 1 if anything failed.
+set -euo pipefail
+
+results=${1:?usage: judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS [mode]}
+console=${2:?}
+qemu_rc=${3:?}
+mode=${4:-test}
+
+# Kernel log lines that mean the module (or the kernel) misbehaved.
+bad_kernel_log='WARNING:|BUG:|Oops|Call Trace|general protection|kmemleak|still has objects'
+# Taint bits a test module may set: O (out-of-tree, 4096), E (unsigned, 8192).
+allowed_taint=$((4096 | 8192))
+taint_letters=PFSRMBUDAWCIOELKXTN
+
+passed=0
+failed=0
+report=()
+pass() { passed=$((passed + 1)); report+=("ok - $1"); }
+fail() { failed=$((failed + 1)); report+=("not ok - $1: $2"); }
+
+declare -A status=() rc=() secs=() limit=()
+if [[ -f "$results/summary.tsv" ]]; then
+	while IFS=$'\t' read -r n s r t l; do
+		[[ "$n" == case ]] && continue
+		status[$n]=$s rc[$n]=$r secs[$n]=$t limit[$n]=$l
+	done <"$results/summary.tsv"
+fi
+
+echo
+echo "Cases:"
+while read -r rel; do
+	name=$(basename "$rel" .sh)
+	log=$results/$name.log
+	n_ok=0 n_not_ok=0
+	if [[ -f "$log" ]]; then
+		n_ok=$(grep -c '^ok' "$log" || true)
+		n_not_ok=$(grep -c '^not ok' "$log" || true)
+	fi
+	passed=$((passed + n_ok))
+	failed=$((failed + n_not_ok))
+	st=${status[$name]:-}
+	case "$st" in
+	"") fail "$name ran to the end" "the guest stopped before it finished"; st=missing ;;
+	timeout) fail "$name finished in time" "killed after ${limit[$name]}s" ;;
+	fail | pass) [[ "${rc[$name]}" == 0 ]] || fail "$name exits 0" "exit ${rc[$name]}" ;;
+	esac
+	printf '  %-8s %-28s %4s ok %4s not ok %8ss\n' "${st^^}" "$name" "$n_ok" "$n_not_ok" "${secs[$name]:-?}"
+	if [[ $n_not_ok -gt 0 ]]; then
+		grep '^not ok' "$log" | head -n 20 | sed 's/^/             /'
+	fi
+done <"$results/cases.list"
+
+# The guest writes "done" after the last case: without it, it died or hung.
+if [[ -f "$results/done" ]]; then
+	pass "guest completed the run"
+else
+	fail "guest completed the run" "no results/done (qemu status $qemu_rc; timeout is 124); console tail below"
+	echo "--- last lines of the serial console ($console) ---"
+	tail -n 40 "$console" 2>/dev/null | tr -d '\r' || true
+	echo "---"
+fi
+
+kernel_log=$results/dmesg.txt
+[[ -f "$kernel_log" ]] || kernel_log=$console
+if matches=$(grep -E "$bad_kernel_log" "$kernel_log" 2>/dev/null); then
+	# Name the cases during which the kernel complained.
+	culprits=$(grep -lE "$bad_kernel_log" "$results"/*.dmesg 2>/dev/null | xargs -r -n1 basename | sed 's/\.dmesg$//' | tr '\n' ' ')
+	fail "kernel log is clean" "$(head -n 3 <<<"$matches" | tr '\n' '|') during: ${culprits:-unknown}"
+	echo "--- kernel log problems (from $kernel_log) ---"
+	grep -E -B2 -A12 "$bad_kernel_log" "$kernel_log" | head -n 60
+	echo "---"
+else
+	pass "kernel log is clean"
+fi
+
+if [[ -f "$results/tainted" ]]; then
+	taint=$(cat "$results/tainted")
+	if (((taint & ~allowed_taint) == 0)); then
+		pass "kernel taint only O/E ($taint)"
+	else
+		letters=
+		for ((b = 0; b < ${#taint_letters}; b++)); do
+			(((taint >> b) & 1)) && letters+=${taint_letters:b:1}
+		done
+		fail "kernel taint only O/E" "tainted=$taint ($letters)"
+	fi
+else
+	fail "kernel taint only O/E" "no results/tainted"
+fi
+
+if [[ $mode == bench ]]; then
+	cat "$results"/*.log 2>/dev/null | grep '^BENCH ' | sed 's/^BENCH //' >"$results/bench.jsonl" || true
+	echo "Benchmark records: $(wc -l <"$results/bench.jsonl") in $results/bench.jsonl"
+fi
+
+echo
+echo "Checks:"
+printf '  %s\n' "${report[@]}"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

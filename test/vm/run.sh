@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# run.sh - build everything, boot the Debian test kernel under qemu, run the
+# guest test cases (or the kernel benchmarks) in it, and judge the results.
+#
+#   test/vm/run.sh                  every test/kernel/cases/*.sh
+#   test/vm/run.sh --only REGEX     cases whose file name matches REGEX
+#   test/vm/run.sh --bench          bench/kernel/cases/*.sh instead
+#   options: --keep (keep the run directory), --timeout S (whole run, default
+#            1500), --case-timeout S (default per case, 300), --no-build,
+#            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here)
+#
+# Fails on any "not ok", any case that exits nonzero or times out, a kernel
+# log with WARNING:/BUG:/Oops/Call Trace/general protection/kmemleak/"still
+# has objects", or taint beyond O (out-of-tree) and E (unsigned).  Ends with
+# the line "N passed, N failed".  See docs/testing.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD:-$repo/build}
+
+only=
+mode=test
+keep=0
+run_timeout=${GDL_VM_TIMEOUT:-1500}
+case_timeout=${GDL_CASE_TIMEOUT:-300}
+do_build=1
+accel=${GDL_ACCEL:-tcg}
+
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+info() { echo "==> $*"; }
+
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--only) only=${2:?--only needs a REGEX}; shift 2 ;;
+	--bench) mode=bench; shift ;;
+	--keep) keep=1; shift ;;
+	--timeout) run_timeout=${2:?--timeout needs seconds}; shift 2 ;;
+	--case-timeout) case_timeout=${2:?--case-timeout needs seconds}; shift 2 ;;
+	--no-build) do_build=0; shift ;;
+	--accel) accel=${2:?--accel needs tcg, kvm or auto}; shift 2 ;;
+	-h | --help) usage 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; usage 2 ;;
+	esac
+done
+[[ "$run_timeout" =~ ^[0-9]+$ && "$case_timeout" =~ ^[0-9]+$ ]] || die "timeouts are whole seconds"
+[[ $accel =~ ^(tcg|kvm|auto)$ ]] || die "--accel must be tcg, kvm or auto"
+
+# --- Select the cases ---------------------------------------------------------
+if [[ $mode == bench ]]; then case_dir=bench/kernel/cases; else case_dir=test/kernel/cases; fi
+cases=()
+for f in "$repo/$case_dir"/*.sh; do
+	[[ -f "$f" ]] || continue
+	name=$(basename "$f")
+	if [[ -n "$only" ]] && ! grep -Eq -- "$only" <<<"$name"; then continue; fi
+	cases+=("$case_dir/$name")
+done
+[[ ${#cases[@]} -gt 0 ]] || die "no case in $case_dir matches '${only:-*}'"
+
+# --- Build ----------------------------------------------------------------------
+"$here/ensure-deps.sh"
+kver=$("$here/kernel.sh" version)
+kdir=/lib/modules/$kver/build
+# Before make: the module's BTF is generated against this vmlinux.
+vmlinux=$("$here/kernel.sh" vmlinux)
+if [[ $do_build -eq 1 ]]; then
+	info "building (make all, kernel $kver)"
+	mkdir -p "$build"
+	# Engineers share one tree: one make at a time.
+	if ! flock "$build/.make.lock" make -C "$repo" --no-print-directory all \
+		KVER="$kver" KDIR="$kdir" BUILD="$build"; then
+		die "build failed (make all); fix it or use --no-build"
+	fi
+	if [[ $mode == bench ]] && ! flock "$build/.make.lock" make -C "$repo/bench/kernel" \
+		--no-print-directory KVER="$kver" KDIR="$kdir" BUILD="$build" ROOT="$repo"; then
+		die "build failed (bench/kernel)"
+	fi
+fi
+initramfs=$("$here/initramfs.sh" "$kver" "$build/vm")
+
+# --- A private directory per run: several engineers run at once ------------------
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/gdl-vm.XXXXXX")
+results=$run_dir/results
+console=$run_dir/console.log
+mkdir -p "$results"
+qemu_pid=
+tail_pid=
+cleanup() {
+	local rc=$?
+	[[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+	[[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null && wait "$tail_pid" 2>/dev/null
+	if [[ $keep -eq 1 || $rc -ne 0 ]]; then
+		echo "run.sh: run directory kept: $run_dir (console.log, results/)" >&2
+	else
+		rm -rf "$run_dir"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+printf '%s\n' "${cases[@]}" >"$results/cases.list"
+cat >"$results/run.conf" <<CONF
+GDL_REPO='$repo'
+GDL_BUILD='$build'
+GDL_MODE='$mode'
+GDL_CASE_TIMEOUT='$case_timeout'
+CONF
+
+# --- Boot ------------------------------------------------------------------------
+# PVH boot of the uncompressed vmlinux: no firmware, no decompression.
+# mitigations=off: page-table isolation makes every syscall flush the
+# emulated TLB, which TCG pays dearly for.
+# qemu_args ARRAY_NAME ACCEL RESULTS_DIR CONSOLE_LOG: the qemu command line.
+qemu_args() {
+	local -n _args=$1
+	_args=(
+		-accel "$2" -m 2G -smp 2 -nodefaults -nographic -no-reboot
+		-monitor none -serial "file:$4"
+		-kernel "$vmlinux" -initrd "$initramfs"
+		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M mitigations=off"
+		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$3,mount_tag=results,security_model=none"
+	)
+}
+
+# --accel auto: KVM only if a guest really boots with it, within 30 s.  (On
+# this project's hosts it does not: nested KVM hangs or dies.)
+if [[ $accel == auto ]]; then
+	accel=tcg
+	if [[ -w /dev/kvm ]]; then
+		info "probing KVM (30 s at most)"
+		probe=$run_dir/kvm-probe
+		mkdir -p "$probe"
+		: >"$probe/cases.list"
+		cp "$results/run.conf" "$probe/run.conf"
+		qemu_args probe_args kvm "$probe" "$run_dir/kvm-probe.log"
+		timeout -k 5 30 qemu-system-x86_64 "${probe_args[@]}" </dev/null >/dev/null 2>&1 || true
+		[[ -f "$probe/done" ]] && accel=kvm
+	fi
+	info "accelerator: $accel"
+fi
+qemu_args qemu_argv "$accel" "$results" "$console"
+info "booting $kver under qemu ($accel, ${#cases[@]} case(s), limit ${run_timeout}s)"
+started=$SECONDS
+timeout -k 10 "$run_timeout" qemu-system-x86_64 "${qemu_argv[@]}" </dev/null &
+qemu_pid=$!
+# Show the guest's progress lines as they come (tail exits with qemu).
+touch "$console"
+tail -n +1 -F --pid="$qemu_pid" "$console" 2>/dev/null |
+	sed -un 's/\r$//; s/^@@gdl //p' &
+tail_pid=$!
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=
+wait "$tail_pid" 2>/dev/null || true
+tail_pid=
+elapsed=$((SECONDS - started))
+info "guest exited after ${elapsed}s (qemu status $qemu_rc)"
+
+# --- Judge -----------------------------------------------------------------------
+"$here/judge.sh" "$results" "$console" "$qemu_rc" "$mode"
