@@ -28,11 +28,13 @@ sel() { [ ${#SELECTED[@]} -eq 0 ] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 tap_step() {
 	local name=$1; shift
 	local out rc p f
+	local t0=$SECONDS
 	echo "# $name"
 	out=$("$@" 2>&1)
 	rc=$?
 	# npm/tsx noise is not a test result.
 	printf '%s\n' "$out" | grep -v '^npm warn'
+	echo "# $name: $((SECONDS - t0))s"
 	p=$(printf '%s\n' "$out" | grep -c '^ok - ')
 	f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -46,10 +48,11 @@ tap_step() {
 # Runs a step that is one check: ok when it exits 0, else its output is the why.
 one_step() {
 	local name=$1; shift
-	local out
+	local out t0=$SECONDS
 	echo "# $name"
 	if out=$("$@" 2>&1); then
 		echo "ok - $name"
+		echo "# $name: $((SECONDS - t0))s"
 		passed=$((passed + 1))
 	else
 		printf '%s\n' "$out" | grep -v '^npm warn' | sed 's/^/# /'
@@ -58,7 +61,7 @@ one_step() {
 	fi
 }
 
-TSX=(node "$ROOT/node_modules/tsx/dist/cli.mjs")
+TSX=("$ROOT/node_modules/.bin/tsx")
 
 sel generate && one_step "dashboards JSON up to date (generate.ts --check)" "${TSX[@]}" dashboards/src/generate.ts --check
 sel lint && tap_step "dashboard lint" "${TSX[@]}" test/deploy/dashboards-lint.ts

@@ -38,6 +38,7 @@ export const ConfigFileSchema = Type.Object(
     devicePath: Type.Optional(Type.String({ minLength: 1 })),
     procDir: Type.Optional(Type.String({ minLength: 1 })),
     spanQueueSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    kernelEvents: Type.Optional(Type.Boolean({ description: 'load the BPF event pipeline on the kernel backend' })),
     embedded: Type.Optional(
       Type.Object(
         {
@@ -68,6 +69,12 @@ export interface AgentConfig {
   devicePath: string;
   procDir: string;
   spanQueueSize: number;
+  /**
+   * Load the BPF pipeline on the kernel backend. Attached BPF programs hold
+   * a reference on the module, so an agent that must let an operator rmmod
+   * under it runs with this off.
+   */
+  kernelEvents: boolean;
   embedded: {
     devices: { name: string; capacity: bigint }[];
     defaultQuota: bigint;
@@ -91,6 +98,7 @@ export const DEFAULTS: AgentConfig = {
   devicePath: '/dev/gpu_dma_lock',
   procDir: '/proc/swarm/gpu',
   spanQueueSize: 2048,
+  kernelEvents: true,
   embedded: {
     devices: [
       { name: 'fake0', capacity: 16n * GiB },
@@ -114,8 +122,11 @@ const ENV: Record<string, keyof ConfigInput> = {
   GDL_LOG_LEVEL: 'logLevel',
   GDL_DEVICE: 'devicePath',
   GDL_PROC_DIR: 'procDir',
+  GDL_SPAN_QUEUE_SIZE: 'spanQueueSize',
+  GDL_KERNEL_EVENTS: 'kernelEvents',
 };
 const NUMERIC = new Set<keyof ConfigInput>(['port', 'sampleRatio', 'spanQueueSize']);
+const BOOLEAN = new Set<keyof ConfigInput>(['kernelEvents']);
 
 export function readConfigFile(path: string): unknown {
   let text: string;
@@ -137,7 +148,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    out[key] = NUMERIC.has(key) && /^-?[0-9.]+$/.test(v) ? Number(v) : v;
+    if (BOOLEAN.has(key) && /^(1|true|yes|on|0|false|no|off)$/i.test(v)) out[key] = /^(1|true|yes|on)$/i.test(v);
+    else out[key] = NUMERIC.has(key) && /^-?[0-9.]+$/.test(v) ? Number(v) : v;
   }
   return out;
 }
@@ -194,6 +206,7 @@ export function loadConfig(opts: { file?: string; flags?: Record<string, unknown
     devicePath: merged.devicePath ?? DEFAULTS.devicePath,
     procDir: merged.procDir ?? DEFAULTS.procDir,
     spanQueueSize: merged.spanQueueSize ?? DEFAULTS.spanQueueSize,
+    kernelEvents: merged.kernelEvents ?? DEFAULTS.kernelEvents,
     embedded: {
       devices,
       defaultQuota,

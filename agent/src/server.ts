@@ -65,6 +65,8 @@ export async function startAgent(config: AgentConfig, logger: boolean | object =
     hub.subscribe((events) => spanner.record(events, backend.kind));
   }
   hub.start();
+  if (hub.failure) log.warn({ err: hub.failure.message }, 'event source failed to start; running without events');
+  else if (!hub.available) log.info({ backend: backend.kind }, 'no event source: no decision stream or spans');
 
   const apply = (reason: 'start' | 'reload') => {
     if (!policy) return;

@@ -2,9 +2,10 @@
 /*
  * gdl_env.h - what the core logic needs from the world around it
  *
- * The core (kmod/core/*.c) is built twice: into gpu_dma_lock.ko and into
- * libgdlcore.so (kmod/user/).  It never includes a kernel or libc header
- * itself; it includes this file, which picks one environment:
+ * The core (the .c files of kmod/core/) is built twice: into
+ * gpu_dma_lock.ko and into libgdlcore.so (kmod/user/).  It never includes a
+ * kernel or libc header itself; it includes this file, which picks one
+ * environment:
  *
  *   kernel:    gdl_env_kernel.h  (kmod/, next to the module glue)
  *   userspace: gdl_env_user.h    (kmod/user/, liburcu + pthreads, with

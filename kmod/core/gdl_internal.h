@@ -31,36 +31,56 @@ enum gdl_stat {
 	GDL_ST_NR,
 };
 
+/*
+ * Intervals per tree node.  A node holds a sorted run of intervals of one
+ * device, so a lookup walks a short tree of compact nodes and finishes
+ * with a binary search inside one: far fewer cache misses than one node
+ * per interval.  24 makes the node fit a 512-byte kmalloc slab.
+ */
+#define GDL_RCHUNK	24
+
 /**
- * struct gdl_rnode - one granted interval, a node of an immutable treap
- * @start:  first byte; with @dev, the key
- * @end:    one past the last byte (start < end)
- * @left:   keys below (RCU: published nodes never change)
- * @right:  keys above
- * @dev:    device index
- * @mode:   GDL_DMA_* bits, never 0
+ * struct gdl_rnode - a run of granted intervals, a node of an immutable treap
+ * @left:   runs with smaller keys (RCU: published nodes never change)
+ * @right:  runs with larger keys
+ * @dev:    device of every interval here; with @start[0], the node's key
+ * @n:      intervals here, 1..GDL_RCHUNK
  * @dead:   created by the open transaction and already dropped by it
  * @prio:   heap priority, random: expected depth O(log n)
  * @gen:    transaction that created the node; nodes of the open
  *          transaction are private and may be changed in place
  * @link:   the open transaction's "created" list, or its "garbage" list
+ * @start:  first byte of each interval, ascending
+ * @end:    one past the last byte of each (start < end <= next start)
+ * @mode:   GDL_DMA_* bits of each, never 0
  * @rcu:    frees a garbage list after a grace period
  *
- * The fields a check reads come first: one cache line per visited node.
+ * What a descent reads (@left, @right, @dev, @start[0]) is in the first 64
+ * bytes.  Touching intervals of equal mode never exist: they coalesce.
  */
 struct gdl_rnode {
-	u64 start;
-	u64 end;
 	struct gdl_rnode *left;
 	struct gdl_rnode *right;
 	u32 dev;
-	u16 mode;
+	u16 n;
 	u8 dead;
 	u8 pad;
 	u32 prio;
+	u32 pad2;
 	u64 gen;
 	struct gdl_rnode *link;
+	u64 start[GDL_RCHUNK];
+	u64 end[GDL_RCHUNK];
+	u8 mode[GDL_RCHUNK];
 	struct gdl_rcu_head rcu;
+};
+
+/* One interval, as listings see it. */
+struct gdl_range {
+	u64 start;
+	u64 end;
+	u32 dev;
+	u32 mode;
 };
 
 /**
@@ -212,8 +232,8 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		    u32 mode, bool grant);
 bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
 		      u64 end, u32 mode);
-const struct gdl_rnode *gdl_rtree_ceil(const struct gdl_rnode *root,
-				       u32 dev, u64 start);
+bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
+		    struct gdl_range *out);
 void gdl_rtree_free_now(struct gdl_rnode *root);
 
 /* gdl_allocs.c */

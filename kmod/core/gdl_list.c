@@ -86,7 +86,8 @@ int gdl_list_allocs(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		    struct gdl_grant_view *out, u32 max)
 {
-	const struct gdl_rnode *root, *node;
+	const struct gdl_rnode *root;
+	struct gdl_range range;
 	struct gdl_agent *a;
 	u32 n = 0;
 
@@ -108,16 +109,16 @@ int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		}
 		root = a ? gdl_rcu_dereference(a->ranges.root) : NULL;
 		while (n < max &&
-		       (node = gdl_rtree_ceil(root, (u32)cur->b, cur->c))) {
+		       gdl_rtree_next(root, (u32)cur->b, cur->c, &range)) {
 			struct gdl_grant_view *v = &out[n++];
 
 			v->agent_id = cur->a;
-			v->start = node->start;
-			v->length = node->end - node->start;
-			v->device = node->dev;
-			v->mode = node->mode;
-			cur->b = node->dev;
-			cur->c = node->start + 1; /* no wrap: start < end */
+			v->start = range.start;
+			v->length = range.end - range.start;
+			v->device = range.dev;
+			v->mode = range.mode;
+			cur->b = range.dev;
+			cur->c = range.start + 1; /* no wrap: start < end */
 		}
 		if (n == max)
 			break;

@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gdl_rtree.c - DMA permission ranges: an immutable, path-copied treap
+ * gdl_rtree.c - DMA permission ranges: an immutable, path-copied treap of
+ * runs of intervals
  *
  * Each agent's permissions are a set of disjoint half-open intervals keyed
  * by (device, start), each with nonzero mode bits, where no two intervals
- * that touch have the same mode (they would have been coalesced).  The set
- * is a treap whose published nodes never change: readers descend it under
- * RCU with no lock, so a check costs one walk of O(log n) nodes.
+ * that touch have the same mode (they would have been coalesced).  The
+ * sorted sequence is cut into runs of up to GDL_RCHUNK intervals of one
+ * device; each run is a node of a treap keyed by its first interval.
+ * Published nodes never change: readers descend under RCU with no lock,
+ * then binary-search one run, so a check costs O(log n).
  *
  * A change (gdl_rtree_apply) is one transaction under the agent's lock:
- *  1. split the tree around the affected span: A < span <= M < R;
- *  2. read M in order, write the new intervals of the span into fresh
- *     nodes (applying the change, dropping mode 0, coalescing neighbours);
- *  3. merge A, the new span and R back together;
+ *  1. split the tree around the affected span: A < M < R, where M holds
+ *     every run with an interval in or touching the range, plus the run
+ *     before it (so new intervals pack with their neighbours instead of
+ *     leaving runs of one);
+ *  2. stream M's intervals through the change (gaps filled by a grant,
+ *     mode 0 dropped, touching equal modes coalesced) and pack the result
+ *     into fresh runs, none less than half full unless it is alone;
+ *  3. merge A, the new runs and R back together;
  *  4. publish the root, then free the replaced nodes after a grace period.
  * Steps 1 and 3 copy only the nodes on the search paths (copy on write:
  * a node created by this transaction is private and is changed in place),
- * so a change copies O(log n) nodes plus the span's intervals.  Until the
- * root is published nothing a reader can see has changed, so a failed
+ * so a change copies O(log n) nodes plus the span's runs.  Until the root
+ * is published nothing a reader can see has changed, so a failed
  * allocation anywhere simply frees every node the transaction created.
  *
  * Splits and merges are loops, not recursion: the kernel stack never holds
@@ -46,17 +53,19 @@ static inline bool key_lt(u32 da, u64 sa, u32 db, u64 sb)
 	return da < db || (da == db && sa < sb);
 }
 
-static struct gdl_rnode *txn_node(struct rtxn *x, u32 dev, u64 start,
-				  u64 end, u32 mode)
+/* Key of a run: (device, first start). */
+static inline bool node_lt(const struct gdl_rnode *n, u32 dev, u64 at)
+{
+	return key_lt(n->dev, n->start[0], dev, at);
+}
+
+static struct gdl_rnode *txn_node(struct rtxn *x, u32 dev)
 {
 	struct gdl_rnode *n = gdl_zalloc(sizeof(*n));
 
 	if (!n)
 		return NULL;
-	n->start = start;
-	n->end = end;
 	n->dev = dev;
-	n->mode = (u16)mode;
 	n->prio = gdl_random_u32();
 	n->gen = x->gen;
 	n->link = x->created;
@@ -106,7 +115,7 @@ static int txn_split(struct rtxn *x, struct gdl_rnode *t, u32 dev, u64 key,
 
 		if (!n)
 			return -ENOMEM;
-		if (key_lt(n->dev, n->start, dev, key)) {
+		if (node_lt(n, dev, key)) {
 			*lp = n;
 			lp = &n->right;
 			t = n->right;
@@ -189,14 +198,16 @@ static void txn_abort(struct rtxn *x)
 	x->t->gen++;
 }
 
-/* The interval with the greatest key <= (dev, at), or NULL. */
-static const struct gdl_rnode *rtree_floor(const struct gdl_rnode *n,
-					   u32 dev, u64 at)
+/* Lookups: under RCU, or on the writer's private version ---------------- */
+
+/* The run with the greatest key <= (dev, at), or NULL. */
+static const struct gdl_rnode *run_floor(const struct gdl_rnode *n, u32 dev,
+					 u64 at)
 {
 	const struct gdl_rnode *best = NULL;
 
 	while (n) {
-		if (key_lt(dev, at, n->dev, n->start)) {
+		if (key_lt(dev, at, n->dev, n->start[0])) {
 			n = gdl_rcu_dereference(n->left);
 		} else {
 			best = n;
@@ -206,21 +217,14 @@ static const struct gdl_rnode *rtree_floor(const struct gdl_rnode *n,
 	return best;
 }
 
-/**
- * gdl_rtree_ceil - the interval with the smallest key >= (dev, start)
- * @root:  a tree version (under RCU, or the writer's private one)
- * @dev:   device
- * @start: address
- *
- * Return: the interval, or NULL past the last one.
- */
-const struct gdl_rnode *gdl_rtree_ceil(const struct gdl_rnode *root, u32 dev,
-				       u64 start)
+/* The run with the smallest key >= (dev, at), or NULL. */
+static const struct gdl_rnode *run_ceil(const struct gdl_rnode *n, u32 dev,
+					u64 at)
 {
-	const struct gdl_rnode *best = NULL, *n = root;
+	const struct gdl_rnode *best = NULL;
 
 	while (n) {
-		if (key_lt(n->dev, n->start, dev, start)) {
+		if (node_lt(n, dev, at)) {
 			n = gdl_rcu_dereference(n->right);
 		} else {
 			best = n;
@@ -228,6 +232,22 @@ const struct gdl_rnode *gdl_rtree_ceil(const struct gdl_rnode *root, u32 dev,
 		}
 	}
 	return best;
+}
+
+/* Index of the last interval of @r starting at or before @at >= start[0]. */
+static u32 run_index(const struct gdl_rnode *r, u64 at)
+{
+	u32 lo = 0, hi = r->n;
+
+	while (hi - lo > 1) {
+		u32 mid = (lo + hi) / 2;
+
+		if (r->start[mid] <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /**
@@ -239,40 +259,93 @@ const struct gdl_rnode *gdl_rtree_ceil(const struct gdl_rnode *root, u32 dev,
  * @mode: GDL_DMA_* bits wanted
  *
  * A range may span several touching intervals of different modes (each
- * must hold @mode): after the interval holding @addr, look up the one that
- * starts where it ends.
+ * must hold @mode): walk on while the next interval starts where the
+ * current one ends, in the same run or at the head of the next.
  */
 bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
 		      u64 end, u32 mode)
 {
+	const struct gdl_rnode *r = run_floor(root, dev, addr);
 	u64 pos = addr;
+	u32 i;
 
+	if (!r || r->dev != dev)
+		return false;
+	i = run_index(r, pos);
 	for (;;) {
-		const struct gdl_rnode *n = rtree_floor(root, dev, pos);
-
-		if (!n || n->dev != dev || n->end <= pos ||
-		    (n->mode & mode) != mode)
+		if (r->end[i] <= pos || (r->mode[i] & mode) != mode)
 			return false;
-		if (n->end >= end)
+		if (r->end[i] >= end)
 			return true;
-		pos = n->end;
+		pos = r->end[i];
+		if (++i < r->n) {
+			if (r->start[i] != pos)
+				return false;
+			continue;
+		}
+		r = run_floor(root, dev, pos);
+		if (!r || r->dev != dev || r->start[0] != pos)
+			return false;
+		i = 0;
 	}
 }
 
 /**
- * struct emitter - writes the new intervals of a span, in order
- * @x:     the transaction
- * @dev:   device of the span
- * @s:     first byte the change applies to
- * @e:     one past the last
- * @mode:  bits granted or revoked
- * @grant: true: OR @mode in; false: clear it
- * @out:   treap of the new intervals (all private nodes)
- * @count: intervals in @out
- * @ps:    pending interval, not yet a node: start,
- * @pe:    end,
- * @pm:    and mode (0: none pending)
- * @err:   first error
+ * gdl_rtree_next - the interval with the smallest key >= (dev, start)
+ * @root:  a tree version, under RCU
+ * @dev:   device
+ * @start: address
+ * @out:   the interval found
+ *
+ * Return: false past the last interval.
+ */
+bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
+		    struct gdl_range *out)
+{
+	const struct gdl_rnode *r = run_floor(root, dev, start);
+	u32 i = 0;
+
+	if (r && r->dev == dev) {
+		i = run_index(r, start);
+		if (r->start[i] < start)
+			i++;
+	}
+	if (!r || r->dev != dev || i == r->n) {
+		/* Nothing left in the floor run: the head of the next one. */
+		r = run_ceil(root, dev, start);
+		i = 0;
+	}
+	if (!r)
+		return false;
+	out->start = r->start[i];
+	out->end = r->end[i];
+	out->dev = r->dev;
+	out->mode = r->mode[i];
+	return true;
+}
+
+/* Changes: the stream of new intervals and its packing into runs -------- */
+
+/**
+ * struct emitter - writes the new intervals of a span, in key order
+ * @x:       the transaction
+ * @dev:     device the change applies to
+ * @s:       first byte it applies to
+ * @e:       one past the last
+ * @mode:    bits granted or revoked
+ * @grant:   true: OR @mode in; false: clear it
+ * @pos:     on @dev, bytes of [@s, @e) below @pos have been emitted
+ * @gap_done: the gap after @dev's last interval has been emitted
+ * @changed: some byte's mode changed (else the change is a no-op)
+ * @pd:      pending interval, not yet packed: device,
+ * @ps:      start,
+ * @pe:      end,
+ * @pm:      and mode (0: none pending)
+ * @cur:     run being filled, not yet in @out
+ * @prev:    last run put in @out
+ * @out:     treap of the new runs (all private nodes)
+ * @count:   intervals packed
+ * @err:     first error
  */
 struct emitter {
 	struct rtxn *x;
@@ -280,59 +353,157 @@ struct emitter {
 	u64 s, e;
 	u32 mode;
 	bool grant;
-	struct gdl_rnode *out;
-	u64 count;
+	u64 pos;
+	bool gap_done;
+	bool changed;
+	u32 pd;
 	u64 ps, pe;
 	u32 pm;
+	struct gdl_rnode *cur, *prev, *out;
+	u64 count;
 	int err;
 };
 
-static void emit_flush(struct emitter *em)
+static u32 em_apply(const struct emitter *em, u32 m)
 {
-	struct gdl_rnode *n;
+	return em->grant ? m | em->mode : m & ~em->mode;
+}
+
+/* Moves @k intervals of @from, starting at @fi, to @to at @ti. */
+static void run_move(struct gdl_rnode *to, u32 ti, const struct gdl_rnode *from,
+		     u32 fi, u32 k)
+{
+	memmove(&to->start[ti], &from->start[fi], k * sizeof(to->start[0]));
+	memmove(&to->end[ti], &from->end[fi], k * sizeof(to->end[0]));
+	memmove(&to->mode[ti], &from->mode[fi], k * sizeof(to->mode[0]));
+}
+
+/*
+ * Puts the run being filled into @out.  A short last run first evens out
+ * with the run before it (both private): merged if they fit in one, else
+ * shares its predecessor's tail, so no run is less than half full.
+ */
+static void pack_seal(struct emitter *em)
+{
+	struct gdl_rnode *cur = em->cur, *prev = em->prev;
+
+	if (!cur)
+		return;
+	em->cur = NULL;
+	if (cur->n < GDL_RCHUNK / 2 && prev && prev->dev == cur->dev) {
+		u32 total = prev->n + cur->n, k;
+
+		if (total <= GDL_RCHUNK) {
+			run_move(prev, prev->n, cur, 0, cur->n);
+			prev->n = (u16)total;
+			txn_drop(em->x, cur);
+			return;
+		}
+		k = total / 2 - cur->n;
+		run_move(cur, k, cur, 0, cur->n);
+		run_move(cur, 0, prev, prev->n - k, k);
+		prev->n = (u16)(prev->n - k);
+		cur->n = (u16)(cur->n + k);
+	}
+	/* Appending private nodes to a private treap never copies. */
+	txn_merge(em->x, em->out, cur, &em->out);
+	em->prev = cur;
+}
+
+static void pack_pending(struct emitter *em)
+{
+	struct gdl_rnode *cur = em->cur;
 
 	if (!em->pm || em->err)
 		goto out;
-	n = txn_node(em->x, em->dev, em->ps, em->pe, em->pm);
-	if (!n) {
-		em->err = -ENOMEM;
-		goto out;
+	if (cur && (cur->dev != em->pd || cur->n == GDL_RCHUNK)) {
+		pack_seal(em);
+		cur = NULL;
 	}
-	/* Appending private nodes to a private treap never copies. */
-	txn_merge(em->x, em->out, n, &em->out);
+	if (!cur) {
+		cur = txn_node(em->x, em->pd);
+		if (!cur) {
+			em->err = -ENOMEM;
+			goto out;
+		}
+		em->cur = cur;
+	}
+	cur->start[cur->n] = em->ps;
+	cur->end[cur->n] = em->pe;
+	cur->mode[cur->n] = (u8)em->pm;
+	cur->n++;
 	em->count++;
 out:
 	em->pm = 0;
 }
 
-/* Adds [a, b) with mode @m, joining the pending interval if they touch. */
-static void emit_piece(struct emitter *em, u64 a, u64 b, u32 m)
+/* Adds [a, b) of @d with mode @m, joining the pending one if they touch. */
+static void emit_piece(struct emitter *em, u32 d, u64 a, u64 b, u32 m)
 {
 	if (a >= b)
 		return;
-	if (em->pm && em->pe == a && em->pm == m) {
+	if (em->pm && em->pd == d && em->pe == a && em->pm == m) {
 		em->pe = b;
 		return;
 	}
-	emit_flush(em);
+	pack_pending(em);
+	em->pd = d;
 	em->ps = a;
 	em->pe = b;
 	em->pm = m;
 }
 
-/* Adds [a, b), which had mode @m, with the change applied where it falls. */
-static void emit_span(struct emitter *em, u64 a, u64 b, u32 m)
+/* The unmapped part of [pos, to) inside the range: mode 0, changed. */
+static void emit_gap(struct emitter *em, u64 to)
 {
-	u64 lo = a > em->s ? a : em->s;
-	u64 hi = b < em->e ? b : em->e;
+	u64 hi = to < em->e ? to : em->e;
+	u32 m = em_apply(em, 0);
 
-	if (a < em->s)
-		emit_piece(em, a, b < em->s ? b : em->s, m);
-	if (lo < hi)
-		emit_piece(em, lo, hi,
-			   em->grant ? m | em->mode : m & ~em->mode);
-	if (b > em->e)
-		emit_piece(em, a > em->e ? a : em->e, b, m);
+	if (em->pos >= hi)
+		return;
+	em->changed |= m != 0;
+	emit_piece(em, em->dev, em->pos, hi, m);
+	em->pos = hi;
+}
+
+/* Emits the existing interval [st, en) of @d with the change applied. */
+static void emit_interval(struct emitter *em, u32 d, u64 st, u64 en, u32 m)
+{
+	u64 lo, hi;
+
+	if (d > em->dev && !em->gap_done) {
+		emit_gap(em, em->e);
+		em->gap_done = true;
+	}
+	if (d != em->dev) {
+		emit_piece(em, d, st, en, m);
+		return;
+	}
+	emit_gap(em, st);
+	/* Up to three pieces: before the range, inside it, after it. */
+	hi = en < em->s ? en : em->s;
+	emit_piece(em, d, st, hi, m);
+	lo = st > em->s ? st : em->s;
+	hi = en < em->e ? en : em->e;
+	if (lo < hi) {
+		u32 nm = em_apply(em, m);
+
+		em->changed |= nm != m;
+		emit_piece(em, d, lo, hi, nm);
+	}
+	lo = st > em->e ? st : em->e;
+	emit_piece(em, d, lo, en, m);
+	if (en > em->pos)
+		em->pos = en;
+}
+
+static void emit_finish(struct emitter *em)
+{
+	if (!em->gap_done)
+		emit_gap(em, em->e);
+	pack_pending(em);
+	if (!em->err)
+		pack_seal(em);
 }
 
 /**
@@ -352,46 +523,51 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 	struct rtxn x = { .t = t, .gen = t->gen };
 	struct emitter em = {
 		.x = &x, .dev = dev, .s = start, .e = end,
-		.mode = mode, .grant = grant,
+		.mode = mode, .grant = grant, .pos = start,
 	};
-	struct gdl_rnode *a, *b, *m, *r, *root;
-	const struct gdl_rnode *p, *n;
-	u64 lo = start, pos, old = 0;
+	const struct gdl_rnode *r, *next;
+	struct gdl_rnode *a, *b, *m, *rest, *root;
+	u64 lo = start, old = 0;
+	u32 kdev = dev, i;
 
 	/*
-	 * The span also takes in the intervals that touch the range, so that
-	 * the new intervals coalesce with them: one that starts before @start
-	 * and reaches it, and one that starts at @end.
+	 * The span starts at the interval that reaches @start from below (its
+	 * new neighbour), and at the head of that interval's run, so that the
+	 * change repacks it; it ends with the run holding an interval that
+	 * starts at @end (the other neighbour).
 	 */
-	p = start ? rtree_floor(t->root, dev, start - 1) : NULL;
-	if (p && p->dev == dev && p->end >= start)
-		lo = p->start;
-	if (txn_split(&x, t->root, dev, lo, &a, &b) ||
-	    txn_split(&x, b, dev, end == U64_MAX_ ? end : end + 1, &m, &r))
+	r = start ? run_floor(t->root, dev, start - 1) : NULL;
+	if (r && r->dev == dev) {
+		i = run_index(r, start - 1);
+		if (r->end[i] >= start)
+			lo = r->start[i];
+	}
+	r = run_floor(t->root, dev, lo);
+	if (r) {
+		kdev = r->dev;
+		lo = r->start[0];
+	}
+	if (txn_split(&x, t->root, kdev, lo, &a, &b) ||
+	    txn_split(&x, b, dev, end == U64_MAX_ ? end : end + 1, &m, &rest))
 		goto nomem;
-	if (!m && !grant) {
-		txn_abort(&x);	/* nothing granted there: nothing to do */
-		return 0;
-	}
 
-	pos = lo;
-	for (n = gdl_rtree_ceil(m, dev, 0); n; ) {
-		struct gdl_rnode *cur = (struct gdl_rnode *)n;
-
-		emit_span(&em, pos, n->start, 0);
-		emit_span(&em, n->start, n->end, n->mode);
-		pos = n->end;
-		old++;
-		n = gdl_rtree_ceil(m, dev, n->start + 1);
-		txn_drop(&x, cur);
+	for (r = run_ceil(m, 0, 0); r; r = next) {
+		for (i = 0; i < r->n; i++)
+			emit_interval(&em, r->dev, r->start[i], r->end[i],
+				      r->mode[i]);
+		old += r->n;
+		next = run_ceil(m, r->dev, r->start[0] + 1);
+		txn_drop(&x, (struct gdl_rnode *)r);
 	}
-	if (pos < end)
-		emit_span(&em, pos, end, 0);
-	emit_flush(&em);
+	emit_finish(&em);
 	if (em.err)
 		goto nomem;
-
-	if (txn_merge(&x, a, em.out, &root) || txn_merge(&x, root, r, &root))
+	if (!em.changed) {
+		txn_abort(&x);	/* every byte already as asked */
+		return 0;
+	}
+	if (txn_merge(&x, a, em.out, &root) ||
+	    txn_merge(&x, root, rest, &root))
 		goto nomem;
 	txn_commit(&x, root, t->count - old + em.count);
 	return 0;

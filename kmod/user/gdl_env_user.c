@@ -53,11 +53,22 @@ static bool fault_should_fail(void)
 	return false;
 }
 
+/*
+ * Like kmalloc, whose power-of-two slabs align objects to their size,
+ * objects of a cache line or more start on a cache line: the range tree
+ * relies on its node's first 64 bytes sharing one line.
+ */
 void *gdl_zalloc(size_t n)
 {
+	void *p;
+
 	if (fault_should_fail())
 		return NULL;
-	return calloc(1, n);
+	if (n < GDL_CACHELINE)
+		return calloc(1, n);
+	if (posix_memalign(&p, GDL_CACHELINE, n))
+		return NULL;
+	return memset(p, 0, n);
 }
 
 void *gdl_kvzalloc(size_t n)

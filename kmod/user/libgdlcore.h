@@ -2,10 +2,11 @@
 /*
  * libgdlcore.h - the module's core logic as a userspace shared library
  *
- * libgdlcore.so is kmod/core/*.c built against gdl_env_user.h.  The agent's
- * embedded backend loads it with koffi (agent/src/native/core.ts), and the
- * native tests and benchmarks link it.  Every function is a thin shim over
- * gdl_core.h: same semantics, same errno values (negative returns).
+ * libgdlcore.so is the .c files of kmod/core/ built against
+ * gdl_env_user.h.  The agent's embedded backend loads it with koffi
+ * (agent/src/native/core.ts), and the native tests and benchmarks link it.
+ * Every function is a thin shim over gdl_core.h: same semantics, same errno
+ * values (negative returns).
  *
  * One handle is one independent instance of the core with one owner: its
  * non-persistent allocations live until gdlu_destroy().  A handle is not

@@ -85,4 +85,35 @@ if [ -n "${CLEAN:-}" ]; then
 		notok "CLEAN removes the built module"
 	fi
 fi
+
+# The operator's install script names what dkms.conf says (dry run: it only
+# prints the commands).
+plan=$(bash "$ROOT/deploy/dkms/install.sh" --dry-run --kernel "$kernelver" 2>&1)
+if grep -qx "+ dkms add $ROOT/kmod" <<<"$plan" &&
+	grep -qx "+ dkms build -m $PACKAGE_NAME -v $PACKAGE_VERSION -k $kernelver" <<<"$plan" &&
+	grep -qx "+ dkms install -m $PACKAGE_NAME -v $PACKAGE_VERSION -k $kernelver" <<<"$plan" &&
+	grep -q "modules-load.d/gpu-dma-lock.conf: ${BUILT_MODULE_NAME[0]}\$" <<<"$plan"; then
+	ok "deploy/dkms/install.sh plans dkms add/build/install of $PACKAGE_NAME/$PACKAGE_VERSION"
+else
+	notok "deploy/dkms/install.sh plans dkms add/build/install: $(tr '\n' ' ' <<<"$plan")"
+fi
+
+# With dkms installed, the real thing too: `dkms build` in private trees
+# (--dkmstree/--sourcetree), which builds and signs but installs nothing and
+# loads nothing. (dkms may create its MOK signing key in /var/lib/dkms.)
+if command -v dkms >/dev/null; then
+	mkdir -p "$work/real/tree" "$work/real/src"
+	cp -r "$ROOT/kmod" "$work/real/src/$PACKAGE_NAME-$PACKAGE_VERSION"
+	rm -rf "$work/real/src/$PACKAGE_NAME-$PACKAGE_VERSION/build"
+	if dkms build -m "$PACKAGE_NAME" -v "$PACKAGE_VERSION" -k "$kernelver" \
+		--dkmstree "$work/real/tree" --sourcetree "$work/real/src" \
+		--kernelsourcedir "/lib/modules/$kernelver/build" >"$work/real.log" 2>&1 &&
+		[ -f "$work/real/tree/$PACKAGE_NAME/$PACKAGE_VERSION/$kernelver/$(uname -m)/module/${BUILT_MODULE_NAME[0]}.ko" ]; then
+		ok "dkms build (dkms $(dkms --version | sed 's/^dkms-//')) produces ${BUILT_MODULE_NAME[0]}.ko for $kernelver"
+	else
+		notok "dkms build: $(tail -n 5 "$work/real.log" | tr '\n' ' ')"
+	fi
+else
+	ok "dkms build with dkms itself # SKIP dkms not installed (apt-get install dkms); MAKE[0] was checked above"
+fi
 exit $failed

@@ -49,7 +49,39 @@ for (const f of [...yamlFiles(repoPath('deploy')), ...yamlFiles(repoPath('dashbo
 const agentEnv = new Set(readFileSync(repoPath('agent/src/config.ts'), 'utf8').match(/\bGDL_[A-Z_]+\b/g) ?? []);
 
 /* ---------------------------------------------------------------- Kubernetes */
-const k8s = [...parsed].filter(([f]) => f.startsWith('deploy/kubernetes/') && !f.endsWith('kustomization.yaml')).flatMap(([, d]) => d);
+// What `kubectl apply -k deploy/kubernetes` applies: the manifests in the
+// kustomization directories it names (recursively), plus the ConfigMaps their
+// configMapGenerators make; and the example Secret, applied separately.
+const k8s: Obj[] = [];
+const kustProblems: string[] = [];
+function loadKustomization(dir: string): void {
+  const rel = `${dir}/kustomization.yaml`;
+  const k = parsed.get(rel)?.[0];
+  if (!k) {
+    kustProblems.push(`${rel} missing`);
+    return;
+  }
+  for (const r of (k.resources ?? []) as string[]) {
+    const path = join(dir, r);
+    if (existsSync(repoPath(path, 'kustomization.yaml'))) loadKustomization(path);
+    else if (parsed.has(path)) k8s.push(...parsed.get(path)!);
+    else kustProblems.push(`${rel}: resource ${r} not found`);
+    if (/secret/i.test(r)) kustProblems.push(`${rel}: ${r} would deploy a placeholder secret`);
+  }
+  for (const g of (k.configMapGenerator ?? []) as Obj[]) {
+    const data: Record<string, string> = {};
+    for (const f of (g.files ?? []) as string[]) {
+      const [key, file] = f.includes('=') ? f.split('=', 2) as [string, string] : [basename(f), f];
+      if (!existsSync(repoPath(dir, file))) kustProblems.push(`${rel}: generator file ${file} not found`);
+      else data[key] = readFileSync(repoPath(dir, file), 'utf8');
+    }
+    k8s.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name, namespace: k.namespace }, data });
+  }
+}
+loadKustomization('deploy/kubernetes');
+tap.check('kustomization resources and generator files exist; no placeholder Secret deployed', kustProblems.join('; ') || undefined);
+k8s.push(...(parsed.get('deploy/kubernetes/secret-token.example.yaml') ?? []));
+
 const find = (kind: string, name: string) => k8s.find((o) => o.kind === kind && o.metadata?.name === name);
 const NS = 'gpu-dma-lock';
 
@@ -62,14 +94,47 @@ for (const o of k8s) {
 }
 tap.check('k8s: RBAC-free (no Role, ClusterRole or bindings)', k8s.some((o) => /Role(Binding)?$/.test(o.kind)) ? 'found RBAC objects' : undefined);
 
-const kust = parsed.get('deploy/kubernetes/kustomization.yaml')?.[0];
-tap.check(
-  'kustomization resources exist and exclude the example Secret',
-  !kust
-    ? 'no kustomization.yaml'
-    : (kust.resources as string[]).filter((r) => !existsSync(repoPath('deploy/kubernetes', r))).join(', ') ||
-        ((kust.resources as string[]).some((r) => r.includes('secret')) ? 'the placeholder secret would be deployed' : undefined),
-);
+// Every workload: selector selects its pods, mounts name volumes, and every
+// ConfigMap/Secret volume names an object and keys that exist.
+const workloads = k8s.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment');
+for (const w of workloads) {
+  const id = `${w.kind}/${w.metadata.name}`;
+  const spec = w.spec.template.spec as Obj;
+  const labels = w.spec.template.metadata?.labels ?? {};
+  const problems: string[] = [];
+  if (!Object.entries(w.spec.selector?.matchLabels ?? { none: 'x' }).every(([k, v]) => labels[k] === v)) problems.push('selector does not select its pods');
+  const volumes = new Map<string, Obj>((spec.volumes ?? []).map((v: Obj) => [v.name, v]));
+  for (const c of spec.containers as Obj[]) {
+    for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) problems.push(`${c.name}: mount ${m.name} has no volume`);
+    if (!c.image || !/:[\w.-]+$/.test(c.image) || c.image.endsWith(':latest')) problems.push(`${c.name}: image ${c.image} not pinned`);
+    if (!c.livenessProbe || !c.readinessProbe) problems.push(`${c.name}: needs liveness and readiness probes`);
+    if (!c.resources?.requests || !c.resources?.limits?.memory) problems.push(`${c.name}: needs requests and a memory limit`);
+  }
+  for (const v of volumes.values()) {
+    if (v.configMap) {
+      const cm = find('ConfigMap', v.configMap.name);
+      if (!cm) problems.push(`ConfigMap ${v.configMap.name} not defined`);
+      else for (const i of v.configMap.items ?? []) if (!(i.key in (cm.data ?? {}))) problems.push(`ConfigMap ${v.configMap.name} has no key ${i.key}`);
+    }
+    if (v.secret) {
+      const sec = find('Secret', v.secret.secretName);
+      if (!sec) problems.push(`Secret ${v.secret.secretName} not defined`);
+      else for (const i of v.secret.items ?? []) if (!(i.key in (sec.stringData ?? sec.data ?? {}))) problems.push(`Secret ${v.secret.secretName} has no key ${i.key}`);
+    }
+  }
+  tap.check(`k8s ${id}: selector, mounts, images, probes, resources, ConfigMap/Secret references resolve`, problems.join('; ') || undefined);
+}
+
+// Every Service selects a workload and its target ports exist there.
+for (const svc of k8s.filter((o) => o.kind === 'Service')) {
+  const w = workloads.find((x) => Object.entries(svc.spec.selector ?? {}).every(([k, v]) => x.spec.template.metadata?.labels?.[k] === v));
+  const ports = (w?.spec.template.spec.containers as Obj[] | undefined)?.flatMap((c) => c.ports ?? []) ?? [];
+  const missing = (svc.spec.ports as Obj[]).filter((p) => !ports.some((cp: Obj) => cp.name === p.targetPort || cp.containerPort === p.targetPort));
+  tap.check(
+    `k8s Service/${svc.metadata.name} selects a workload and its target ports`,
+    !w ? 'selects no workload' : missing.length ? `no container port ${missing.map((p) => p.targetPort).join(', ')}` : undefined,
+  );
+}
 
 const sa = find('ServiceAccount', 'gdl-agent');
 tap.check('ServiceAccount mounts no API token', sa?.automountServiceAccountToken === false ? undefined : 'automountServiceAccountToken must be false');
@@ -165,7 +230,7 @@ if (!ds) {
     !tv?.secret ? `GDL_TOKEN_FILE ${tokenPath} is not in a Secret volume`
       : !secret ? `Secret ${tv.secret.secretName} not defined (secret-token.example.yaml)`
         : !titem || !(titem.key in (secret.stringData ?? secret.data ?? {})) ? 'no key for the token file'
-          : tm.readOnly !== true ? 'token mount not read-only' : undefined,
+          : tm?.readOnly !== true ? 'token mount not read-only' : undefined,
   );
 
   const tmpMount = mountAt('/tmp');
@@ -200,6 +265,31 @@ else {
   const dsEndpoint = (ds?.spec.template.spec.containers[0].env as Obj[] | undefined)?.find((e) => e.name === 'GDL_OTLP_ENDPOINT')?.value ?? '';
   const envFile = readFileSync(repoPath('deploy/systemd/agent.env.example'), 'utf8');
   const unitEndpoint = /^GDL_OTLP_ENDPOINT=(.*)$/m.exec(envFile)?.[1] ?? '';
+  // In Kubernetes: the DaemonSet's endpoint is the collector Service, whose
+  // port leads to the container port the receiver listens on, and the
+  // collector reads the config.yaml it is given.
+  const host = dsEndpoint ? new URL(dsEndpoint).hostname : '';
+  const svc = find('Service', host.split('.')[0] ?? '');
+  const svcPort = (svc?.spec.ports as Obj[] | undefined)?.find((p) => String(p.port) === (dsEndpoint ? new URL(dsEndpoint).port : ''));
+  const colDep = k8s.find((o) => o.kind === 'Deployment' && o.metadata.name === svc?.metadata.name);
+  const colC = colDep?.spec.template.spec.containers[0] as Obj | undefined;
+  const cport = (colC?.ports as Obj[] | undefined)?.find((p) => p.name === svcPort?.targetPort || p.containerPort === svcPort?.targetPort);
+  const cfgArg = ((colC?.args ?? []) as string[]).find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? '';
+  const cfgMount = (colC?.volumeMounts as Obj[] | undefined)?.find((m) => cfgArg.startsWith(m.mountPath + '/'));
+  const cfgVol = (colDep?.spec.template.spec.volumes as Obj[] | undefined)?.find((v) => v.name === cfgMount?.name);
+  const cfgItem = cfgVol?.configMap?.items?.find((i: Obj) => cfgArg === `${cfgMount?.mountPath}/${i.path}`);
+  const genCfg = cfgVol && find('ConfigMap', cfgVol.configMap?.name)?.data?.[cfgItem?.key];
+  tap.check(
+    'DaemonSet OTLP endpoint -> collector Service -> receiver port',
+    !host.endsWith(`.${NS}.svc`) ? `endpoint host ${host} is not a Service in ${NS}`
+      : !svc ? `no Service ${host.split('.')[0]}`
+        : !svcPort || !cport ? 'the Service port does not lead to a collector container port'
+          : String(cport.containerPort) !== httpPort ? `container port ${cport.containerPort}, receiver :${httpPort}` : undefined,
+  );
+  tap.check(
+    'collector Deployment runs deploy/otel-collector/config.yaml',
+    genCfg === readFileSync(repoPath('deploy/otel-collector/config.yaml'), 'utf8') ? undefined : `--config=${cfgArg} does not resolve to the generated ConfigMap of config.yaml`,
+  );
   tap.check(
     'agent OTLP endpoints target the collector HTTP receiver port',
     [dsEndpoint, unitEndpoint].every((u) => u && new URL(u).port === httpPort) ? undefined : `receiver :${httpPort}, agent ${dsEndpoint} / ${unitEndpoint}`,

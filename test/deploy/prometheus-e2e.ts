@@ -170,6 +170,19 @@ async function promQuery(expr: string): Promise<{ ok: boolean; error?: string; s
   return { ok: true, series: result.length, result };
 }
 
+/** A range query over the last 20 s, as Grafana runs a (non-instant) panel target. */
+async function promRange(expr: string): Promise<{ ok: boolean; error?: string; series: number; result: any[] }> {
+  const end = Date.now() / 1000;
+  const res = await fetch(`${promUrl}/api/v1/query_range`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query: expr, start: String(end - 20), end: String(end), step: '1' }),
+  });
+  const j = (await res.json()) as { status: string; error?: string; data?: { result: any[] } };
+  if (j.status !== 'success') return { ok: false, error: j.error ?? `HTTP ${res.status}`, series: 0, result: [] };
+  return { ok: true, series: j.data?.result.length ?? 0, result: j.data?.result ?? [] };
+}
+
 async function scalar(expr: string): Promise<number | undefined> {
   const r = await promQuery(expr);
   const v = r.result[0]?.value?.[1];
@@ -197,7 +210,7 @@ scrape_configs:
 const BUILTINS: Record<string, string> = {
   // Four 1 s scrapes at least, like Grafana's own rule for $__rate_interval.
   __rate_interval: '15s',
-  __interval: '2s',
+  __interval: '1s',
   __range: '1m',
 };
 
@@ -231,30 +244,59 @@ async function main() {
   writeFileSync(policyFile, POLICY);
   const tokenFile = join(tmp, 'token');
   writeFileSync(tokenFile, TOKEN + '\n', { mode: 0o600 });
-  const agentPort = await freePort();
-  agentUrl = `http://127.0.0.1:${agentPort}`;
-  agent = start(
-    process.execPath,
-    [gdl, 'agent', '--port', String(agentPort), '--backend', 'embedded', '--token-file', tokenFile, '--policy', policyFile],
-    { cwd: REPO, log: join(tmp, 'agent.log') },
-  );
-  await waitFor('agent /readyz', async () => (await fetch(`${agentUrl}/readyz`)).status === 200, 60_000, agent);
+  // A free port can be taken again before the child binds it (other
+  // engineers and CI jobs run agents too): then the child exits, and worse,
+  // the probe may reach the other process. So each start is confirmed to be
+  // ours (our policy's agent / our config file) and retried on a new port.
+  let agentPort = 0;
+  for (let attempt = 1; ; attempt++) {
+    agentPort = await freePort();
+    agentUrl = `http://127.0.0.1:${agentPort}`;
+    agent = start(
+      process.execPath,
+      [gdl, 'agent', '--port', String(agentPort), '--backend', 'embedded', '--token-file', tokenFile, '--policy', policyFile],
+      { cwd: REPO, log: join(tmp, 'agent.log') },
+    );
+    try {
+      await waitFor('agent /readyz', async () => (await fetch(`${agentUrl}/readyz`)).status === 200, 60_000, agent);
+      const mine = await api('GET', '/v1/agents/1001');
+      if (mine.status !== 200 || mine.body?.quota !== String(1024n * MiB) || agent.child.exitCode !== null) {
+        throw new Error(`port ${agentPort} answered by another process`);
+      }
+      break;
+    } catch (err) {
+      await agent.stop();
+      if (attempt === 3) throw err;
+    }
+  }
   tap.ok('agent (embedded backend) ready');
 
-  const promPort = await freePort();
-  promUrl = `http://127.0.0.1:${promPort}`;
   writeFileSync(join(tmp, 'prometheus.yml'), promConfig(agentPort));
-  prom = start(
-    'prometheus',
-    [
-      `--config.file=${join(tmp, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(tmp, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--log.level=warn',
-    ],
-    { cwd: tmp, log: join(tmp, 'prometheus.log') },
-  );
-  await waitFor('prometheus /-/ready', async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, prom);
+  for (let attempt = 1; ; attempt++) {
+    const promPort = await freePort();
+    promUrl = `http://127.0.0.1:${promPort}`;
+    prom = start(
+      'prometheus',
+      [
+        `--config.file=${join(tmp, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(tmp, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { cwd: tmp, log: join(tmp, 'prometheus.log') },
+    );
+    try {
+      await waitFor('prometheus /-/ready', async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, prom);
+      const cfg = (await (await fetch(`${promUrl}/api/v1/status/config`)).json()) as { data?: { yaml?: string } };
+      if (!cfg.data?.yaml?.includes(`127.0.0.1:${agentPort}`) || prom.child.exitCode !== null) {
+        throw new Error(`port ${promPort} answered by another Prometheus`);
+      }
+      break;
+    } catch (err) {
+      await prom.stop();
+      if (attempt === 3) throw err;
+    }
+  }
   tap.ok('prometheus ready');
 
   try {
@@ -338,12 +380,12 @@ async function main() {
       for (const t of panel.targets ?? []) {
         for (const [mode, vars] of [['all', allValues], ['concrete', concrete]] as const) {
           const expr = substitute(t.expr, vars);
-          const name = `${file} "${panel.title}" ${t.refId} [${mode}]`;
+          const name = `${file} "${panel.title}" ${t.refId} [${mode}, ${t.instant ? 'instant' : 'range'}]`;
           if (expr.includes('$')) {
             tap.fail(name, `unsubstituted variable in ${expr}`);
             continue;
           }
-          const r = await promQuery(expr);
+          const r = t.instant ? await promQuery(expr) : await promRange(expr);
           if (r.ok && r.series === 0 && RARE.some((re) => re.test(expr))) {
             tap.skip(name, `no series until a rare event (${expr})`);
             continue;

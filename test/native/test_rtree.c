@@ -14,13 +14,16 @@
 #include "tap.h"
 #include "helpers.h"
 
-#define WIN	160	/* bytes modelled per device */
+#define WIN_MAX	4096	/* bytes modelled per device, at most */
 #define NDEV	3
 #define AGENT	5
 
+/* Mode of byte base + i of device d: m[d][i], for i < win. */
 struct model {
 	u64 base;
-	u8 m[NDEV][WIN];
+	int win;
+	int short_only;	/* only short ranges: many intervals, many runs */
+	u8 m[NDEV][WIN_MAX];
 };
 
 /* Runs of the model, in (device, start) order, as the core lists them. */
@@ -31,8 +34,9 @@ static size_t model_runs(const struct model *md, struct gdl_grant_view *out)
 	int i, j;
 
 	for (d = 0; d < NDEV; d++) {
-		for (i = 0; i < WIN; i = j) {
-			for (j = i + 1; j < WIN && md->m[d][j] == md->m[d][i];
+		for (i = 0; i < md->win; i = j) {
+			for (j = i + 1; j < md->win &&
+			     md->m[d][j] == md->m[d][i];
 			     j++)
 				;
 			if (!md->m[d][i])
@@ -62,7 +66,8 @@ static int model_check(const struct model *md, u32 d, int i, int len,
 /* Compares the core's whole listing with the model; 1 if equal. */
 static int compare_listing(struct tcore *t, const struct model *md)
 {
-	static struct gdl_grant_view want[NDEV * WIN], got[NDEV * WIN + 8];
+	static struct gdl_grant_view want[NDEV * WIN_MAX];
+	static struct gdl_grant_view got[NDEV * WIN_MAX + 8];
 	struct gdl_cursor cur = { 0 };
 	struct gdl_agent_info ai;
 	size_t nw = model_runs(md, want), ng = 0;
@@ -70,7 +75,7 @@ static int compare_listing(struct tcore *t, const struct model *md)
 
 	while ((r = gdl_list_grants(t->c, AGENT, &cur, got + ng, 5)) > 0) {
 		ng += (size_t)r;
-		if (ng > NDEV * WIN)
+		if (ng > NDEV * WIN_MAX)
 			return 0;
 	}
 	if (gdl_agent_get(t->c, AGENT, &ai) || ai.grants != nw) {
@@ -95,12 +100,12 @@ static int compare_listing(struct tcore *t, const struct model *md)
 }
 
 /* A random range inside the window: mostly short, sometimes the window. */
-static void pick(int *i, int *len)
+static void pick(const struct model *md, int *i, int *len)
 {
 	u64 r = test_rand64();
 
-	*i = (int)(r % WIN);
-	switch ((r >> 8) % 4) {
+	*i = (int)(r % (u64)md->win);
+	switch ((r >> 8) % (md->short_only ? 2 : 4)) {
 	case 0:
 		*len = 1;
 		break;
@@ -111,21 +116,25 @@ static void pick(int *i, int *len)
 		*len = 1 + (int)((r >> 16) % 40);
 		break;
 	default:
-		*len = 1 + (int)((r >> 16) % WIN);
+		*len = 1 + (int)((r >> 16) % (u64)md->win);
 		break;
 	}
-	if (*i + *len > WIN)
-		*len = WIN - *i;
+	if (*i + *len > md->win)
+		*len = md->win - *i;
 }
 
-static void run_diff(u64 base, u64 seed, int ops)
+static void run_diff(u64 base, int win, int short_only, u64 seed, int ops)
 {
 	struct tcore *t = tcore_new(0, 4, NDEV, 1000);
 	struct model *md = calloc(1, sizeof(*md));
+	struct gdl_agent_info ai;
 	int op, bad_list = 0, bad_check = 0, bad_ret = 0;
+	u64 most = 0;
 
 	REQUIRE(t && md);
 	md->base = base;
+	md->win = win;
+	md->short_only = short_only;
 	test_seed(seed);
 	printf("# window at %#llx, seed %#llx\n", (unsigned long long)base,
 	       (unsigned long long)seed);
@@ -135,7 +144,7 @@ static void run_diff(u64 base, u64 seed, int ops)
 		u32 d = (u32)(r % NDEV), mode = 1 + (u32)((r >> 4) % 3);
 		int i, len, k, ret, want_inval;
 
-		pick(&i, &len);
+		pick(md, &i, &len);
 		/* A range may not end at 2^64: the byte 2^64-1 is unusable. */
 		want_inval = base + (u64)i + (u64)len == 0;
 		switch ((r >> 8) % 3) {
@@ -165,7 +174,10 @@ static void run_diff(u64 base, u64 seed, int ops)
 		}
 		if (!compare_listing(t, md) && bad_list++ < 3)
 			printf("#   listing differs after op %d\n", op);
+		if (!gdl_agent_get(t->c, AGENT, &ai) && ai.grants > most)
+			most = ai.grants;
 	}
+	printf("# up to %llu intervals at once\n", (unsigned long long)most);
 	EXPECT_EQ(bad_ret, 0);
 	EXPECT_EQ(bad_check, 0);
 	EXPECT_EQ(bad_list, 0);
@@ -175,17 +187,24 @@ static void run_diff(u64 base, u64 seed, int ops)
 
 static void test_diff_low(void)
 {
-	run_diff(0, 0x1234567, 6000);
+	run_diff(0, 160, 0, 0x1234567, 6000);
 }
 
 static void test_diff_high(void)
 {
-	run_diff(0ull - WIN, 0xabcdef01, 6000);
+	run_diff(0ull - 160, 160, 0, 0xabcdef01, 6000);
 }
 
 static void test_diff_middle(void)
 {
-	run_diff(1ull << 40, 0x5eed, 4000);
+	run_diff(1ull << 40, 160, 0, 0x5eed, 4000);
+}
+
+/* Hundreds of intervals per device: runs fill, split, even out, merge. */
+static void test_diff_many_runs(void)
+{
+	run_diff(0, WIN_MAX, 1, 0xfeed, 5000);
+	run_diff(1ull << 20, WIN_MAX, 0, 0xbeef, 3000);
 }
 
 /* Grants that never touch build a large tree; all checks stay exact. */
@@ -231,6 +250,7 @@ const struct tap_case rtree_cases[] = {
 	{ "rtree: differential, window at 0", test_diff_low },
 	{ "rtree: differential, window below 2^64", test_diff_high },
 	{ "rtree: differential, window at 2^40", test_diff_middle },
+	{ "rtree: differential, many intervals", test_diff_many_runs },
 	{ "rtree: 20000 disjoint grants, then coalesced", test_many_disjoint },
 	TAP_END
 };

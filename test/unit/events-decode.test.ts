@@ -154,4 +154,19 @@ test('decodeRecord works at an offset inside a larger view (ring use)', () => {
   assert.is(stats.short, 1);
 });
 
+test('repeated-value caches never hand back a stale field or comm', () => {
+  const recs = [1n, 2n, 1n, 1n, 0x1_0000_0000n, 1n].map((agent, i) => {
+    const r = decisionRecord(C.GDL_DEC_CHECK, i);
+    const v = new DataView(r.buffer);
+    v.setBigUint64(D['d.agent_id'].offset, agent, true);
+    r.fill(0, D.comm.offset, D.comm.offset + 16);
+    putComm(v, D.comm.offset, i % 2 ? 'odd' : i === 4 ? 'evenfour' : 'even');
+    return r;
+  });
+  const evs = decodeRecords(concat(...recs), newEventSourceStats()) as DecisionEvent[];
+  assert.equal(evs.map((e) => e.agentId), [1n, 2n, 1n, 1n, 0x1_0000_0000n, 1n]);
+  assert.equal(evs.map((e) => e.comm), ['even', 'odd', 'even', 'odd', 'evenfour', 'odd']);
+  assert.equal(evs.map((e) => e.allocId), [0n, 1n, 2n, 3n, 4n, 5n]);
+});
+
 test.run();

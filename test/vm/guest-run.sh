@@ -2,7 +2,8 @@
 # guest-run.sh - run the selected cases inside the test guest
 #
 # Started by guest-init.sh, chrooted into the host's root.  Reads the case
-# list the host wrote ($GDL_RESULTS/cases.list, paths relative to the repo),
+# list the host wrote ($GDL_RESULTS/cases.list, paths relative to the repo
+# or absolute),
 # runs each case with its time limit, and leaves in $GDL_RESULTS:
 #   <case>.log      everything the case printed
 #   <case>.dmesg    kernel messages logged while it ran
@@ -38,7 +39,7 @@ say "running $total case(s) in $GDL_MODE mode, kernel $(uname -r)"
 i=0
 for rel in "${cases[@]}"; do
 	i=$((i + 1))
-	path=$GDL_REPO/$rel
+	[[ "$rel" == /* ]] && path=$rel || path=$GDL_REPO/$rel
 	name=$(basename "$rel" .sh)
 	limit=$(case_timeout "$path")
 	log=$results/$name.log
@@ -47,10 +48,26 @@ for rel in "${cases[@]}"; do
 
 	workdir=$(mktemp -d "/tmp/case-$name.XXXXXX")
 	start=$(date +%s.%N)
-	# timeout signals the whole process group, so a case's helpers die too.
-	(cd "$workdir" && exec timeout -k 10 "$limit" bash "$path") </dev/null 2>&1 |
-		tee "$log" | sed -u 's/^/@@gdl   /'
-	rc=${PIPESTATUS[0]}
+	# timeout makes itself a process-group leader and signals the whole
+	# group, so a case's helpers die with it; its pid is the group's id.
+	(cd "$workdir" && exec timeout -k 10 "$limit" bash "$path") </dev/null >"$log" 2>&1 &
+	case_pid=$!
+	tail -n +1 -s 0.2 -f --pid="$case_pid" "$log" | sed -u 's/^/@@gdl   /' &
+	tail_pid=$!
+	wait "$case_pid"
+	rc=$?
+	wait "$tail_pid"
+	# Helpers a case left running (even after a clean exit) would hold the
+	# module or the CPU for the next case.
+	if kill -KILL -- "-$case_pid" 2>/dev/null; then
+		echo "# killed processes $name left behind" >>"$log"
+		# Until they have exited (and closed their files); orphans stay
+		# zombies here, so count only the living, for 10 s at most.
+		for ((w = 0; w < 100; w++)); do
+			ps -e -o pgid=,stat= | awk -v g="$case_pid" '$1 == g && $2 !~ /^Z/ { n++ } END { exit n > 0 }' && break
+			sleep 0.1
+		done
+	fi
 	secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
 	dmesg | tail -n "+$((klines + 1))" >"$results/$name.dmesg"
 

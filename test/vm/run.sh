@@ -7,7 +7,9 @@
 #   test/vm/run.sh --bench          bench/kernel/cases/*.sh instead
 #   options: --keep (keep the run directory), --timeout S (whole run, default
 #            1500), --case-timeout S (default per case, 300), --no-build,
-#            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here)
+#            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here),
+#            --cases DIR (run DIR/*.sh instead; DIR must be visible in the
+#            guest, i.e. not under /tmp: test/vm/selftest.sh uses it)
 #
 # Fails on any "not ok", any case that exits nonzero or times out, a kernel
 # log with WARNING:/BUG:/Oops/Call Trace/general protection/kmemleak/"still
@@ -21,6 +23,7 @@ build=${GDL_BUILD:-$repo/build}
 
 only=
 mode=test
+case_dir=
 keep=0
 run_timeout=${GDL_VM_TIMEOUT:-1500}
 case_timeout=${GDL_CASE_TIMEOUT:-300}
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
 	--case-timeout) case_timeout=${2:?--case-timeout needs seconds}; shift 2 ;;
 	--no-build) do_build=0; shift ;;
 	--accel) accel=${2:?--accel needs tcg, kvm or auto}; shift 2 ;;
+	--cases) case_dir=$(cd "${2:?--cases needs a directory}" && pwd); shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage 2 ;;
 	esac
@@ -48,9 +52,13 @@ done
 [[ $accel =~ ^(tcg|kvm|auto)$ ]] || die "--accel must be tcg, kvm or auto"
 
 # --- Select the cases ---------------------------------------------------------
-if [[ $mode == bench ]]; then case_dir=bench/kernel/cases; else case_dir=test/kernel/cases; fi
+# Paths relative to the repo (the guest sees it at the same place), or absolute.
+if [[ -z "$case_dir" ]]; then
+	if [[ $mode == bench ]]; then case_dir=bench/kernel/cases; else case_dir=test/kernel/cases; fi
+fi
+[[ "$case_dir" == /* ]] && case_root= || case_root=$repo/
 cases=()
-for f in "$repo/$case_dir"/*.sh; do
+for f in "$case_root$case_dir"/*.sh; do
 	[[ -f "$f" ]] || continue
 	name=$(basename "$f")
 	if [[ -n "$only" ]] && ! grep -Eq -- "$only" <<<"$name"; then continue; fi
@@ -161,4 +169,11 @@ elapsed=$((SECONDS - started))
 info "guest exited after ${elapsed}s (qemu status $qemu_rc)"
 
 # --- Judge -----------------------------------------------------------------------
+if [[ $mode == bench ]]; then
+	# The run directory goes away; the numbers stay (latest run only).
+	mkdir -p "$build/bench"
+	cat "$results"/*.log 2>/dev/null | sed -n 's/^BENCH //p' >"$build/bench/kernel.jsonl" || true
+	info "benchmark records: $build/bench/kernel.jsonl ($(wc -l <"$build/bench/kernel.jsonl") lines)"
+fi
+# Last: its final line is the verdict, "N passed, N failed".
 "$here/judge.sh" "$results" "$console" "$qemu_rc" "$mode"

@@ -2,6 +2,10 @@
  * The kernel backend: gpu_dma_lock.ko through ioctls on /dev/gpu_dma_lock,
  * listings from /proc/swarm/gpu/.
  *
+ * Listings: quotas (`# agent quota used device_mask allocations grants`),
+ * allocations (`# alloc_id agent device size flags owner_pid`) and
+ * dma_permissions (`# agent device start end length mode`, mode r|w|rw).
+ *
  * The agent opens the device for each operation instead of holding it open,
  * so it never pins the module: an operator can rmmod/insmod under a running
  * agent. A watcher notices the new device (its inode or device number
@@ -10,7 +14,6 @@
  * are therefore always GDL_ALLOC_PERSISTENT: a non-persistent one would die
  * with the short-lived file that made it.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GdlDevice } from '../native/ioctl.ts';
 import { GDL_ALLOC_PERSISTENT } from '../native/uapi.ts';
@@ -18,6 +21,7 @@ import type { EventSource } from '../events/types.ts';
 import type { Allocation, AgentState, Backend, BackendInfo, DeviceState, Grant, Page, PageRequest, Stats } from './backend.ts';
 import { toAgent, toDevice, toStats } from './convert.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { DeviceWatch } from './device-watch.ts';
 import { GdlError } from './errors.ts';
 import { bigField, modeField, numField, readProcTable } from './proc-table.ts';
 
@@ -30,36 +34,20 @@ export interface KernelOptions {
   events?: EventSource | null;
 }
 
-interface DeviceIdentity {
-  ino: number;
-  rdev: number;
-}
-
-function identity(path: string): DeviceIdentity | null {
-  try {
-    const st = statSync(path);
-    return { ino: st.ino, rdev: st.rdev };
-  } catch {
-    return null;
-  }
-}
-
 export class KernelBackend implements Backend {
   readonly kind = 'kernel' as const;
   readonly events: EventSource | null;
   private readonly listeners: (() => void)[] = [];
-  private current: DeviceIdentity | null;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly watcher: DeviceWatch;
 
   constructor(private readonly opts: KernelOptions) {
     this.events = opts.events ?? null;
     // Fail at start, with the reason, when the device cannot be used at all.
     this.use((dev) => dev.info());
-    this.current = identity(opts.devicePath);
-    if (opts.watchMs > 0) {
-      this.timer = setInterval(() => this.watch(), opts.watchMs);
-      this.timer.unref();
-    }
+    this.watcher = new DeviceWatch(opts.devicePath, () => {
+      for (const l of this.listeners) l();
+    });
+    if (opts.watchMs > 0) this.watcher.start(opts.watchMs);
   }
 
   /** Runs @fn on a freshly opened device file, closed right after. */
@@ -69,21 +57,10 @@ export class KernelBackend implements Backend {
       return fn(dev);
     } catch (err) {
       // ENODEV from an ioctl: the module is going away or was replaced.
-      if (err instanceof GdlError && err.errno === 19) queueMicrotask(() => this.watch());
+      if (err instanceof GdlError && err.errno === 19) queueMicrotask(() => this.watcher.poll());
       throw err;
     } finally {
       dev.close();
-    }
-  }
-
-  /** Compares the device node with the one last seen; a new one means a new module instance. */
-  watch(): void {
-    const now = identity(this.opts.devicePath);
-    const before = this.current;
-    this.current = now;
-    if (!now) return;
-    if (!before || before.ino !== now.ino || before.rdev !== now.rdev) {
-      for (const l of this.listeners) l();
     }
   }
 
@@ -136,11 +113,11 @@ export class KernelBackend implements Backend {
   listAgents(): AgentState[] {
     return this.table('quotas')
       .map((r) => ({
-        id: bigField(r, 'agent', 'agent_id'),
+        id: bigField(r, 'agent'),
         quota: bigField(r, 'quota'),
         used: bigField(r, 'used'),
-        deviceMask: bigField(r, 'device_mask', 'mask'),
-        allocations: bigField(r, 'allocations', 'allocs'),
+        deviceMask: bigField(r, 'device_mask'),
+        allocations: bigField(r, 'allocations'),
         grants: bigField(r, 'grants'),
       }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -158,14 +135,14 @@ export class KernelBackend implements Backend {
     const after = req.cursor === undefined ? 0n : decodeCursor(req.cursor, 8).readBigUInt64LE(0);
     const all = this.table('allocations')
       .map((r) => {
-        const flags = r.has('flags') ? numField(r, 'flags') : 0;
+        const flags = numField(r, 'flags');
         return {
-          id: bigField(r, 'id', 'alloc_id', 'alloc'),
-          agent: bigField(r, 'agent', 'agent_id'),
+          id: bigField(r, 'alloc_id'),
+          agent: bigField(r, 'agent'),
           size: bigField(r, 'size'),
           device: numField(r, 'device'),
           persistent: (flags & GDL_ALLOC_PERSISTENT) !== 0,
-          ownerPid: r.has('pid') ? numField(r, 'pid') : 0,
+          ownerPid: r.has('owner_pid') ? numField(r, 'owner_pid') : 0,
         };
       })
       .filter((a) => a.id > after && (req.agent === undefined || a.agent === req.agent))
@@ -188,13 +165,13 @@ export class KernelBackend implements Backend {
     this.use((dev) => dev.revoke(g.agent, g.device, g.start, g.length, g.mode));
   }
   listGrants(agent?: bigint): Grant[] {
-    return this.table('grants')
+    return this.table('dma_permissions')
       .map((r) => ({
-        agent: bigField(r, 'agent', 'agent_id'),
+        agent: bigField(r, 'agent'),
         device: numField(r, 'device'),
-        start: bigField(r, 'start', 'addr'),
-        length: bigField(r, 'length', 'size'),
-        mode: modeField(r, 'mode', 'perm'),
+        start: bigField(r, 'start'),
+        length: bigField(r, 'length'),
+        mode: modeField(r, 'mode'),
       }))
       .filter((g) => agent === undefined || g.agent === agent);
   }
@@ -212,8 +189,7 @@ export class KernelBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.watcher.stop();
     await this.events?.stop();
   }
 }

@@ -36,7 +36,7 @@ export function numField(rec: ProcRecord, ...names: string[]): number {
   return Number(bigField(rec, ...names));
 }
 
-/** DMA mode columns may be written as bits (3) or letters (rw, r-, -w). */
+/** DMA mode columns: letters as the module writes them (r, w, rw), or bits. */
 export function modeField(rec: ProcRecord, ...names: string[]): number {
   for (const n of names) {
     const v = rec.get(n);

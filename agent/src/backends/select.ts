@@ -16,18 +16,15 @@ export interface SelectLog {
 
 /**
  * The BPF event pipeline is optional: it needs libbpf, the built BPF objects
- * and privileges. When it cannot start, the kernel backend still works,
- * without a decision stream.
+ * and privileges, so it is imported only here and only for the kernel
+ * backend. When it is not there, the kernel backend still governs, without
+ * a decision stream. (Attaching also happens later, in EventHub.start(),
+ * which tolerates a refusal the same way.)
  */
 async function kernelEvents(log: SelectLog): Promise<EventSource | null> {
   try {
-    const mod = (await import('../events/kernel-source.ts')) as Record<string, unknown>;
-    const create = mod.createKernelEventSource as (() => EventSource | Promise<EventSource>) | undefined;
-    if (typeof create !== 'function') {
-      log.warn({}, 'kernel event source has no createKernelEventSource(); running without events');
-      return null;
-    }
-    return await create();
+    const { createKernelEventSource } = await import('../events/kernel-source.ts');
+    return createKernelEventSource();
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'BPF event pipeline unavailable; running without events');
     return null;
@@ -37,7 +34,7 @@ async function kernelEvents(log: SelectLog): Promise<EventSource | null> {
 export async function selectBackend(config: AgentConfig, log: SelectLog): Promise<Backend> {
   const wantKernel = config.backend === 'kernel' || (config.backend === 'auto' && existsSync(config.devicePath));
   if (wantKernel) {
-    const events = await kernelEvents(log);
+    const events = config.kernelEvents ? await kernelEvents(log) : null;
     try {
       return new KernelBackend({ devicePath: config.devicePath, procDir: config.procDir, watchMs: 1000, events });
     } catch (err) {

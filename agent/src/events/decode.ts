@@ -30,17 +30,51 @@ export function newEventSourceStats(): EventSourceStats {
   return { received: 0, lost: 0, unknown: 0, short: 0 };
 }
 
-/**
- * comm is NUL-padded ASCII set by the kernel; decoding it by hand is several
- * times faster than a TextDecoder on a subarray at these lengths.
+/*
+ * Consecutive events repeat most 64-bit fields (same agent, quota, cgroup,
+ * often the same used bytes) and the comm. Allocating a BigInt or a string
+ * costs more than everything else a field's decode does, so each field slot
+ * remembers the last raw value it saw and hands back the same bigint/string
+ * when the bytes did not change. Values are immutable, so sharing is safe.
  */
-function readComm(view: DataView, at: number, len: number): string {
+const enum Slot { Ts, Agent, Alloc, Addr, Length, Used, Quota, Cgroup, Ptr, Size, Latency, Count }
+const lastLo = new Array<number>(Slot.Count).fill(-1);
+const lastHi = new Array<number>(Slot.Count).fill(-1);
+const lastVal = new Array<bigint>(Slot.Count).fill(0n);
+
+function u64(view: DataView, at: number, slot: Slot): bigint {
+  const lo = view.getUint32(at, true);
+  const hi = view.getUint32(at + 4, true);
+  if (lo === lastLo[slot] && hi === lastHi[slot]) return lastVal[slot]!;
+  const v = hi === 0 ? BigInt(lo) : view.getBigUint64(at, true);
+  lastLo[slot] = lo;
+  lastHi[slot] = hi;
+  lastVal[slot] = v;
+  return v;
+}
+
+/** The comm cache: its 16 bytes as 4 words, and the string they made. */
+const commWords = [-1, -1, -1, -1];
+let commStr = '';
+
+/** comm is NUL-padded text set by the kernel (task->comm). */
+function readComm(view: DataView, at: number): string {
+  const w0 = view.getUint32(at, true);
+  const w1 = view.getUint32(at + 4, true);
+  const w2 = view.getUint32(at + 8, true);
+  const w3 = view.getUint32(at + 12, true);
+  if (w0 === commWords[0] && w1 === commWords[1] && w2 === commWords[2] && w3 === commWords[3]) return commStr;
   let s = '';
-  for (let i = 0; i < len; i++) {
+  for (let i = 0; i < 16; i++) {
     const c = view.getUint8(at + i);
     if (c === 0) break;
     s += String.fromCharCode(c);
   }
+  commWords[0] = w0;
+  commWords[1] = w1;
+  commWords[2] = w2;
+  commWords[3] = w3;
+  commStr = s;
   return s;
 }
 
@@ -54,21 +88,21 @@ function decodeDecision(view: DataView, at: number, stats: EventSourceStats): De
   return {
     type: 'decision',
     kind,
-    tsNs: view.getBigUint64(at + H.ts_ns.offset, true),
+    tsNs: u64(view, at + H.ts_ns.offset, Slot.Ts),
     cpu: view.getUint32(at + H.cpu.offset, true),
-    agentId: view.getBigUint64(at + D['d.agent_id'].offset, true),
+    agentId: u64(view, at + D['d.agent_id'].offset, Slot.Agent),
     device: view.getUint32(at + D['d.device'].offset, true),
-    allocId: view.getBigUint64(at + D['d.alloc_id'].offset, true),
-    addr: view.getBigUint64(at + D['d.addr'].offset, true),
-    length: view.getBigUint64(at + D['d.length'].offset, true),
+    allocId: u64(view, at + D['d.alloc_id'].offset, Slot.Alloc),
+    addr: u64(view, at + D['d.addr'].offset, Slot.Addr),
+    length: u64(view, at + D['d.length'].offset, Slot.Length),
     mode: view.getUint32(at + D['d.mode'].offset, true),
     result: view.getInt32(at + D['d.result'].offset, true),
-    used: view.getBigUint64(at + D['d.used'].offset, true),
-    quota: view.getBigUint64(at + D['d.quota'].offset, true),
+    used: u64(view, at + D['d.used'].offset, Slot.Used),
+    quota: u64(view, at + D['d.quota'].offset, Slot.Quota),
     pid: view.getUint32(at + D.pid.offset, true),
     tgid: view.getUint32(at + D.tgid.offset, true),
-    cgroupId: view.getBigUint64(at + D.cgroup_id.offset, true),
-    comm: readComm(view, at + D.comm.offset, D.comm.size),
+    cgroupId: u64(view, at + D.cgroup_id.offset, Slot.Cgroup),
+    comm: readComm(view, at + D.comm.offset),
   };
 }
 
@@ -81,16 +115,16 @@ function decodeCuda(view: DataView, at: number, stats: EventSourceStats): CudaEv
   return {
     type: 'cuda',
     op,
-    tsNs: view.getBigUint64(at + H.ts_ns.offset, true),
+    tsNs: u64(view, at + H.ts_ns.offset, Slot.Ts),
     cpu: view.getUint32(at + H.cpu.offset, true),
     result: view.getInt32(at + U.result.offset, true),
-    ptr: view.getBigUint64(at + U.ptr.offset, true),
-    size: view.getBigUint64(at + U.size.offset, true),
-    latencyNs: view.getBigUint64(at + U.latency_ns.offset, true),
+    ptr: u64(view, at + U.ptr.offset, Slot.Ptr),
+    size: u64(view, at + U.size.offset, Slot.Size),
+    latencyNs: u64(view, at + U.latency_ns.offset, Slot.Latency),
     pid: view.getUint32(at + U.pid.offset, true),
     tgid: view.getUint32(at + U.tgid.offset, true),
-    cgroupId: view.getBigUint64(at + U.cgroup_id.offset, true),
-    comm: readComm(view, at + U.comm.offset, U.comm.size),
+    cgroupId: u64(view, at + U.cgroup_id.offset, Slot.Cgroup),
+    comm: readComm(view, at + U.comm.offset),
   };
 }
 

@@ -11,25 +11,41 @@ export type BatchListener = (events: readonly GdlEvent[]) => void;
 export class EventHub {
   private readonly listeners = new Set<BatchListener>();
   private started = false;
+  private failed: Error | undefined;
 
   constructor(private readonly source: EventSource | null, private readonly onError: (err: unknown) => void = () => {}) {}
 
+  /** Whether events flow: there is a source and it started. */
   get available(): boolean {
-    return this.source !== null;
+    return this.source !== null && !this.failed;
   }
 
+  /** Why the source could not start, if it could not. */
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
+  /**
+   * Starts the source. A source that cannot start (BPF refused by the
+   * kernel) leaves the agent running without events: governance does not
+   * depend on observing it.
+   */
   start(): void {
-    if (!this.source || this.started) return;
-    this.started = true;
-    this.source.start((events) => {
-      for (const l of this.listeners) {
-        try {
-          l(events);
-        } catch (err) {
-          this.onError(err);
+    if (!this.source || this.started || this.failed) return;
+    try {
+      this.source.start((events) => {
+        for (const l of this.listeners) {
+          try {
+            l(events);
+          } catch (err) {
+            this.onError(err);
+          }
         }
-      }
-    });
+      });
+      this.started = true;
+    } catch (err) {
+      this.failed = err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** Returns the unsubscribe function. */
@@ -39,7 +55,7 @@ export class EventHub {
   }
 
   stats(): EventSourceStats | null {
-    return this.source?.stats() ?? null;
+    return this.available ? this.source!.stats() : null;
   }
 
   async stop(): Promise<void> {

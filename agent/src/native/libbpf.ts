@@ -357,6 +357,21 @@ export class BpfObject {
     }
   }
 
+  /** The current value of every .rodata variable (before load: what load will freeze). */
+  readRodata(): Record<string, bigint> {
+    const sizeOut = [0];
+    const base = checkPtr('bpf_map__initial_value(.rodata)', fn.mapInitialValue(this.map('.rodata').ptr, sizeOut));
+    const data = new DataView(koffi.view(base, sizeOut[0] ?? 0));
+    const out: Record<string, bigint> = {};
+    for (const v of this.rodataVars()) {
+      out[v.name] = v.size === 8 ? data.getBigUint64(v.offset, true)
+        : v.size === 4 ? BigInt(data.getUint32(v.offset, true))
+        : v.size === 2 ? BigInt(data.getUint16(v.offset, true))
+        : BigInt(data.getUint8(v.offset));
+    }
+    return out;
+  }
+
   load(): void {
     check(`bpf_object__load(${this.path})`, fn.objLoad(this.ptr));
     this.#loaded = true;

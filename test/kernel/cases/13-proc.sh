@@ -2,7 +2,7 @@
 # 13-proc: every /proc/swarm/gpu file, the control vocabulary, the
 # prototype's scripts, and strict refusal of malformed input (nothing
 # changes on error).
-# timeout: 180
+# timeout: 300
 . "$GDL_REPO/test/kernel/lib.sh"
 
 P=$GDL_PROC
@@ -83,12 +83,14 @@ check "tabs and repeated blanks separate tokens" \
 # --- Malformed input: -EINVAL and nothing changes ----------------------------
 snapshot() { cat "$P/quotas" "$P/allocations" "$P/dma_permissions" "$P/stats"; }
 
-# refused FILE WHAT BYTES: writing BYTES (printf format) to FILE must fail
-# with EINVAL and change nothing.
+# refused FILE WHAT BYTES: writing BYTES (printf format) to FILE in one
+# write(2) must fail with EINVAL and change nothing.  (bash's printf writes
+# line by line; dd with fullblock gathers everything into one write.)
 refused() {
 	local file=$1 what=$2 bytes=$3 before after err
 	before=$(snapshot)
-	err=$( (printf "$bytes" >"$P/$file") 2>&1)
+	# shellcheck disable=SC2059
+	err=$(printf "$bytes" | dd of="$P/$file" bs=4096 iflag=fullblock count=1 status=none 2>&1)
 	after=$(snapshot)
 	if [[ $err != *"Invalid argument"* ]]; then
 		not_ok "$file refuses $what" "expected EINVAL, got '${err:-success}'"

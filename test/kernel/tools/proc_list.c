@@ -19,6 +19,27 @@
 
 #define AGENT	9
 
+/*
+ * next_line - copy the line after *@p into @line and advance *@p.
+ * (sscanf on the whole listing would strlen() megabytes per line.)
+ */
+static int next_line(const char **p, char *line, size_t size)
+{
+	const char *nl;
+	size_t len;
+
+	if (!**p)
+		return 0;
+	nl = strchr(*p, '\n');
+	len = nl ? (size_t)(nl - *p) + 1 : strlen(*p);
+	if (len >= size)
+		len = size - 1;
+	memcpy(line, *p, len);
+	line[len] = '\0';
+	*p = nl ? nl + 1 : *p + len;
+	return 1;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -64,18 +85,20 @@ static void check_allocations(const char *text, const uint64_t *ids, size_t n,
 	const char *hdr = "# alloc_id agent device size flags owner_pid\n";
 	uint64_t *seen = malloc(n * sizeof(*seen));
 	size_t found = 0, bad = 0, i;
-	const char *p;
+	const char *p = text;
+	char line[256];
 
 	if (!seen)
 		die("out of memory");
 	if (strncmp(text, hdr, strlen(hdr)))
 		tap_not_ok("allocations header", "%s: got '%.60s'", pass, text);
-	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+	next_line(&p, line, sizeof(line));
+	while (next_line(&p, line, sizeof(line))) {
 		unsigned long long id, agent, size;
 		unsigned int dev, flags, pid;
 		char end;
 
-		if (sscanf(p + 1, "%llu %llu %u %llu 0x%x %u%c", &id, &agent,
+		if (sscanf(line, "%llu %llu %u %llu 0x%x %u%c", &id, &agent,
 			   &dev, &size, &flags, &pid, &end) != 7 || end != '\n') {
 			bad++;
 			continue;
@@ -108,16 +131,18 @@ static void check_grants(const char *text, size_t ngrants)
 {
 	const char *hdr = "# agent device start end length mode\n";
 	size_t found = 0, bad = 0;
-	const char *p;
+	const char *p = text;
+	char line[256];
 
 	if (strncmp(text, hdr, strlen(hdr)))
 		tap_not_ok("dma_permissions header", "got '%.60s'", text);
-	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+	next_line(&p, line, sizeof(line));
+	while (next_line(&p, line, sizeof(line))) {
 		unsigned long long agent, start, end, length;
 		unsigned int dev;
 		char mode[4], nl;
 
-		if (sscanf(p + 1, "%llu %u 0x%llx 0x%llx %llu %3s%c", &agent,
+		if (sscanf(line, "%llu %u 0x%llx 0x%llx %llu %3s%c", &agent,
 			   &dev, &start, &end, &length, mode, &nl) != 7 ||
 		    nl != '\n') {
 			bad++;
@@ -144,6 +169,7 @@ int main(int argc, char **argv)
 	struct gdl_agent_ref ref = { .agent_id = AGENT };
 	uint64_t *ids = malloc(n * sizeof(*ids));
 	int fd = gdl_open(), pf;
+	uint64_t t0 = now_ns();
 	char *text;
 
 	if (!ids)
@@ -166,6 +192,8 @@ int main(int argc, char **argv)
 			die("GRANT %zu: %s", i, strerror(errno));
 	}
 	tap_ok("made %zu allocations and %zu grants", n, ngrants);
+	printf("# setup took %llu ms\n", (unsigned long long)(now_ns() - t0) / 1000000);
+	t0 = now_ns();
 	qsort(ids, n, sizeof(*ids), cmp_u64);
 
 	pf = open(GDL_PROC_DIR "/allocations", O_RDONLY);
@@ -174,6 +202,8 @@ int main(int argc, char **argv)
 	text = read_chunked(pf, 1000, &len);
 	check_allocations(text, ids, n, "1000-byte reads");
 	free(text);
+	printf("# first listing took %llu ms\n", (unsigned long long)(now_ns() - t0) / 1000000);
+	t0 = now_ns();
 	text = read_chunked(pf, 1 << 16, &len);
 	check_allocations(text, ids, n, "after seeking back to 0");
 	free(text);

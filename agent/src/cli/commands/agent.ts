@@ -1,8 +1,10 @@
-/** `gdl agent`: run the per-node agent in the foreground. */
+/**
+ * `gdl agent`: run the per-node agent in the foreground.
+ *
+ * The agent's modules (Fastify, OpenTelemetry, koffi) load only when this
+ * command runs, so the client commands start fast.
+ */
 import { Option, type Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config.ts';
-import { PolicyError } from '../../policy.ts';
-import { handleSignals, startAgent, StartupError } from '../../server.ts';
 import { CliExit, Exit } from '../exit-codes.ts';
 
 interface AgentFlags {
@@ -15,6 +17,7 @@ interface AgentFlags {
   otlpEndpoint?: string;
   sampleRatio?: string;
   logLevel?: string;
+  kernelEvents?: boolean;
 }
 
 function num(value: string | undefined, what: string): number | undefined {
@@ -37,7 +40,11 @@ export function registerAgent(program: Command): void {
     .option('--otlp-endpoint <url>', 'OTLP/HTTP endpoint for traces, e.g. http://127.0.0.1:4318')
     .option('--sample-ratio <ratio>', 'share of allowed checks and allocations traced, 0..1 (default 0.01)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--no-kernel-events', 'kernel backend: do not load the BPF event pipeline (lets the module be reloaded under the agent)')
     .action(async (flags: AgentFlags) => {
+      const { ConfigError, loadConfig } = await import('../../config.ts');
+      const { PolicyError } = await import('../../policy.ts');
+      const { handleSignals, startAgent, StartupError } = await import('../../server.ts');
       let config;
       try {
         config = loadConfig({
@@ -51,6 +58,8 @@ export function registerAgent(program: Command): void {
             otlpEndpoint: flags.otlpEndpoint,
             sampleRatio: num(flags.sampleRatio, '--sample-ratio'),
             logLevel: flags.logLevel,
+            // commander sets true by default for --no-*: pass it only when given.
+            kernelEvents: flags.kernelEvents === false ? false : undefined,
           },
         });
       } catch (err) {

@@ -1,0 +1,46 @@
+/** CudaLeakTracker and the event line format, on hand-made events. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CudaLeakTracker } from '../../agent/src/native/bpf-cuda-leaks.ts';
+import { formatEventLine } from '../../agent/src/native/bpf-event-line.ts';
+import type { CudaEvent, CudaOp, DecisionEvent } from '../../agent/src/events/types.ts';
+
+function cuda(op: CudaOp, tgid: number, ptr: bigint, size = 0n, result = 0): CudaEvent {
+  return { type: 'cuda', op, tsNs: 1n, cpu: 0, result, ptr, size, latencyNs: 5n, pid: tgid, tgid, cgroupId: 1n, comm: `p${tgid}` };
+}
+
+test('leaks per process: allocations minus their frees, failures ignored', () => {
+  const t = new CudaLeakTracker();
+  t.observe([
+    cuda('cuMemAlloc_v2', 10, 0x1000n, 100n),
+    cuda('cuMemAllocPitch_v2', 10, 0x2000n, 300n),
+    cuda('cuMemCreate', 10, 0x55n, 1000n),
+    cuda('cuMemAllocAsync', 20, 0x1000n, 50n), // same pointer, other process
+    cuda('cuMemAlloc_v2', 10, 0n, 0n, 2), // failed: nothing allocated
+    cuda('cuMemFree_v2', 10, 0x1000n),
+    cuda('cuMemRelease', 10, 0x55n),
+    cuda('cuMemFreeAsync', 10, 0x9999n), // never allocated
+    cuda('cuMemFree_v2', 20, 0x2000n, 0n, 1), // failed free changes nothing
+  ]);
+  const leaks = t.leaks();
+  assert.equal(leaks.map((p) => [p.tgid, p.comm, p.count, p.bytes, [...p.live.keys()]]), [
+    [10, 'p10', 1, 300n, [0x2000n]],
+    [20, 'p20', 1, 50n, [0x1000n]],
+  ]);
+  assert.is(t.unknownFrees, 1);
+  t.observe([cuda('cuMemFreeAsync', 20, 0x1000n)]);
+  t.forget(10);
+  assert.equal(t.leaks(), []);
+});
+
+test('event lines: stable text, hex addresses, no timestamps', () => {
+  const d: DecisionEvent = {
+    type: 'decision', kind: 'quota_violation', tsNs: 99n, cpu: 1, agentId: 7n, device: 0, allocId: 0n,
+    addr: 0xabcn, length: 4096n, mode: 0, result: -122, used: 1n, quota: 2n, pid: 5, tgid: 4, cgroupId: 3n, comm: 'x',
+  };
+  assert.is(formatEventLine(d),
+    'decision quota_violation agent=7 device=0 alloc=0 addr=0xabc length=4096 mode=0 result=-122 used=1 quota=2 pid=5 tgid=4 comm=x');
+  assert.is(formatEventLine(cuda('cuMemCreate', 3, 0xffn, 8n)), 'cuda cuMemCreate result=0 ptr=0xff size=8 pid=3 tgid=3 comm=p3');
+});
+
+test.run();

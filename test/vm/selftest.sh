@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# selftest.sh - the runner's own test: does run.sh judge failures right?
+#
+# Boots the guest once (--no-build: needs only the kernel and busybox) with
+# made-up cases that pass, print "not ok", exit nonzero, overrun their
+# time limit, leave a process behind, and make the kernel print a Call
+# Trace; then checks run.sh's verdict line by line.  About 30 s.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD:-$repo/build}
+
+failures=0
+expect() { # expect WHAT PATTERN: PATTERN (grep -E) must be in the output
+	if grep -qE -- "$2" "$out"; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1: no line matching '$2'"
+		failures=$((failures + 1))
+	fi
+}
+
+mkdir -p "$build/vm"
+# Under build/, not /tmp: the guest sees the host's paths, but has its own /tmp.
+dir=$(mktemp -d "$build/vm/selftest.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cases=$dir/cases
+out=$dir/out
+mkdir -p "$cases"
+lib='. "$GDL_REPO/test/kernel/lib.sh"'
+
+printf '%s\n' '#!/bin/bash' "$lib" 'ok "one"' 'check "true works" true' 'gdl_done' >"$cases/01-pass.sh"
+printf '%s\n' '#!/bin/bash' "$lib" 'ok "fine"' 'check "false works" false' 'gdl_done' >"$cases/02-notok.sh"
+printf '%s\n' '#!/bin/bash' "$lib" 'ok "before the crash"' 'exit 3' >"$cases/03-exit.sh"
+printf '%s\n' '#!/bin/bash' '# timeout: 3' "$lib" 'sleep 60' >"$cases/04-timeout.sh"
+printf '%s\n' '#!/bin/bash' "$lib" 'sleep 1000 &' 'ok "left a sleeper"' >"$cases/05-leftover.sh"
+printf '%s\n' '#!/bin/bash' "$lib" \
+	'check_fail "the sleeper of 05 is gone" pgrep -f "sleep 1000"' >"$cases/06-clean.sh"
+# sysrq-l: a backtrace of every CPU, i.e. "Call Trace" in the kernel log.
+printf '%s\n' '#!/bin/bash' "$lib" 'echo l >/proc/sysrq-trigger' 'ok "asked for backtraces"' \
+	>"$cases/07-trace.sh"
+
+rc=0
+"$here/run.sh" --no-build --cases "$cases" --timeout 300 >"$out" 2>&1 || rc=$?
+cat "$out"
+# run.sh keeps a failed run's directory for inspection; this failure was wanted.
+kept=$(sed -n 's/^run.sh: run directory kept: \([^ ]*\) .*/\1/p' "$out")
+[[ -n "$kept" && -d "$kept" && "$kept" == */gdl-vm.* ]] && rm -rf "$kept"
+echo "# selftest checks"
+if [[ $rc -ne 0 ]]; then echo "ok - run.sh exits nonzero"; else echo "not ok - run.sh exits nonzero: 0"; failures=$((failures + 1)); fi
+expect "passing case PASS" '^  PASS +01-pass +2 ok +0 not ok'
+expect "not ok case FAIL" '^  FAIL +02-notok +1 ok +1 not ok'
+expect "crashing case FAIL" '^  FAIL +03-exit +1 ok'
+expect "its exit is reported" 'not ok - 03-exit exits 0: exit 3'
+expect "slow case TIMEOUT" '^  TIMEOUT +04-timeout'
+expect "its timeout is reported" 'not ok - 04-timeout finished in time: killed after 3s'
+expect "a leftover process does not fail its case" '^  PASS +05-leftover'
+expect "leftovers are killed before the next case" '^  PASS +06-clean +1 ok'
+expect "a Call Trace fails the run and names its case" 'not ok - kernel log is clean: .*during: 07-trace'
+expect "the guest completed" '^  ok - guest completed the run'
+expect "the final count" '^9 passed, 4 failed$'
+if [[ $failures -eq 0 ]]; then echo "selftest: all good"; else echo "selftest: $failures check(s) failed"; fi
+[[ $failures -eq 0 ]]
