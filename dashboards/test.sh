@@ -13,7 +13,7 @@
 # exits nonzero on any failure.
 #
 #   dashboards/test.sh                 everything
-#   dashboards/test.sh generate lint   only the named steps
+#   dashboards/test.sh e2e dkms        only the named steps (generate lint rules e2e manifests dkms)
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -68,6 +68,8 @@ sel lint && tap_step "dashboard lint" "${TSX[@]}" test/deploy/dashboards-lint.ts
 sel rules && one_step "promtool check rules" promtool check rules dashboards/alerts/gpu-dma-lock.rules.yml
 # promtool resolves rule_files relative to the test file's directory.
 sel rules && one_step "promtool test rules" promtool test rules dashboards/alerts/gpu-dma-lock.test.yml
+# The e2e agent runs the embedded backend: build/user/libgdlcore.so (make is a no-op when it is current).
+sel e2e && one_step "embedded core library (make -C kmod/user lib)" make -s -C kmod/user lib
 sel e2e && tap_step "prometheus e2e" "${TSX[@]}" test/deploy/prometheus-e2e.ts
 sel manifests && tap_step "deploy manifests" "${TSX[@]}" test/deploy/manifests.ts
 sel dkms && tap_step "dkms build" bash test/deploy/dkms-build.sh

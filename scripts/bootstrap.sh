@@ -11,7 +11,7 @@ ROOT=$(gdl_root)
 mode=${1:---run}
 
 RUN_PKGS=(build-essential liburcu-dev pkg-config)
-TEST_PKGS=(prometheus lcov)
+TEST_PKGS=(prometheus systemd kmod dkms)
 
 missing_pkgs() {
 	local p

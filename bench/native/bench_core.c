@@ -6,6 +6,11 @@
  * Each figure is the median of RUNS timed runs.  Output: a table, then one
  * "BENCH {json}" line per case for scripts.
  *
+ * Time is this process's CPU time (all its threads, so the RCU callback
+ * thread's frees count too), not wall time: the build machines are shared,
+ * and time spent descheduled is not the code's cost.  Cache pollution from
+ * other processes still shows; run on a quiet machine for clean figures.
+ *
  *   bench_core [runs]
  */
 #include <stdio.h>
@@ -32,7 +37,7 @@ static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 

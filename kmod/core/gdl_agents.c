@@ -21,7 +21,8 @@ u32 gdl_agent_bucket(const struct gdl_core *c, u64 id)
  * @c:  core
  * @id: agent id
  *
- * Context: under gdl_rcu_read_lock() or agents_lock.
+ * Context: under gdl_rcu_read_lock(); the agent stays valid until it is
+ * dropped, or for as long as agents_lock is held.
  * Return: the agent, or NULL.
  */
 struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id)
@@ -98,7 +99,9 @@ int gdl_agent_set(struct gdl_core *c, u64 agent_id, u64 quota,
 	if (!agent_id)
 		return -EINVAL;
 	gdl_mutex_lock(&c->agents_lock);
+	gdl_rcu_read_lock();
 	a = gdl_agent_find(c, agent_id);
+	gdl_rcu_read_unlock();
 	if (a) {
 		/* Allocations read both under alloc_lock: never half-updated. */
 		gdl_spin_lock(&c->alloc_lock);

@@ -37,12 +37,16 @@ static void gdl_alloc_trace(struct gdl_core *c, u32 kind, u64 agent_id,
 /* Creates an unknown agent on its first allocation, if the core allows. */
 static int gdl_alloc_autocreate(struct gdl_core *c, u64 agent_id)
 {
+	bool found;
 	int ret = 0;
 
 	if (!c->default_quota || !agent_id)
 		return -ENOENT;
 	gdl_mutex_lock(&c->agents_lock);
-	if (!gdl_agent_find(c, agent_id))
+	gdl_rcu_read_lock();
+	found = gdl_agent_find(c, agent_id) != NULL;
+	gdl_rcu_read_unlock();
+	if (!found)
 		ret = gdl_agent_create_locked(c, agent_id, c->default_quota,
 					      gdl_all_devices(c));
 	gdl_mutex_unlock(&c->agents_lock);

@@ -29,7 +29,10 @@ static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
 	int ret;
 
 	gdl_mutex_lock(&c->agents_lock);
+	/* agents_lock keeps @a alive once found; RCU only for the walk. */
+	gdl_rcu_read_lock();
 	a = gdl_agent_find(c, agent_id);
+	gdl_rcu_read_unlock();
 	if (!a) {
 		gdl_mutex_unlock(&c->agents_lock);
 		return -ENOENT;

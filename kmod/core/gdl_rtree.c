@@ -34,6 +34,9 @@
 
 #define U64_MAX_ (~0ull)
 
+/* One 512-byte slab object per run in the kernel (see GDL_RCHUNK). */
+_Static_assert(sizeof(struct gdl_rnode) <= 512, "run node too big");
+
 /**
  * struct rtxn - one open transaction on a tree
  * @t:       the tree
@@ -335,7 +338,6 @@ bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
  * @mode:    bits granted or revoked
  * @grant:   true: OR @mode in; false: clear it
  * @pos:     on @dev, bytes of [@s, @e) below @pos have been emitted
- * @gap_done: the gap after @dev's last interval has been emitted
  * @changed: some byte's mode changed (else the change is a no-op)
  * @pd:      pending interval, not yet packed: device,
  * @ps:      start,
@@ -354,7 +356,6 @@ struct emitter {
 	u32 mode;
 	bool grant;
 	u64 pos;
-	bool gap_done;
 	bool changed;
 	u32 pd;
 	u64 ps, pe;
@@ -379,9 +380,10 @@ static void run_move(struct gdl_rnode *to, u32 ti, const struct gdl_rnode *from,
 }
 
 /*
- * Puts the run being filled into @out.  A short last run first evens out
- * with the run before it (both private): merged if they fit in one, else
- * shares its predecessor's tail, so no run is less than half full.
+ * Puts the run being filled into @out.  A run is only sealed before it is
+ * full when the stream ends or changes device; if the run before it is of
+ * the same device, that one is full (private, still changeable), and a
+ * short last run takes over its tail: no run is less than half full.
  */
 static void pack_seal(struct emitter *em)
 {
@@ -393,12 +395,6 @@ static void pack_seal(struct emitter *em)
 	if (cur->n < GDL_RCHUNK / 2 && prev && prev->dev == cur->dev) {
 		u32 total = prev->n + cur->n, k;
 
-		if (total <= GDL_RCHUNK) {
-			run_move(prev, prev->n, cur, 0, cur->n);
-			prev->n = (u16)total;
-			txn_drop(em->x, cur);
-			return;
-		}
 		k = total / 2 - cur->n;
 		run_move(cur, k, cur, 0, cur->n);
 		run_move(cur, 0, prev, prev->n - k, k);
@@ -471,10 +467,7 @@ static void emit_interval(struct emitter *em, u32 d, u64 st, u64 en, u32 m)
 {
 	u64 lo, hi;
 
-	if (d > em->dev && !em->gap_done) {
-		emit_gap(em, em->e);
-		em->gap_done = true;
-	}
+	/* Runs of later devices never reach the span: only earlier ones. */
 	if (d != em->dev) {
 		emit_piece(em, d, st, en, m);
 		return;
@@ -499,8 +492,7 @@ static void emit_interval(struct emitter *em, u32 d, u64 st, u64 en, u32 m)
 
 static void emit_finish(struct emitter *em)
 {
-	if (!em->gap_done)
-		emit_gap(em, em->e);
+	emit_gap(em, em->e);
 	pack_pending(em);
 	if (!em->err)
 		pack_seal(em);

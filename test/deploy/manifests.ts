@@ -368,9 +368,11 @@ tap.check(
   const unknown = [...envFile.matchAll(/^(GDL_[A-Z_]+)=/gm)].map((m) => m[1]!).filter((n) => !agentEnv.has(n));
   tap.check('agent.env.example sets only variables the agent reads', unknown.length ? unknown.join(', ') : undefined);
 
-  // systemd-analyze verify checks that ExecStart's binary exists: on CI node
-  // may live elsewhere than /usr/bin/node, so verify a copy whose ExecStart
-  // names the node running this test. Nothing else changes.
+  // systemd-analyze verify checks that ExecStart's binary exists. The unit
+  // names a bare `node`, which systemd looks up in its own fixed path
+  // (/usr/local/bin, /usr/bin, ...); a CI machine may keep node elsewhere (a
+  // tool cache, nvm), so verify a copy whose ExecStart names the node running
+  // this test. Nothing else changes.
   const tmp = mkdtempSync(join(tmpdir(), 'gdl-unit-'));
   try {
     const copy = join(tmp, basename(unitPath));

@@ -137,7 +137,7 @@ async function setupTraffic() {
   await alloc('1002', 100n * MiB, 1);
   await alloc('1002', 100n * MiB, 1, true);
   await alloc('1003', 80n * MiB, 1, true);
-  await alloc('1003', 32n * MiB, 1);
+  await alloc('1003', 60n * MiB, 1); // 94% of its quota: the near-limit alert goes pending
   await grant('1002', 1, '0x200000', '1048576', 'r');
   await grant('1003', 1, '0x800000', '4096', 'rw');
   await expectStatus('revoke 1003', api('POST', '/v1/agents/1003/revocations', { device: 1, start: '0x800000', length: '4096', mode: 'w' }), [204]);
@@ -424,6 +424,32 @@ async function main() {
     10_000,
   ).catch(() => undefined);
   tap.check(`prometheus loaded and evaluated all ${ruleCount} alert rules healthy`, lastProblem || undefined);
+
+  // The rules against the agent's real labels: what the traffic should set
+  // off does, and nothing else.
+  type Alert = { labels: Record<string, string>; state: string };
+  let alerts: Alert[] = [];
+  const summary = () => alerts.map((a) => `${a.labels.alertname}{agent=${a.labels.agent ?? ''}}=${a.state}`).join(', ') || 'none';
+  await waitFor(
+    'alerts evaluated',
+    async () => {
+      alerts = ((await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } }).data.alerts;
+      return alerts.some((a) => a.labels.alertname === 'GpuDmaLockDmaDenied') && alerts.some((a) => a.labels.alertname === 'GpuDmaLockQuotaNearLimit');
+    },
+    10_000,
+  ).catch(() => undefined);
+  const denied = alerts.filter((a) => a.labels.alertname === 'GpuDmaLockDmaDenied');
+  tap.check(
+    'GpuDmaLockDmaDenied fires for the node that denied',
+    denied.length === 1 && denied[0]!.state === 'firing' && denied[0]!.labels.node === NODE ? undefined : summary(),
+  );
+  const near = alerts.filter((a) => a.labels.alertname === 'GpuDmaLockQuotaNearLimit');
+  tap.check(
+    'GpuDmaLockQuotaNearLimit pending for agent 1003 (94% of quota) only',
+    near.length === 1 && near[0]!.labels.agent === '1003' && near[0]!.state === 'pending' ? undefined : summary(),
+  );
+  const down = alerts.filter((a) => /AgentDown|AgentAbsent|EventsLost/.test(a.labels.alertname ?? ''));
+  tap.check('no agent-down, agent-absent or events-lost alert while all is well', down.length ? summary() : undefined);
 }
 
 const started = Date.now();

@@ -114,6 +114,31 @@ static void test_agent_set_get(void)
 	tcore_free(t);
 }
 
+/* More agents than chains: lookups and removals walk sorted chains. */
+static void test_agent_chains(void)
+{
+	struct tcore *t = tcore_new(0, 64, 1, 1);
+	struct gdl_agent_info ai;
+	int i, bad = 0;
+
+	REQUIRE(t);
+	for (i = 0; i < 64; i++)
+		bad += gdl_agent_set(t->c, 1000 + (u64)i * 7919, (u64)i, 1) != 0;
+	for (i = 0; i < 64; i++) {
+		bad += gdl_agent_get(t->c, 1000 + (u64)i * 7919, &ai) != 0;
+		bad += ai.quota != (u64)i;
+		bad += gdl_agent_get(t->c, 1001 + (u64)i * 7919, &ai) !=
+			-ENOENT;
+	}
+	for (i = 63; i >= 0; i -= 2)
+		bad += gdl_agent_remove(t->c, 1000 + (u64)i * 7919) != 0;
+	for (i = 0; i < 64; i++)
+		bad += gdl_agent_get(t->c, 1000 + (u64)i * 7919, &ai) !=
+			(i % 2 ? -ENOENT : 0);
+	EXPECT_EQ(bad, 0);
+	tcore_free(t);
+}
+
 static void test_agent_remove(void)
 {
 	struct tcore *t = tcore_new(0, 2, 1, MiB);
@@ -606,6 +631,7 @@ const struct tap_case api_cases[] = {
 	{ "api: all-devices mask with 64 devices", test_all_devices_mask },
 	{ "api: agent set/get", test_agent_set_get },
 	{ "api: agent remove", test_agent_remove },
+	{ "api: agent hash chains", test_agent_chains },
 	{ "api: alloc errors in documented order", test_alloc_errors_in_order },
 	{ "api: alloc quota and capacity", test_alloc_quota_and_capacity },
 	{ "api: alloc auto-creates agents", test_alloc_autocreate },

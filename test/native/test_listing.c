@@ -55,6 +55,9 @@ static void test_100k_allocations(void)
 	}
 	EXPECT_EQ(mine, NALLOC / 2);
 	EXPECT_EQ(wrong, 0);
+	/* Unknown ids below and above the ones in their chain. */
+	EXPECT_EQ(gdl_free(t->c, 0, 0), -ENOENT);
+	EXPECT_EQ(gdl_free(t->c, NALLOC + 8192, 0), -ENOENT);
 	free(v);
 	free(seen);
 	tcore_free(t);

@@ -45,7 +45,7 @@ for (const mirror of ALL_STRUCTS) {
     assert.is(mirror.size, cs.size, 'sizeof');
     assert.equal(Object.keys(mirror.fields).sort(), Object.keys(cs.fields).sort(), 'fields');
     for (const [name, f] of Object.entries(cs.fields)) {
-      assert.is(mirror.offsetOf(name), f.offset, `offsetof(${name})`);
+      assert.is((mirror.offsetOf as (field: string) => number)(name), f.offset, `offsetof(${name})`);
       const t = (mirror.fields as Record<string, string>)[name]!;
       const size = t === 'u64' ? 8 : t === 'u32' || t === 's32' ? 4 : Number(/\d+/.exec(t)![0]);
       assert.is(size, f.size, `sizeof(${name})`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # judge.sh - turn a guest run's results into a verdict
 #
-#   judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS [test|bench]
+#   judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS
 #
 # Called by run.sh; can be run again by hand on a run kept with --keep.
 # Counts every case's "ok"/"not ok" lines, adds synthetic results for what a
@@ -10,10 +10,9 @@
 # "N passed, N failed".  Exits 1 if anything failed.
 set -euo pipefail
 
-results=${1:?usage: judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS [mode]}
+results=${1:?usage: judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS}
 console=${2:?}
 qemu_rc=${3:?}
-mode=${4:-test}
 
 # Kernel log lines that mean the module (or the kernel) misbehaved.
 bad_kernel_log='WARNING:|BUG:|Oops|Call Trace|general protection|kmemleak|still has objects'
@@ -98,10 +97,6 @@ else
 	fail "kernel taint only O/E" "no results/tainted"
 fi
 
-if [[ $mode == bench ]]; then
-	cat "$results"/*.log 2>/dev/null | grep '^BENCH ' | sed 's/^BENCH //' >"$results/bench.jsonl" || true
-	echo "Benchmark records: $(wc -l <"$results/bench.jsonl") in $results/bench.jsonl"
-fi
 
 echo
 echo "Checks:"

@@ -176,4 +176,4 @@ if [[ $mode == bench ]]; then
 	info "benchmark records: $build/bench/kernel.jsonl ($(wc -l <"$build/bench/kernel.jsonl") lines)"
 fi
 # Last: its final line is the verdict, "N passed, N failed".
-"$here/judge.sh" "$results" "$console" "$qemu_rc" "$mode"
+"$here/judge.sh" "$results" "$console" "$qemu_rc"

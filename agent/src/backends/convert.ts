@@ -1,5 +1,4 @@
 /** From the C structs' snake_case to the backend model, shared by both backends. */
-import type { StructValue } from '../native/struct.ts';
 import type { GdlAgentInfo, GdlDeviceInfo, GdlStats } from '../native/uapi.ts';
 import { GDL_DEVICE_FAKE, GDL_DEVICE_PCI } from '../native/uapi.ts';
 import type { AgentState, DeviceState, Stats } from './backend.ts';
@@ -48,5 +47,3 @@ export function toAgent(a: Pick<V<typeof GdlAgentInfo>, 'agent_id' | 'quota' | '
     grants: a.grants,
   };
 }
-
-export type { StructValue };

@@ -35,6 +35,7 @@ export const CUDA_PROBES: readonly { func: string; program: string }[] = [
   { func: 'cuMemRelease', program: 'cu_mem_release' },
 ];
 const CUDA_RETURN_PROGRAM = 'cu_ret';
+const MODULE_SYSFS = '/sys/module/gpu_dma_lock';
 
 export interface KernelEventSourceOptions {
   /** Directory of the built BPF objects (default: <repo>/build/bpf). */
@@ -100,6 +101,9 @@ export class KernelEventSource implements EventSource {
    */
   start(onBatch: (events: GdlEvent[]) => void): void {
     if (this.#module) throw new Error('KernelEventSource already started');
+    // The programs attach to the module's tracepoints: without the module
+    // there is nothing to observe, and nothing should be loaded at all.
+    if (!existsSync(MODULE_SYSFS)) throw new Error(`${MODULE_SYSFS} not found: gpu_dma_lock is not loaded`);
     const o = this.#opts;
     const dir = o.bpfDir ?? defaultBpfDir();
     setLibbpfLogger(o.logger ?? defaultLogger());

@@ -140,6 +140,9 @@ async function main(): Promise<number> {
     warmupMs,
     runMs: Number(tRun - t0) / 1e6,
     finalDrained: drained,
+    // command start to last event decoded: the whole pipeline's rate
+    pipelineMs: Number(tDrain - t0) / 1e6,
+    pipelineEventsPerS: Math.round(s.received / (Number(tDrain - t0) / 1e9)),
     finalDrainMs: Number(tDrain - tRun) / 1e6,
     stopMs: Number(tEnd - tDrain) / 1e6,
     handlerMs: Number(decodeNs) / 1e6,

@@ -7,13 +7,16 @@
  * Userspace (bench_ioctl) writes one request to
  * /sys/kernel/debug/gdl_bench/check:
  *
- *     ITERATIONS AGENT DEVICE ADDR LENGTH MODE
+ *     ITERATIONS AGENT DEVICE ADDR LENGTH MODE [STRIDE SPREAD]
  *
  * the write runs the checks back to back, and a read returns
  *
  *     iterations N total_ns T allowed A result R
  *
  * (R: the last return value, so a caller can see it timed what it meant to).
+ * With STRIDE and SPREAD, call k checks ADDR + ((k * 7919) % SPREAD) * STRIDE:
+ * a walk over SPREAD ranges in a scattered order, so a lookup in a large
+ * tree is not timed with its one path always hot in the cache.
  * Depending on gpu_dma_lock_check makes the loader pin gpu_dma_lock while
  * this module is loaded.
  */
@@ -35,18 +38,24 @@ static struct dentry *bench_dir;
 static DEFINE_MUTEX(bench_lock);	/* one run at a time; guards last_result */
 static char last_result[128] = "no run yet\n";
 
+/* 7919 is prime: coprime to any SPREAD not a multiple of it, a full walk. */
+#define GDL_BENCH_STEP	7919
+
 static ssize_t bench_run(u64 iterations, u64 agent, u32 device, u64 addr, u64 length,
-			 u32 mode)
+			 u32 mode, u64 stride, u64 spread)
 {
-	u64 i, allowed = 0, elapsed = 0, t0, n;
+	u64 i, allowed = 0, elapsed = 0, t0, n, slot = 0;
 	int ret = 0;
 
 	for (i = 0; i < iterations; i += n) {
 		n = min_t(u64, GDL_BENCH_CHUNK, iterations - i);
 		t0 = ktime_get_ns();
 		for (u64 k = 0; k < n; k++) {
-			ret = gpu_dma_lock_check(agent, device, addr, length, mode);
+			ret = gpu_dma_lock_check(agent, device, addr + slot * stride, length, mode);
 			allowed += ret == 1;
+			slot += GDL_BENCH_STEP;
+			if (slot >= spread)
+				slot %= spread;
 		}
 		elapsed += ktime_get_ns() - t0;
 		cond_resched();
@@ -60,8 +69,9 @@ static ssize_t bench_run(u64 iterations, u64 agent, u32 device, u64 addr, u64 le
 static ssize_t check_write(struct file *file, const char __user *ubuf, size_t len,
 			   loff_t *ppos)
 {
-	unsigned long long iterations, agent, addr, length;
+	unsigned long long iterations, agent, addr, length, stride = 0, spread = 1;
 	unsigned int device, mode;
+	int fields;
 	char buf[160];
 	ssize_t ret;
 
@@ -70,11 +80,12 @@ static ssize_t check_write(struct file *file, const char __user *ubuf, size_t le
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (sscanf(buf, "%llu %llu %u %llu %llu %u", &iterations, &agent, &device, &addr,
-		   &length, &mode) != 6 || !iterations)
+	fields = sscanf(buf, "%llu %llu %u %llu %llu %u %llu %llu", &iterations, &agent,
+			&device, &addr, &length, &mode, &stride, &spread);
+	if ((fields != 6 && fields != 8) || !iterations || !spread)
 		return -EINVAL;
 	mutex_lock(&bench_lock);
-	ret = bench_run(iterations, agent, device, addr, length, mode);
+	ret = bench_run(iterations, agent, device, addr, length, mode, stride, spread);
 	mutex_unlock(&bench_lock);
 	return ret ? ret : len;
 }

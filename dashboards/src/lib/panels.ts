@@ -56,9 +56,23 @@ function thresholds(steps: [number, string][] | undefined): dashboard.Thresholds
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(all);
 }
 
-/** What every panel kind shares; typed loosely because the SDK's builders are distinct classes. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function common_<B extends { [k: string]: any }>(b: B, s: PanelSpec): B {
+/** The setters every panel kind of the SDK has (its builders share no base class). */
+interface PanelBuilderLike {
+  title(v: string): this;
+  description(v: string): this;
+  unit(v: string): this;
+  datasource(v: dashboard.DataSourceRef): this;
+  targets(v: cog.Builder<cog.Dataquery>[]): this;
+  span(v: number): this;
+  height(v: number): this;
+  min(v: number): this;
+  max(v: number): this;
+  thresholds(v: cog.Builder<dashboard.ThresholdsConfig>): this;
+  dataLinks(v: cog.Builder<dashboard.DashboardLink>[]): this;
+  links(v: cog.Builder<dashboard.DashboardLink>[]): this;
+}
+
+function applyCommon<B extends PanelBuilderLike>(b: B, s: PanelSpec): B {
   b.title(s.title).description(s.description).unit(s.unit).datasource(PROM).targets(targets(s.queries));
   // Size only: DashboardBuilder flows panels left to right, row by row.
   b.span(s.width ?? 12).height(s.height ?? 8);
@@ -73,7 +87,7 @@ function common_<B extends { [k: string]: any }>(b: B, s: PanelSpec): B {
 export function timeseriesPanel(
   s: PanelSpec & { stack?: boolean; fill?: number },
 ): timeseries.PanelBuilder {
-  const b = common_(new timeseries.PanelBuilder(), s)
+  const b = applyCommon(new timeseries.PanelBuilder(), s)
     .lineWidth(1)
     .fillOpacity(s.fill ?? 10)
     .legend(
@@ -89,7 +103,7 @@ export function timeseriesPanel(
 }
 
 export function statPanel(s: PanelSpec & { graph?: boolean }): stat.PanelBuilder {
-  return common_(new stat.PanelBuilder(), s)
+  return applyCommon(new stat.PanelBuilder(), s)
     .graphMode(s.graph ? common.BigValueGraphMode.Area : common.BigValueGraphMode.None)
     .colorMode(common.BigValueColorMode.Value)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
@@ -97,7 +111,7 @@ export function statPanel(s: PanelSpec & { graph?: boolean }): stat.PanelBuilder
 
 /** Horizontal bars, one per series: top-N lists. */
 export function barsPanel(s: PanelSpec): bargauge.PanelBuilder {
-  return common_(new bargauge.PanelBuilder(), s)
+  return applyCommon(new bargauge.PanelBuilder(), s)
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Gradient)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));

@@ -10,7 +10,7 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/dashboard';
-import { Metric, NODE, DEVICE, sel } from './metrics.ts';
+import { Metric, NODE, sel } from './metrics.ts';
 
 /** Every Prometheus query targets the datasource the viewer picked. */
 export const PROM: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -69,4 +69,3 @@ export function standardVariables(opts: { device?: boolean; agent?: boolean } = 
   return vars;
 }
 
-export { DEVICE };

@@ -11,8 +11,7 @@ import Type from 'typebox';
 import type { DecisionKind, GdlEvent } from '../../events/types.ts';
 import { eventJson } from '../../events/json.ts';
 import { AgentId, errors } from '../schemas/common.ts';
-import { HttpError } from '../http-error.ts';
-import { badRequest } from '../http-error.ts';
+import { badRequest, HttpError } from '../http-error.ts';
 
 const KINDS: readonly DecisionKind[] = ['alloc', 'alloc_fail', 'quota_violation', 'free', 'check', 'deny', 'grant', 'revoke'];
 const MAX_BUFFERED_BYTES = 1 << 20;

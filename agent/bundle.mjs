@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Bundles the gdl CLI and agent into one ESM file, build/agent/gdl.mjs
+// (and the guest tests' OTLP sink into build/agent/otlp-sink.mjs).
+//
+// bin/gdl.mjs runs the TypeScript sources through tsx, which is right for
+// development but loads hundreds of files and compiles each on first use;
+// inside the emulated test guest that takes minutes. The bundle is one file
+// of plain JavaScript. koffi stays external: it loads a native addon.
+import { build } from 'esbuild';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = resolve(process.env.GDL_BUILD ?? resolve(repo, 'build'), 'agent');
+
+// gdl.mjs: the CLI and agent. otlp-sink.mjs: the OTLP receiver guest test cases run.
+await build({
+  entryPoints: {
+    gdl: resolve(repo, 'agent/src/cli/bundle-entry.ts'),
+    'otlp-sink': resolve(repo, 'test/fixtures/otlp-sink.ts'),
+  },
+  outdir: outDir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['koffi'],
+  // CommonJS dependencies (OpenTelemetry, pino) call require(): give the ESM bundle one.
+  banner: { js: "import { createRequire as __gdlCreateRequire } from 'node:module'; const require = __gdlCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+process.stdout.write(`${outDir}/gdl.mjs ${outDir}/otlp-sink.mjs\n`);

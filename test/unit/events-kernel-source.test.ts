@@ -1,0 +1,30 @@
+/**
+ * KernelEventSource on a machine without the module (this host): it must
+ * refuse before loading anything into the kernel, and say why.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { CUDA_PROBES, KernelEventSource, createKernelEventSource } from '../../agent/src/events/kernel-source.ts';
+
+test('without gpu_dma_lock loaded, start() refuses and loads nothing', () => {
+  if (existsSync('/sys/module/gpu_dma_lock')) return; // a real node: covered by the guest tests
+  const src = new KernelEventSource({ bpfDir: '/nonexistent' });
+  let batches = 0;
+  assert.throws(() => src.start(() => batches++), /gpu_dma_lock is not loaded/);
+  assert.equal(src.stats(), { received: 0, lost: 0, unknown: 0, short: 0 });
+  assert.is(batches, 0);
+});
+
+test('createKernelEventSource fails early when the objects are not built', () => {
+  assert.throws(() => createKernelEventSource({ bpfDir: '/nonexistent' }), /not built/);
+});
+
+test('the CUDA probes cover the eight driver calls of enum gdl_cuda_op', () => {
+  assert.equal(CUDA_PROBES.map((p) => p.func), [
+    'cuMemAlloc_v2', 'cuMemAllocManaged', 'cuMemAllocPitch_v2', 'cuMemAllocAsync',
+    'cuMemCreate', 'cuMemFree_v2', 'cuMemFreeAsync', 'cuMemRelease',
+  ]);
+});
+
+test.run();
