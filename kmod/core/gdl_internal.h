@@ -14,7 +14,6 @@
 #define GDL_ALLOC_HASH_BITS	13	/* 8192 chains: ~12 per 100 000 */
 #define GDL_AGENT_HASH_MIN	16
 #define GDL_AGENT_HASH_MAX	(1u << 16)
-#define GDL_NO_DEVICE		0xffffffffu
 
 /* Per-CPU counter slots, one per gdl_stats counter. */
 enum gdl_stat {
@@ -32,46 +31,54 @@ enum gdl_stat {
 };
 
 /*
- * Intervals per tree node.  A node holds a sorted run of intervals of one
- * device, so a lookup walks a short tree of compact nodes and finishes
- * with a binary search inside one: far fewer cache misses than one node
- * per interval.  24 makes the node fit a 512-byte kmalloc slab.
+ * A tree node holds a sorted run of up to GDL_RCHUNK intervals of one
+ * device, laid out for a lookup's cache misses: line 0 has the links and
+ * the first start of each group of GDL_RGROUP intervals, each group (start,
+ * end, mode) fills one line.  A lookup walks line 0 of each node on its
+ * path, then reads exactly one group line.  The node is 448 bytes: one
+ * 512-byte kmalloc slab object, so its lines are lines.
  */
-#define GDL_RCHUNK	24
+#define GDL_RGROUP	3
+#define GDL_RGROUPS	5
+#define GDL_RCHUNK	(GDL_RGROUP * GDL_RGROUPS)
+
+/* One cache line of a run: GDL_RGROUP intervals. */
+struct gdl_rgroup {
+	u64 start[GDL_RGROUP];
+	u64 end[GDL_RGROUP];
+	u8 mode[GDL_RGROUP];
+	u8 pad[64 - GDL_RGROUP * 17];
+};
 
 /**
  * struct gdl_rnode - a run of granted intervals, a node of an immutable treap
  * @left:   runs with smaller keys (RCU: published nodes never change)
  * @right:  runs with larger keys
- * @dev:    device of every interval here; with @start[0], the node's key
+ * @dev:    device of every interval here; with @sep[0], the node's key
  * @n:      intervals here, 1..GDL_RCHUNK
  * @dead:   created by the open transaction and already dropped by it
+ * @sep:    first start of each used group; @sep[0] is the run's first start
+ * @g:      the intervals, ascending: interval i is g[i / 3] slot i % 3
  * @prio:   heap priority, random: expected depth O(log n)
  * @gen:    transaction that created the node; nodes of the open
  *          transaction are private and may be changed in place
  * @link:   the open transaction's "created" list, or its "garbage" list
- * @start:  first byte of each interval, ascending
- * @end:    one past the last byte of each (start < end <= next start)
- * @mode:   GDL_DMA_* bits of each, never 0
  * @rcu:    frees a garbage list after a grace period
  *
- * What a descent reads (@left, @right, @dev, @start[0]) is in the first 64
- * bytes.  Touching intervals of equal mode never exist: they coalesce.
+ * Touching intervals of equal mode never exist: they coalesce.
  */
 struct gdl_rnode {
 	struct gdl_rnode *left;
 	struct gdl_rnode *right;
 	u32 dev;
-	u16 n;
+	u8 n;
 	u8 dead;
-	u8 pad;
+	u16 pad;
+	u64 sep[GDL_RGROUPS];
+	struct gdl_rgroup g[GDL_RGROUPS];
 	u32 prio;
-	u32 pad2;
 	u64 gen;
 	struct gdl_rnode *link;
-	u64 start[GDL_RCHUNK];
-	u64 end[GDL_RCHUNK];
-	u8 mode[GDL_RCHUNK];
 	struct gdl_rcu_head rcu;
 };
 

@@ -9,7 +9,7 @@
  * sorted sequence is cut into runs of up to GDL_RCHUNK intervals of one
  * device; each run is a node of a treap keyed by its first interval.
  * Published nodes never change: readers descend under RCU with no lock,
- * then binary-search one run, so a check costs O(log n).
+ * then search one run (one cache line of it), so a check costs O(log n).
  *
  * A change (gdl_rtree_apply) is one transaction under the agent's lock:
  *  1. split the tree around the affected span: A < M < R, where M holds
@@ -34,8 +34,45 @@
 
 #define U64_MAX_ (~0ull)
 
-/* One 512-byte slab object per run in the kernel (see GDL_RCHUNK). */
-_Static_assert(sizeof(struct gdl_rnode) <= 512, "run node too big");
+/* The layout the lookup relies on (see struct gdl_rnode). */
+_Static_assert(sizeof(struct gdl_rgroup) == 64, "a group is one line");
+_Static_assert(__builtin_offsetof(struct gdl_rnode, g) == 64,
+	       "links and separators fill line 0");
+_Static_assert(sizeof(struct gdl_rnode) <= 512, "one 512-byte slab object");
+
+static inline u64 r_start(const struct gdl_rnode *r, u32 i)
+{
+	return r->g[i / GDL_RGROUP].start[i % GDL_RGROUP];
+}
+
+static inline u64 r_end(const struct gdl_rnode *r, u32 i)
+{
+	return r->g[i / GDL_RGROUP].end[i % GDL_RGROUP];
+}
+
+static inline u32 r_mode(const struct gdl_rnode *r, u32 i)
+{
+	return r->g[i / GDL_RGROUP].mode[i % GDL_RGROUP];
+}
+
+static inline void r_set(struct gdl_rnode *r, u32 i, u64 start, u64 end,
+			 u32 mode)
+{
+	struct gdl_rgroup *g = &r->g[i / GDL_RGROUP];
+
+	g->start[i % GDL_RGROUP] = start;
+	g->end[i % GDL_RGROUP] = end;
+	g->mode[i % GDL_RGROUP] = (u8)mode;
+}
+
+/* Refreshes the separators after a private run's intervals changed. */
+static void r_seal(struct gdl_rnode *r)
+{
+	u32 k;
+
+	for (k = 0; k * GDL_RGROUP < r->n; k++)
+		r->sep[k] = r->g[k].start[0];
+}
 
 /**
  * struct rtxn - one open transaction on a tree
@@ -59,7 +96,7 @@ static inline bool key_lt(u32 da, u64 sa, u32 db, u64 sb)
 /* Key of a run: (device, first start). */
 static inline bool node_lt(const struct gdl_rnode *n, u32 dev, u64 at)
 {
-	return key_lt(n->dev, n->start[0], dev, at);
+	return key_lt(n->dev, n->sep[0], dev, at);
 }
 
 static struct gdl_rnode *txn_node(struct rtxn *x, u32 dev)
@@ -210,7 +247,7 @@ static const struct gdl_rnode *run_floor(const struct gdl_rnode *n, u32 dev,
 	const struct gdl_rnode *best = NULL;
 
 	while (n) {
-		if (key_lt(dev, at, n->dev, n->start[0])) {
+		if (key_lt(dev, at, n->dev, n->sep[0])) {
 			n = gdl_rcu_dereference(n->left);
 		} else {
 			best = n;
@@ -237,20 +274,23 @@ static const struct gdl_rnode *run_ceil(const struct gdl_rnode *n, u32 dev,
 	return best;
 }
 
-/* Index of the last interval of @r starting at or before @at >= start[0]. */
+/*
+ * Index of the last interval of @r starting at or before @at (>= its first
+ * start): the separators pick the group, one line holds the rest.
+ */
 static u32 run_index(const struct gdl_rnode *r, u64 at)
 {
-	u32 lo = 0, hi = r->n;
+	u32 ng = (r->n + GDL_RGROUP - 1) / GDL_RGROUP, k = 0, j = 0;
+	const struct gdl_rgroup *g;
+	u32 left;
 
-	while (hi - lo > 1) {
-		u32 mid = (lo + hi) / 2;
-
-		if (r->start[mid] <= at)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	while (k + 1 < ng && r->sep[k + 1] <= at)
+		k++;
+	g = &r->g[k];
+	left = r->n - k * GDL_RGROUP;
+	while (j + 1 < GDL_RGROUP && j + 1 < left && g->start[j + 1] <= at)
+		j++;
+	return k * GDL_RGROUP + j;
 }
 
 /**
@@ -276,18 +316,18 @@ bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
 		return false;
 	i = run_index(r, pos);
 	for (;;) {
-		if (r->end[i] <= pos || (r->mode[i] & mode) != mode)
+		if (r_end(r, i) <= pos || (r_mode(r, i) & mode) != mode)
 			return false;
-		if (r->end[i] >= end)
+		if (r_end(r, i) >= end)
 			return true;
-		pos = r->end[i];
+		pos = r_end(r, i);
 		if (++i < r->n) {
-			if (r->start[i] != pos)
+			if (r_start(r, i) != pos)
 				return false;
 			continue;
 		}
 		r = run_floor(root, dev, pos);
-		if (!r || r->dev != dev || r->start[0] != pos)
+		if (!r || r->dev != dev || r->sep[0] != pos)
 			return false;
 		i = 0;
 	}
@@ -310,7 +350,7 @@ bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
 
 	if (r && r->dev == dev) {
 		i = run_index(r, start);
-		if (r->start[i] < start)
+		if (r_start(r, i) < start)
 			i++;
 	}
 	if (!r || r->dev != dev || i == r->n) {
@@ -320,10 +360,10 @@ bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
 	}
 	if (!r)
 		return false;
-	out->start = r->start[i];
-	out->end = r->end[i];
+	out->start = r_start(r, i);
+	out->end = r_end(r, i);
 	out->dev = r->dev;
-	out->mode = r->mode[i];
+	out->mode = r_mode(r, i);
 	return true;
 }
 
@@ -370,13 +410,21 @@ static u32 em_apply(const struct emitter *em, u32 m)
 	return em->grant ? m | em->mode : m & ~em->mode;
 }
 
-/* Moves @k intervals of @from, starting at @fi, to @to at @ti. */
+/* Moves @k intervals of @from at @fi to @to at @ti (ranges may overlap). */
 static void run_move(struct gdl_rnode *to, u32 ti, const struct gdl_rnode *from,
 		     u32 fi, u32 k)
 {
-	memmove(&to->start[ti], &from->start[fi], k * sizeof(to->start[0]));
-	memmove(&to->end[ti], &from->end[fi], k * sizeof(to->end[0]));
-	memmove(&to->mode[ti], &from->mode[fi], k * sizeof(to->mode[0]));
+	u32 j;
+
+	if (to == from && ti > fi) {
+		for (j = k; j-- > 0; )
+			r_set(to, ti + j, r_start(from, fi + j),
+			      r_end(from, fi + j), r_mode(from, fi + j));
+		return;
+	}
+	for (j = 0; j < k; j++)
+		r_set(to, ti + j, r_start(from, fi + j), r_end(from, fi + j),
+		      r_mode(from, fi + j));
 }
 
 /*
@@ -398,9 +446,11 @@ static void pack_seal(struct emitter *em)
 		k = total / 2 - cur->n;
 		run_move(cur, k, cur, 0, cur->n);
 		run_move(cur, 0, prev, prev->n - k, k);
-		prev->n = (u16)(prev->n - k);
-		cur->n = (u16)(cur->n + k);
+		prev->n = (u8)(prev->n - k);
+		cur->n = (u8)(cur->n + k);
+		r_seal(prev);
 	}
+	r_seal(cur);
 	/* Appending private nodes to a private treap never copies. */
 	txn_merge(em->x, em->out, cur, &em->out);
 	em->prev = cur;
@@ -424,9 +474,7 @@ static void pack_pending(struct emitter *em)
 		}
 		em->cur = cur;
 	}
-	cur->start[cur->n] = em->ps;
-	cur->end[cur->n] = em->pe;
-	cur->mode[cur->n] = (u8)em->pm;
+	r_set(cur, cur->n, em->ps, em->pe, em->pm);
 	cur->n++;
 	em->count++;
 out:
@@ -531,13 +579,13 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 	r = start ? run_floor(t->root, dev, start - 1) : NULL;
 	if (r && r->dev == dev) {
 		i = run_index(r, start - 1);
-		if (r->end[i] >= start)
-			lo = r->start[i];
+		if (r_end(r, i) >= start)
+			lo = r_start(r, i);
 	}
 	r = run_floor(t->root, dev, lo);
 	if (r) {
 		kdev = r->dev;
-		lo = r->start[0];
+		lo = r->sep[0];
 	}
 	if (txn_split(&x, t->root, kdev, lo, &a, &b) ||
 	    txn_split(&x, b, dev, end == U64_MAX_ ? end : end + 1, &m, &rest))
@@ -545,10 +593,10 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 
 	for (r = run_ceil(m, 0, 0); r; r = next) {
 		for (i = 0; i < r->n; i++)
-			emit_interval(&em, r->dev, r->start[i], r->end[i],
-				      r->mode[i]);
+			emit_interval(&em, r->dev, r_start(r, i), r_end(r, i),
+				      r_mode(r, i));
 		old += r->n;
-		next = run_ceil(m, r->dev, r->start[0] + 1);
+		next = run_ceil(m, r->dev, r->sep[0] + 1);
 		txn_drop(&x, (struct gdl_rnode *)r);
 	}
 	emit_finish(&em);

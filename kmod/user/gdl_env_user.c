@@ -55,8 +55,8 @@ static bool fault_should_fail(void)
 
 /*
  * Like kmalloc, whose power-of-two slabs align objects to their size,
- * objects of a cache line or more start on a cache line: the range tree
- * relies on its node's first 64 bytes sharing one line.
+ * large objects start on a cache line: the range tree relies on its node's
+ * first 64 bytes sharing one line.  Small ones stay on calloc's fast path.
  */
 void *gdl_zalloc(size_t n)
 {
@@ -64,7 +64,7 @@ void *gdl_zalloc(size_t n)
 
 	if (fault_should_fail())
 		return NULL;
-	if (n < GDL_CACHELINE)
+	if (n < 256)
 		return calloc(1, n);
 	if (posix_memalign(&p, GDL_CACHELINE, n))
 		return NULL;

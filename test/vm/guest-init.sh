@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # guest-init.sh - /init of the test guest's initramfs (busybox sh, not bash)
 #
 # Loads the virtio and 9p modules, mounts the host's root read-only and the
@@ -38,8 +39,22 @@ mount -t 9p -o "$p9" results /results || fail "cannot mount the results share"
 
 # The chroot: the host's root, with the guest's own kernel filesystems.
 r=/host
+# The guest gets its own /tmp and /run.  Host paths the run needs that live
+# there (a CI clone in /tmp, say) are held aside first and bound back on top.
+n=0
+for p in $GDL_HOST_PATHS; do
+	n=$((n + 1))
+	mkdir -p "/keep/$n"
+	mount --bind "$r$p" "/keep/$n" || fail "cannot hold $p aside"
+done
 mount -t tmpfs -o mode=1777 tmp "$r/tmp"
 mount -t tmpfs -o mode=0755 run "$r/run"
+n=0
+for p in $GDL_HOST_PATHS; do
+	n=$((n + 1))
+	mkdir -p "$r$p"
+	mount --bind "/keep/$n" "$r$p" || fail "cannot bind $p back"
+done
 mount -t proc proc "$r/proc"
 mount -t sysfs sys "$r/sys"
 mount -t devtmpfs dev "$r/dev"

@@ -22,8 +22,9 @@ die() { echo "initramfs.sh: $*" >&2; exit 1; }
 
 [[ -f "$moddir/modules.dep" ]] || die "$moddir/modules.dep missing: is linux-image-$kver installed?"
 # The initramfs has no libc: busybox must be static (no ELF interpreter).
-[[ -x "$busybox" ]] && ! readelf -l "$busybox" | grep -q 'Requesting program interpreter' ||
+if [[ ! -x "$busybox" ]] || readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
 	die "$busybox is not busybox-static (apt-get install busybox-static)"
+fi
 
 # Depth-first over modules.dep: dependencies before dependents, each once.
 declare -A seen=()

@@ -27,7 +27,7 @@ kernel_version() {
 		echo "$ver"
 		return
 	fi
-	for ver in $(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -rV); do
+	for ver in $(for f in /boot/vmlinuz-*-amd64; do [[ -e "$f" ]] && echo "${f#/boot/vmlinuz-}"; done | sort -rV); do
 		if usable "$ver"; then
 			echo "$ver"
 			return

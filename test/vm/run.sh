@@ -8,8 +8,7 @@
 #   options: --keep (keep the run directory), --timeout S (whole run, default
 #            1500), --case-timeout S (default per case, 300), --no-build,
 #            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here),
-#            --cases DIR (run DIR/*.sh instead; DIR must be visible in the
-#            guest, i.e. not under /tmp: test/vm/selftest.sh uses it)
+#            --cases DIR (run DIR/*.sh instead: test/vm/selftest.sh uses it)
 #
 # Fails on any "not ok", any case that exits nonzero or times out, a kernel
 # log with WARNING:/BUG:/Oops/Call Trace/general protection/kmemleak/"still
@@ -22,7 +21,7 @@ repo=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD:-$repo/build}
 
 only=
-mode=test
+mode='test'
 case_dir=
 keep=0
 run_timeout=${GDL_VM_TIMEOUT:-1500}
@@ -96,6 +95,7 @@ qemu_pid=
 tail_pid=
 cleanup() {
 	local rc=$?
+	set +e # best effort from here: a failed kill or wait must not skip the rest
 	[[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
 	[[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null && wait "$tail_pid" 2>/dev/null
 	if [[ $keep -eq 1 || $rc -ne 0 ]]; then
@@ -109,28 +109,37 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Paths the guest must see that its own /tmp and /run would hide.
+host_paths=()
+for p in "$repo" "$build" "$case_root$case_dir"; do
+	case "$p" in
+	/tmp/* | /run/*) host_paths+=("$p") ;;
+	esac
+	[[ "$p" != *[[:space:]]* ]] || die "paths with spaces are not supported: '$p'"
+done
+
 printf '%s\n' "${cases[@]}" >"$results/cases.list"
 cat >"$results/run.conf" <<CONF
 GDL_REPO='$repo'
 GDL_BUILD='$build'
 GDL_MODE='$mode'
 GDL_CASE_TIMEOUT='$case_timeout'
+GDL_HOST_PATHS='${host_paths[*]}'
 CONF
 
 # --- Boot ------------------------------------------------------------------------
 # PVH boot of the uncompressed vmlinux: no firmware, no decompression.
 # mitigations=off: page-table isolation makes every syscall flush the
 # emulated TLB, which TCG pays dearly for.
-# qemu_args ARRAY_NAME ACCEL RESULTS_DIR CONSOLE_LOG: the qemu command line.
+# qemu_args ACCEL RESULTS_DIR CONSOLE_LOG: sets qemu_argv, the command line.
 qemu_args() {
-	local -n _args=$1
-	_args=(
-		-accel "$2" -m 2G -smp 2 -nodefaults -nographic -no-reboot
-		-monitor none -serial "file:$4"
+	qemu_argv=(
+		-accel "$1" -m 2G -smp 2 -nodefaults -nographic -no-reboot
+		-monitor none -serial "file:$3"
 		-kernel "$vmlinux" -initrd "$initramfs"
 		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M mitigations=off"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
-		-virtfs "local,path=$3,mount_tag=results,security_model=none"
+		-virtfs "local,path=$2,mount_tag=results,security_model=none"
 	)
 }
 
@@ -144,13 +153,13 @@ if [[ $accel == auto ]]; then
 		mkdir -p "$probe"
 		: >"$probe/cases.list"
 		cp "$results/run.conf" "$probe/run.conf"
-		qemu_args probe_args kvm "$probe" "$run_dir/kvm-probe.log"
-		timeout -k 5 30 qemu-system-x86_64 "${probe_args[@]}" </dev/null >/dev/null 2>&1 || true
+		qemu_args kvm "$probe" "$run_dir/kvm-probe.log"
+		timeout -k 5 30 qemu-system-x86_64 "${qemu_argv[@]}" </dev/null >/dev/null 2>&1 || true
 		[[ -f "$probe/done" ]] && accel=kvm
 	fi
 	info "accelerator: $accel"
 fi
-qemu_args qemu_argv "$accel" "$results" "$console"
+qemu_args "$accel" "$results" "$console"
 info "booting $kver under qemu ($accel, ${#cases[@]} case(s), limit ${run_timeout}s)"
 started=$SECONDS
 timeout -k 10 "$run_timeout" qemu-system-x86_64 "${qemu_argv[@]}" </dev/null &
@@ -166,7 +175,11 @@ qemu_pid=
 wait "$tail_pid" 2>/dev/null || true
 tail_pid=
 elapsed=$((SECONDS - started))
-info "guest exited after ${elapsed}s (qemu status $qemu_rc)"
+case $qemu_rc in
+0) info "guest exited after ${elapsed}s" ;;
+124 | 137) info "the guest did not finish within ${run_timeout}s: qemu killed (raise --timeout?)" ;;
+*) info "qemu failed (status $qemu_rc) after ${elapsed}s: see $console" ;;
+esac
 
 # --- Judge -----------------------------------------------------------------------
 if [[ $mode == bench ]]; then

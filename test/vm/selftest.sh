@@ -22,12 +22,12 @@ expect() { # expect WHAT PATTERN: PATTERN (grep -E) must be in the output
 }
 
 mkdir -p "$build/vm"
-# Under build/, not /tmp: the guest sees the host's paths, but has its own /tmp.
 dir=$(mktemp -d "$build/vm/selftest.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 cases=$dir/cases
 out=$dir/out
 mkdir -p "$cases"
+# shellcheck disable=SC2016 # expanded in the guest, not here
 lib='. "$GDL_REPO/test/kernel/lib.sh"'
 
 printf '%s\n' '#!/bin/bash' "$lib" 'ok "one"' 'check "true works" true' 'gdl_done' >"$cases/01-pass.sh"

@@ -22,6 +22,10 @@ export interface TracingOptions {
   resource: Resource;
   version: string;
   maxQueueSize: number;
+  /** give up on one export after this long (default 5000 ms) */
+  exportTimeoutMs?: number;
+  /** how long spans wait to be batched (default 1000 ms) */
+  scheduledDelayMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -60,13 +64,13 @@ export function createTracing(opts: TracingOptions): Tracing {
   const exporter = new OTLPTraceExporter({
     // An explicit --otlp-endpoint wins; otherwise the exporter reads the env itself.
     ...(opts.endpoint ? { url: tracesUrl(opts.endpoint) } : env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? {} : { url: tracesUrl(endpoint) }),
-    timeoutMillis: 5000,
+    timeoutMillis: opts.exportTimeoutMs ?? 5000,
   });
   const processor = new BoundedBatchSpanProcessor(exporter, {
     maxQueueSize: opts.maxQueueSize,
     maxExportBatchSize: Math.min(512, opts.maxQueueSize),
-    scheduledDelayMillis: 1000,
-    exportTimeoutMillis: 5000,
+    scheduledDelayMillis: opts.scheduledDelayMs ?? 1000,
+    exportTimeoutMillis: opts.exportTimeoutMs ?? 5000,
   });
   const provider = new BasicTracerProvider({ resource: opts.resource, spanProcessors: [processor] });
   return {

@@ -6,7 +6,8 @@
 # to an open /dev/gpu_dma_lock must free every ordinary allocation made on
 # it, while persistent allocations (owned by no file) stay until freed.
 # Also: a descriptor shared with a child keeps the allocations alive until
-# the last holder dies.
+# the last holder dies, and a kill that lands while threads are inside
+# ioctls on the file leaves nothing behind.
 . "$GDL_REPO/test/kernel/lib.sh"
 
 agent=4242
@@ -79,6 +80,26 @@ kill -KILL "$child"
 # exit has closed the file.
 gdl_wait_for used_is "$agent" 0
 check_eq "last holder killed: used back to 0" 0 "$(agent_field "$agent" used)"
+
+# SIGKILL while several threads are inside ioctls on the same file: the
+# release waits for them, then frees what every thread held.
+busy_agent=4343
+gdl_control set_agent "$busy_agent" $((4 * size)) 0x1 || not_ok "set_agent via control" "write failed"
+leaks=0
+for round in 1 2 3 4 5; do
+	"$GDL_TOOLS/kill_busy" "$busy_agent" 4 >busy.out 2>&1 &
+	busy_pid=$!
+	if ! gdl_wait_ready busy.out "$busy_pid"; then
+		not_ok "kill_busy ready (round $round)" "$(tail -n 2 busy.out)"
+		kill -KILL "$busy_pid" 2>/dev/null
+		break
+	fi
+	sleep 0.$((RANDOM % 5 + 1))
+	kill -KILL "$busy_pid"
+	wait "$busy_pid" 2>/dev/null
+	[[ "$(agent_field "$busy_agent" used)" == 0 && -z "$(listed_ids "$busy_agent")" ]] || leaks=$((leaks + 1))
+done
+check_eq "SIGKILL mid-ioctl, 5 rounds x 4 threads: nothing left behind" 0 "$leaks"
 
 s_allocs=$(gdl_stat allocs) s_frees=$(gdl_stat frees) s_live=$(gdl_stat live_allocations)
 check_eq "stats: allocs - frees == live_allocations" "$s_live" $((s_allocs - s_frees))

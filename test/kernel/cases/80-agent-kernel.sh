@@ -7,16 +7,19 @@
 . "$GDL_REPO/test/kernel/lib.sh"
 
 cd "$GDL_REPO" || exit 1
+# The agent's API is on 127.0.0.1: the guest boots with loopback down.
+ip link set lo up 2>/dev/null || comment "could not bring lo up"
 # The bundles (node agent/bundle.mjs) start in seconds under TCG; the tsx
 # path compiles hundreds of files first and takes minutes.
 if [[ -f "$GDL_BUILD/agent/gdl.mjs" ]]; then
-	gdl() { node "$GDL_BUILD/agent/gdl.mjs" "$@"; }
+	cli=$GDL_BUILD/agent/gdl.mjs
 	sink_cmd=(node "$GDL_BUILD/agent/otlp-sink.mjs")
 else
 	comment "no $GDL_BUILD/agent/gdl.mjs (node agent/bundle.mjs): using tsx, slow"
-	gdl() { node "$GDL_REPO/bin/gdl.mjs" "$@"; }
+	cli=$GDL_REPO/bin/gdl.mjs
 	sink_cmd=("$GDL_REPO/node_modules/.bin/tsx" test/fixtures/otlp-sink.ts)
 fi
+gdl() { node "$cli" "$@"; }
 
 gdl_load fake_gpus=2 fake_gpu_mem=$((1 << 30)) || { gdl_done; exit 1; }
 t=$(mktemp -d)
@@ -32,7 +35,8 @@ if gdl_wait_ready "$t/sink" $sink; then ok "OTLP sink listening in the guest"; e
 otlp=$(head -n 1 "$t/sink")
 
 start=$SECONDS
-gdl agent --backend kernel --port $port --token-file "$t/token" --policy examples/policy.yaml \
+# node itself in the background (not through gdl()), so $! is the agent's pid.
+node "$cli" agent --backend kernel --port $port --token-file "$t/token" --policy examples/policy.yaml \
 	--otlp-endpoint "$otlp" --sample-ratio 1 --log-level info >"$t/agent.log" 2>&1 &
 agent=$!
 ready() { curl -fsS "$GDL_URL/readyz" >/dev/null 2>&1 || ! kill -0 $agent 2>/dev/null; }
@@ -43,6 +47,7 @@ if curl -fsS "$GDL_URL/readyz" 2>/dev/null | grep -q '"backend":"kernel"'; then
 else
 	not_ok "agent ready on the kernel backend" "after $((SECONDS - start)) s: $(tail -n 5 "$t/agent.log")"
 	kill $sink $agent 2>/dev/null
+	wait $agent 2>/dev/null # its BPF programs hold the module until it exits
 	gdl_unload; gdl_done; exit 1
 fi
 if grep -q 'BPF event pipeline unavailable\|event source failed' "$t/agent.log"; then
@@ -83,9 +88,11 @@ wait $agent
 check_eq "agent exits 0 on SIGTERM" 0 $?
 if [[ $bpf -eq 1 ]]; then
 	GDL_WAIT_S=20 gdl_wait_for grep -q '"gdl.quota_violation"' "$t/spans.jsonl"
-	check "quota violation span with agent 501" jq -e 'select(.name == "gdl.quota_violation" and .attributes["gdl.agent.id"] == "501" and .attributes["gdl.errno.name"] == "EDQUOT")' "$t/spans.jsonl"
-	check "denial span with range and mode" jq -e 'select(.name == "gdl.dma_deny" and .attributes["gdl.dma.addr"] == "0x10000" and .attributes["gdl.dma.mode"] == 2)' "$t/spans.jsonl"
-	check "resource names the service and host" jq -e 'select(.resource["service.name"] == "gdl-agent" and (.resource["host.name"] | length) > 0)' "$t/spans.jsonl"
+	# -s: one answer over all spans (jq -e judges only the last input otherwise).
+	check "quota violation span with agent 501" jq -s -e 'any(.[]; .name == "gdl.quota_violation" and .attributes["gdl.agent.id"] == "501" and .attributes["gdl.errno.name"] == "EDQUOT" and .attributes["gdl.size_bytes"] == 1048576)' "$t/spans.jsonl"
+	check "denial span with range and mode" jq -s -e 'any(.[]; .name == "gdl.dma_deny" and .attributes["gdl.dma.addr"] == "0x10000" and .attributes["gdl.dma.mode"] == 2 and .status.code == 2)' "$t/spans.jsonl"
+	check "spans of the module's decisions carry the caller's pid" jq -s -e 'any(.[]; .name == "gdl.alloc" and .attributes["gdl.agent.id"] == "501" and .attributes["process.pid"] > 0)' "$t/spans.jsonl"
+	check "resource names the service and host" jq -s -e 'all(.[]; .resource["service.name"] == "gdl-agent" and (.resource["host.name"] | length) > 0)' "$t/spans.jsonl"
 else
 	skip "module decisions as spans" "no BPF pipeline in this guest"
 fi

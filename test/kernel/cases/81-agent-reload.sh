@@ -5,6 +5,8 @@
 . "$GDL_REPO/test/kernel/lib.sh"
 
 cd "$GDL_REPO" || exit 1
+# The agent's API is on 127.0.0.1: the guest boots with loopback down.
+ip link set lo up 2>/dev/null || comment "could not bring lo up"
 if [[ -f "$GDL_BUILD/agent/gdl.mjs" ]]; then cli="$GDL_BUILD/agent/gdl.mjs"; else cli="$GDL_REPO/bin/gdl.mjs"; fi
 
 gdl_load fake_gpus=2 || { gdl_done; exit 1; }
@@ -22,6 +24,7 @@ gdl_wait_for ready
 if ! curl -fsS "$url/readyz" >/dev/null 2>&1; then
 	not_ok "agent ready" "$(tail -n 5 "$t/agent.log")"
 	kill $agent 2>/dev/null
+	wait $agent 2>/dev/null
 	gdl_unload; gdl_done; exit 1
 fi
 ok "agent ready without the BPF pipeline"

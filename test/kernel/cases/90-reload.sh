@@ -74,7 +74,7 @@ for ((i = 1; i <= cycles; i++)); do
 		failures=$((failures + 1))
 		rmmod "$GDL_MODULE" 2>/dev/null
 	elif ! gdl_wait_for module_gone; then
-		not_ok "cycle $i: nothing left after unload" "$(ls -d "$GDL_PROC" "$GDL_DEV" 2>&1 | tr '\n' ' ')"
+		not_ok "cycle $i: nothing left after unload" "still there: $(for p in "$GDL_PROC" "$GDL_DEV"; do [[ -e $p ]] && echo -n "$p "; done)"
 		failures=$((failures + 1))
 	fi
 done

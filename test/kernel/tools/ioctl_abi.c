@@ -649,6 +649,7 @@ static void test_bind_and_owner(void)
 	struct gdl_alloc a1 = mk_alloc(0, 8192, 0, GDL_ALLOC_PERSISTENT);
 	struct gdl_alloc a2 = mk_alloc(0, 4096, 0, 0);
 	struct gdl_free f = { 0 };
+	struct gdl_agent_ref r;
 	uint64_t keep = 0, gone = 0;
 	int fd2, saved = fd;
 
@@ -704,6 +705,10 @@ static void test_bind_and_owner(void)
 	memset(&i, 0, sizeof(i));
 	ioctl(fd, GDL_IOC_INFO, &i);
 	tap_eq("INFO shows no binding", 0, i.bound | i.bound_agent);
+
+	memset(&r, 0, sizeof(r));
+	r.agent_id = 20;
+	expect_ok("REMOVE_AGENT 20", GDL_IOC_REMOVE_AGENT, &r);
 }
 
 int main(void)
@@ -735,6 +740,7 @@ int main(void)
 
 	stats(&s);
 	tap_eq("nothing left allocated", 0, s.live_allocations);
+	tap_eq("no agent left", 0, s.agents);
 	tap_eq("no bytes left in use", 0, s.used_bytes);
 	close(fd);
 	return tap_exit();

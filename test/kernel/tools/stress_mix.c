@@ -392,6 +392,31 @@ static void verify_counters(int fd, struct thread *th)
 	tap_eq("stats.checks_denied == denials seen", denied, s.checks_denied);
 	tap_eq("stats.grants == grants applied", grants, s.grants);
 	tap_eq("stats.revokes == revokes applied", revokes, s.revokes);
+	/* The operator's view must be the same counters, read the same way. */
+	{
+		const struct { const char *name; uint64_t v; } f[] = {
+			{ "allocs", s.allocs }, { "frees", s.frees }, { "checks", s.checks },
+			{ "checks_denied", s.checks_denied }, { "grants", s.grants },
+			{ "revokes", s.revokes }, { "quota_violations", s.quota_violations },
+			{ "live_allocations", s.live_allocations }, { "used_bytes", s.used_bytes },
+		};
+		char *buf = slurp(GDL_PROC_DIR "/stats", NULL), *line, *save = NULL;
+		size_t k, matched = 0;
+
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char name[64];
+			unsigned long long v;
+
+			if (sscanf(line, "%63s %llu", name, &v) != 2)
+				continue;
+			for (k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+				if (!strcmp(name, f[k].name) && v == f[k].v)
+					matched++;
+		}
+		free(buf);
+		tap_eq("/proc stats agrees with GET_STATS on every counter", sizeof(f) / sizeof(f[0]),
+		       matched);
+	}
 	if (allocs && edquot)
 		tap_ok("the mix exercised both success and quota refusal");
 	else
@@ -418,7 +443,7 @@ static void verify_grants(int fd, struct thread *th)
 int main(int argc, char **argv)
 {
 	struct thread *th;
-	uint64_t t0, elapsed, ops_checks = 0;
+	uint64_t t0, elapsed;
 	struct gdl_stats s;
 	int opt, i, a, fd, err;
 
@@ -460,7 +485,6 @@ int main(int argc, char **argv)
 	elapsed = now_ns() - t0;
 
 	for (i = 0; i < nthreads; i++) {
-		ops_checks += th[i].checks;
 		if (th[i].errors || th[i].wrong)
 			tap_not_ok("thread answers", "thread %d: %llu unexpected errors, %llu wrong answers; first: %s",
 				   i, (unsigned long long)th[i].errors, (unsigned long long)th[i].wrong,

@@ -1,0 +1,21 @@
+#!/bin/bash
+# 18-ioctl-fuzz: random commands, sizes, directions, argument bytes and bad
+# pointers; the kernel stays clean and the books balance
+# (test/kernel/tools/ioctl_fuzz.c).
+# timeout: 240
+. "$GDL_REPO/test/kernel/lib.sh"
+
+gdl_load fake_gpus=2 fake_gpu_mem=1048576 default_quota=65536 max_agents=8 || exit 1
+objects=$(gdl_stat kernel_objects)
+gdl_tool ioctl_fuzz 20000
+rc=$?
+[[ $rc -eq 0 ]] || not_ok "ioctl_fuzz exit status" "exit $rc"
+gdl_wait_for test "$(gdl_stat kernel_objects)" = "$objects"
+check_eq "kernel_objects back to its value at load" "$objects" "$(gdl_stat kernel_objects)"
+check "unload" gdl_unload
+if dmesg | grep -q "gpu_dma_lock: leak"; then
+	not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
+else
+	ok "no leaked kernel objects"
+fi
+gdl_done

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_overhead.c - what gdl_module.bpf.o's programs add to a GDL_IOC_CHECK
+ * ioctl, measured so that load on a shared, emulated machine cancels out:
+ * one process, pinned to one CPU, alternating short timed blocks of checks
+ * with the programs detached and attached (same object, loaded once), and
+ * the median of each.  The ring is drained between blocks (untimed), so
+ * every attached check really emits a record.
+ *
+ *   bpf_overhead OBJ ROUNDS CHECKS_PER_BLOCK [SAMPLE_EVERY]
+ *
+ * Prints one JSON line: {"base_ns":B,"attached_ns":A,"overhead":A/B-1,
+ *   "events":N,"lost":L,"rounds":R,"checks":C,"sample_every":S}
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include "gdl_events.h"
+
+#define AGENT 0x0b5eull
+#define MAX_ROUNDS 64
+
+static int fd;
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static double block(long n)
+{
+	unsigned long long t0 = now_ns();
+
+	for (long i = 0; i < n; i++) {
+		struct gdl_check c = { .agent_id = AGENT, .addr = (i * 64) & 0xfffff,
+				       .length = 64, .mode = GDL_DMA_READ };
+
+		if (ioctl(fd, GDL_IOC_CHECK, &c) || c.result != GDL_CHECK_ALLOWED) {
+			fprintf(stderr, "bpf_overhead: check failed\n");
+			exit(1);
+		}
+	}
+	return (double)(now_ns() - t0) / n;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Set a __u32 .rodata variable by name, at the offset the object's BTF gives. */
+static int set_rodata_u32(struct bpf_object *obj, const char *name, __u32 value)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map;
+	const struct btf_type *sec;
+	const struct btf_var_secinfo *vi;
+	size_t size;
+	char *data;
+	int id;
+
+	bpf_object__for_each_map(map, obj)
+		if (strstr(bpf_map__name(map), ".rodata"))
+			break;
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (!map || id < 0 || !(data = (char *)bpf_map__initial_value(map, &size)))
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vi = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vi++) {
+		const struct btf_type *var = btf__type_by_id(btf, vi->type);
+
+		if (!strcmp(btf__name_by_offset(btf, var->name_off), name) &&
+		    vi->size == sizeof(value) && vi->offset + vi->size <= size) {
+			memcpy(data + vi->offset, &value, sizeof(value));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int count_event(void *ctx, void *data, size_t len)
+{
+	(*(unsigned long long *)ctx)++;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double base[MAX_ROUNDS], attached[MAX_ROUNDS], b, a;
+	struct bpf_link *links[16];
+	unsigned long long events = 0, lost = 0;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct ring_buffer *rb;
+	int rounds, nlinks, ncpu;
+	unsigned sample;
+	long checks;
+	cpu_set_t cpu;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: bpf_overhead OBJ ROUNDS CHECKS_PER_BLOCK [SAMPLE_EVERY]\n");
+		return 2;
+	}
+	rounds = atoi(argv[2]);
+	checks = atol(argv[3]);
+	sample = argc > 4 ? strtoul(argv[4], NULL, 0) : 1;
+	if (rounds < 1 || rounds > MAX_ROUNDS || checks < 1)
+		return 2;
+
+	CPU_ZERO(&cpu);
+	CPU_SET(0, &cpu);
+	sched_setaffinity(0, sizeof(cpu), &cpu);
+
+	fd = open("/dev/" GDL_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		perror("open");
+		return 1;
+	}
+	{
+		struct gdl_agent_cfg cfg = { .agent_id = AGENT, .quota = 1 << 20, .device_mask = 1 };
+		struct gdl_grant g = { .agent_id = AGENT, .length = 1 << 20, .mode = GDL_DMA_RW };
+
+		if (ioctl(fd, GDL_IOC_SET_AGENT, &cfg) || ioctl(fd, GDL_IOC_GRANT, &g)) {
+			perror("setup");
+			return 1;
+		}
+	}
+
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj || set_rodata_u32(obj, "sample_every", sample) ||
+	    bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "events"), 16 << 20) ||
+	    bpf_object__load(obj)) {
+		fprintf(stderr, "bpf_overhead: cannot load %s\n", argv[1]);
+		return 1;
+	}
+	rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(obj, "events")),
+			      count_event, &events, NULL);
+	if (!rb)
+		return 1;
+
+	block(checks);	/* warm caches and the agent's tree */
+	for (int r = 0; r < rounds; r++) {
+		base[r] = block(checks);
+		nlinks = 0;
+		bpf_object__for_each_program(prog, obj)
+			if (nlinks < 16 && !(links[nlinks++] = bpf_program__attach(prog)))
+				return 1;
+		attached[r] = block(checks);
+		while (nlinks)
+			bpf_link__destroy(links[--nlinks]);
+		ring_buffer__consume(rb);
+	}
+
+	ncpu = libbpf_num_possible_cpus();
+	{
+		unsigned long long *v = calloc(ncpu, sizeof(*v));
+		__u32 key = GDL_CTR_LOST;
+
+		if (v && !bpf_map_lookup_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "counters")), &key, v))
+			for (int i = 0; i < ncpu; i++)
+				lost += v[i];
+		free(v);
+	}
+	b = median(base, rounds);
+	a = median(attached, rounds);
+	printf("{\"base_ns\":%.1f,\"attached_ns\":%.1f,\"overhead\":%.3f,\"events\":%llu,"
+	       "\"lost\":%llu,\"rounds\":%d,\"checks\":%ld,\"sample_every\":%u}\n",
+	       b, a, a / b - 1, events, lost, rounds, checks, sample);
+	ring_buffer__free(rb);
+	bpf_object__close(obj);
+	return 0;
+}
