@@ -2,7 +2,8 @@
 # Everything lands in build/ (gitignored).
 #
 #   make all        module (with BTF when a vmlinux is at hand), userspace
-#                   core library, BPF objects, in-guest test tools
+#                   core library, BPF objects, in-guest test tools, the
+#                   bundled agent
 #   make KDIR=...   build the module against another kernel tree
 #
 # KDIR defaults to the Debian test kernel's headers (test/vm/kernel.sh),
@@ -16,8 +17,13 @@ export ROOT BUILD KVER KDIR
 
 PARTS := kmod kmod/user bpf test/kernel test/cuda
 
-.PHONY: all $(PARTS) clean
-all: $(PARTS)
+.PHONY: all agent $(PARTS) clean
+all: $(PARTS) agent
+
+# The agent bundled into one file (build/agent/gdl.mjs): the test guest runs
+# it, because compiling hundreds of TypeScript files under emulation is slow.
+agent:
+	node agent/bundle.mjs
 
 kmod/user:
 	$(MAKE) -C $@ lib

@@ -7,13 +7,30 @@
 // inside the emulated test guest that takes minutes. The bundle is one file
 // of plain JavaScript. koffi stays external: it loads a native addon.
 import { build } from 'esbuild';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = resolve(process.env.GDL_BUILD ?? resolve(repo, 'build'), 'agent');
 
 // gdl.mjs: the CLI and agent. otlp-sink.mjs: the OTLP receiver guest test cases run.
+/**
+ * koffi loads a native addon, so it stays outside the bundle. The bundle may
+ * live outside the repository ($GDL_BUILD), where a bare 'koffi' would not
+ * resolve: point the import at this checkout's copy (a build output belongs
+ * to its checkout anyway).
+ */
+function koffiFromThisCheckout() {
+  const koffi = pathToFileURL(createRequire(resolve(repo, 'package.json')).resolve('koffi')).href;
+  return {
+    name: 'koffi-from-this-checkout',
+    setup(b) {
+      b.onResolve({ filter: /^koffi$/ }, () => ({ path: koffi, external: true }));
+    },
+  };
+}
+
 await build({
   entryPoints: {
     gdl: resolve(repo, 'agent/src/cli/bundle-entry.ts'),
@@ -25,7 +42,9 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['koffi'],
+  plugins: [koffiFromThisCheckout()],
+  // paths.ts finds the checkout from its own file, which a bundle outside the repo cannot.
+  define: { 'process.env.GDL_BUNDLE_REPO': JSON.stringify(repo) },
   // CommonJS dependencies (OpenTelemetry, pino) call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __gdlCreateRequire } from 'node:module'; const require = __gdlCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -43,25 +43,30 @@ static __always_inline bool sample_check(void)
 	return (*tick)++ % sample_every == 0;
 }
 
-static __always_inline int emit_decision(const struct gdl_decision *src)
+/*
+ * The cheap decisions come first, so an event that is filtered or sampled
+ * away costs a counter, not a copy: filters (compiled out when their
+ * rodata value is 0) read only the field they need, and the check program
+ * knows it is an allowed check without reading the record at all.
+ */
+static __always_inline int emit_decision(const struct gdl_decision *src,
+					 bool allowed_check)
 {
 	struct gdl_ev_decision *ev;
-	struct gdl_decision d;
-	__u64 cgroup_id, id;
+	__u64 id, agent;
 
 	count(GDL_CTR_SEEN);
-	if (bpf_probe_read_kernel(&d, sizeof(d), src)) {
-		/* Unreadable record: nothing to send, still never silent. */
-		count(GDL_CTR_LOST);
-		return 0;
-	}
-	cgroup_id = bpf_get_current_cgroup_id();
-	if ((filter_agent && d.agent_id != filter_agent) ||
-	    !cgroup_wanted(cgroup_id)) {
+	if (filter_agent &&
+	    (bpf_probe_read_kernel(&agent, sizeof(agent), &src->agent_id) ||
+	     agent != filter_agent)) {
 		count(GDL_CTR_FILTERED);
 		return 0;
 	}
-	if (d.kind == GDL_DEC_CHECK && !sample_check()) {
+	if (filter_cgroup && bpf_get_current_cgroup_id() != filter_cgroup) {
+		count(GDL_CTR_FILTERED);
+		return 0;
+	}
+	if (allowed_check && !sample_check()) {
 		count(GDL_CTR_SAMPLED_OUT);
 		return 0;
 	}
@@ -71,30 +76,41 @@ static __always_inline int emit_decision(const struct gdl_decision *src)
 		count(GDL_CTR_LOST);
 		return 0;
 	}
+	/* Straight into the ring: no copy on the stack. */
+	if (bpf_probe_read_kernel(&ev->d, sizeof(ev->d), src)) {
+		/* Unreadable record: nothing to send, still never silent. */
+		bpf_ringbuf_discard(ev, 0);
+		count(GDL_CTR_LOST);
+		return 0;
+	}
 	fill_hdr(&ev->hdr, GDL_EV_DECISION, sizeof(*ev));
-	ev->d = d;
 	id = bpf_get_current_pid_tgid();
 	ev->pid = (__u32)id;
 	ev->tgid = id >> 32;
-	ev->cgroup_id = cgroup_id;
+	/* Passing the filter means being in exactly that cgroup. */
+	ev->cgroup_id = filter_cgroup ?: bpf_get_current_cgroup_id();
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }
 
-/* One program per tracepoint: each can be attached or left out alone. */
-#define GDL_DECISION_PROG(tp)					\
+/*
+ * One program per tracepoint: each can be attached or left out alone, and
+ * gdl_check (the module fires it for allowed checks only) is the one that
+ * samples.
+ */
+#define GDL_DECISION_PROG(tp, allowed_check)			\
 SEC("raw_tp/" #tp)						\
 int BPF_PROG(tp, const struct gdl_decision *d)			\
 {								\
-	return emit_decision(d);				\
+	return emit_decision(d, allowed_check);			\
 }
 
-GDL_DECISION_PROG(gdl_alloc)
-GDL_DECISION_PROG(gdl_alloc_fail)
-GDL_DECISION_PROG(gdl_quota_violation)
-GDL_DECISION_PROG(gdl_free)
-GDL_DECISION_PROG(gdl_check)
-GDL_DECISION_PROG(gdl_deny)
-GDL_DECISION_PROG(gdl_grant)
-GDL_DECISION_PROG(gdl_revoke)
+GDL_DECISION_PROG(gdl_alloc, false)
+GDL_DECISION_PROG(gdl_alloc_fail, false)
+GDL_DECISION_PROG(gdl_quota_violation, false)
+GDL_DECISION_PROG(gdl_free, false)
+GDL_DECISION_PROG(gdl_check, true)
+GDL_DECISION_PROG(gdl_deny, false)
+GDL_DECISION_PROG(gdl_grant, false)
+GDL_DECISION_PROG(gdl_revoke, false)

@@ -1,12 +1,13 @@
 /**
- * Paths inside the repository, resolved from this file (or $GDL_REPO) so a
- * fresh clone anywhere works. The bundle (build/agent/gdl.mjs) sits two
- * levels below the root too, so the same rule finds the root from there.
+ * Paths inside the repository, resolved from this file so a fresh clone
+ * anywhere works. $GDL_REPO overrides; the bundle (agent/bundle.mjs) has the
+ * checkout it was built from compiled in as GDL_BUNDLE_REPO.
  */
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
-export const REPO_ROOT = process.env.GDL_REPO ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const REPO_ROOT =
+  process.env.GDL_REPO ?? process.env.GDL_BUNDLE_REPO ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 /** libgdlcore.so: $GDL_LIBGDLCORE, else user/libgdlcore.so under $GDL_BUILD or the checkout's build/. */
 export function libgdlcorePath(): string {

@@ -56,18 +56,23 @@ static bool fault_should_fail(void)
 /*
  * Like kmalloc, whose power-of-two slabs align objects to their size,
  * large objects start on a cache line: the range tree relies on its node's
- * first 64 bytes sharing one line.  Small ones stay on calloc's fast path.
+ * first 64 bytes sharing one line.  The alignment is done by hand over a
+ * plain malloc (the raw pointer is kept just below the object):
+ * posix_memalign's slow path doubled the cost of a grant.
  */
 void *gdl_zalloc(size_t n)
 {
-	void *p;
+	size_t align = n < 256 ? 16 : GDL_CACHELINE;
+	char *raw, *p;
 
 	if (fault_should_fail())
 		return NULL;
-	if (n < 256)
-		return calloc(1, n);
-	if (posix_memalign(&p, GDL_CACHELINE, n))
+	raw = malloc(n + align);
+	if (!raw)
 		return NULL;
+	p = (char *)(((uintptr_t)raw + sizeof(void *) + align - 1) &
+		     ~(uintptr_t)(align - 1));
+	((void **)p)[-1] = raw;
 	return memset(p, 0, n);
 }
 
@@ -80,7 +85,8 @@ void *gdl_kvzalloc(size_t n)
 
 void gdl_zfree(void *p)
 {
-	free(p);
+	if (p)
+		free(((void **)p)[-1]);
 }
 
 void gdl_kvfree(void *p)

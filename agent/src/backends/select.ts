@@ -8,6 +8,8 @@ import type { EventSource } from '../events/types.ts';
 import type { Backend } from './backend.ts';
 import { EmbeddedBackend } from './embedded.ts';
 import { KernelBackend } from './kernel.ts';
+import { ObservedBackend } from './observed.ts';
+import { ApiEventSource } from '../events/api-source.ts';
 
 export interface SelectLog {
   info(obj: object, msg: string): void;
@@ -35,12 +37,17 @@ export async function selectBackend(config: AgentConfig, log: SelectLog): Promis
   const wantKernel = config.backend === 'kernel' || (config.backend === 'auto' && existsSync(config.devicePath));
   if (wantKernel) {
     const events = config.kernelEvents ? await kernelEvents(log) : null;
+    let kernel: KernelBackend;
     try {
-      return new KernelBackend({ devicePath: config.devicePath, procDir: config.procDir, watchMs: 1000, events });
+      kernel = new KernelBackend({ devicePath: config.devicePath, procDir: config.procDir, watchMs: 1000, events });
     } catch (err) {
       await events?.stop();
       throw err;
     }
+    if (events) return kernel;
+    // No BPF: still observe the decisions the agent itself asks for.
+    log.info({}, 'observing the agent\'s own decisions only (no BPF pipeline)');
+    return new ObservedBackend(kernel, new ApiEventSource());
   }
   return new EmbeddedBackend(config.embedded);
 }

@@ -107,6 +107,7 @@ async function main(): Promise<number> {
 
   // Ring order is reservation order; per CPU it must follow time.
   const lastTs = new Map<number, bigint>();
+  const cgroupIds = [...new Set(events.map((e) => e.cgroupId.toString()))];
   let perCpuOrdered = true;
   for (const ev of events) {
     if ((lastTs.get(ev.cpu) ?? 0n) > ev.tsNs) perCpuOrdered = false;
@@ -132,6 +133,7 @@ async function main(): Promise<number> {
     byType,
     perCpuOrdered,
     cpus: [...lastTs.keys()].sort(),
+    cgroupIds,
     leaks: leaks.leaks().map((p) => ({
       tgid: p.tgid, comm: p.comm, count: p.count, bytes: p.bytes.toString(),
       ptrs: [...p.live.keys()].map((k) => `0x${k.toString(16)}`),

@@ -37,6 +37,14 @@ bpf_probe --filter-agent $a --json "$t/f.json" --lines "$t/f.got" -- \
 check_same "filter_agent: exactly that agent's 16 events" "$t/f.want" "$t/f.got"
 check_json "filter_agent: the other agent's 24 counted filtered" "$t/f.json" '.filtered == 24 and .seen == 40'
 
+# cgroup filter: the callers' own cgroup passes everything, another none.
+cg=$(jq -r '.cgroupIds[0] // empty' "$t/s.json")
+check_json "events carry the caller's cgroup id (one cgroup here)" "$t/s.json" '(.cgroupIds | length) == 1 and (.cgroupIds[0] | tonumber) > 0'
+bpf_probe --filter-cgroup "${cg:-1}" --json "$t/c1.json" -- "$GDL_TOOLS/bpf_ops" seq 1 $a >/dev/null 2>"$t/c.err"
+check_json "filter_cgroup=$cg (ours): all 8 kept" "$t/c1.json" '.received == 8 and .filtered == 0'
+bpf_probe --filter-cgroup 987654321 --json "$t/c2.json" -- "$GDL_TOOLS/bpf_ops" seq 1 $a >/dev/null 2>"$t/c.err"
+check_json "filter_cgroup=987654321 (not ours): all 8 counted filtered" "$t/c2.json" '.received == 0 and .filtered == 8 and .seen == 8'
+
 rm -rf "$t"
 gdl_unload
 gdl_done

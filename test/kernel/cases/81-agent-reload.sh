@@ -40,6 +40,9 @@ if gdl_wait_for grep -q '^1001 ' "$GDL_PROC/quotas"; then ok "policy re-applied 
 check "policy grants re-applied" grep -q '^1002 1 0x200000000 ' "$GDL_PROC/dma_permissions"
 check "log says why" grep -q 'module reloaded: re-applying the policy' "$t/agent.log"
 check "ready again" curl -fsS "$url/readyz"
+# Without BPF the agent still observes the decisions it asks for.
+curl -fsS -X POST -H 'content-type: application/json' -d '{"agent":"1001","device":0,"addr":"0x100000000","length":"8","mode":"w"}' "$url/v1/checks" >/dev/null
+check_eq "its own checks reach the event stream" true "$(GDL_WAIT_S=10 gdl_wait_for sh -c "curl -fsS $url/v1/stats | jq -e '.events.received >= 1' >/dev/null" && echo true)"
 check "reload counted in metrics" sh -c "curl -fsS $url/metrics | grep -q '^gdl_backend_reopens_total 1$'"
 kill -TERM $agent
 wait $agent

@@ -1,0 +1,59 @@
+/**
+ * An EventSource fed by the agent itself: when the kernel backend runs
+ * without the BPF pipeline, the decisions the agent asks the module for
+ * (through its API or policy) are still observed, so a denial or quota
+ * violation requested over HTTP still becomes a span. Decisions other
+ * processes ask the module for are only visible through BPF.
+ *
+ * Bounded like every other source: past `capacity` pending events new ones
+ * are dropped and counted as lost.
+ */
+import { newEventSourceStats } from './decode.ts';
+import type { DecisionEvent, EventSource, EventSourceStats, GdlEvent } from './types.ts';
+
+export class ApiEventSource implements EventSource {
+  private readonly counters: EventSourceStats = newEventSourceStats();
+  private pending: GdlEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private onBatch: ((events: GdlEvent[]) => void) | undefined;
+
+  constructor(private readonly capacity = 65536, private readonly intervalMs = 20) {}
+
+  /** Records one decision the agent made the core take. */
+  push(e: Omit<DecisionEvent, 'type' | 'tsNs' | 'cpu' | 'pid' | 'tgid' | 'cgroupId' | 'comm'>): void {
+    if (!this.onBatch) return; // not started: nobody would read it
+    if (this.pending.length >= this.capacity) {
+      this.counters.lost++;
+      return;
+    }
+    this.pending.push({
+      type: 'decision', tsNs: process.hrtime.bigint(), cpu: 0, pid: process.pid, tgid: process.pid,
+      cgroupId: 0n, comm: process.title.slice(0, 15), ...e,
+    });
+  }
+
+  start(onBatch: (events: GdlEvent[]) => void): void {
+    this.onBatch = onBatch;
+    this.timer = setInterval(() => this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.counters.received += batch.length;
+    this.onBatch?.(batch);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+    this.onBatch = undefined;
+  }
+
+  stats(): EventSourceStats {
+    return { ...this.counters };
+  }
+}
