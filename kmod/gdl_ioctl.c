@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gdl_ioctl.c - /dev/gpu_dma_lock: open files and their ioctls
+ * gdl_ioctl.c - /dev/gpu_dma_lock: open files and the GDL_IOC_* commands
  *
  * Every open file is an owner (struct gdl_owner): its non-persistent
  * allocations die with it, so a crashed workload never leaks quota.  A file
@@ -13,22 +13,17 @@
  * the caller may do it, call the core, copy the answer out.  Nothing about
  * quotas or ranges is decided here.
  *
- * Permission model (capabilities are checked at call time, never cached):
- *  - CAP_SYS_ADMIN may name any agent;
- *  - anyone may act as the agent the file is bound to (agent_id 0 or that id);
- *  - an unbound, unprivileged file may only NOOP, INFO, GET_STATS,
- *    GET_DEVICE and SWARM_GPU_QUERY;
- *  - agent configuration, grants, revokes and binding need CAP_SYS_ADMIN.
+ * The identity rules are in gdl_ioctl.h; the prototype's commands, which
+ * reach the dispatcher's default branch, are in gdl_ioctl_swarm.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "gdl_module.h"
+#include "gdl_ioctl.h"
 
 /*
  * Entries of a CHECK_BATCH are copied through the stack this many at a
@@ -36,61 +31,6 @@
  * 65536-entry batch costs little more than one big copy.
  */
 #define GDL_BATCH_CHUNK		32
-
-/**
- * struct gdl_file - per open file of /dev/gpu_dma_lock
- * @owner: the core's owner record; @owner.bound_agent is the binding
- */
-struct gdl_file {
-	struct gdl_owner owner;
-};
-
-static u64 gdl_bound_agent(const struct gdl_file *f)
-{
-	return READ_ONCE(f->owner.bound_agent);
-}
-
-/*
- * gdl_act_as - the agent a request that names @requested acts as
- *
- * The bound agent needs no privilege, so the common case (a bound workload
- * passing 0 or its own id) does not reach the capability check at all.
- */
-static int gdl_act_as(const struct gdl_file *f, u64 requested, u64 *agent)
-{
-	u64 bound = gdl_bound_agent(f);
-
-	if (bound && (!requested || requested == bound)) {
-		*agent = bound;
-		return 0;
-	}
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	/* A privileged caller on an unbound file must say which agent. */
-	if (!requested)
-		return -EINVAL;
-	*agent = requested;
-	return 0;
-}
-
-static int gdl_require_admin(void)
-{
-	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
-}
-
-/*
- * gdl_free_limit - which agent's allocations the caller may free
- * (0: any), or -EPERM for an unbound unprivileged caller.
- */
-static int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
-{
-	if (capable(CAP_SYS_ADMIN)) {
-		*only_agent = 0;
-		return 0;
-	}
-	*only_agent = gdl_bound_agent(f);
-	return *only_agent ? 0 : -EPERM;
-}
 
 static int gdl_open(struct inode *inode, struct file *file)
 {
@@ -114,8 +54,6 @@ static int gdl_release(struct inode *inode, struct file *file)
 	kfree(f);
 	return 0;
 }
-
-/* New ABI ---------------------------------------------------------------- */
 
 static long gdl_ioc_info(struct gdl_file *f, void __user *argp)
 {
@@ -216,8 +154,8 @@ static long gdl_ioc_remove_agent(void __user *argp)
  *
  * A persistent allocation has no owner: only FREE ends it.
  */
-static int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size,
-			u32 device, u32 flags, u64 *alloc_id)
+int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
+		 u32 flags, u64 *alloc_id)
 {
 	u64 agent;
 	int ret;
@@ -240,8 +178,8 @@ static int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size,
  * An allocation whose id never reached the caller could only be found
  * again through /proc: release it so a failed ioctl changes nothing.
  */
-static long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
-			    u64 alloc_id)
+long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
+		     u64 alloc_id)
 {
 	if (!copy_to_user(argp, reply, size))
 		return 0;
@@ -264,7 +202,7 @@ static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 	return gdl_alloc_reply(argp, &a, sizeof(a), a.alloc_id);
 }
 
-static long gdl_do_free(struct gdl_file *f, u64 alloc_id)
+long gdl_do_free(struct gdl_file *f, u64 alloc_id)
 {
 	u64 only_agent;
 	int ret;
@@ -451,94 +389,6 @@ static long gdl_ioc_get_device(void __user *argp)
 	return copy_to_user(argp, &di, sizeof(di)) ? -EFAULT : 0;
 }
 
-/* The prototype's ABI ------------------------------------------------------ */
-
-static long gdl_swarm_alloc(struct gdl_file *f, void __user *argp)
-{
-	struct swarm_gpu_alloc a;
-	int ret;
-
-	if (copy_from_user(&a, argp, sizeof(a)))
-		return -EFAULT;
-	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device_id, a.flags,
-			   &a.alloc_id);
-	if (ret)
-		return ret;
-
-	return gdl_alloc_reply(argp, &a, sizeof(a), a.alloc_id);
-}
-
-static long gdl_swarm_query(void __user *argp)
-{
-	struct swarm_gpu_query q;
-	struct gdl_stats st;
-
-	gdl_stats_read(gdl.core, &st);
-	q.total_memory = st.capacity_bytes;
-	q.used_memory = st.used_bytes;
-	q.allocation_count = st.live_allocations;
-	q.dma_checks = st.checks;
-	q.quota_violations = st.quota_violations;
-
-	return copy_to_user(argp, &q, sizeof(q)) ? -EFAULT : 0;
-}
-
-static long gdl_swarm_set_quota(void __user *argp)
-{
-	struct swarm_gpu_quota q;
-	int ret;
-
-	if (copy_from_user(&q, argp, sizeof(q)))
-		return -EFAULT;
-	if (q.pad || !q.agent_id)
-		return -EINVAL;
-	ret = gdl_require_admin();
-	if (ret)
-		return ret;
-
-	/* The prototype had no masks: 0 means every device. */
-	return gdl_agent_set(gdl.core, q.agent_id, q.memory_limit,
-			     q.device_mask ? q.device_mask : gdl.all_devices);
-}
-
-static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
-{
-	struct swarm_dma_check c;
-	u64 agent;
-	int ret;
-
-	if (copy_from_user(&c, argp, sizeof(c)))
-		return -EFAULT;
-	ret = gdl_act_as(f, c.agent_id, &agent);
-	if (ret)
-		return ret;
-
-	ret = gdl_check(gdl.core, agent, 0, c.dma_addr, c.size,
-			c.access_type);
-	if (ret < 0)
-		return ret;
-	c.allowed = ret;
-
-	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
-}
-
-static long gdl_swarm_grant(void __user *argp)
-{
-	struct swarm_dma_grant g;
-	int ret;
-
-	if (copy_from_user(&g, argp, sizeof(g)))
-		return -EFAULT;
-	if (g.pad || !g.agent_id)
-		return -EINVAL;
-	ret = gdl_require_admin();
-	if (ret)
-		return ret;
-
-	return gdl_grant(gdl.core, g.agent_id, 0, g.dma_addr, g.size,
-			 g.permissions);
-}
-
 static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct gdl_file *f = file->private_data;
@@ -573,21 +423,8 @@ static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gdl_ioc_get_stats(argp);
 	case GDL_IOC_GET_DEVICE:
 		return gdl_ioc_get_device(argp);
-	case SWARM_GPU_ALLOC:
-		return gdl_swarm_alloc(f, argp);
-	case SWARM_GPU_FREE:
-		/* The id travels by value, not behind a pointer. */
-		return gdl_do_free(f, arg);
-	case SWARM_GPU_QUERY:
-		return gdl_swarm_query(argp);
-	case SWARM_GPU_SET_QUOTA:
-		return gdl_swarm_set_quota(argp);
-	case SWARM_DMA_CHECK_PERM:
-		return gdl_swarm_check(f, argp);
-	case SWARM_DMA_GRANT_PERM:
-		return gdl_swarm_grant(argp);
 	default:
-		return -ENOTTY;
+		return gdl_swarm_ioctl(f, cmd, arg);
 	}
 }
 

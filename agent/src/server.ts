@@ -60,6 +60,7 @@ export async function startAgent(config: AgentConfig, logger: boolean | object =
     eventStats: () => hub.stats(),
     spansDropped: () => tracing.dropped(),
   });
+  hub.subscribe((events) => metrics.recordEvents(events));
   if (tracing.enabled) {
     const spanner = createEventSpanner(tracing.tracer, config.sampleRatio);
     hub.subscribe((events) => spanner.record(events, backend.kind));

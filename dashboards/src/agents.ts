@@ -14,11 +14,22 @@ export const uid = 'gdl-agents';
 /** Agents with a zero quota are refused everything: leave them out of ratios instead of dividing by zero. */
 const utilisation = `${sel(Metric.agentUsedBytes, NODE, AGENT)} / (${sel(Metric.agentQuotaBytes, NODE, AGENT)} > 0)`;
 
+/**
+ * The ten agents with the most of a per-agent counter over the time range.
+ * The agent creates an agent's series at its first denial, and increase()
+ * never sees a series' first value: so a series that did not exist when the
+ * range began counts its whole value (all of it happened in the range).
+ */
+function topAgentsInRange(metric: string): string {
+  const s = sel(metric, NODE, AGENT);
+  return `topk(10, sum by (node, agent) ((increase(${s}[$__range]) and ${s} offset $__range) or ${s}) > 0)`;
+}
+
 export function build() {
   const d = baseDashboard(
     uid,
     'gpu-dma-lock / Agents',
-    'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage and by refusals.',
+    'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage, by DMA denials and by quota refusals.',
   );
   for (const v of standardVariables()) d.withVariable(v);
 
@@ -153,6 +164,31 @@ export function build() {
       unit: 'short',
       min: 0,
       queries: [{ expr: sel(Metric.agentGrants, NODE, AGENT), legend: '{{node}} agent {{agent}}' }],
+    }),
+  );
+
+  // Last, so that the ids of the panels above stay what links already use.
+  d.withRow(new RowBuilder('Denials by agent'));
+  d.withPanel(
+    barsPanel({
+      title: 'Top agents by DMA denials',
+      description: 'The ten agents with the most denied DMA checks over the time range, counted by the agent from the decision events it receives (module-wide totals are in "DMA checks by result"). Click a bar for that agent\'s denial traces.',
+      unit: 'short',
+      min: 0,
+      dataLinks: [denialTracesLink('deny')],
+      links: [denialTracesPanelLink('deny', 'variable')],
+      queries: [{ expr: topAgentsInRange(Metric.agentDenialsTotal), legend: '{{node}} agent {{agent}}', instant: true }],
+    }),
+  );
+  d.withPanel(
+    barsPanel({
+      title: 'Top agents by quota refusals',
+      description: 'The ten agents with the most allocations refused with EDQUOT over the time range, counted like the denials. Click a bar for that agent\'s quota refusal traces.',
+      unit: 'short',
+      min: 0,
+      dataLinks: [denialTracesLink('quota')],
+      links: [denialTracesPanelLink('quota', 'variable')],
+      queries: [{ expr: topAgentsInRange(Metric.agentQuotaViolationsTotal), legend: '{{node}} agent {{agent}}', instant: true }],
     }),
   );
   return finalize(d.build());

@@ -37,7 +37,7 @@ const REQUIRED_VARS: Record<string, string[]> = {
 
 /** A denial panel is one whose queries count refusals or denials. */
 function isDenialPanel(p: Panel): boolean {
-  return (p.targets ?? []).some((t) => /gdl_dma_denials_total|result="denied"|gdl_quota_violations_total|\/ \(gdl_agent_quota_bytes/.test(t.expr))
+  return (p.targets ?? []).some((t) => /gdl_(agent_)?dma_denials_total|result="denied"|gdl_(agent_)?quota_violations_total|\/ \(gdl_agent_quota_bytes/.test(t.expr))
     || /denial|refus/i.test(p.title);
 }
 

@@ -89,6 +89,16 @@ static int do_agent_set(struct tcore *t, void *p)
 	return gdl_agent_set(t->c, *(u64 *)p, 1000, 1);
 }
 
+static int do_free(struct tcore *t, void *p)
+{
+	return gdl_free(t->c, *(u64 *)p, 0);
+}
+
+static int do_remove(struct tcore *t, void *p)
+{
+	return gdl_agent_remove(t->c, *(u64 *)p);
+}
+
 static void test_fault_ranges(void)
 {
 	struct tcore *t = tcore_new(0, 4, 2, 1000);
@@ -145,6 +155,9 @@ static void test_fault_alloc_and_agents(void)
 	EXPECT_EQ(walk_faults(t, do_agent_set, &fresh, 0, "agent new"), 1);
 	/* Updating an existing agent allocates nothing. */
 	EXPECT_EQ(walk_faults(t, do_agent_set, &fresh, 0, "agent upd"), 0);
+	/* Releases never allocate: they cannot fail half-way. */
+	EXPECT_EQ(walk_faults(t, do_free, &(u64){ 1 }, 0, "free"), 0);
+	EXPECT_EQ(walk_faults(t, do_remove, &fresh, 0, "remove"), 0);
 	tcore_free(t);
 }
 

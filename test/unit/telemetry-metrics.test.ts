@@ -1,13 +1,20 @@
 /** /metrics parsed and checked against what the core was asked to do. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { DecisionEvent, DecisionKind, GdlEvent } from '../../agent/src/events/types.ts';
+import { createMetrics } from '../../agent/src/telemetry/metrics.ts';
 import { Metric } from '../../agent/src/telemetry/names.ts';
+import { agentResource } from '../../agent/src/telemetry/resource.ts';
 import { AUTH, buildApp, type TestApp } from '../fixtures/agent-harness.ts';
 import { parsePrometheus, sample } from '../fixtures/prometheus.ts';
 
 const ctx = { t: undefined as unknown as TestApp };
 const Metrics = suite('telemetry metrics');
-Metrics.before.each(async () => { ctx.t = await buildApp(); });
+Metrics.before.each(async () => {
+  ctx.t = await buildApp();
+  // As server.ts wires it: the per-agent denial counters come from the events.
+  ctx.t.hub.subscribe((events) => ctx.t.metrics.recordEvents(events));
+});
 Metrics.after.each(async () => { await ctx.t.close(); });
 
 async function scrape() {
@@ -48,18 +55,64 @@ Metrics('per-agent, per-device and module-wide values follow the core', async ()
   assert.is(v(Metric.checksTotal, { result: 'denied' }), 2);
   assert.is(v(Metric.denialsTotal), 2);
   assert.is(v(Metric.grantsTotal), 1);
+  // Per agent, from the decision events: only agents denied or refused have series.
+  assert.is(v(Metric.agentDenialsTotal, { agent: '11' }), 2);
+  assert.is(v(Metric.agentDenialsTotal, { agent: '12' }), 0);
+  assert.is(v(Metric.agentQuotaViolationsTotal, { agent: '12' }), 1);
+  assert.is(v(Metric.agentQuotaViolationsTotal, { agent: '11' }), 0);
+  assert.equal(samples.filter((s) => s.name === Metric.agentDenialsTotal).map((s) => s.labels.agent).sort(), ['11', '12']);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'deny' }), 0);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'quota_violation' }), 0);
+  assert.is(types.get(Metric.agentDenialsTotal), 'counter');
   assert.is(v(Metric.agents), 2);
   assert.is(v(Metric.liveAllocations), 2);
   // 2 allocs + 1 violation + 1 grant + 3 checks decided by the core
   assert.is(v(Metric.eventsReceivedTotal, { source: 'embedded' }), 7);
   assert.is(v(Metric.eventsLostTotal, { source: 'embedded' }), 0);
   assert.is(v(Metric.spansDroppedTotal), 0);
+  // Rare counters exist at 0 before their first event.
+  assert.is(v(Metric.backendReopensTotal), 0);
+  assert.is(v(Metric.policyAppliedTotal, { reason: 'start' }), 0);
+  assert.is(v(Metric.policyAppliedTotal, { reason: 'reload' }), 0);
   assert.is(v(Metric.buildInfo, { backend: 'embedded' }), 1);
   assert.is(types.get(Metric.allocationsTotal), 'counter');
   assert.is(types.get(Metric.agentUsedBytes), 'gauge');
   assert.is(types.get(Metric.httpRequestDurationSeconds), 'histogram');
   const count = v(`${Metric.httpRequestDurationSeconds}_count`, { method: 'PUT', route: '/v1/agents/:id', status_code: '200' });
   assert.is(count, 2, 'the route pattern is the label, not the URL');
+});
+
+function decision(kind: DecisionKind, agentId: bigint): DecisionEvent {
+  return {
+    type: 'decision', kind, agentId, tsNs: 0n, cpu: 0, device: 0, allocId: 0n, addr: 0n, length: 4096n, mode: 1,
+    result: kind === 'quota_violation' ? -122 : 0, used: 0n, quota: 0n, pid: 1, tgid: 1, cgroupId: 0n, comm: 'test',
+  };
+}
+
+Metrics('per-agent denial series are capped; the rest is counted as overflow', async () => {
+  const metrics = createMetrics({
+    backend: ctx.t.backend,
+    resource: agentResource('test'),
+    version: 'test',
+    eventStats: () => null,
+    spansDropped: () => 0,
+    maxCountedAgents: 2,
+  });
+  const big = (1n << 64n) - 1n;
+  const cuda: GdlEvent = { type: 'cuda', op: 'cuMemAlloc_v2', tsNs: 0n, cpu: 0, result: 2, ptr: 0n, size: 1n, latencyNs: 1n, pid: 1, tgid: 1, cgroupId: 0n, comm: 'test' };
+  metrics.recordEvents([decision('check', 7n), decision('alloc_fail', 7n), cuda]); // not denials: no series
+  metrics.recordEvents([decision('deny', big), decision('quota_violation', 2n), decision('deny', big)]);
+  metrics.recordEvents([decision('deny', 3n), decision('deny', 3n), decision('quota_violation', 4n), decision('deny', 2n)]);
+  const { samples } = parsePrometheus(await metrics.scrape());
+  await metrics.shutdown();
+  const v = (name: string, labels: Record<string, string> = {}) => sample(samples, name, labels);
+  assert.is(v(Metric.agentDenialsTotal, { agent: big.toString() }), 2, '64-bit ids keep their precision');
+  assert.is(v(Metric.agentDenialsTotal, { agent: '2' }), 1, 'a counted agent keeps counting');
+  assert.is(v(Metric.agentQuotaViolationsTotal, { agent: '2' }), 1);
+  assert.equal(samples.filter((s) => s.name === Metric.agentDenialsTotal).length, 2, 'no series past the cap');
+  assert.equal(samples.filter((s) => s.name === Metric.agentQuotaViolationsTotal).length, 2);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'deny' }), 2);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'quota_violation' }), 1);
 });
 
 Metrics('every metric name on the wire is declared in names.ts', async () => {

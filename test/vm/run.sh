@@ -29,7 +29,7 @@ case_timeout=${GDL_CASE_TIMEOUT:-300}
 do_build=1
 accel=${GDL_ACCEL:-tcg}
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
 

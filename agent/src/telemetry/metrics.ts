@@ -4,15 +4,20 @@
  *
  * Module state (quotas, usage, counters) is read from the backend once per
  * scrape in one batch callback, so a scrape costs one pass over the core
- * and nothing runs between scrapes.
+ * and nothing runs between scrapes. The module counts denials per CPU, not
+ * per agent: the per-agent denial and quota violation counters are counted
+ * by the agent from the decision events it receives (recordEvents).
+ *
+ * Counters of rare events exist at 0 from the start, so that queries on them
+ * return a series before the first event.
  */
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Backend } from '../backends/backend.ts';
-import type { EventSourceStats } from '../events/types.ts';
-import { CheckResult, HTTP_DURATION_BUCKETS, Label, Metric, SCOPE_NAME } from './names.ts';
+import type { EventSourceStats, GdlEvent } from '../events/types.ts';
+import { CheckResult, HTTP_DURATION_BUCKETS, Label, MAX_COUNTED_AGENTS, Metric, SCOPE_NAME } from './names.ts';
 
 export interface MetricsOptions {
   backend: Backend;
@@ -21,12 +26,16 @@ export interface MetricsOptions {
   /** the event source's counters, when there is one */
   eventStats: () => EventSourceStats | null;
   spansDropped: () => number;
+  /** agents with their own per-agent denial series; MAX_COUNTED_AGENTS unless set */
+  maxCountedAgents?: number;
 }
 
 export interface Metrics {
   readonly httpDuration: Histogram;
   policyApplied(reason: 'start' | 'reload'): void;
   backendReopened(): void;
+  /** counts the denials and quota violations among a batch of events, per agent */
+  recordEvents(events: readonly GdlEvent[]): void;
   /** Prometheus text exposition of everything, collected now */
   scrape(): Promise<string>;
   shutdown(): Promise<void>;
@@ -69,10 +78,16 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const eventsLost = c(Metric.eventsLostTotal, 'Decision events the producer could not store');
   const eventsSkipped = c(Metric.eventsSkippedTotal, 'Event records skipped (unknown kind or short)');
   const spansDropped = c(Metric.spansDroppedTotal, 'Spans dropped because the export queue was full');
+  const agentDenials = c(Metric.agentDenialsTotal, 'DMA checks denied per agent (from decision events)');
+  const agentQuotaViolations = c(Metric.agentQuotaViolationsTotal, 'Allocations refused for quota per agent (from decision events)');
+  const decisionsOverflow = c(Metric.agentDecisionsOverflowTotal, 'Denials and quota violations of agents past the per-agent series cap');
   const buildInfo = g(Metric.buildInfo, 'Always 1; labels describe the running agent');
 
   const policyApplied = meter.createCounter(Metric.policyAppliedTotal, { description: 'Times the policy was applied' });
   const reopens = meter.createCounter(Metric.backendReopensTotal, { description: 'Module reloads noticed' });
+  policyApplied.add(0, { [Label.reason]: 'start' });
+  policyApplied.add(0, { [Label.reason]: 'reload' });
+  reopens.add(0);
   const httpDuration = meter.createHistogram(Metric.httpRequestDurationSeconds, {
     description: 'HTTP request duration',
     unit: 's',
@@ -80,6 +95,13 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
 
   const n = (v: bigint) => Number(v);
+
+  // Denials and quota violations per agent id. Only agents that were denied
+  // or refused appear, and at most maxCountedAgents of them (first come,
+  // kept for the agent's lifetime so the counters stay monotonic).
+  const maxCountedAgents = opts.maxCountedAgents ?? MAX_COUNTED_AGENTS;
+  const perAgent = new Map<string, { deny: number; quota_violation: number }>();
+  const overflow = { deny: 0, quota_violation: 0 };
 
   meter.addBatchObservableCallback(
     (obs) => {
@@ -97,6 +119,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         obs.observe(eventsSkipped, ev.unknown, { ...source, [Label.reason]: 'unknown' });
         obs.observe(eventsSkipped, ev.short, { ...source, [Label.reason]: 'short' });
       }
+      for (const [id, counts] of perAgent) {
+        obs.observe(agentDenials, counts.deny, { [Label.agent]: id });
+        obs.observe(agentQuotaViolations, counts.quota_violation, { [Label.agent]: id });
+      }
+      obs.observe(decisionsOverflow, overflow.deny, { [Label.kind]: 'deny' });
+      obs.observe(decisionsOverflow, overflow.quota_violation, { [Label.kind]: 'quota_violation' });
       let stats;
       let devices;
       let agentList;
@@ -143,13 +171,29 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     },
     [agentQuota, agentUsed, agentAllocs, agentGrants, agentDevQuota, agentDevUsed, devCapacity, devUsed, agents, live,
       allocs, allocFailures, frees, bytesAllocated, bytesFreed, checks, denials, quotaViolations, grants, revokes,
-      eventsReceived, eventsLost, eventsSkipped, spansDropped, buildInfo],
+      eventsReceived, eventsLost, eventsSkipped, spansDropped, agentDenials, agentQuotaViolations, decisionsOverflow, buildInfo],
   );
 
   return {
     httpDuration,
     policyApplied: (reason) => policyApplied.add(1, { [Label.reason]: reason }),
     backendReopened: () => reopens.add(1),
+    recordEvents(events) {
+      for (const e of events) {
+        if (e.type !== 'decision' || (e.kind !== 'deny' && e.kind !== 'quota_violation')) continue;
+        const id = e.agentId.toString();
+        let counts = perAgent.get(id);
+        if (!counts) {
+          if (perAgent.size >= maxCountedAgents) {
+            overflow[e.kind]++;
+            continue;
+          }
+          counts = { deny: 0, quota_violation: 0 };
+          perAgent.set(id, counts);
+        }
+        counts[e.kind]++;
+      }
+    },
     async scrape() {
       const { resourceMetrics } = await reader.collect();
       return serializer.serialize(resourceMetrics);

@@ -54,6 +54,20 @@ export const Metric = {
   denialsTotal: 'gdl_dma_denials_total',
   /** counter. Allocations refused with EDQUOT. */
   quotaViolationsTotal: 'gdl_quota_violations_total',
+  /**
+   * counter, labels: agent. DMA checks denied per agent, counted from the
+   * decision events the agent receives (a lower bound: see
+   * eventsLostTotal), for at most MAX_COUNTED_AGENTS agents.
+   */
+  agentDenialsTotal: 'gdl_agent_dma_denials_total',
+  /** counter, labels: agent. Allocations refused with EDQUOT per agent, counted like agentDenialsTotal. */
+  agentQuotaViolationsTotal: 'gdl_agent_quota_violations_total',
+  /**
+   * counter, labels: kind = deny | quota_violation. Denials and quota
+   * violations of agents past the MAX_COUNTED_AGENTS cap: counted, without
+   * an agent label.
+   */
+  agentDecisionsOverflowTotal: 'gdl_agent_decisions_overflow_total',
   /** counter. Grants applied. */
   grantsTotal: 'gdl_dma_grants_total',
   /** counter. Revokes applied. */
@@ -100,6 +114,15 @@ export const Label = {
 
 /** Values of the `result` label on gdl_dma_checks_total. */
 export const CheckResult = { allowed: 'allowed', denied: 'denied' } as const;
+
+/**
+ * How many distinct agents get their own gdl_agent_dma_denials_total and
+ * gdl_agent_quota_violations_total series. Only agents that were denied or
+ * refused appear at all, but agent ids in events come from the callers (a
+ * check may name any 64-bit id), so the set is capped: the first agents
+ * counted keep their series, later ones go to gdl_agent_decisions_overflow_total.
+ */
+export const MAX_COUNTED_AGENTS = 1000;
 
 /** Buckets of gdl_http_request_duration_seconds: 0.5 ms .. 5 s. */
 export const HTTP_DURATION_BUCKETS = [

@@ -32,6 +32,21 @@ bpf_probe --programs gdl_deny --json "$t/r2.json" --lines "$t/got2" -- \
 grep ' deny ' "$t/want2" >"$t/want2.deny"
 check_same "--programs gdl_deny: only the denials" "$t/want2.deny" "$t/got2"
 
+# Two producers on two CPUs at once: every event of both, each CPU's in order.
+if taskset -c 1 true 2>/dev/null; then
+	b=$((0x2000000000000009))
+	bpf_probe --json "$t/r3.json" --lines "$t/got3" -- sh -c "
+		taskset -c 0 '$GDL_TOOLS/bpf_ops' seq 4 $agent >'$t/w0' &
+		taskset -c 1 '$GDL_TOOLS/bpf_ops' seq 4 $b >'$t/w1'
+		wait" >/dev/null 2>"$t/err3"
+	sort "$t/w0" "$t/w1" >"$t/want3"
+	sort "$t/got3" >"$t/got3.sorted"
+	check_same "two CPUs producing at once: all 64 events, every field" "$t/want3" "$t/got3.sorted"
+	check_json "two CPUs: events from cpus 0 and 1, each CPU's in time order" "$t/r3.json" '.cpus == [0,1] and .perCpuOrdered and .lost == 0'
+else
+	skip "two CPUs producing at once" "one CPU"
+fi
+
 rm -rf "$t"
 gdl_unload
 gdl_done

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_ioctl.h - what the two ioctl files share
+ *
+ * gdl_ioctl.c handles the current ABI (GDL_IOC_*) and dispatches;
+ * gdl_ioctl_swarm.c handles the prototype's SWARM_* commands.  Both follow
+ * the same identity rules, which live here so that there is one copy:
+ *
+ *  - CAP_SYS_ADMIN (checked at call time, never cached) may name any agent;
+ *  - anyone may act as the agent the file is bound to (agent_id 0 or that
+ *    id), without any capability check on that path;
+ *  - configuration (agents, grants, binding) needs CAP_SYS_ADMIN.
+ */
+#ifndef GDL_IOCTL_H
+#define GDL_IOCTL_H
+
+#include <linux/capability.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+
+#include "gdl_module.h"
+
+/**
+ * struct gdl_file - per open file of /dev/gpu_dma_lock
+ * @owner: the core's owner record; @owner.bound_agent is the binding
+ */
+struct gdl_file {
+	struct gdl_owner owner;
+};
+
+static inline u64 gdl_bound_agent(const struct gdl_file *f)
+{
+	return READ_ONCE(f->owner.bound_agent);
+}
+
+/*
+ * gdl_act_as - the agent a request that names @requested acts as
+ *
+ * The bound agent needs no privilege, so the common case (a bound workload
+ * passing 0 or its own id) does not reach the capability check at all.
+ */
+static inline int gdl_act_as(const struct gdl_file *f, u64 requested, u64 *agent)
+{
+	u64 bound = gdl_bound_agent(f);
+
+	if (bound && (!requested || requested == bound)) {
+		*agent = bound;
+		return 0;
+	}
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	/* A privileged caller on an unbound file must say which agent. */
+	if (!requested)
+		return -EINVAL;
+	*agent = requested;
+	return 0;
+}
+
+static inline int gdl_require_admin(void)
+{
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
+/*
+ * gdl_free_limit - which agent's allocations the caller may free
+ * (0: any), or -EPERM for an unbound unprivileged caller.
+ */
+static inline int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
+{
+	if (capable(CAP_SYS_ADMIN)) {
+		*only_agent = 0;
+		return 0;
+	}
+	*only_agent = gdl_bound_agent(f);
+	return *only_agent ? 0 : -EPERM;
+}
+
+/* Handlers both ABIs share (gdl_ioctl.c). */
+int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
+		 u32 flags, u64 *alloc_id);
+long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
+		     u64 alloc_id);
+long gdl_do_free(struct gdl_file *f, u64 alloc_id);
+
+/* gdl_ioctl_swarm.c: a SWARM_* command, or -ENOTTY. */
+long gdl_swarm_ioctl(struct gdl_file *f, unsigned int cmd, unsigned long arg);
+
+#endif /* GDL_IOCTL_H */
