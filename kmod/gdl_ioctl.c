@@ -173,15 +173,15 @@ int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
 }
 
 /*
- * gdl_alloc_reply - copy an allocation's answer out, or undo it
+ * gdl_alloc_reply - write the new allocation's id out, or undo it
  *
+ * Only the id is written: the caller's input fields are never rewritten.
  * An allocation whose id never reached the caller could only be found
  * again through /proc: release it so a failed ioctl changes nothing.
  */
-long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
-		     u64 alloc_id)
+long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
 {
-	if (!copy_to_user(argp, reply, size))
+	if (!put_user(alloc_id, uid))
 		return 0;
 	gdl_free(gdl.core, alloc_id, 0);
 	return -EFAULT;
@@ -189,6 +189,7 @@ long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
 
 static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 {
+	struct gdl_alloc __user *ua = argp;
 	struct gdl_alloc a;
 	int ret;
 
@@ -199,7 +200,7 @@ static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 	if (ret)
 		return ret;
 
-	return gdl_alloc_reply(argp, &a, sizeof(a), a.alloc_id);
+	return gdl_alloc_reply(&ua->alloc_id, a.alloc_id);
 }
 
 long gdl_do_free(struct gdl_file *f, u64 alloc_id)
@@ -248,6 +249,7 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 
 static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 {
+	struct gdl_check __user *uc = argp;
 	struct gdl_check c;
 	u64 agent;
 	int ret;
@@ -263,9 +265,8 @@ static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 	ret = gdl_check(gdl.core, agent, c.device, c.addr, c.length, c.mode);
 	if (ret < 0)
 		return ret;
-	c.result = ret;
-
-	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+	/* The hot path: write back the one out field, not the struct. */
+	return put_user((u32)ret, &uc->result) ? -EFAULT : 0;
 }
 
 static bool gdl_check_entry_valid(const struct gdl_check_entry *e)
@@ -302,6 +303,23 @@ static int gdl_batch_validate(struct gdl_check_entry __user *ue, u32 count)
 	return 0;
 }
 
+/* Writes back only the results of @n entries: inputs are never rewritten. */
+static int gdl_batch_put_results(struct gdl_check_entry __user *ue,
+				 const struct gdl_check_entry *chunk, u32 n)
+{
+	u32 i;
+
+	if (!user_write_access_begin(ue, n * sizeof(*ue)))
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		unsafe_put_user(chunk[i].result, &ue[i].result, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
 			 u32 count, u32 *allowed)
 {
@@ -317,8 +335,9 @@ static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
 		ret = gdl_check_many(gdl.core, agent, chunk, n, &ok);
 		if (ret < 0)
 			return ret;
-		if (copy_to_user(ue + done, chunk, n * sizeof(chunk[0])))
-			return -EFAULT;
+		ret = gdl_batch_put_results(ue + done, chunk, n);
+		if (ret)
+			return ret;
 		*allowed += ok;
 		cond_resched();
 	}
@@ -327,6 +346,7 @@ static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
 
 static long gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
 {
+	struct gdl_check_batch __user *ub = argp;
 	struct gdl_check_batch b;
 	struct gdl_check_entry __user *ue;
 	u64 agent;
@@ -348,7 +368,7 @@ static long gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
 	if (ret)
 		return ret;
 
-	return copy_to_user(argp, &b, sizeof(b)) ? -EFAULT : 0;
+	return put_user(b.allowed, &ub->allowed) ? -EFAULT : 0;
 }
 
 static long gdl_ioc_get_stats(void __user *argp)

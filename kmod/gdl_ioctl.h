@@ -78,8 +78,7 @@ static inline int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
 /* Handlers both ABIs share (gdl_ioctl.c). */
 int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
 		 u32 flags, u64 *alloc_id);
-long gdl_alloc_reply(void __user *argp, const void *reply, size_t size,
-		     u64 alloc_id);
+long gdl_alloc_reply(u64 __user *uid, u64 alloc_id);
 long gdl_do_free(struct gdl_file *f, u64 alloc_id);
 
 /* gdl_ioctl_swarm.c: a SWARM_* command, or -ENOTTY. */

@@ -12,6 +12,7 @@
 
 static long gdl_swarm_alloc(struct gdl_file *f, void __user *argp)
 {
+	struct swarm_gpu_alloc __user *ua = argp;
 	struct swarm_gpu_alloc a;
 	int ret;
 
@@ -22,7 +23,7 @@ static long gdl_swarm_alloc(struct gdl_file *f, void __user *argp)
 	if (ret)
 		return ret;
 
-	return gdl_alloc_reply(argp, &a, sizeof(a), a.alloc_id);
+	return gdl_alloc_reply(&ua->alloc_id, a.alloc_id);
 }
 
 static long gdl_swarm_query(void __user *argp)
@@ -60,6 +61,7 @@ static long gdl_swarm_set_quota(void __user *argp)
 
 static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 {
+	struct swarm_dma_check __user *uc = argp;
 	struct swarm_dma_check c;
 	u64 agent;
 	int ret;
@@ -74,9 +76,7 @@ static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 			c.access_type);
 	if (ret < 0)
 		return ret;
-	c.allowed = ret;
-
-	return copy_to_user(argp, &c, sizeof(c)) ? -EFAULT : 0;
+	return put_user((u32)ret, &uc->allowed) ? -EFAULT : 0;
 }
 
 static long gdl_swarm_grant(void __user *argp)

@@ -31,53 +31,64 @@ enum gdl_stat {
 };
 
 /*
- * A tree node holds a sorted run of up to GDL_RCHUNK intervals of one
- * device, laid out for a lookup's cache misses: line 0 has the links and
- * the first start of each group of GDL_RGROUP intervals, each group (start,
- * end, mode) fills one line.  A lookup walks line 0 of each node on its
- * path, then reads exactly one group line.  The node is 448 bytes: one
- * 512-byte kmalloc slab object, so its lines are lines.
+ * The permission index is a persistent B+-tree.  A leaf holds a sorted run
+ * of up to GDL_RCHUNK intervals (any devices), laid out for a lookup's
+ * cache misses: line 0 has the header and the first key of each group of
+ * GDL_RGROUP intervals, each group (starts, ends, devices, modes) fills one
+ * line.  An inner node holds up to GDL_RFANOUT children and the first key
+ * of each.  Every node but the root is at least half full, all leaves are
+ * at the same depth: 100 000 intervals need 4-5 levels.  Nodes are 512-byte
+ * kmalloc slab objects, so their lines are lines.
  */
 #define GDL_RGROUP	3
 #define GDL_RGROUPS	5
 #define GDL_RCHUNK	(GDL_RGROUP * GDL_RGROUPS)
+#define GDL_RFANOUT	16
+#define GDL_RMAXH	16	/* levels, at most (2 * 8^14 intervals) */
 
-/* One cache line of a run: GDL_RGROUP intervals. */
+/* One cache line of a leaf: GDL_RGROUP intervals. */
 struct gdl_rgroup {
 	u64 start[GDL_RGROUP];
 	u64 end[GDL_RGROUP];
+	u32 dev[GDL_RGROUP];
 	u8 mode[GDL_RGROUP];
-	u8 pad[64 - GDL_RGROUP * 17];
+	u8 pad[64 - GDL_RGROUP * 21];
 };
 
+/*
+ * Header shared by both kinds of node: @level (0: leaf), @n (intervals or
+ * children), @dead (created by the open transaction and already dropped
+ * by it), @own (created by the open transaction: private).
+ */
+#define GDL_RNODE_HEAD	u8 level; u8 n; u8 dead; u8 own
+
 /**
- * struct gdl_rnode - a run of granted intervals, a node of an immutable treap
- * @left:   runs with smaller keys (RCU: published nodes never change)
- * @right:  runs with larger keys
- * @dev:    device of every interval here; with @sep[0], the node's key
- * @n:      intervals here, 1..GDL_RCHUNK
- * @dead:   created by the open transaction and already dropped by it
- * @sep:    first start of each used group; @sep[0] is the run's first start
- * @g:      the intervals, ascending: interval i is g[i / 3] slot i % 3
- * @prio:   heap priority, random: expected depth O(log n)
- * @gen:    transaction that created the node; nodes of the open
- *          transaction are private and may be changed in place
- * @link:   the open transaction's "created" list, or its "garbage" list
- * @rcu:    frees a garbage list after a grace period
+ * struct gdl_rnode - a node of an immutable B+-tree of intervals
+ * @l.sdev, @l.sep: key (device, start) of the first interval of each group
+ * @l.g:      the intervals, ascending: interval i is g[i / 3] slot i % 3
+ * @i.kdev, @i.key: key of the first interval under each child
+ * @i.child:  the children (RCU: published nodes never change)
+ * @link:     the open transaction's "created" list, or its "garbage" list
+ * @rcu:      frees a garbage list after a grace period
  *
- * Touching intervals of equal mode never exist: they coalesce.
+ * Touching intervals of one device and equal mode never exist: they
+ * coalesce.
  */
 struct gdl_rnode {
-	struct gdl_rnode *left;
-	struct gdl_rnode *right;
-	u32 dev;
-	u8 n;
-	u8 dead;
-	u16 pad;
-	u64 sep[GDL_RGROUPS];
-	struct gdl_rgroup g[GDL_RGROUPS];
-	u32 prio;
-	u64 gen;
+	union {
+		struct {
+			GDL_RNODE_HEAD;
+			u32 sdev[GDL_RGROUPS];
+			u64 sep[GDL_RGROUPS];
+			struct gdl_rgroup g[GDL_RGROUPS];
+		} l;
+		struct {
+			GDL_RNODE_HEAD;
+			u32 kdev[GDL_RFANOUT];
+			u64 key[GDL_RFANOUT];
+			struct gdl_rnode *child[GDL_RFANOUT];
+		} i;
+	};
 	struct gdl_rnode *link;
 	struct gdl_rcu_head rcu;
 };
@@ -92,14 +103,12 @@ struct gdl_range {
 
 /**
  * struct gdl_rtree - one agent's permissions
- * @root:  RCU-published treap of disjoint, coalesced intervals
+ * @root:  RCU-published B+-tree of disjoint, coalesced intervals
  * @count: intervals in @root (writers under the agent lock)
- * @gen:   generation of the next transaction
  */
 struct gdl_rtree {
 	struct gdl_rnode *root;
 	u64 count;
-	u64 gen;
 };
 
 /**
@@ -233,7 +242,7 @@ int gdl_agent_create_locked(struct gdl_core *c, u64 id, u64 quota,
 			    u64 mask);
 void gdl_agents_destroy(struct gdl_core *c);
 
-/* gdl_rtree.c: the treap; callers hold the agent lock to change it */
+/* gdl_rtree.c: the B+-tree; callers hold the agent lock to change it */
 void gdl_rtree_init(struct gdl_rtree *t);
 int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		    u32 mode, bool grant);

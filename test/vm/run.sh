@@ -93,6 +93,7 @@ console=$run_dir/console.log
 mkdir -p "$results"
 qemu_pid=
 tail_pid=
+# shellcheck disable=SC2317 # reached through the traps below
 cleanup() {
 	local rc=$?
 	set +e # best effort from here: a failed kill or wait must not skip the rest
@@ -189,4 +190,11 @@ if [[ $mode == bench ]]; then
 	info "benchmark records: $build/bench/kernel.jsonl ($(wc -l <"$build/bench/kernel.jsonl") lines)"
 fi
 # Last: its final line is the verdict, "N passed, N failed".
-"$here/judge.sh" "$results" "$console" "$qemu_rc"
+verdict=0
+"$here/judge.sh" "$results" "$console" "$qemu_rc" | tee "$results/verdict.txt" || verdict=$?
+# A copy of the latest run's results (for CI artifacts), whatever the verdict.
+last=$build/vm/last-run
+cp "$console" "$results/console.log"
+rm -rf "$last.tmp.$$" && cp -r "$results" "$last.tmp.$$" && rm -rf "$last" && mv "$last.tmp.$$" "$last" ||
+	echo "run.sh: could not save $last" >&2
+exit "$verdict"

@@ -73,10 +73,12 @@ async function main(): Promise<number> {
   const byType: Record<string, number> = {};
   const leaks = new CudaLeakTracker();
   let batches = 0;
+  let received = 0;
   let decodeNs = 0n;
   const src = new KernelEventSource(opts);
   const onBatch = (batch: GdlEvent[]): void => {
     batches++;
+    received += batch.length;
     const t0 = process.hrtime.bigint();
     for (const ev of batch) {
       const k = ev.type === 'decision' ? ev.kind : ev.op;
@@ -98,6 +100,8 @@ async function main(): Promise<number> {
   const t0 = process.hrtime.bigint();
   const exitCode = await runCommand(positionals);
   const tRun = process.hrtime.bigint();
+  // delivered by the ring watcher while the command ran (not by stop())
+  const receivedLive = received;
   // Whatever is still in the ring (everything, with a huge --poll-ms): a
   // timed drain is the consumer's throughput, apart from the producer's.
   const drained = src.drain();
@@ -130,6 +134,7 @@ async function main(): Promise<number> {
     sampledOut: Number(c.sampledOut),
     filtered: Number(c.filtered),
     batches,
+    receivedLive,
     byType,
     perCpuOrdered,
     cpus: [...lastTs.keys()].sort(),

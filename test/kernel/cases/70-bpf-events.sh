@@ -32,6 +32,11 @@ bpf_probe --programs gdl_deny --json "$t/r2.json" --lines "$t/got2" -- \
 grep ' deny ' "$t/want2" >"$t/want2.deny"
 check_same "--programs gdl_deny: only the denials" "$t/want2.deny" "$t/got2"
 
+# Live delivery: the ring watcher (epoll on the ring fd) hands events over
+# while the producer still runs, not only when the pipeline stops.
+bpf_probe --json "$t/r4.json" -- sh -c "'$GDL_TOOLS/bpf_ops' seq 1 $agent >/dev/null; sleep 2" 2>"$t/err4"
+check_json "events delivered live, before the command exits" "$t/r4.json" '.receivedLive == 8 and .received == 8'
+
 # Two producers on two CPUs at once: every event of both, each CPU's in order.
 if taskset -c 1 true 2>/dev/null; then
 	b=$((0x2000000000000009))

@@ -20,10 +20,10 @@
  *
  * Under TCG absolute times mean little and the host is shared, so speed
  * drifts during a run.  Rounds are therefore interleaved: each round times
- * a no-op baseline, every row once, and the baseline again; a row's ratio in
- * that round is against the mean of those two baselines, and the table shows
- * the median over rounds, next to the project's targets.  One "BENCH {json}"
- * line per row.  Timings are never asserted; only the answers are.
+ * every row once, the no-op first; a row's ratio in that round is against
+ * that round's no-op, and the table shows medians over rounds, next to the
+ * project's targets.  One "BENCH {json}" line per row.  Timings are never
+ * asserted; only the answers are.
  */
 #include "vm_tool.h"
 
@@ -279,14 +279,11 @@ int main(int argc, char **argv)
 		if (row_enabled(&rows[i]))
 			rows[i].fn(&rows[i], rows[i].iters / 10 + 1);
 	for (round = 0; round < rounds; round++) {
-		double before = b_noop(&rows[0], rows[0].iters), base;
-
 		for (i = 0; i < NROWS; i++)
 			if (row_enabled(&rows[i]))
 				rows[i].ns[round] = rows[i].fn(&rows[i], rows[i].iters);
-		base = (before + b_noop(&rows[0], rows[0].iters)) / 2;
-		for (i = 0; i < NROWS; i++)
-			rows[i].ratio[round] = rows[i].ns[round] / base;
+		for (i = 0; i < NROWS; i++)	/* rows[0] is the no-op of this round */
+			rows[i].ratio[round] = rows[i].ns[round] / rows[0].ns[round];
 	}
 	print_results(rounds);
 
