@@ -139,7 +139,7 @@ static int gdl_tokenize(char *line, char **tok, int max)
 	return n;
 }
 
-/* Commands --------------------------------------------------------------- */
+/* Commands ---------------------------------------------------------------- */
 
 static int gdl_cmd_reset_stats(char **arg, int n)
 {

@@ -47,7 +47,7 @@
 /* Live objects the core holds; see the file comment. */
 extern atomic_long_t gdl_env_live_objects;
 
-/* Memory ---------------------------------------------------------------- */
+/* Memory ------------------------------------------------------------------ */
 
 static inline void *gdl_env_count(void *p)
 {
@@ -72,10 +72,7 @@ static inline void *gdl_kvzalloc(size_t n)
 	return gdl_env_count(kvzalloc(n, GFP_KERNEL));
 }
 
-/*
- * gdl_zfree - free what gdl_zalloc() returned.  The contract's name for it
- * would collide with the core's gdl_free(core, alloc_id, only_agent).
- */
+/* Frees what gdl_zalloc() returned (gdl_free() is the core's, for ids). */
 static inline void gdl_zfree(void *p)
 {
 	gdl_env_uncount(p);
@@ -88,7 +85,7 @@ static inline void gdl_kvfree(void *p)
 	kvfree(p);
 }
 
-/* Locks ----------------------------------------------------------------- */
+/* Locks ------------------------------------------------------------------- */
 
 /*
  * Plain (not _bh/_irqsave) spinlocks: the core takes its locks only from
@@ -106,7 +103,7 @@ typedef struct mutex gdl_mutex_t;
 #define gdl_mutex_unlock(m)	mutex_unlock(m)
 #define gdl_mutex_destroy(m)	mutex_destroy(m)
 
-/* RCU ------------------------------------------------------------------- */
+/* RCU --------------------------------------------------------------------- */
 
 #define gdl_rcu_read_lock()	rcu_read_lock()
 #define gdl_rcu_read_unlock()	rcu_read_unlock()
@@ -195,7 +192,7 @@ static inline void gdl_pcpu_zero(struct gdl_pcpu *pc)
 			WRITE_ONCE(*per_cpu_ptr(&pc->v[i], cpu), 0);
 }
 
-/* Randomness and context ------------------------------------------------- */
+/* Randomness and context -------------------------------------------------- */
 
 static inline u32 gdl_random_u32(void)
 {
@@ -204,7 +201,7 @@ static inline u32 gdl_random_u32(void)
 
 #define gdl_cond_resched()	cond_resched()
 
-/* Decisions -------------------------------------------------------------- */
+/* Decisions --------------------------------------------------------------- */
 
 /*
  * The core calls these with a constant @kind, so the switch folds away and

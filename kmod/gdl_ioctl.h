@@ -39,7 +39,8 @@ static inline u64 gdl_bound_agent(const struct gdl_file *f)
  * The bound agent needs no privilege, so the common case (a bound workload
  * passing 0 or its own id) does not reach the capability check at all.
  */
-static inline int gdl_act_as(const struct gdl_file *f, u64 requested, u64 *agent)
+static inline int gdl_act_as(const struct gdl_file *f, u64 requested,
+			     u64 *agent)
 {
 	u64 bound = gdl_bound_agent(f);
 

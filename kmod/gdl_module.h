@@ -3,11 +3,12 @@
  * gdl_module.h - what the glue files of gpu_dma_lock.ko share
  *
  * The module is the core logic (core/, pure) plus glue: gdl_main.c (params,
- * init/exit), gdl_pci.c (devices), gdl_ioctl.c (/dev/gpu_dma_lock),
- * gdl_proc.c and gdl_proc_list.c (/proc/swarm/gpu/), gdl_control.c (the
- * operator's command language), gdl_export.c (gpu_dma_lock_check) and
- * gdl_trace.c (tracepoints).  The glue decides *who* may do something; the
- * core decides *what* happens.
+ * init/exit), gdl_pci.c (devices), gdl_ioctl.c and gdl_ioctl_swarm.c
+ * (/dev/gpu_dma_lock, current and prototype ABI; shared rules in
+ * gdl_ioctl.h), gdl_proc.c and gdl_proc_list.c (/proc/swarm/gpu/),
+ * gdl_control.c (the operator's command language), gdl_export.c
+ * (gpu_dma_lock_check) and gdl_trace.c (tracepoints).  The glue decides
+ * *who* may do something; the core decides *what* happens.
  */
 #ifndef GDL_MODULE_H
 #define GDL_MODULE_H

@@ -28,7 +28,7 @@
 
 static struct proc_dir_entry *gdl_proc_swarm;
 
-/* stats ---------------------------------------------------------------------- */
+/* stats ------------------------------------------------------------------- */
 
 static int gdl_stats_show(struct seq_file *m, void *v)
 {
@@ -70,7 +70,7 @@ static const struct proc_ops gdl_stats_ops = {
 	.proc_release	= single_release,
 };
 
-/* devices -------------------------------------------------------------------- */
+/* devices ----------------------------------------------------------------- */
 
 static const char *gdl_kind_name(u32 kind)
 {
@@ -113,7 +113,7 @@ static const struct proc_ops gdl_devices_ops = {
 	.proc_release	= single_release,
 };
 
-/* Writers --------------------------------------------------------------------- */
+/* Writers ----------------------------------------------------------------- */
 
 /*
  * gdl_write_line - one write, one command: copy it in whole and run it
@@ -164,7 +164,7 @@ static const struct proc_ops gdl_grants_ops = {
 	.proc_release	= seq_release_private,
 };
 
-/* Registration ------------------------------------------------------------------ */
+/* Registration ------------------------------------------------------------ */
 
 static const struct {
 	const char *name;

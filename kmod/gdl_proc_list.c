@@ -195,7 +195,7 @@ static int gdl_allocations_open(struct inode *inode, struct file *file)
 	return gdl_list_open(file, &gdl_allocations_kind);
 }
 
-/* dma_permissions ----------------------------------------------------------- */
+/* dma_permissions --------------------------------------------------------- */
 
 static int gdl_fetch_grants(struct gdl_cursor *cur, void *buf, u32 max)
 {
@@ -224,7 +224,7 @@ int gdl_grants_open(struct inode *inode, struct file *file)
 	return gdl_list_open(file, &gdl_grants_kind);
 }
 
-/* contexts ----------------------------------------------------------------- */
+/* contexts ---------------------------------------------------------------- */
 
 static int gdl_fetch_owners(struct gdl_cursor *cur, void *buf, u32 max)
 {
