@@ -31,11 +31,18 @@ run_step() {
 	step_msg "[$name] $*"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	pass=$(grep -aE '^(\S+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/^(\S+: )?([0-9]+) passed.*/\2/')
-	fail=$(grep -aE '^(\S+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.* ([0-9]+) failed.*/\1/')
-	if [ -z "$pass" ]; then
-		total=$(grep -aE '^\s*Total:\s+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-		pass=$(grep -aE '^\s*Passed:\s+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+	# Colour codes would glue digits onto the numbers: strip them first.
+	local plain="$LOGDIR/$name.plain"
+	sed -E 's/\x1b\[[0-9;]*m//g' "$log" >"$plain"
+	local line
+	line=$(grep -aE '^(\S+: )?[0-9]+ passed, [0-9]+ failed' "$plain" | tail -1 || true)
+	if [ -n "$line" ]; then
+		pass=$(sed -E 's/^(\S+: )?([0-9]+) passed.*/\2/' <<<"$line")
+		fail=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	else
+		total=$(grep -aE '^\s*Total:\s+[0-9]+' "$plain" | tail -1 | grep -oE '[0-9]+' | head -1 || true)
+		pass=$(grep -aE '^\s*Passed:\s+[0-9]+' "$plain" | tail -1 | grep -oE '[0-9]+' | head -1 || true)
+		fail=
 		[ -n "$total" ] && [ -n "$pass" ] && fail=$((total - pass))
 	fi
 	pass=${pass:-0}
@@ -61,7 +68,7 @@ if sel native; then
 fi
 if sel unit; then
 	run_step typecheck npx tsc -p tsconfig.json --noEmit
-	run_step unit-tests npx tsx node_modules/uvu/bin.js test/unit '.test.ts$'
+	run_step unit-tests env NO_COLOR=1 npx tsx node_modules/uvu/bin.js test/unit '.test.ts$'
 fi
 if sel dashboards && [ -f dashboards/test.sh ]; then
 	run_step dashboards bash dashboards/test.sh

@@ -132,13 +132,17 @@ CONF
 # PVH boot of the uncompressed vmlinux: no firmware, no decompression.
 # mitigations=off: page-table isolation makes every syscall flush the
 # emulated TLB, which TCG pays dearly for.
+# tsc=reliable: TCG's vCPUs read one virtual TSC, but the kernel's sync check
+# marks it unstable and falls back to the emulated HPET, where every clock
+# read (clock_gettime, bpf_ktime_get_ns, each tracepoint's timestamp) is an
+# MMIO exit costing about half a microsecond.
 # qemu_args ACCEL RESULTS_DIR CONSOLE_LOG: sets qemu_argv, the command line.
 qemu_args() {
 	qemu_argv=(
 		-accel "$1" -m 2G -smp 2 -nodefaults -nographic -no-reboot
 		-monitor none -serial "file:$3"
 		-kernel "$vmlinux" -initrd "$initramfs"
-		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M mitigations=off"
+		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M mitigations=off tsc=reliable"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$2,mount_tag=results,security_model=none"
 	)

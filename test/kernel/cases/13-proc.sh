@@ -139,7 +139,13 @@ check_eq "contexts forgets a closed file" "" "$(grep "^$$ " "$P/contexts")"
 
 # --- Exported function and unload ---------------------------------------------
 check "gpu_dma_lock_check is exported" grep -qw __ksymtab_gpu_dma_lock_check /proc/kallsyms
-check "unload with persistent allocations and grants" gdl_unload
+# A listing left open across unload: the module goes anyway, the file dies.
+exec 4<"$P/allocations"
+read -r header <&4
+check_eq "a listing opened before unload reads" "# alloc_id agent device size flags owner_pid" "$header"
+check "unload with persistent allocations, grants and an open listing" gdl_unload
+check_fail "the open listing fails after unload" cat <&4
+exec 4<&-
 check "unload released them" sh -c "dmesg | grep -q 'gpu_dma_lock: unloaded: released 2 persistent allocations'"
 check_fail "/proc/swarm is gone after unload" test -e /proc/swarm
 if dmesg | grep -q "gpu_dma_lock: leak"; then
