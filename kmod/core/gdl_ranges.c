@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gdl_ranges.c - grants, revokes and checks: validation, locking,
- * accounting and decision records around the treap of gdl_rtree.c.
+ * accounting and decision records around the B+-tree of gdl_rtree.c.
  */
 #include "gdl_internal.h"
 

@@ -8,13 +8,15 @@
  * change the core's listing must be exactly the model's canonical form
  * (maximal runs of equal nonzero mode) and every check must agree.  One
  * window sits at address 0, one just below 2^64, where a range reaching
- * 2^64 must be refused.
+ * 2^64 must be refused.  After every change the tree's shape is checked
+ * too: B+-tree invariants (levels, fill, keys, separators, flags).
  */
 #include <stdlib.h>
 #include "tap.h"
 #include "helpers.h"
+#include "gdl_internal.h"
 
-#define WIN_MAX	4096	/* bytes modelled per device, at most */
+#define WIN_MAX	65536	/* bytes modelled per device, at most */
 #define NDEV	3
 #define AGENT	5
 
@@ -99,6 +101,115 @@ static int compare_listing(struct tcore *t, const struct model *md)
 	return 0;
 }
 
+/* Shape of the B+-tree ------------------------------------------------- */
+
+struct vstate {
+	int bad;
+	u64 count;
+	int have_prev;
+	u32 pd;
+	u64 pe;
+	u32 pm;
+	int leaf_depth;
+	int height;
+};
+
+static void vbad(struct vstate *v, const char *what)
+{
+	if (v->bad++ < 3 && getenv("GDL_TEST_VERBOSE"))
+		printf("#  tree shape: %s\n", what);
+}
+
+/* Checks the subtree @n at @depth; its first key is returned in @kd, @ks. */
+static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
+		  u64 *ks, struct vstate *v)
+{
+	u32 i, mixed = 0;
+
+	if (n->l.flags)
+		vbad(v, "transaction flags left on a published node");
+	if (n->l.level) {
+		u32 cd;
+		u64 cs;
+
+		if (n->i.n > GDL_RFANOUT ||
+		    n->i.n < (root ? 2 : GDL_RFANOUT / 2))
+			vbad(v, "inner fill");
+		for (i = 0; i < n->i.n; i++) {
+			const struct gdl_rnode *ch = n->i.child[i];
+
+			if (ch->l.level + 1 != n->l.level)
+				vbad(v, "child level");
+			vnode(ch, depth + 1, 0, &cd, &cs, v);
+			if (cd != n->i.kdev[i] || cs != n->i.key[i])
+				vbad(v, "inner key");
+			mixed |= n->i.kdev[i] != n->i.kdev[0];
+			if (!i) {
+				*kd = cd;
+				*ks = cs;
+			}
+		}
+		if (mixed != n->i.mixed)
+			vbad(v, "inner device flag");
+		return;
+	}
+	if (v->leaf_depth < 0)
+		v->leaf_depth = depth;
+	if (depth != v->leaf_depth)
+		vbad(v, "leaves at different depths");
+	if (!n->l.n || n->l.n > GDL_RCHUNK ||
+	    n->l.n < (root ? 1 : GDL_RCHUNK / 2))
+		vbad(v, "leaf fill");
+	for (i = 0; i < n->l.n; i++) {
+		const struct gdl_rgroup *g = &n->l.g[i / GDL_RGROUP];
+		u32 j = i % GDL_RGROUP, d = g->dev[j], m = g->mode[j];
+		u64 st = g->start[j], en = g->end[j];
+
+		if (st >= en || !m || (m & ~3u))
+			vbad(v, "interval");
+		if (v->have_prev && (d < v->pd ||
+				     (d == v->pd && (st < v->pe ||
+						     (st == v->pe &&
+						      m == v->pm)))))
+			vbad(v, "order, overlap or uncoalesced");
+		if (!j && (n->l.sdev[i / GDL_RGROUP] != d ||
+			   n->l.sep[i / GDL_RGROUP] != st))
+			vbad(v, "separator");
+		mixed |= d != n->l.g[0].dev[0];
+		v->have_prev = 1;
+		v->pd = d;
+		v->pe = en;
+		v->pm = m;
+	}
+	if (mixed != n->l.mixed)
+		vbad(v, "leaf device flag");
+	v->count += n->l.n;
+	*kd = n->l.sdev[0];
+	*ks = n->l.sep[0];
+}
+
+/* 1 if the agent's tree is a valid B+-tree of @want intervals. */
+static int tree_valid(struct tcore *t, u64 agent, int *height)
+{
+	struct vstate v = { .leaf_depth = -1 };
+	struct gdl_agent *a;
+	u32 kd;
+	u64 ks;
+
+	gdl_rcu_read_lock();
+	a = gdl_agent_find(t->c, agent);
+	if (a && a->ranges.root) {
+		vnode(a->ranges.root, 0, 1, &kd, &ks, &v);
+		v.height = a->ranges.root->l.level;
+	}
+	if (a && v.count != a->ranges.count)
+		vbad(&v, "count");
+	gdl_rcu_read_unlock();
+	if (height)
+		*height = v.height;
+	return a && !v.bad;
+}
+
 /* A random range inside the window: mostly short, sometimes the window. */
 static void pick(const struct model *md, int *i, int *len)
 {
@@ -123,12 +234,14 @@ static void pick(const struct model *md, int *i, int *len)
 		*len = md->win - *i;
 }
 
-static void run_diff(u64 base, int win, int short_only, u64 seed, int ops)
+static void run_diff_every(u64 base, int win, int short_only, u64 seed,
+			   int ops, int every)
 {
 	struct tcore *t = tcore_new(0, 4, NDEV, 1000);
 	struct model *md = calloc(1, sizeof(*md));
 	struct gdl_agent_info ai;
-	int op, bad_list = 0, bad_check = 0, bad_ret = 0;
+	int op, bad_list = 0, bad_check = 0, bad_ret = 0, bad_tree = 0;
+	int height = 0, tallest = 0;
 	u64 most = 0;
 
 	REQUIRE(t && md);
@@ -176,17 +289,30 @@ static void run_diff(u64 base, int win, int short_only, u64 seed, int ops)
 				bad_check++;
 			continue;
 		}
+		if (op % every && op != ops - 1)
+			continue;
 		if (!compare_listing(t, md) && bad_list++ < 3)
 			printf("#   listing differs after op %d\n", op);
+		if (!tree_valid(t, AGENT, &height) && bad_tree++ < 3)
+			printf("#   tree shape wrong after op %d\n", op);
+		if (height > tallest)
+			tallest = height;
 		if (!gdl_agent_get(t->c, AGENT, &ai) && ai.grants > most)
 			most = ai.grants;
 	}
-	printf("# up to %llu intervals at once\n", (unsigned long long)most);
+	printf("# up to %llu intervals at once, height up to %d\n",
+	       (unsigned long long)most, tallest);
 	EXPECT_EQ(bad_ret, 0);
+	EXPECT_EQ(bad_tree, 0);
 	EXPECT_EQ(bad_check, 0);
 	EXPECT_EQ(bad_list, 0);
 	free(md);
 	tcore_free(t);
+}
+
+static void run_diff(u64 base, int win, int short_only, u64 seed, int ops)
+{
+	run_diff_every(base, win, short_only, seed, ops, 1);
 }
 
 static void test_diff_low(void)
@@ -207,8 +333,167 @@ static void test_diff_middle(void)
 /* Hundreds of intervals per device: runs fill, split, even out, merge. */
 static void test_diff_many_runs(void)
 {
-	run_diff(0, WIN_MAX, 1, 0xfeed, 5000);
-	run_diff(1ull << 20, WIN_MAX, 0, 0xbeef, 3000);
+	run_diff(0, 4096, 1, 0xfeed, 5000);
+	run_diff(1ull << 20, 4096, 0, 0xbeef, 3000);
+}
+
+/*
+ * Thousands of intervals per device: a tree of 3-4 levels, where wide
+ * changes replace whole subtrees and short ones leave nodes under half
+ * full at every level, to be merged with their neighbours.
+ */
+static void test_diff_tall(void)
+{
+	run_diff_every(1ull << 32, WIN_MAX, 1, 0x7a11, 30000, 97);
+	run_diff_every(0, WIN_MAX, 1, 0x7a12, 20000, 89);
+}
+
+static u64 subtree_last_end(const struct gdl_rnode *n)
+{
+	while (n->l.level)
+		n = n->i.child[n->i.n - 1];
+	return n->l.g[(n->l.n - 1) / GDL_RGROUP].end[(n->l.n - 1) % GDL_RGROUP];
+}
+
+static u64 subtree_count(const struct gdl_rnode *n)
+{
+	u64 c = 0;
+	u32 i;
+
+	if (!n->l.level)
+		return n->l.n;
+	for (i = 0; i < n->i.n; i++)
+		c += subtree_count(n->i.child[i]);
+	return c;
+}
+
+/*
+ * One grant joins every interval under the root's children 1 and 2 into
+ * one: below them nothing is left of the paths but a lone leaf of one
+ * interval, carried up level by level and merged down the boundary of
+ * child 0.
+ */
+static void lone_leaf_case(long n, int want_height)
+{
+	struct tcore *t = tcore_new(0, 4, 1, 1000);
+	struct gdl_agent_info ai;
+	const struct gdl_rnode *root;
+	struct gdl_agent *a;
+	u64 from, to, inside;
+	int height = 0, bad = 0;
+	long i;
+
+	REQUIRE(t);
+	EXPECT_EQ(gdl_agent_set(t->c, 1, 0, 1), 0);
+	for (i = 0; i < n; i++)
+		bad += gdl_grant(t->c, 1, 0, (u64)i * 64, 32, GDL_DMA_RW) != 0;
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(tree_valid(t, 1, &height), 1);
+	EXPECT_EQ(height, want_height);
+	gdl_rcu_read_lock();
+	a = gdl_agent_find(t->c, 1);
+	root = a->ranges.root;
+	REQUIRE(root->l.level && root->i.n >= 4);
+	from = root->i.key[1];
+	to = subtree_last_end(root->i.child[2]);
+	inside = subtree_count(root->i.child[1]) +
+		 subtree_count(root->i.child[2]);
+	gdl_rcu_read_unlock();
+	EXPECT_EQ(gdl_grant(t->c, 1, 0, from, to - from, GDL_DMA_RW), 0);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+	EXPECT_EQ(ai.grants, (u64)n - inside + 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, from, to - from, GDL_DMA_RW), 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, from - 1, 2, GDL_DMA_READ), 0);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, to - 1, 2, GDL_DMA_READ), 0);
+	for (i = 0; i < n; i++) {
+		u64 s = (u64)i * 64;
+
+		if (s >= from && s < to)
+			continue;
+		bad += gdl_check(t->c, 1, 0, s, 32, GDL_DMA_RW) != 1;
+		bad += gdl_check(t->c, 1, 0, s + 32, 1, GDL_DMA_READ) != 0;
+	}
+	EXPECT_EQ(bad, 0);
+	/* And back: revoking the join leaves the outside as it was. */
+	EXPECT_EQ(gdl_revoke(t->c, 1, 0, from, to - from, GDL_DMA_RW), 0);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+	EXPECT_EQ(ai.grants, (u64)n - inside);
+	tcore_free(t);
+}
+
+static void test_lone_leaf(void)
+{
+	lone_leaf_case(2000, 2);
+	lone_leaf_case(30000, 3);
+}
+
+/*
+ * Every allocation of a change on a tall tree failed in turn: -ENOMEM, and
+ * the tree exactly as before (listing, count, shape); then it succeeds.
+ */
+static int faulty_change(struct tcore *t, int grant, u64 start, u64 len,
+			 u32 mode)
+{
+	int n, ret, bad = 0;
+
+	for (n = 1; n < 5000; n++) {
+		struct snap before, after;
+		int fired;
+
+		snap_take(t->c, &before);
+		gdl_fault_fail_nth(n);
+		ret = grant ? gdl_grant(t->c, 1, 0, start, len, mode) :
+			      gdl_revoke(t->c, 1, 0, start, len, mode);
+		fired = gdl_fault_fired();
+		gdl_fault_fail_nth(0);
+		if (!fired) {
+			snap_free(&before);
+			return bad || ret ? -1 : n - 1;
+		}
+		snap_take(t->c, &after);
+		bad += ret != -ENOMEM;
+		bad += !snap_equal(&before, &after, 1);
+		bad += !tree_valid(t, 1, NULL);
+		snap_free(&before);
+		snap_free(&after);
+	}
+	return -1;
+}
+
+static void test_faults_tall(void)
+{
+	struct tcore *t = tcore_new(0, 4, 1, 1000);
+	const struct gdl_rnode *root;
+	struct gdl_agent *a;
+	u64 from, to;
+	int bad = 0, n;
+	long i;
+
+	REQUIRE(t);
+	EXPECT_EQ(gdl_agent_set(t->c, 1, 0, 1), 0);
+	for (i = 0; i < 3000; i++)
+		bad += gdl_grant(t->c, 1, 0, (u64)i * 64, 32, GDL_DMA_RW) != 0;
+	EXPECT_EQ(bad, 0);
+	/* Write over a third of it, gaps included: many new nodes. */
+	n = faulty_change(t, 1, 1000 * 64, 1000 * 64, GDL_DMA_WRITE);
+	printf("# %d faults in a wide grant\n", n);
+	EXPECT_EQ(n > 100, 1);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	/* Join children 1 and 2 of the root: the lone-leaf merge. */
+	gdl_rcu_read_lock();
+	a = gdl_agent_find(t->c, 1);
+	root = a->ranges.root;
+	from = root->i.key[1];
+	to = subtree_last_end(root->i.child[2]);
+	gdl_rcu_read_unlock();
+	n = faulty_change(t, 1, from, to - from, GDL_DMA_RW);
+	EXPECT_EQ(n > 0, 1);
+	n = faulty_change(t, 0, 0, 3000 * 64, GDL_DMA_READ);
+	EXPECT_EQ(n > 0, 1);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	tcore_free(t);
 }
 
 /* Grants that never touch build a large tree; all checks stay exact. */
@@ -227,6 +512,7 @@ static void test_many_disjoint(void)
 	EXPECT_EQ(bad, 0);
 	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
 	EXPECT_EQ(ai.grants, n);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
 	for (i = 0; i < n; i++) {
 		u64 a = (u64)i * 4096;
 
@@ -242,6 +528,7 @@ static void test_many_disjoint(void)
 	EXPECT_EQ(bad, 0);
 	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
 	EXPECT_EQ(ai.grants, 1);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
 	EXPECT_EQ(gdl_check(t->c, 1, 0, 0, (u64)n * 4096, GDL_DMA_RW), 1);
 	/* One revoke in the middle of the single range splits it. */
 	EXPECT_EQ(gdl_revoke(t->c, 1, 0, 4096, 1, GDL_DMA_WRITE), 0);
@@ -255,6 +542,9 @@ const struct tap_case rtree_cases[] = {
 	{ "rtree: differential, window below 2^64", test_diff_high },
 	{ "rtree: differential, window at 2^40", test_diff_middle },
 	{ "rtree: differential, many intervals", test_diff_many_runs },
+	{ "rtree: differential, tall trees", test_diff_tall },
+	{ "rtree: a lone leaf merged down a boundary", test_lone_leaf },
+	{ "rtree: faults in changes to a tall tree", test_faults_tall },
 	{ "rtree: 20000 disjoint grants, then coalesced", test_many_disjoint },
 	TAP_END
 };
