@@ -33,6 +33,13 @@ kmod bpf test/kernel test/cuda:
 bpf test/kernel: kmod/user
 test/kernel: kmod
 
+# The module's BTF and the BPF programs' vmlinux.h are generated from the test
+# kernel's uncompressed image: extract it (once, cached) before either.
+.PHONY: vmlinux
+vmlinux:
+	@$(ROOT)/test/vm/kernel.sh vmlinux >/dev/null
+kmod bpf: vmlinux
+
 clean:
 	rm -rf $(BUILD)
 	for p in $(PARTS); do [ -f $$p/Makefile ] && $(MAKE) -C $$p clean || true; done

@@ -2,7 +2,8 @@
 # The README's test command: every test of gpu-dma-lock, from a fresh Debian 12
 # machine. Installs what is missing, then runs, in order:
 #   1. the core logic natively (ASan + UBSan, fault injection, coverage)
-#   2. the TypeScript type check and the unit tests (uvu)
+#   2. the build of every part (module, core library, BPF objects, agent bundle),
+#      then the TypeScript type check and the unit tests (uvu)
 #   3. the dashboards and alert rules (promtool, a real Prometheus)
 #   4. the module, BPF programs and agent inside Debian's kernel under qemu
 # and ends with one line "N passed, N failed" summing every step's cases.
@@ -65,6 +66,11 @@ sel() { [ ${#SELECTED[@]} -eq 0 ] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 if sel native; then
 	run_step native-tests make -s -C kmod/user test
 	run_step native-coverage make -s -C kmod/user coverage
+fi
+if sel unit || sel vm; then
+	# The unit tests load the embedded core library and the BPF objects, and
+	# the guest runs the module and the bundled agent: build them all once.
+	run_step build make -s all
 fi
 if sel unit; then
 	run_step typecheck npx tsc -p tsconfig.json --noEmit

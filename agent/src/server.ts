@@ -1,6 +1,7 @@
 /**
  * Wires one agent process: backend, telemetry, events, policy, HTTP API.
- * startAgent() is what `gdl agent` and the CLI tests run; shutdown is
+ * startAgent() is what `gdl agent` and the CLI tests run; traces go through
+ * NodeSDK unless the caller asks for a per-agent provider. Shutdown is
  * ordered so nothing is lost that can be kept: stop accepting requests,
  * stop the event source (draining it into spans), flush spans, then close
  * the core.
@@ -28,11 +29,24 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /**
+   * Which tracer provider carries the spans: 'sdk' (default, what `gdl agent`
+   * runs) is NodeSDK, one per process; 'local' a per-agent provider, for
+   * in-process tests that run several agents.
+   */
+  tracerProvider?: 'sdk' | 'local';
+}
+
 export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export async function startAgent(config: AgentConfig, logger: boolean | object = { level: config.logLevel }): Promise<RunningAgent> {
+export async function startAgent(
+  config: AgentConfig,
+  logger: boolean | object = { level: config.logLevel },
+  opts: StartOptions = {},
+): Promise<RunningAgent> {
   // Read everything that can be wrong before touching the core.
   let token = config.token;
   if (config.tokenFile) {
@@ -51,7 +65,15 @@ export async function startAgent(config: AgentConfig, logger: boolean | object =
   log.info({ backend: backend.kind, ...describeInfo(backend) }, 'governance core ready');
 
   const resource = agentResource(VERSION);
-  const tracing = createTracing({ endpoint: config.otlpEndpoint, resource, version: VERSION, maxQueueSize: config.spanQueueSize });
+  let tracing: Tracing;
+  try {
+    tracing = createTracing({
+      endpoint: config.otlpEndpoint, resource, version: VERSION, maxQueueSize: config.spanQueueSize, provider: opts.tracerProvider ?? 'sdk',
+    });
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
   const hub = new EventHub(backend.events, (err) => log.error({ err }, 'event consumer failed'));
   const metrics = createMetrics({
     backend,
@@ -91,6 +113,8 @@ export async function startAgent(config: AgentConfig, logger: boolean | object =
     address = await app.listen({ host: config.listen, port: config.port });
   } catch (err) {
     await hub.stop();
+    await tracing.shutdown().catch(() => {});
+    await metrics.shutdown().catch(() => {});
     await backend.close();
     throw new StartupError(`cannot listen on ${config.listen}:${config.port}: ${(err as Error).message}`);
   }
@@ -101,6 +125,7 @@ export async function startAgent(config: AgentConfig, logger: boolean | object =
     closing ??= (async () => {
       await app.close();
       await hub.stop();
+      // NodeSDK (or the local provider) shutdown: flushes what is queued, then stops the exporter.
       await tracing.forceFlush().catch((err) => log.warn({ err }, 'span flush failed'));
       await tracing.shutdown().catch(() => {});
       await metrics.shutdown().catch(() => {});

@@ -15,7 +15,8 @@ import { parsePrometheus, sample } from '../fixtures/prometheus.ts';
 
 async function agentWith(flags: Record<string, unknown>): Promise<RunningAgent> {
   const config = loadConfig({ flags: { port: 0, backend: 'embedded', ...flags }, env: { GDL_TOKEN: TOKEN } });
-  return startAgent(config, false);
+  // Several agents in this process: each gets its own provider (the agent process itself uses NodeSDK).
+  return startAgent(config, false, { tracerProvider: 'local' });
 }
 
 async function freePort(): Promise<number> {

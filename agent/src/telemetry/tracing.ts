@@ -1,17 +1,25 @@
 /**
  * Traces: module decisions become spans exported over OTLP/HTTP protobuf.
  *
- * The provider is built explicitly and not registered globally: the agent
- * traces its own decisions, not every library call, and a test may run
- * several agents in one process. The OTLP exporter still honours the
- * standard OTEL_EXPORTER_OTLP_* variables (headers, timeout, compression,
- * endpoint when --otlp-endpoint is not given), the batch processor honours
- * OTEL_BSP_*, and OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none turn tracing
- * off.
+ * The agent process traces through NodeSDK (@opentelemetry/sdk-node): one
+ * SDK per process, registered with the OpenTelemetry API, started at agent
+ * start and shut down (flushing) on graceful shutdown. It is configured with
+ * the agent's resource (plus sdk-node's env/process/host detectors, or those
+ * OTEL_NODE_RESOURCE_DETECTORS names), our BoundedBatchSpanProcessor around
+ * the OTLP proto exporter as its only span processor (bounded queue, counted
+ * drops), no instrumentations (the agent traces its own decisions, not
+ * library calls) and no metric or log exporters (metrics stay on the
+ * MeterProvider behind /metrics).
+ *
+ * The OTLP exporter honours the standard OTEL_EXPORTER_OTLP_* variables
+ * (headers, timeout, compression, endpoint when --otlp-endpoint is not
+ * given), the batch processor OTEL_BSP_SCHEDULE_DELAY, and
+ * OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none turn tracing off.
  */
-import { trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Resource } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { BoundedBatchSpanProcessor } from './bounded-processor.ts';
 import { SCOPE_NAME } from './names.ts';
@@ -24,13 +32,20 @@ export interface TracingOptions {
   maxQueueSize: number;
   /** give up on one export after this long (default 5000 ms) */
   exportTimeoutMs?: number;
-  /** how long spans wait to be batched (default 1000 ms) */
+  /** how long spans wait to be batched (default $OTEL_BSP_SCHEDULE_DELAY, else 1000 ms) */
   scheduledDelayMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * 'sdk' (default): NodeSDK, registered process-wide; what the agent process
+   * uses. 'local': a private BasicTracerProvider, registered nowhere.
+   */
+  provider?: 'sdk' | 'local';
 }
 
 export interface Tracing {
   readonly enabled: boolean;
+  /** 'sdk', 'local', or 'off' when tracing is disabled */
+  readonly kind: 'sdk' | 'local' | 'off';
   readonly tracer: Tracer;
   /** spans dropped on a full queue */
   dropped(): number;
@@ -47,6 +62,15 @@ function envEndpoint(env: NodeJS.ProcessEnv): string | undefined {
   return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
 }
 
+function envMillis(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  const n = raw ? Number(raw) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** the NodeSDK this process runs, if any: it owns the API's global providers */
+let liveSdk: NodeSDK | undefined;
+
 export function createTracing(opts: TracingOptions): Tracing {
   const env = opts.env ?? process.env;
   const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
@@ -55,6 +79,7 @@ export function createTracing(opts: TracingOptions): Tracing {
     // No collector configured: spans are not even built.
     return {
       enabled: false,
+      kind: 'off',
       tracer: trace.getTracer('noop'),
       dropped: () => 0,
       forceFlush: async () => {},
@@ -69,15 +94,53 @@ export function createTracing(opts: TracingOptions): Tracing {
   const processor = new BoundedBatchSpanProcessor(exporter, {
     maxQueueSize: opts.maxQueueSize,
     maxExportBatchSize: Math.min(512, opts.maxQueueSize),
-    scheduledDelayMillis: opts.scheduledDelayMs ?? 1000,
+    scheduledDelayMillis: opts.scheduledDelayMs ?? envMillis(env, 'OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
     exportTimeoutMillis: opts.exportTimeoutMs ?? 5000,
   });
-  const provider = new BasicTracerProvider({ resource: opts.resource, spanProcessors: [processor] });
+
+  if (opts.provider === 'local') {
+    // Per-instance provider, not registered globally: in-process tests run several agents, NodeSDK allows one per process.
+    const provider = new BasicTracerProvider({ resource: opts.resource, spanProcessors: [processor] });
+    return {
+      enabled: true,
+      kind: 'local',
+      tracer: provider.getTracer(SCOPE_NAME, opts.version),
+      dropped: () => processor.dropped,
+      forceFlush: () => provider.forceFlush(),
+      shutdown: () => provider.shutdown(),
+    };
+  }
+
+  if (liveSdk) {
+    throw new Error('tracing: a NodeSDK already runs in this process (it registers global providers); pass provider: "local"');
+  }
+  const sdk = new NodeSDK({
+    resource: opts.resource,
+    // sdk-node's detectors (env, process, host; or $OTEL_NODE_RESOURCE_DETECTORS) merge over the agent's resource.
+    autoDetectResources: true,
+    spanProcessors: [processor],
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  liveSdk = sdk;
+  let shutdown: Promise<void> | undefined;
   return {
     enabled: true,
-    tracer: provider.getTracer(SCOPE_NAME, opts.version),
+    kind: 'sdk',
+    tracer: trace.getTracer(SCOPE_NAME, opts.version),
     dropped: () => processor.dropped,
-    forceFlush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    forceFlush: () => processor.forceFlush(),
+    shutdown: () => {
+      shutdown ??= sdk.shutdown().finally(() => {
+        // Hand the API back, so a later start in this process can register again.
+        trace.disable();
+        context.disable();
+        propagation.disable();
+        if (liveSdk === sdk) liveSdk = undefined;
+      });
+      return shutdown;
+    },
   };
 }
