@@ -7,9 +7,15 @@
  * Rows, each many back-to-back calls timed with clock_gettime:
  *   noop                GDL_IOC_NOOP: the syscall and ioctl dispatch alone
  *   check_N             GDL_IOC_CHECK, allowed, agent with N = 1, 1000, 100000
- *                       disjoint grants
+ *                       disjoint grants, root naming the agent on an unbound
+ *                       file (each call pays the CAP_SYS_ADMIN check)
+ *   check_bound_N       the same on a file bound to the agent (agent_id 0):
+ *                       the workload's path, with no capability check
  *   check_denied_N      the same, for an address between two grants
- *   alloc_free          GDL_IOC_ALLOC + GDL_IOC_FREE, one pair
+ *   alloc_free          GDL_IOC_ALLOC + GDL_IOC_FREE, one pair, root naming
+ *                       the agent
+ *   alloc_free_bound    the same on a bound file (FREE still checks the
+ *                       capability: root may free any agent's allocation)
  *   check_batch_256_N   GDL_IOC_CHECK_BATCH of 256, per check
  *   proc_stats_read     open + read + close of /proc/swarm/gpu/stats
  *   kernel_check_N      gpu_dma_lock_check() called inside the kernel by
@@ -39,6 +45,7 @@ static const unsigned long grant_counts[] = { 1, 1000, 100000 };
 #define NGRANTSETS (sizeof(grant_counts) / sizeof(grant_counts[0]))
 
 static int fd;
+static int bound_fd[NGRANTSETS], alloc_bound_fd;	/* bound to the row's agent */
 static const char *kernel_file;
 static uint64_t addr_cycle[NGRANTSETS][CYCLE];
 static struct gdl_check_entry batch[NGRANTSETS][BATCH];
@@ -83,6 +90,17 @@ static double b_check(const struct row *r, unsigned long iters)
 	return since(t0, iters);
 }
 
+static double b_check_bound(const struct row *r, unsigned long iters)
+{
+	uint64_t t0 = now_ns();
+
+	for (unsigned long i = 0; i < iters; i++)
+		if (ioc_check(bound_fd[r->set], 0, 0, addr_cycle[r->set][i % CYCLE], 64,
+			      GDL_DMA_READ) != GDL_CHECK_ALLOWED)
+			answer_errors++;
+	return since(t0, iters);
+}
+
 static double b_check_denied(const struct row *r, unsigned long iters)
 {
 	uint64_t t0 = now_ns();
@@ -100,6 +118,16 @@ static double b_alloc_free(const struct row *r, unsigned long iters)
 
 	for (unsigned long i = 0; i < iters; i++)
 		if (ioc_alloc(fd, AGENT_ALLOC, 4096, 0, 0, &id) || ioc_free(fd, id))
+			answer_errors++;
+	return since(t0, iters);
+}
+
+static double b_alloc_free_bound(const struct row *r, unsigned long iters)
+{
+	uint64_t t0 = now_ns(), id;
+
+	for (unsigned long i = 0; i < iters; i++)
+		if (ioc_alloc(alloc_bound_fd, 0, 4096, 0, 0, &id) || ioc_free(alloc_bound_fd, id))
 			answer_errors++;
 	return since(t0, iters);
 }
@@ -165,8 +193,11 @@ static struct row rows[] = {
 	ROW("check_1",                b_check,        0, 20000, 1.5),
 	ROW("check_1000",             b_check,        1, 20000, 1.5),
 	ROW("check_100000",           b_check,        2, 20000, 1.5),
+	ROW("check_bound_1",          b_check_bound,  0, 20000, 1.5),
+	ROW("check_bound_100000",     b_check_bound,  2, 20000, 1.5),
 	ROW("check_denied_100000",    b_check_denied, 2, 20000, 1.5),
 	ROW("alloc_free",             b_alloc_free,   0, 5000, 3),
+	ROW("alloc_free_bound",       b_alloc_free_bound, 0, 5000, 3),
 	ROW("check_batch_256_1",      b_check_batch,  0, 100, 0.1),
 	ROW("check_batch_256_100000", b_check_batch,  2, 100, 0.1),
 	ROW("proc_stats_read",        b_proc_stats,   0, 300, 0),
@@ -189,6 +220,17 @@ static double median(const double *v, int n)
 	memcpy(s, v, n * sizeof(*v));
 	qsort(s, n, sizeof(*s), cmp_double);
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* A file bound to @agent, as a privileged launcher hands one to a workload. */
+static int open_bound(uint64_t agent)
+{
+	struct gdl_bind b = { .agent_id = agent };
+	int bfd = gdl_open(), err;
+
+	if ((err = ioc(bfd, GDL_IOC_BIND, &b)))
+		die("bind to agent %llu: %s", (unsigned long long)agent, strerror(-err));
+	return bfd;
 }
 
 static void setup(void)
@@ -219,6 +261,9 @@ static void setup(void)
 	}
 	if ((err = ioc_set_agent(fd, AGENT_ALLOC, 1ull << 40, 0x1)))
 		die("set_agent: %s", strerror(-err));
+	for (s = 0; s < NGRANTSETS; s++)
+		bound_fd[s] = open_bound(AGENT_GRANTS0 + s);
+	alloc_bound_fd = open_bound(AGENT_ALLOC);
 }
 
 static int row_enabled(const struct row *r)
