@@ -121,6 +121,17 @@ Changes('set quota and devices, then read the agent back', async () => {
   assert.is((await call('PUT', '/v1/agents/7', { quota: '1', deviceMask: '0x2' })).body.devices[0], 1);
 });
 
+Changes('a new agent given only a quota may use every device, and can be granted DMA', async () => {
+  const r = await call('PUT', '/v1/agents/42', { quota: '4096' });
+  assert.is(r.status, 200);
+  assert.is(r.body.deviceMask, '0x3');
+  assert.equal(r.body.devices, [0, 1]);
+  const g = await call('POST', '/v1/agents/42/grants', { device: 1, start: '0x10000', length: '4096', mode: 'rw' });
+  assert.is(g.status, 204, JSON.stringify(g.body));
+  const c = await call('POST', '/v1/checks', { agent: '42', device: 1, addr: '0x10000', length: '64', mode: 'w' });
+  assert.equal(c.body, { allowed: true, result: 'allowed' });
+});
+
 Changes('allocate, quota exceeded, free; used bytes follow', async () => {
   await call('PUT', '/v1/agents/7', { quota: '1000', devices: [0] });
   const a = await call('POST', '/v1/allocations', { agent: '7', size: '600', device: 0 });

@@ -36,12 +36,14 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
       const quota = u64(req.body.quota, 'quota');
       let mask = maskFrom(req.body);
       if (mask === undefined) {
-        // Neither given: keep the agent's current devices (none for a new agent).
+        // Neither given: keep the agent's current devices; a new agent gets
+        // every device, as /proc's set_quota and the module's auto-created
+        // agents do, so a quota alone makes a usable agent.
         try {
           mask = app.backend.getAgent(id).deviceMask;
         } catch (err) {
           if (!(err instanceof GdlError && err.code === 'ENOENT')) throw err;
-          mask = 0n;
+          mask = (1n << BigInt(app.backend.info().numDevices)) - 1n;
         }
       }
       app.backend.setAgent(id, quota, mask);

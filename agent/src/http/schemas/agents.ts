@@ -25,6 +25,6 @@ export const SetAgentBody = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'quota in bytes and the allowed devices: deviceMask or devices (not both); neither keeps the current mask (none for a new agent)',
+    description: 'quota in bytes and the allowed devices: deviceMask or devices (not both); neither keeps the current mask (every device for a new agent)',
   },
 );
