@@ -1,13 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gdl_env_user.c - out-of-line parts of the userspace environment:
- * allocation with failure injection, per-CPU counters, randomness.
+ * RCU reader registration, allocation with failure injection, per-CPU
+ * counters, randomness.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/sysinfo.h>
 #include "gdl_env_user.h"
 
 #define GDL_CACHELINE 64
+
+/* RCU reader registration (see gdl_env_user.h) ------------------------ */
+
+__thread bool gdl_rcu_registered;
+static pthread_key_t gdl_rcu_key;
+static pthread_once_t gdl_rcu_once = PTHREAD_ONCE_INIT;
+static int gdl_rcu_key_err;
+static long gdl_rcu_nreaders;
+
+/*
+ * Thread exit: leave urcu-memb's registry before the thread's TLS (which
+ * holds the registry entry) goes away.  The flag is cleared so that a
+ * later destructor calling into the core registers again (glibc then runs
+ * this destructor once more).
+ */
+static void gdl_rcu_thread_exit(void *unused)
+{
+	gdl_rcu_registered = false;
+	urcu_memb_unregister_thread();
+	__atomic_fetch_sub(&gdl_rcu_nreaders, 1, __ATOMIC_RELAXED);
+}
+
+static void gdl_rcu_make_key(void)
+{
+	gdl_rcu_key_err = pthread_key_create(&gdl_rcu_key, gdl_rcu_thread_exit);
+}
+
+static void gdl_rcu_die(const char *what, int err)
+{
+	fprintf(stderr, "gdl: cannot register an RCU reader: %s: %s\n", what,
+		strerror(err));
+	abort();
+}
+
+void gdl_rcu_register(void)
+{
+	int err;
+
+	gdl_rcu_registered = true;
+	/* liburcu's own threads (call_rcu's worker) are registered already. */
+	if (URCU_TLS(urcu_memb_reader).registered)
+		return;
+	pthread_once(&gdl_rcu_once, gdl_rcu_make_key);
+	/*
+	 * A reader we could not unregister at exit would leave a dangling
+	 * registry entry: refuse to run rather than corrupt memory later.
+	 */
+	if (gdl_rcu_key_err)
+		gdl_rcu_die("pthread_key_create", gdl_rcu_key_err);
+	err = pthread_setspecific(gdl_rcu_key, &gdl_rcu_registered);
+	if (err)
+		gdl_rcu_die("pthread_setspecific", err);
+	urcu_memb_register_thread();
+	__atomic_fetch_add(&gdl_rcu_nreaders, 1, __ATOMIC_RELAXED);
+}
+
+long gdl_rcu_readers(void)
+{
+	return __atomic_load_n(&gdl_rcu_nreaders, __ATOMIC_RELAXED);
+}
 
 /* >0: that many allocations from now, the last one fails. */
 static long fault_countdown;

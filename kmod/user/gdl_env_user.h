@@ -2,8 +2,14 @@
 /*
  * gdl_env_user.h - the core's environment in userspace (see gdl_env.h)
  *
- * liburcu's "bp" flavour gives RCU without thread registration, so any
- * thread (koffi's, a test's) may call the core.  Spinlocks are pthread
+ * RCU is liburcu's "memb" flavour, its read side inlined (_LGPL_SOURCE):
+ * the update side uses sys_membarrier, so a reader is a few loads and
+ * stores, no fence and no call into the library.  memb wants reader
+ * threads registered; the env does it itself, on a thread's first
+ * read-side entry or call_rcu, and unregisters at thread exit (a pthread
+ * key destructor), so any thread (koffi's, libuv's, a test's) may call the
+ * core with no set-up, and synchronize_rcu never looks at a dead thread's
+ * (freed) registry entry.  Spinlocks are pthread
  * mutexes: userspace threads get preempted while holding a lock, and a
  * sleeping lock keeps the other threads of a 2-core box from burning it.
  *
@@ -23,7 +29,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/types.h>
-#include <urcu-bp.h>
+/* Inline read side; liburcu is LGPL-2.1+, compatible with our GPL-2.0. */
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-memb.h>
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -114,6 +124,35 @@ typedef pthread_mutex_t gdl_mutex_t;
 /* RCU ----------------------------------------------------------------- */
 
 /*
+ * Lazy reader registration.  gdl_rcu_registered is this thread's flag;
+ * gdl_rcu_register() (out of line, once per thread) registers it with
+ * urcu-memb unless liburcu already did (its call_rcu worker registers
+ * itself) and arms the thread-exit destructor that unregisters it.
+ * gdl_rcu_readers() counts threads registered here and not yet exited
+ * (for tests).
+ */
+extern __thread bool gdl_rcu_registered;
+void gdl_rcu_register(void);
+long gdl_rcu_readers(void);
+
+static inline void gdl_rcu_reader(void)
+{
+	if (unlikely(!gdl_rcu_registered))
+		gdl_rcu_register();
+}
+
+static inline void gdl_rcu_read_lock(void)
+{
+	gdl_rcu_reader();
+	urcu_memb_read_lock();
+}
+
+static inline void gdl_rcu_read_unlock(void)
+{
+	urcu_memb_read_unlock();
+}
+
+/*
  * liburcu's callbacks take a struct rcu_head *; the core's take a struct
  * gdl_rcu_head *.  A trampoline converts instead of casting function
  * pointer types (calling through a mismatched type is undefined).
@@ -130,19 +169,19 @@ static inline void gdl_rcu_trampoline(struct rcu_head *h)
 	g->fn(g);
 }
 
+/* call_rcu takes a read-side lock inside: only registered threads. */
 static inline void gdl_call_rcu(struct gdl_rcu_head *h,
 				void (*fn)(struct gdl_rcu_head *))
 {
 	h->fn = fn;
-	call_rcu(&h->head, gdl_rcu_trampoline);
+	gdl_rcu_reader();
+	urcu_memb_call_rcu(&h->head, gdl_rcu_trampoline);
 }
 
-#define gdl_rcu_read_lock()		rcu_read_lock()
-#define gdl_rcu_read_unlock()		rcu_read_unlock()
 #define gdl_rcu_dereference(p)		rcu_dereference(p)
 #define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer(p, v)
-#define gdl_rcu_barrier()		rcu_barrier()
-#define gdl_synchronize_rcu()		synchronize_rcu()
+#define gdl_rcu_barrier()		urcu_memb_barrier()
+#define gdl_synchronize_rcu()		urcu_memb_synchronize_rcu()
 
 /* Per-CPU counters: one cache-line-padded slot per CPU ------------------ */
 

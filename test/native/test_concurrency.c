@@ -236,10 +236,104 @@ static void test_agent_churn(void)
 	tcore_free(t);
 }
 
+/*
+ * RCU readers register themselves (urcu-memb) on first use and leave at
+ * thread exit.  Short-lived threads whose first call is a check, a grant
+ * (call_rcu) or a revoke come and go; afterwards none is still registered,
+ * and grace periods and the final rcu_barrier complete.
+ */
+#define SHORT_THREADS	24
+
+struct short_state {
+	struct tcore *t;
+	int idx;
+	long bad;
+};
+
+static void *short_lived(void *p)
+{
+	struct short_state *s = p;
+	u64 base = 0x40000000ull + (u64)s->idx * 0x10000;
+
+	switch (s->idx % 3) {
+	case 0:		/* first call: a read-side section */
+		s->bad += gdl_check(s->t->c, AGENT, 0, STABLE_START, 16,
+				    GDL_DMA_READ) != 1;
+		break;
+	case 1:		/* first call: a grant, which queues call_rcu */
+		s->bad += gdl_grant(s->t->c, AGENT, 0, base, 4096,
+				    GDL_DMA_RW) != 0;
+		break;
+	default:	/* grant + revoke, then a check */
+		s->bad += gdl_grant(s->t->c, AGENT, 0, base, 4096,
+				    GDL_DMA_READ) != 0;
+		s->bad += gdl_revoke(s->t->c, AGENT, 0, base, 4096,
+				     GDL_DMA_READ) != 0;
+		s->bad += gdl_check(s->t->c, AGENT, 0, base, 1,
+				    GDL_DMA_READ) != 0;
+		break;
+	}
+	s->bad += !gdl_rcu_registered;
+	return NULL;
+}
+
+static int cb_registered;
+
+static void reader_in_callback(struct gdl_rcu_head *h)
+{
+	/* On liburcu's call_rcu worker, registered by liburcu itself. */
+	gdl_rcu_read_lock();
+	__atomic_store_n(&cb_registered, gdl_rcu_registered ? 1 : -1,
+			 __ATOMIC_RELEASE);
+	gdl_rcu_read_unlock();
+}
+
+static void test_reader_registration(void)
+{
+	struct short_state s[SHORT_THREADS];
+	pthread_t th[SHORT_THREADS];
+	struct gdl_rcu_head head;
+	struct tcore *t = tcore_new(0, 4, 1, 1000);
+	long before;
+	int i, round;
+
+	REQUIRE(t);
+	t->env.trace_mask = 0;
+	EXPECT_EQ(gdl_agent_set(t->c, AGENT, 0, 1), 0);
+	EXPECT_EQ(gdl_grant(t->c, AGENT, 0, STABLE_START, STABLE_LEN,
+			    GDL_DMA_RW), 0);
+	EXPECT(gdl_rcu_registered);	/* this thread: by the grant */
+	before = gdl_rcu_readers();
+	/* Rounds of 6 concurrent threads: exits interleave with updates. */
+	for (round = 0; round < SHORT_THREADS / 6; round++) {
+		for (i = round * 6; i < round * 6 + 6; i++) {
+			s[i] = (struct short_state){ .t = t, .idx = i };
+			EXPECT_EQ(pthread_create(&th[i], NULL, short_lived,
+						 &s[i]), 0);
+		}
+		for (i = round * 6; i < round * 6 + 6; i++) {
+			pthread_join(th[i], NULL);
+			EXPECT_EQ(s[i].bad, 0);
+		}
+		gdl_synchronize_rcu();	/* waits on no dead thread */
+	}
+	EXPECT_EQ(gdl_rcu_readers(), before);
+	/* The callback thread reads under RCU without a second register. */
+	gdl_call_rcu(&head, reader_in_callback);
+	gdl_rcu_barrier();
+	EXPECT_EQ(__atomic_load_n(&cb_registered, __ATOMIC_ACQUIRE), 1);
+	EXPECT_EQ(gdl_rcu_readers(), before);
+	EXPECT_EQ(gdl_check(t->c, AGENT, 0, 0x40000000ull + 0x10000, 4096,
+			    GDL_DMA_RW), 1);
+	tcore_free(t);		/* rcu_barrier */
+}
+
 const struct tap_case concurrency_cases[] = {
 	{ "concurrency: checks during grants and revokes",
 	  test_checks_during_changes },
 	{ "concurrency: allocation balance", test_alloc_balance },
 	{ "concurrency: agents removed while in use", test_agent_churn },
+	{ "concurrency: RCU readers register and leave by themselves",
+	  test_reader_registration },
 	TAP_END
 };
