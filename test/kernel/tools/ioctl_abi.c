@@ -27,38 +27,6 @@ static void pattern(void *p, size_t n)
 	memset(p, PAT, n);
 }
 
-/* An ioctl that must fail with @want and leave @arg untouched. */
-static void expect_err(const char *what, unsigned long req, void *arg,
-		       size_t size, int want)
-{
-	unsigned char before[512];
-	int ret;
-
-	memcpy(before, arg, size);
-	ret = ioctl(fd, req, arg);
-	if (ret != -1 || errno != want) {
-		tap_not_ok(what, "expected -1/%s, got %d/%s", strerror(want),
-			   ret, ret ? strerror(errno) : "-");
-		return;
-	}
-	if (memcmp(before, arg, size)) {
-		tap_not_ok(what, "failed with %s but changed the struct",
-			   strerror(want));
-		return;
-	}
-	tap_ok("%s: %s", what, strerror(want));
-}
-
-static int expect_ok(const char *what, unsigned long req, void *arg)
-{
-	if (ioctl(fd, req, arg)) {
-		tap_not_ok(what, "failed: %s", strerror(errno));
-		return 0;
-	}
-	tap_ok("%s", what);
-	return 1;
-}
-
 static void stats(struct gdl_stats *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -156,11 +124,11 @@ static void test_info(void)
 	struct gdl_info i;
 
 	pattern(&i, sizeof(i));
-	expect_err("INFO flags != 0", GDL_IOC_INFO, &i, sizeof(i), EINVAL);
+	tap_ioctl_fails(fd, "INFO flags != 0", GDL_IOC_INFO, &i, sizeof(i), EINVAL);
 
 	pattern(&i, sizeof(i));
 	i.flags = 0;
-	if (!expect_ok("INFO", GDL_IOC_INFO, &i))
+	if (!tap_ioctl_succeeds(fd, "INFO", GDL_IOC_INFO, &i))
 		return;
 	tap_eq("INFO abi_version", GDL_ABI_VERSION, i.abi_version);
 	tap_eq("INFO flags left 0", 0, i.flags);
@@ -186,7 +154,7 @@ static void test_devices(void)
 		d.index = i;
 		d.flags = 0;
 		snprintf(what, sizeof(what), "GET_DEVICE %u", i);
-		if (!expect_ok(what, GDL_IOC_GET_DEVICE, &d))
+		if (!tap_ioctl_succeeds(fd, what, GDL_IOC_GET_DEVICE, &d))
 			continue;
 		snprintf(what, sizeof(what), "fake%u", i);
 		if (strcmp((char *)d.name, what))
@@ -203,12 +171,10 @@ static void test_devices(void)
 	pattern(&d, sizeof(d));
 	d.index = 2;
 	d.flags = 0;
-	expect_err("GET_DEVICE past the last device", GDL_IOC_GET_DEVICE,
-		   &d, sizeof(d), ENODEV);
+	tap_ioctl_fails(fd, "GET_DEVICE past the last device", GDL_IOC_GET_DEVICE, &d, sizeof(d), ENODEV);
 	pattern(&d, sizeof(d));
 	d.index = 0;
-	expect_err("GET_DEVICE flags != 0", GDL_IOC_GET_DEVICE, &d,
-		   sizeof(d), EINVAL);
+	tap_ioctl_fails(fd, "GET_DEVICE flags != 0", GDL_IOC_GET_DEVICE, &d, sizeof(d), EINVAL);
 }
 
 static void test_stats_struct(void)
@@ -217,16 +183,14 @@ static void test_stats_struct(void)
 
 	pattern(&s, sizeof(s));
 	s.pad = 0;
-	expect_err("GET_STATS flags != 0", GDL_IOC_GET_STATS, &s, sizeof(s),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GET_STATS flags != 0", GDL_IOC_GET_STATS, &s, sizeof(s), EINVAL);
 	pattern(&s, sizeof(s));
 	s.flags = 0;
-	expect_err("GET_STATS pad != 0", GDL_IOC_GET_STATS, &s, sizeof(s),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GET_STATS pad != 0", GDL_IOC_GET_STATS, &s, sizeof(s), EINVAL);
 	pattern(&s, sizeof(s));
 	s.flags = 0;
 	s.pad = 0;
-	if (!expect_ok("GET_STATS", GDL_IOC_GET_STATS, &s))
+	if (!tap_ioctl_succeeds(fd, "GET_STATS", GDL_IOC_GET_STATS, &s))
 		return;
 	tap_eq("stats capacity = 2 fake GPUs", 2 * GIB, s.capacity_bytes);
 	tap_eq("stats agents 0 at load", 0, s.agents);
@@ -245,28 +209,25 @@ static void test_agents(void)
 	c.quota = MIB;
 	c.device_mask = 1;
 	c.pad = 0;
-	expect_err("SET_AGENT flags != 0", GDL_IOC_SET_AGENT, &c, sizeof(c),
-		   EINVAL);
+	tap_ioctl_fails(fd, "SET_AGENT flags != 0", GDL_IOC_SET_AGENT, &c, sizeof(c), EINVAL);
 	c.flags = 0;
 	c.pad = 1;
-	expect_err("SET_AGENT pad != 0", GDL_IOC_SET_AGENT, &c, sizeof(c),
-		   EINVAL);
+	tap_ioctl_fails(fd, "SET_AGENT pad != 0", GDL_IOC_SET_AGENT, &c, sizeof(c), EINVAL);
 	c.pad = 0;
 	c.agent_id = 0;
-	expect_err("SET_AGENT agent 0", GDL_IOC_SET_AGENT, &c, sizeof(c),
-		   EINVAL);
+	tap_ioctl_fails(fd, "SET_AGENT agent 0", GDL_IOC_SET_AGENT, &c, sizeof(c), EINVAL);
 	c.agent_id = 1;
-	expect_ok("SET_AGENT 1: 1 MiB on device 0", GDL_IOC_SET_AGENT, &c);
+	tap_ioctl_succeeds(fd, "SET_AGENT 1: 1 MiB on device 0", GDL_IOC_SET_AGENT, &c);
 	c.agent_id = 2;
 	c.quota = 4 * GIB;
 	c.device_mask = 2;
-	expect_ok("SET_AGENT 2: 4 GiB on device 1", GDL_IOC_SET_AGENT, &c);
+	tap_ioctl_succeeds(fd, "SET_AGENT 2: 4 GiB on device 1", GDL_IOC_SET_AGENT, &c);
 
 	pattern(&ai, sizeof(ai));
 	ai.agent_id = 1;
 	ai.flags = 0;
 	ai.pad = 0;
-	if (expect_ok("GET_AGENT 1", GDL_IOC_GET_AGENT, &ai)) {
+	if (tap_ioctl_succeeds(fd, "GET_AGENT 1", GDL_IOC_GET_AGENT, &ai)) {
 		tap_eq("agent 1 id kept", 1, ai.agent_id);
 		tap_eq("agent 1 quota", MIB, ai.quota);
 		tap_eq("agent 1 used", 0, ai.used);
@@ -278,35 +239,27 @@ static void test_agents(void)
 	pattern(&ai.quota, sizeof(ai) - 8);
 	ai.flags = 0;
 	ai.pad = 0;
-	expect_err("GET_AGENT unknown", GDL_IOC_GET_AGENT, &ai, sizeof(ai),
-		   ENOENT);
+	tap_ioctl_fails(fd, "GET_AGENT unknown", GDL_IOC_GET_AGENT, &ai, sizeof(ai), ENOENT);
 	ai.agent_id = 0;
-	expect_err("GET_AGENT 0 on an unbound file (root)", GDL_IOC_GET_AGENT,
-		   &ai, sizeof(ai), EINVAL);
+	tap_ioctl_fails(fd, "GET_AGENT 0 on an unbound file (root)", GDL_IOC_GET_AGENT, &ai, sizeof(ai), EINVAL);
 	ai.agent_id = 1;
 	ai.flags = 1;
-	expect_err("GET_AGENT flags != 0", GDL_IOC_GET_AGENT, &ai, sizeof(ai),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GET_AGENT flags != 0", GDL_IOC_GET_AGENT, &ai, sizeof(ai), EINVAL);
 	ai.flags = 0;
 	ai.pad = 1;
-	expect_err("GET_AGENT pad != 0", GDL_IOC_GET_AGENT, &ai, sizeof(ai),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GET_AGENT pad != 0", GDL_IOC_GET_AGENT, &ai, sizeof(ai), EINVAL);
 
 	pattern(&r, sizeof(r));
 	r.agent_id = 42;
 	r.pad = 0;
-	expect_err("REMOVE_AGENT flags != 0", GDL_IOC_REMOVE_AGENT, &r,
-		   sizeof(r), EINVAL);
+	tap_ioctl_fails(fd, "REMOVE_AGENT flags != 0", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EINVAL);
 	r.flags = 0;
 	r.pad = 7;
-	expect_err("REMOVE_AGENT pad != 0", GDL_IOC_REMOVE_AGENT, &r,
-		   sizeof(r), EINVAL);
+	tap_ioctl_fails(fd, "REMOVE_AGENT pad != 0", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EINVAL);
 	r.pad = 0;
-	expect_err("REMOVE_AGENT unknown", GDL_IOC_REMOVE_AGENT, &r,
-		   sizeof(r), ENOENT);
+	tap_ioctl_fails(fd, "REMOVE_AGENT unknown", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), ENOENT);
 	r.agent_id = 0;
-	expect_err("REMOVE_AGENT agent 0", GDL_IOC_REMOVE_AGENT, &r,
-		   sizeof(r), EINVAL);
+	tap_ioctl_fails(fd, "REMOVE_AGENT agent 0", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EINVAL);
 }
 
 static uint64_t test_alloc(void)
@@ -318,7 +271,7 @@ static uint64_t test_alloc(void)
 
 	stats(&s0);
 	a = mk_alloc(1, 4096, 0, 0);
-	if (!expect_ok("ALLOC 4096 bytes for agent 1", GDL_IOC_ALLOC, &a))
+	if (!tap_ioctl_succeeds(fd, "ALLOC 4096 bytes for agent 1", GDL_IOC_ALLOC, &a))
 		return 0;
 	id = a.alloc_id;
 	tap_eq("alloc id is nonzero", 1, id != 0 && id != PAT64);
@@ -335,26 +288,21 @@ static uint64_t test_alloc(void)
 	tap_eq("stats used_bytes +4096", s0.used_bytes + 4096, s1.used_bytes);
 
 	a = mk_alloc(1, 4096, 0, 0x2);
-	expect_err("ALLOC unknown flag", GDL_IOC_ALLOC, &a, sizeof(a), EINVAL);
+	tap_ioctl_fails(fd, "ALLOC unknown flag", GDL_IOC_ALLOC, &a, sizeof(a), EINVAL);
 	a = mk_alloc(1, 0, 0, 0);
-	expect_err("ALLOC size 0", GDL_IOC_ALLOC, &a, sizeof(a), EINVAL);
+	tap_ioctl_fails(fd, "ALLOC size 0", GDL_IOC_ALLOC, &a, sizeof(a), EINVAL);
 	a = mk_alloc(1, 4096, 1, 0);
-	expect_err("ALLOC on a device outside the mask", GDL_IOC_ALLOC, &a,
-		   sizeof(a), EPERM);
+	tap_ioctl_fails(fd, "ALLOC on a device outside the mask", GDL_IOC_ALLOC, &a, sizeof(a), EPERM);
 	a = mk_alloc(1, 4096, 9, 0);
-	expect_err("ALLOC on an unknown device", GDL_IOC_ALLOC, &a, sizeof(a),
-		   ENODEV);
+	tap_ioctl_fails(fd, "ALLOC on an unknown device", GDL_IOC_ALLOC, &a, sizeof(a), ENODEV);
 	a = mk_alloc(55, 4096, 0, 0);
-	expect_err("ALLOC for an unknown agent (default_quota 0)",
-		   GDL_IOC_ALLOC, &a, sizeof(a), ENOENT);
+	tap_ioctl_fails(fd, "ALLOC for an unknown agent (default_quota 0)", GDL_IOC_ALLOC, &a, sizeof(a), ENOENT);
 	a = mk_alloc(0, 4096, 0, 0);
-	expect_err("ALLOC agent 0 on an unbound file (root)", GDL_IOC_ALLOC,
-		   &a, sizeof(a), EINVAL);
+	tap_ioctl_fails(fd, "ALLOC agent 0 on an unbound file (root)", GDL_IOC_ALLOC, &a, sizeof(a), EINVAL);
 
 	stats(&s0);
 	a = mk_alloc(1, MIB, 0, 0);
-	expect_err("ALLOC beyond the quota", GDL_IOC_ALLOC, &a, sizeof(a),
-		   EDQUOT);
+	tap_ioctl_fails(fd, "ALLOC beyond the quota", GDL_IOC_ALLOC, &a, sizeof(a), EDQUOT);
 	stats(&s1);
 	tap_eq("quota violation counted", s0.quota_violations + 1,
 	       s1.quota_violations);
@@ -369,8 +317,7 @@ static uint64_t test_alloc(void)
 			   strerror(errno));
 
 	a = mk_alloc(2, 2 * GIB, 1, 0);
-	expect_err("ALLOC beyond the device's capacity", GDL_IOC_ALLOC, &a,
-		   sizeof(a), ENOSPC);
+	tap_ioctl_fails(fd, "ALLOC beyond the device's capacity", GDL_IOC_ALLOC, &a, sizeof(a), ENOSPC);
 	return id;
 }
 
@@ -382,20 +329,20 @@ static void test_free(uint64_t id)
 	pattern(&f, sizeof(f));
 	f.alloc_id = id;
 	f.pad = 0;
-	expect_err("FREE flags != 0", GDL_IOC_FREE, &f, sizeof(f), EINVAL);
+	tap_ioctl_fails(fd, "FREE flags != 0", GDL_IOC_FREE, &f, sizeof(f), EINVAL);
 	f.flags = 0;
 	f.pad = 1;
-	expect_err("FREE pad != 0", GDL_IOC_FREE, &f, sizeof(f), EINVAL);
+	tap_ioctl_fails(fd, "FREE pad != 0", GDL_IOC_FREE, &f, sizeof(f), EINVAL);
 	f.pad = 0;
 	f.alloc_id = id + 1000000;
-	expect_err("FREE unknown id", GDL_IOC_FREE, &f, sizeof(f), ENOENT);
+	tap_ioctl_fails(fd, "FREE unknown id", GDL_IOC_FREE, &f, sizeof(f), ENOENT);
 	f.alloc_id = id;
 	stats(&s0);
-	expect_ok("FREE", GDL_IOC_FREE, &f);
+	tap_ioctl_succeeds(fd, "FREE", GDL_IOC_FREE, &f);
 	stats(&s1);
 	tap_eq("stats frees +1", s0.frees + 1, s1.frees);
 	tap_eq("stats used_bytes -4096", s0.used_bytes - 4096, s1.used_bytes);
-	expect_err("FREE twice", GDL_IOC_FREE, &f, sizeof(f), ENOENT);
+	tap_ioctl_fails(fd, "FREE twice", GDL_IOC_FREE, &f, sizeof(f), ENOENT);
 }
 
 static void test_grants(void)
@@ -405,39 +352,34 @@ static void test_grants(void)
 
 	g = mk_grant(1, 0, 0x10000, 0x1000, GDL_DMA_RW);
 	g.flags = 1;
-	expect_err("GRANT flags != 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT flags != 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g.flags = 0;
 	g.pad = 1;
-	expect_err("GRANT pad != 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT pad != 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g = mk_grant(0, 0, 0x10000, 0x1000, GDL_DMA_RW);
-	expect_err("GRANT agent 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT agent 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 0, 0x10000, 0, GDL_DMA_RW);
-	expect_err("GRANT length 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT length 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 0, UINT64_MAX - 10, 100, GDL_DMA_RW);
-	expect_err("GRANT start + length overflows", GDL_IOC_GRANT, &g,
-		   sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT start + length overflows", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 0, 0x10000, 0x1000, 0);
-	expect_err("GRANT mode 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT mode 0", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 0, 0x10000, 0x1000, 4);
-	expect_err("GRANT unknown mode bit", GDL_IOC_GRANT, &g, sizeof(g),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GRANT unknown mode bit", GDL_IOC_GRANT, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 9, 0x10000, 0x1000, GDL_DMA_RW);
-	expect_err("GRANT unknown device", GDL_IOC_GRANT, &g, sizeof(g),
-		   ENODEV);
+	tap_ioctl_fails(fd, "GRANT unknown device", GDL_IOC_GRANT, &g, sizeof(g), ENODEV);
 	g = mk_grant(1, 1, 0x10000, 0x1000, GDL_DMA_RW);
-	expect_err("GRANT device outside the mask", GDL_IOC_GRANT, &g,
-		   sizeof(g), EPERM);
+	tap_ioctl_fails(fd, "GRANT device outside the mask", GDL_IOC_GRANT, &g, sizeof(g), EPERM);
 	g = mk_grant(77, 0, 0x10000, 0x1000, GDL_DMA_RW);
-	expect_err("GRANT unknown agent", GDL_IOC_GRANT, &g, sizeof(g),
-		   ENOENT);
+	tap_ioctl_fails(fd, "GRANT unknown agent", GDL_IOC_GRANT, &g, sizeof(g), ENOENT);
 
 	stats(&s0);
 	g = mk_grant(1, 0, 0x10000, 0x1000, GDL_DMA_RW);
-	expect_ok("GRANT rw [0x10000, 0x11000)", GDL_IOC_GRANT, &g);
+	tap_ioctl_succeeds(fd, "GRANT rw [0x10000, 0x11000)", GDL_IOC_GRANT, &g);
 	g = mk_grant(1, 0, 0x11000, 0x1000, GDL_DMA_RW);
-	expect_ok("GRANT rw [0x11000, 0x12000) (adjacent)", GDL_IOC_GRANT, &g);
+	tap_ioctl_succeeds(fd, "GRANT rw [0x11000, 0x12000) (adjacent)", GDL_IOC_GRANT, &g);
 	g = mk_grant(1, 0, 0x20000, 0x1000, GDL_DMA_READ);
-	expect_ok("GRANT r [0x20000, 0x21000)", GDL_IOC_GRANT, &g);
+	tap_ioctl_succeeds(fd, "GRANT r [0x20000, 0x21000)", GDL_IOC_GRANT, &g);
 	stats(&s1);
 	tap_eq("stats grants +3", s0.grants + 3, s1.grants);
 
@@ -460,13 +402,13 @@ static void test_grants(void)
 
 	g = mk_grant(1, 0, 0x10800, 0x100, GDL_DMA_WRITE);
 	g.flags = 2;
-	expect_err("REVOKE flags != 0", GDL_IOC_REVOKE, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "REVOKE flags != 0", GDL_IOC_REVOKE, &g, sizeof(g), EINVAL);
 	g = mk_grant(0, 0, 0x10800, 0x100, GDL_DMA_WRITE);
-	expect_err("REVOKE agent 0", GDL_IOC_REVOKE, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "REVOKE agent 0", GDL_IOC_REVOKE, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 0, 0x10800, 0, GDL_DMA_WRITE);
-	expect_err("REVOKE length 0", GDL_IOC_REVOKE, &g, sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "REVOKE length 0", GDL_IOC_REVOKE, &g, sizeof(g), EINVAL);
 	g = mk_grant(1, 0, 0x10800, 0x100, GDL_DMA_WRITE);
-	expect_ok("REVOKE w [0x10800, 0x10900)", GDL_IOC_REVOKE, &g);
+	tap_ioctl_succeeds(fd, "REVOKE w [0x10800, 0x10900)", GDL_IOC_REVOKE, &g);
 	tap_eq("CHECK w in the revoked hole: denied", GDL_CHECK_DENIED,
 	       check(1, 0, 0x10880, 0x10, GDL_DMA_WRITE));
 	tap_eq("CHECK r in the revoked hole: allowed", GDL_CHECK_ALLOWED,
@@ -481,19 +423,17 @@ static void test_check_errors(void)
 
 	c = mk_check(1, 0, 0x10000, 0x10, GDL_DMA_READ);
 	c.flags = 1;
-	expect_err("CHECK flags != 0", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
+	tap_ioctl_fails(fd, "CHECK flags != 0", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 	c = mk_check(1, 0, 0x10000, 0, GDL_DMA_READ);
-	expect_err("CHECK length 0", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
+	tap_ioctl_fails(fd, "CHECK length 0", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 	c = mk_check(1, 0, UINT64_MAX, 2, GDL_DMA_READ);
-	expect_err("CHECK overflow", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
+	tap_ioctl_fails(fd, "CHECK overflow", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 	c = mk_check(1, 0, 0x10000, 0x10, 0);
-	expect_err("CHECK mode 0", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
+	tap_ioctl_fails(fd, "CHECK mode 0", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 	c = mk_check(1, 0, 0x10000, 0x10, 8);
-	expect_err("CHECK unknown mode bit", GDL_IOC_CHECK, &c, sizeof(c),
-		   EINVAL);
+	tap_ioctl_fails(fd, "CHECK unknown mode bit", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 	c = mk_check(0, 0, 0x10000, 0x10, GDL_DMA_READ);
-	expect_err("CHECK agent 0 on an unbound file (root)", GDL_IOC_CHECK,
-		   &c, sizeof(c), EINVAL);
+	tap_ioctl_fails(fd, "CHECK agent 0 on an unbound file (root)", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 }
 
 static void test_batch(void)
@@ -515,23 +455,18 @@ static void test_batch(void)
 	b.count = 0;
 	b.flags = 0;
 	b.pad = 0;
-	expect_err("CHECK_BATCH count 0", GDL_IOC_CHECK_BATCH, &b, sizeof(b),
-		   EINVAL);
+	tap_ioctl_fails(fd, "CHECK_BATCH count 0", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
 	b.count = BIG + 1;
-	expect_err("CHECK_BATCH count > max", GDL_IOC_CHECK_BATCH, &b,
-		   sizeof(b), EINVAL);
+	tap_ioctl_fails(fd, "CHECK_BATCH count > max", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
 	b.count = 1;
 	b.flags = 1;
-	expect_err("CHECK_BATCH flags != 0", GDL_IOC_CHECK_BATCH, &b,
-		   sizeof(b), EINVAL);
+	tap_ioctl_fails(fd, "CHECK_BATCH flags != 0", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
 	b.flags = 0;
 	b.pad = 1;
-	expect_err("CHECK_BATCH pad != 0", GDL_IOC_CHECK_BATCH, &b, sizeof(b),
-		   EINVAL);
+	tap_ioctl_fails(fd, "CHECK_BATCH pad != 0", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
 	b.pad = 0;
 	b.entries = 16;
-	expect_err("CHECK_BATCH bad entries pointer", GDL_IOC_CHECK_BATCH, &b,
-		   sizeof(b), EFAULT);
+	tap_ioctl_fails(fd, "CHECK_BATCH bad entries pointer", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EFAULT);
 
 	/* N entries: every third one outside the grants. */
 	for (i = 0; i < N; i++) {
@@ -549,20 +484,18 @@ static void test_batch(void)
 	/* One malformed entry at the end: nothing is answered or counted. */
 	e[N - 1].length = 0;
 	stats(&s0);
-	expect_err("CHECK_BATCH with a malformed last entry",
-		   GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
+	tap_ioctl_fails(fd, "CHECK_BATCH with a malformed last entry", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
 	stats(&s1);
 	tap_eq("malformed batch counted no check", s0.checks, s1.checks);
 	tap_eq("malformed batch wrote no result", PAT32, e[0].result);
 	e[N - 1].length = 16;
 	e[N - 1].flags = 1;
-	expect_err("CHECK_BATCH entry flags != 0", GDL_IOC_CHECK_BATCH, &b,
-		   sizeof(b), EINVAL);
+	tap_ioctl_fails(fd, "CHECK_BATCH entry flags != 0", GDL_IOC_CHECK_BATCH, &b, sizeof(b), EINVAL);
 	e[N - 1].flags = 0;
 
 	before = e[1];
 	stats(&s0);
-	if (expect_ok("CHECK_BATCH of 100", GDL_IOC_CHECK_BATCH, &b)) {
+	if (tap_ioctl_succeeds(fd, "CHECK_BATCH of 100", GDL_IOC_CHECK_BATCH, &b)) {
 		tap_eq("batch allowed count", want, b.allowed);
 		for (i = 0; i < N; i++)
 			if (e[i].result != (i % 3 ? GDL_CHECK_ALLOWED :
@@ -591,8 +524,7 @@ static void test_batch(void)
 		e[i].result = PAT32;
 	}
 	b.count = BIG;
-	if (expect_ok("CHECK_BATCH of GDL_CHECK_BATCH_MAX", GDL_IOC_CHECK_BATCH,
-		      &b))
+	if (tap_ioctl_succeeds(fd, "CHECK_BATCH of GDL_CHECK_BATCH_MAX", GDL_IOC_CHECK_BATCH, &b))
 		tap_eq("max batch: all allowed", BIG, b.allowed);
 	free(e);
 }
@@ -608,12 +540,11 @@ static void test_remove_and_limits(uint64_t live_id)
 	r.agent_id = 1;
 	r.flags = 0;
 	r.pad = 0;
-	expect_err("REMOVE_AGENT with live allocations", GDL_IOC_REMOVE_AGENT,
-		   &r, sizeof(r), EBUSY);
+	tap_ioctl_fails(fd, "REMOVE_AGENT with live allocations", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EBUSY);
 	memset(&f, 0, sizeof(f));
 	f.alloc_id = live_id;
-	expect_ok("FREE agent 1's last allocation", GDL_IOC_FREE, &f);
-	expect_ok("REMOVE_AGENT 1", GDL_IOC_REMOVE_AGENT, &r);
+	tap_ioctl_succeeds(fd, "FREE agent 1's last allocation", GDL_IOC_FREE, &f);
+	tap_ioctl_succeeds(fd, "REMOVE_AGENT 1", GDL_IOC_REMOVE_AGENT, &r);
 	tap_eq("removed agent's grants are gone", GDL_CHECK_DENIED,
 	       check(1, 0, 0x10000, 0x10, GDL_DMA_READ));
 
@@ -628,12 +559,10 @@ static void test_remove_and_limits(uint64_t live_id)
 				   (unsigned long long)a, strerror(errno));
 	}
 	c.agent_id = 8;
-	expect_err("SET_AGENT past max_agents", GDL_IOC_SET_AGENT, &c,
-		   sizeof(c), ENOSPC);
+	tap_ioctl_fails(fd, "SET_AGENT past max_agents", GDL_IOC_SET_AGENT, &c, sizeof(c), ENOSPC);
 	c.agent_id = 7;
 	c.quota = 2 * MIB;
-	expect_ok("SET_AGENT updates an agent at max_agents", GDL_IOC_SET_AGENT,
-		  &c);
+	tap_ioctl_succeeds(fd, "SET_AGENT updates an agent at max_agents", GDL_IOC_SET_AGENT, &c);
 	for (a = 2; a <= 7; a++) {
 		r.agent_id = a;
 		ioctl(fd, GDL_IOC_REMOVE_AGENT, &r);
@@ -662,20 +591,19 @@ static void test_bind_and_owner(void)
 	pattern(&b, sizeof(b));
 	b.agent_id = 20;
 	b.pad = 0;
-	expect_err("BIND flags != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
+	tap_ioctl_fails(fd, "BIND flags != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
 	b.flags = 0;
 	b.pad = 3;
-	expect_err("BIND pad != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
+	tap_ioctl_fails(fd, "BIND pad != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
 	b.pad = 0;
-	expect_ok("BIND to agent 20", GDL_IOC_BIND, &b);
+	tap_ioctl_succeeds(fd, "BIND to agent 20", GDL_IOC_BIND, &b);
 	memset(&i, 0, sizeof(i));
 	ioctl(fd, GDL_IOC_INFO, &i);
 	tap_eq("INFO shows the binding", 1, i.bound == 1 && i.bound_agent == 20);
 
-	if (expect_ok("ALLOC persistent as the bound agent (agent_id 0)",
-		      GDL_IOC_ALLOC, &a1))
+	if (tap_ioctl_succeeds(fd, "ALLOC persistent as the bound agent (agent_id 0)", GDL_IOC_ALLOC, &a1))
 		keep = a1.alloc_id;
-	if (expect_ok("ALLOC owned by the file", GDL_IOC_ALLOC, &a2))
+	if (tap_ioctl_succeeds(fd, "ALLOC owned by the file", GDL_IOC_ALLOC, &a2))
 		gone = a2.alloc_id;
 	memset(&ai, 0, sizeof(ai));
 	tap_eq("GET_AGENT 0 answers for the bound agent", 0,
@@ -691,24 +619,22 @@ static void test_bind_and_owner(void)
 	tap_eq("closing the file freed its allocation, not the persistent one",
 	       8192, ai.used);
 	f.alloc_id = gone;
-	expect_err("file-owned allocation is gone after close", GDL_IOC_FREE,
-		   &f, sizeof(f), ENOENT);
+	tap_ioctl_fails(fd, "file-owned allocation is gone after close", GDL_IOC_FREE, &f, sizeof(f), ENOENT);
 	f.alloc_id = keep;
-	expect_ok("FREE the persistent allocation from another file",
-		  GDL_IOC_FREE, &f);
+	tap_ioctl_succeeds(fd, "FREE the persistent allocation from another file", GDL_IOC_FREE, &f);
 
 	pattern(&b, sizeof(b));
 	b.agent_id = 0;
 	b.flags = 0;
 	b.pad = 0;
-	expect_ok("BIND 0 unbinds", GDL_IOC_BIND, &b);
+	tap_ioctl_succeeds(fd, "BIND 0 unbinds", GDL_IOC_BIND, &b);
 	memset(&i, 0, sizeof(i));
 	ioctl(fd, GDL_IOC_INFO, &i);
 	tap_eq("INFO shows no binding", 0, i.bound | i.bound_agent);
 
 	memset(&r, 0, sizeof(r));
 	r.agent_id = 20;
-	expect_ok("REMOVE_AGENT 20", GDL_IOC_REMOVE_AGENT, &r);
+	tap_ioctl_succeeds(fd, "REMOVE_AGENT 20", GDL_IOC_REMOVE_AGENT, &r);
 }
 
 int main(void)

@@ -14,33 +14,6 @@
 
 static int fd;
 
-static void expect_err(const char *what, unsigned long req, void *arg,
-		       size_t size, int want)
-{
-	unsigned char before[256];
-	int ret;
-
-	memcpy(before, arg, size);
-	ret = ioctl(fd, req, arg);
-	if (ret != -1 || errno != want)
-		tap_not_ok(what, "expected -1/%s, got %d/%s", strerror(want),
-			   ret, ret ? strerror(errno) : "-");
-	else if (memcmp(before, arg, size))
-		tap_not_ok(what, "failed but changed the struct");
-	else
-		tap_ok("%s: %s", what, strerror(want));
-}
-
-static int expect_ok(const char *what, unsigned long req, void *arg)
-{
-	if (ioctl(fd, req, arg)) {
-		tap_not_ok(what, "failed: %s", strerror(errno));
-		return 0;
-	}
-	tap_ok("%s", what);
-	return 1;
-}
-
 static struct swarm_gpu_query query(void)
 {
 	struct swarm_gpu_query q;
@@ -87,14 +60,12 @@ int main(void)
 	sq.agent_id = 3;
 	sq.memory_limit = MIB;
 	sq.device_mask = 0;
-	expect_err("SET_QUOTA pad != 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq),
-		   EINVAL);
+	tap_ioctl_fails(fd, "SET_QUOTA pad != 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq), EINVAL);
 	sq.pad = 0;
 	sq.agent_id = 0;
-	expect_err("SET_QUOTA agent 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq),
-		   EINVAL);
+	tap_ioctl_fails(fd, "SET_QUOTA agent 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq), EINVAL);
 	sq.agent_id = 3;
-	expect_ok("SET_QUOTA agent 3, 1 MiB, mask 0", SWARM_GPU_SET_QUOTA, &sq);
+	tap_ioctl_succeeds(fd, "SET_QUOTA agent 3, 1 MiB, mask 0", SWARM_GPU_SET_QUOTA, &sq);
 	memset(&ai, 0, sizeof(ai));
 	ai.agent_id = 3;
 	ioctl(fd, GDL_IOC_GET_AGENT, &ai);
@@ -106,17 +77,15 @@ int main(void)
 	a.size = 4096;
 	a.device_id = 1;
 	a.flags = 0x4;
-	expect_err("ALLOC unknown flag", SWARM_GPU_ALLOC, &a, sizeof(a),
-		   EINVAL);
+	tap_ioctl_fails(fd, "ALLOC unknown flag", SWARM_GPU_ALLOC, &a, sizeof(a), EINVAL);
 	a.flags = 0;
 	a.size = 2 * MIB;
-	expect_err("ALLOC beyond quota", SWARM_GPU_ALLOC, &a, sizeof(a),
-		   EDQUOT);
+	tap_ioctl_fails(fd, "ALLOC beyond quota", SWARM_GPU_ALLOC, &a, sizeof(a), EDQUOT);
 	a.size = 0;
-	expect_err("ALLOC size 0", SWARM_GPU_ALLOC, &a, sizeof(a), EINVAL);
+	tap_ioctl_fails(fd, "ALLOC size 0", SWARM_GPU_ALLOC, &a, sizeof(a), EINVAL);
 	a.size = 4096;
 	id = 0;
-	if (expect_ok("ALLOC 4096 on device 1", SWARM_GPU_ALLOC, &a))
+	if (tap_ioctl_succeeds(fd, "ALLOC 4096 on device 1", SWARM_GPU_ALLOC, &a))
 		id = a.alloc_id;
 	tap_eq("ALLOC id nonzero", 1, id != 0);
 	q = query();
@@ -129,45 +98,37 @@ int main(void)
 	g.dma_addr = 0x100000;
 	g.size = 0x2000;
 	g.permissions = SWARM_ACCESS_READ;
-	expect_err("GRANT_PERM pad != 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GRANT_PERM pad != 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
 	g.pad = 0;
 	g.size = 0;
-	expect_err("GRANT_PERM size 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GRANT_PERM size 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
 	g.size = 0x2000;
 	g.permissions = 0;
-	expect_err("GRANT_PERM permissions 0", SWARM_DMA_GRANT_PERM, &g,
-		   sizeof(g), EINVAL);
+	tap_ioctl_fails(fd, "GRANT_PERM permissions 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
 	g.permissions = SWARM_ACCESS_READ;
 	g.agent_id = 0;
-	expect_err("GRANT_PERM agent 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g),
-		   EINVAL);
+	tap_ioctl_fails(fd, "GRANT_PERM agent 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
 	g.agent_id = 3;
-	expect_ok("GRANT_PERM read [0x100000, 0x102000) on device 0",
-		  SWARM_DMA_GRANT_PERM, &g);
+	tap_ioctl_succeeds(fd, "GRANT_PERM read [0x100000, 0x102000) on device 0", SWARM_DMA_GRANT_PERM, &g);
 
 	c = mk_check(3, 0x100000, 0x2000, SWARM_ACCESS_READ);
-	if (expect_ok("CHECK_PERM read inside", SWARM_DMA_CHECK_PERM, &c))
+	if (tap_ioctl_succeeds(fd, "CHECK_PERM read inside", SWARM_DMA_CHECK_PERM, &c))
 		tap_eq("read inside allowed", 1, c.allowed);
 	c = mk_check(3, 0x100000, 0x2000, SWARM_ACCESS_WRITE);
-	if (expect_ok("CHECK_PERM write inside", SWARM_DMA_CHECK_PERM, &c))
+	if (tap_ioctl_succeeds(fd, "CHECK_PERM write inside", SWARM_DMA_CHECK_PERM, &c))
 		tap_eq("write inside denied", 0, c.allowed);
 	c = mk_check(3, 0x101000, 0x2000, SWARM_ACCESS_READ);
-	if (expect_ok("CHECK_PERM read past the end", SWARM_DMA_CHECK_PERM, &c))
+	if (tap_ioctl_succeeds(fd, "CHECK_PERM read past the end", SWARM_DMA_CHECK_PERM, &c))
 		tap_eq("read past the end denied", 0, c.allowed);
 	c = mk_check(4, 0x100000, 0x10, SWARM_ACCESS_READ);
-	if (expect_ok("CHECK_PERM unknown agent", SWARM_DMA_CHECK_PERM, &c))
+	if (tap_ioctl_succeeds(fd, "CHECK_PERM unknown agent", SWARM_DMA_CHECK_PERM, &c))
 		tap_eq("unknown agent denied", 0, c.allowed);
 	c = mk_check(3, 0x100000, 0x10, 0);
-	expect_err("CHECK_PERM access 0", SWARM_DMA_CHECK_PERM, &c, sizeof(c),
-		   EINVAL);
+	tap_ioctl_fails(fd, "CHECK_PERM access 0", SWARM_DMA_CHECK_PERM, &c, sizeof(c), EINVAL);
 	c = mk_check(3, 0x100000, 0, SWARM_ACCESS_READ);
-	expect_err("CHECK_PERM size 0", SWARM_DMA_CHECK_PERM, &c, sizeof(c),
-		   EINVAL);
+	tap_ioctl_fails(fd, "CHECK_PERM size 0", SWARM_DMA_CHECK_PERM, &c, sizeof(c), EINVAL);
 	c = mk_check(0, 0x100000, 0x10, SWARM_ACCESS_READ);
-	expect_err("CHECK_PERM agent 0 on an unbound file (root)",
-		   SWARM_DMA_CHECK_PERM, &c, sizeof(c), EINVAL);
+	tap_ioctl_fails(fd, "CHECK_PERM agent 0 on an unbound file (root)", SWARM_DMA_CHECK_PERM, &c, sizeof(c), EINVAL);
 	q = query();
 	tap_eq("QUERY dma_checks counts the checks", 4, q.dma_checks);
 

@@ -22,28 +22,6 @@
 
 static int fd_admin, fd_bound, fd_unbound;
 
-static void expect_errno(const char *what, int fd, unsigned long req,
-			 void *arg, int want)
-{
-	int ret = ioctl(fd, req, arg);
-
-	if (ret != -1 || errno != want)
-		tap_not_ok(what, "expected %s, got %d/%s", strerror(want), ret,
-			   ret ? strerror(errno) : "-");
-	else
-		tap_ok("%s: %s", what, strerror(want));
-}
-
-static int expect_ok(const char *what, int fd, unsigned long req, void *arg)
-{
-	if (ioctl(fd, req, arg)) {
-		tap_not_ok(what, "failed: %s", strerror(errno));
-		return 0;
-	}
-	tap_ok("%s", what);
-	return 1;
-}
-
 static void setup(uint64_t *id11)
 {
 	struct gdl_agent_cfg c = { .quota = MIB, .device_mask = 1 };
@@ -107,37 +85,27 @@ static void child_unbound(uint64_t id11)
 	int fd;
 
 	tap_eq("unbound: NOOP allowed", 0, ioctl(fd_unbound, GDL_IOC_NOOP, 0));
-	if (expect_ok("unbound: INFO allowed", fd_unbound, GDL_IOC_INFO, &info))
+	if (tap_ioctl_succeeds(fd_unbound, "unbound: INFO allowed", GDL_IOC_INFO, &info))
 		tap_eq("unbound: INFO says unbound", 0, info.bound);
-	expect_ok("unbound: GET_STATS allowed", fd_unbound, GDL_IOC_GET_STATS,
-		  &st);
-	expect_ok("unbound: GET_DEVICE allowed", fd_unbound,
-		  GDL_IOC_GET_DEVICE, &di);
-	expect_ok("unbound: SWARM_GPU_QUERY allowed", fd_unbound,
-		  SWARM_GPU_QUERY, &q);
+	tap_ioctl_succeeds(fd_unbound, "unbound: GET_STATS allowed", GDL_IOC_GET_STATS, &st);
+	tap_ioctl_succeeds(fd_unbound, "unbound: GET_DEVICE allowed", GDL_IOC_GET_DEVICE, &di);
+	tap_ioctl_succeeds(fd_unbound, "unbound: SWARM_GPU_QUERY allowed", SWARM_GPU_QUERY, &q);
 
-	expect_errno("unbound: GET_AGENT 0", fd_unbound, GDL_IOC_GET_AGENT,
-		     &ai, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: GET_AGENT 0", GDL_IOC_GET_AGENT, &ai, 0, EPERM);
 	ai.agent_id = 10;
-	expect_errno("unbound: GET_AGENT 10", fd_unbound, GDL_IOC_GET_AGENT,
-		     &ai, EPERM);
-	expect_errno("unbound: ALLOC agent 0", fd_unbound, GDL_IOC_ALLOC, &a,
-		     EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: GET_AGENT 10", GDL_IOC_GET_AGENT, &ai, 0, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: ALLOC agent 0", GDL_IOC_ALLOC, &a, 0, EPERM);
 	a.agent_id = 10;
-	expect_errno("unbound: ALLOC agent 10", fd_unbound, GDL_IOC_ALLOC, &a,
-		     EPERM);
-	expect_errno("unbound: FREE", fd_unbound, GDL_IOC_FREE, &f, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: ALLOC agent 10", GDL_IOC_ALLOC, &a, 0, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: FREE", GDL_IOC_FREE, &f, 0, EPERM);
 	c.agent_id = 10;
-	expect_errno("unbound: CHECK", fd_unbound, GDL_IOC_CHECK, &c, EPERM);
-	expect_errno("unbound: CHECK_BATCH", fd_unbound, GDL_IOC_CHECK_BATCH,
-		     &cb, EPERM);
-	expect_errno("unbound: SWARM_GPU_ALLOC", fd_unbound, SWARM_GPU_ALLOC,
-		     &sa, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: CHECK", GDL_IOC_CHECK, &c, 0, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: CHECK_BATCH", GDL_IOC_CHECK_BATCH, &cb, 0, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: SWARM_GPU_ALLOC", SWARM_GPU_ALLOC, &sa, 0, EPERM);
 	errno = 0;
 	tap_eq("unbound: SWARM_GPU_FREE refused", EPERM,
 	       ioctl(fd_unbound, SWARM_GPU_FREE, id11) ? errno : 0);
-	expect_errno("unbound: SWARM_DMA_CHECK_PERM", fd_unbound,
-		     SWARM_DMA_CHECK_PERM, &sc, EPERM);
+	tap_ioctl_fails(fd_unbound, "unbound: SWARM_DMA_CHECK_PERM", SWARM_DMA_CHECK_PERM, &sc, 0, EPERM);
 
 	fd = open(GDL_DEV_PATH, O_RDWR);
 	if (fd < 0) {
@@ -147,7 +115,7 @@ static void child_unbound(uint64_t id11)
 	}
 	tap_ok("unprivileged open of the device (mode 0666)");
 	a.agent_id = 0;
-	expect_errno("own unbound file: ALLOC", fd, GDL_IOC_ALLOC, &a, EPERM);
+	tap_ioctl_fails(fd, "own unbound file: ALLOC", GDL_IOC_ALLOC, &a, 0, EPERM);
 	close(fd);
 }
 
@@ -170,60 +138,48 @@ static void child_bound(uint64_t id11)
 				      .access_type = SWARM_ACCESS_WRITE };
 	uint64_t own = 0, legacy = 0;
 
-	if (expect_ok("bound: INFO", fd_bound, GDL_IOC_INFO, &info))
+	if (tap_ioctl_succeeds(fd_bound, "bound: INFO", GDL_IOC_INFO, &info))
 		tap_eq("bound: INFO names agent 10", 10,
 		       info.bound ? info.bound_agent : 0);
-	if (expect_ok("bound: GET_AGENT 0", fd_bound, GDL_IOC_GET_AGENT, &ai))
+	if (tap_ioctl_succeeds(fd_bound, "bound: GET_AGENT 0", GDL_IOC_GET_AGENT, &ai))
 		tap_eq("bound: GET_AGENT 0 is agent 10's quota", MIB, ai.quota);
 	ai.agent_id = 10;
-	expect_ok("bound: GET_AGENT 10 (itself)", fd_bound, GDL_IOC_GET_AGENT,
-		  &ai);
+	tap_ioctl_succeeds(fd_bound, "bound: GET_AGENT 10 (itself)", GDL_IOC_GET_AGENT, &ai);
 	ai.agent_id = 11;
-	expect_errno("bound: GET_AGENT 11", fd_bound, GDL_IOC_GET_AGENT, &ai,
-		     EPERM);
+	tap_ioctl_fails(fd_bound, "bound: GET_AGENT 11", GDL_IOC_GET_AGENT, &ai, 0, EPERM);
 
-	if (expect_ok("bound: ALLOC agent 0", fd_bound, GDL_IOC_ALLOC, &a))
+	if (tap_ioctl_succeeds(fd_bound, "bound: ALLOC agent 0", GDL_IOC_ALLOC, &a))
 		own = a.alloc_id;
 	a.agent_id = 10;
-	expect_ok("bound: ALLOC agent 10 (kept for the parent)", fd_bound,
-		  GDL_IOC_ALLOC, &a);
+	tap_ioctl_succeeds(fd_bound, "bound: ALLOC agent 10 (kept for the parent)", GDL_IOC_ALLOC, &a);
 	a.agent_id = 11;
-	expect_errno("bound: ALLOC agent 11", fd_bound, GDL_IOC_ALLOC, &a,
-		     EPERM);
-	if (expect_ok("bound: SWARM_GPU_ALLOC agent 0", fd_bound,
-		      SWARM_GPU_ALLOC, &sa))
+	tap_ioctl_fails(fd_bound, "bound: ALLOC agent 11", GDL_IOC_ALLOC, &a, 0, EPERM);
+	if (tap_ioctl_succeeds(fd_bound, "bound: SWARM_GPU_ALLOC agent 0", SWARM_GPU_ALLOC, &sa))
 		legacy = sa.alloc_id;
 
-	if (expect_ok("bound: CHECK agent 0", fd_bound, GDL_IOC_CHECK, &c))
+	if (tap_ioctl_succeeds(fd_bound, "bound: CHECK agent 0", GDL_IOC_CHECK, &c))
 		tap_eq("bound: own grant allowed", GDL_CHECK_ALLOWED, c.result);
 	c.addr = 0x5000;
-	if (expect_ok("bound: CHECK agent 11's range", fd_bound, GDL_IOC_CHECK,
-		      &c))
+	if (tap_ioctl_succeeds(fd_bound, "bound: CHECK agent 11's range", GDL_IOC_CHECK, &c))
 		tap_eq("bound: another agent's grant denied", GDL_CHECK_DENIED,
 		       c.result);
 	c.agent_id = 11;
-	expect_errno("bound: CHECK naming agent 11", fd_bound, GDL_IOC_CHECK,
-		     &c, EPERM);
-	if (expect_ok("bound: CHECK_BATCH agent 0", fd_bound,
-		      GDL_IOC_CHECK_BATCH, &cb))
+	tap_ioctl_fails(fd_bound, "bound: CHECK naming agent 11", GDL_IOC_CHECK, &c, 0, EPERM);
+	if (tap_ioctl_succeeds(fd_bound, "bound: CHECK_BATCH agent 0", GDL_IOC_CHECK_BATCH, &cb))
 		tap_eq("bound: batch allowed only its own range", 1,
 		       cb.allowed);
 	cb.agent_id = 11;
-	expect_errno("bound: CHECK_BATCH naming agent 11", fd_bound,
-		     GDL_IOC_CHECK_BATCH, &cb, EPERM);
-	if (expect_ok("bound: SWARM_DMA_CHECK_PERM", fd_bound,
-		      SWARM_DMA_CHECK_PERM, &sc))
+	tap_ioctl_fails(fd_bound, "bound: CHECK_BATCH naming agent 11", GDL_IOC_CHECK_BATCH, &cb, 0, EPERM);
+	if (tap_ioctl_succeeds(fd_bound, "bound: SWARM_DMA_CHECK_PERM", SWARM_DMA_CHECK_PERM, &sc))
 		tap_eq("bound: legacy check allowed", 1, sc.allowed);
 
 	f.alloc_id = id11;
-	expect_errno("bound: FREE agent 11's allocation", fd_bound,
-		     GDL_IOC_FREE, &f, EPERM);
+	tap_ioctl_fails(fd_bound, "bound: FREE agent 11's allocation", GDL_IOC_FREE, &f, 0, EPERM);
 	errno = 0;
 	tap_eq("bound: SWARM_GPU_FREE agent 11's allocation refused", EPERM,
 	       ioctl(fd_bound, SWARM_GPU_FREE, id11) ? errno : 0);
 	f.alloc_id = own;
-	expect_ok("bound: FREE its own allocation", fd_bound, GDL_IOC_FREE,
-		  &f);
+	tap_ioctl_succeeds(fd_bound, "bound: FREE its own allocation", GDL_IOC_FREE, &f);
 	tap_eq("bound: SWARM_GPU_FREE its own allocation", 0,
 	       ioctl(fd_bound, SWARM_GPU_FREE, legacy));
 }
@@ -258,7 +214,7 @@ static void child_admin_only(void)
 		do {							\
 			snprintf(what, sizeof(what), "%s: %s",		\
 				 files[i].name, #cmd);			\
-			expect_errno(what, fd, cmd, arg, EPERM);	\
+			tap_ioctl_fails(fd, what, cmd, arg, 0, EPERM);	\
 		} while (0)
 		REFUSED(GDL_IOC_SET_AGENT, &cfg);
 		REFUSED(GDL_IOC_REMOVE_AGENT, &ref);
@@ -272,8 +228,7 @@ static void child_admin_only(void)
 	}
 	/* Validation comes before the permission check. */
 	b.pad = 1;
-	expect_errno("bound: BIND with pad != 0 is invalid before refused",
-		     fd_bound, GDL_IOC_BIND, &b, EINVAL);
+	tap_ioctl_fails(fd_bound, "bound: BIND with pad != 0 is invalid before refused", GDL_IOC_BIND, &b, 0, EINVAL);
 }
 
 static void child_proc(void)

@@ -101,6 +101,42 @@ static inline int gdl_open(void)
 	return fd;
 }
 
+/*
+ * tap_ioctl_fails - an ioctl that must fail with @want and, when @unchanged is
+ * nonzero, leave those first bytes of @arg as they were: a refused request
+ * must not write anything back.
+ */
+static inline void tap_ioctl_fails(int fd, const char *what, unsigned long req, void *arg,
+				   size_t unchanged, int want)
+{
+	unsigned char before[512];
+	int ret;
+
+	if (unchanged > sizeof(before))
+		die("%s: struct of %zu bytes is too big to compare", what, unchanged);
+	if (unchanged)
+		memcpy(before, arg, unchanged);
+	ret = ioctl(fd, req, arg);
+	if (ret != -1 || errno != want)
+		tap_not_ok(what, "expected -1/%s, got %d/%s", strerror(want), ret,
+			   ret ? strerror(errno) : "-");
+	else if (unchanged && memcmp(before, arg, unchanged))
+		tap_not_ok(what, "failed with %s but changed the struct", strerror(want));
+	else
+		tap_ok("%s: %s", what, strerror(want));
+}
+
+/* An ioctl that must succeed; returns 1 if it did. */
+static inline int tap_ioctl_succeeds(int fd, const char *what, unsigned long req, void *arg)
+{
+	if (ioctl(fd, req, arg)) {
+		tap_not_ok(what, "failed: %s", strerror(errno));
+		return 0;
+	}
+	tap_ok("%s", what);
+	return 1;
+}
+
 /* 0 or -errno: the tools compare errors, so keep them as values. */
 static inline int ioc(int fd, unsigned long req, void *arg)
 {
