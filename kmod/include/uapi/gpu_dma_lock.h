@@ -343,6 +343,55 @@ struct gdl_device_info {
 	__u8 name[32];
 };
 
+/*
+ * Workload identity (docs/identity.md).  A request on a file that is not
+ * bound acts as the agent of the caller's cgroup (cgroup v2; the nearest
+ * bound ancestor wins), else of the caller's uid, else as no agent.  The
+ * caller's identity is resolved by the module at request time, never taken
+ * from the caller; agent_id 0 in any request means "the caller's agent"
+ * under these rules.  Binding and unbinding need CAP_SYS_ADMIN.
+ */
+
+/* The longest cgroup path accepted, terminating NUL included. */
+#define GDL_CGROUP_PATH_MAX	4096u
+
+/**
+ * struct gdl_cgroup_binding - GDL_IOC_BIND_CGROUP and GDL_IOC_UNBIND_CGROUP
+ * @path:      pointer to a NUL-terminated cgroup path below the cgroup2
+ *             mount, as /proc/<pid>/cgroup prints it ("/" is the root), at
+ *             most GDL_CGROUP_PATH_MAX bytes with its NUL
+ * @agent_id:  bind: the nonzero agent every process in the cgroup and its
+ *             descendants acts as (the agent need not exist yet); unbind:
+ *             must be 0
+ * @cgroup_id: out: the cgroup's id (its directory's inode number)
+ * @flags:     must be 0
+ * @pad:       must be 0
+ *
+ * -ENOENT: no such cgroup (bind), or the cgroup is not bound (unbind).
+ * Binding a bound cgroup again moves it to the new agent.
+ */
+struct gdl_cgroup_binding {
+	__u64 path;
+	__u64 agent_id;
+	__u64 cgroup_id;
+	__u32 flags;
+	__u32 pad;
+};
+
+/**
+ * struct gdl_uid_binding - GDL_IOC_BIND_UID and GDL_IOC_UNBIND_UID
+ * @uid:      a uid of the initial user namespace
+ * @flags:    must be 0
+ * @agent_id: bind: nonzero agent; unbind: must be 0
+ *
+ * -ENOENT: unbinding a uid that is not bound.
+ */
+struct gdl_uid_binding {
+	__u32 uid;
+	__u32 flags;
+	__u64 agent_id;
+};
+
 #define GDL_IOC_NOOP		_IO(GDL_IOC_MAGIC, 0x40)
 #define GDL_IOC_INFO		_IOWR(GDL_IOC_MAGIC, 0x41, struct gdl_info)
 #define GDL_IOC_BIND		_IOW(GDL_IOC_MAGIC, 0x42, struct gdl_bind)
@@ -357,6 +406,28 @@ struct gdl_device_info {
 #define GDL_IOC_CHECK_BATCH	_IOWR(GDL_IOC_MAGIC, 0x4b, struct gdl_check_batch)
 #define GDL_IOC_GET_STATS	_IOWR(GDL_IOC_MAGIC, 0x4c, struct gdl_stats)
 #define GDL_IOC_GET_DEVICE	_IOWR(GDL_IOC_MAGIC, 0x4d, struct gdl_device_info)
+
+#define GDL_IOC_BIND_CGROUP	_IOWR(GDL_IOC_MAGIC, 0x4e, struct gdl_cgroup_binding)
+#define GDL_IOC_UNBIND_CGROUP	_IOWR(GDL_IOC_MAGIC, 0x4f, struct gdl_cgroup_binding)
+#define GDL_IOC_BIND_UID	_IOW(GDL_IOC_MAGIC, 0x50, struct gdl_uid_binding)
+#define GDL_IOC_UNBIND_UID	_IOW(GDL_IOC_MAGIC, 0x51, struct gdl_uid_binding)
+
+/*
+ * The agent's local socket (no module loaded) carries the same requests as
+ * the ioctls above, framed: a request is a header whose @cmd is the GDL_IOC_*
+ * number and whose @len is _IOC_SIZE(cmd), then that many bytes of the
+ * command's struct; the reply is a header with the same @cmd, @result 0 or a
+ * negative errno, and @len bytes of the struct as the ioctl would have
+ * written it back (0 bytes when @result is nonzero).  One connection is one
+ * owner, exactly as one open file is.  See docs/wire.md.
+ */
+struct gdl_wire_hdr {
+	__u32 cmd;
+	__u32 len;
+	__s32 result;
+	__u32 flags;
+};
+
 
 /*
  * The prototype's ABI, kept unchanged.  These act on device 0 and follow the
