@@ -11,7 +11,9 @@ ROOT=$(gdl_root)
 mode=${1:---run}
 
 RUN_PKGS=(build-essential liburcu-dev pkg-config)
-TEST_PKGS=(prometheus systemd kmod dkms)
+# libclang-rt-14-dev: ASan/UBSan and coverage runtimes for the native core
+# tests; only a Recommends of clang, which --no-install-recommends skips.
+TEST_PKGS=(prometheus systemd kmod dkms libclang-rt-14-dev)
 
 missing_pkgs() {
 	local p
