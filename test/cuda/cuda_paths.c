@@ -12,6 +12,13 @@
  *     agent's quota: fill all 0, over 2 (OUT_OF_MEMORY), refill 0, T = ROOM,
  *     F = 0.  "hold": then print HOLD and wait to be killed, memory held;
  *     else free everything and print FREED live=L.
+ *   cuda_paths info
+ *     prints "info total=T free=F" (cuMemGetInfo_v2), allocating nothing.
+ *   cuda_paths fork ROOM
+ *     allocates ROOM/2, forks; the child allocates ROOM/2 (0) and 1 byte
+ *     more (2: one quota) and exits holding them; then the parent allocates
+ *     ROOM/2 again (0 only if the child's charges left with the child, i.e.
+ *     the child had its own connection).  Prints "fork child=R,R parent=R".
  *   cuda_paths random SEED STEPS ROOM
  *     A random mix of allocations and frees over every mode, refusals
  *     ignored, then prints "random live=L count=N" and HOLD, and waits.
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "cuda_standin.h"
 
@@ -265,9 +273,46 @@ static int random_mix(unsigned int seed, int steps, uint64_t room)
 	return 0;
 }
 
+static int fork_check(uint64_t room)
+{
+	CUdeviceptr a, b, c;
+	CUresult r0, r1, r2;
+	int status;
+	pid_t pid;
+
+	if (cuMemAlloc_v2(&a, room / 2))
+		die("parent alloc", -1);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		r0 = cuMemAlloc_v2(&b, room / 2);
+		r1 = cuMemAlloc_v2(&c, 1);
+		_exit((r0 & 0xf) << 4 | (r1 & 0xf));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("fork", -1);
+	r2 = cuMemAlloc_v2(&b, room / 2);
+	printf("fork child=%d,%d parent=%d\n", WEXITSTATUS(status) >> 4,
+	       WEXITSTATUS(status) & 0xf, r2);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "info")) {
+		size_t f = 0, t = 0;
+
+		setup();
+		if (cuMemGetInfo_v2(&f, &t))
+			die("cuMemGetInfo_v2", -1);
+		printf("info total=%zu free=%zu\n", t, f);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "fork")) {
+		setup();
+		return fork_check(strtoull(argv[2], NULL, 0));
+	}
 	if (argc >= 5 && !strcmp(argv[1], "random")) {
 		setup();
 		return random_mix((unsigned int)strtoul(argv[2], NULL, 0), atoi(argv[3]),
