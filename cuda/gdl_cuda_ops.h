@@ -34,8 +34,8 @@
 /* Plain allocations (current context's device). */
 GDL_CUDA_OP(cuMemAlloc_v2, CHARGE, "bytesize, on the current context's device")
 GDL_CUDA_OP(cuMemAlloc, CHARGE, "legacy 32-bit entry (cudaVersion < 3020): charged like cuMemAlloc_v2")
-GDL_CUDA_OP(cuMemAllocPitch_v2, CHARGE, "pitch x height, the padded size the driver returns")
-GDL_CUDA_OP(cuMemAllocPitch, CHARGE, "legacy 32-bit entry: pitch x height")
+GDL_CUDA_OP(cuMemAllocPitch_v2, CHARGE, "pitch x height: first the most the driver may pick (rows rounded up to 512), settled to its answer")
+GDL_CUDA_OP(cuMemAllocPitch, CHARGE, "legacy 32-bit entry: as cuMemAllocPitch_v2")
 GDL_CUDA_OP(cuMemAllocManaged, CHARGE, "bytesize, to the current device (managed memory may migrate; charged where it starts)")
 GDL_CUDA_OP(cuMemFree_v2, RELEASE, "gives back the allocation's charge after the driver freed it")
 GDL_CUDA_OP(cuMemFree, RELEASE, "legacy 32-bit entry: as cuMemFree_v2")

@@ -9,7 +9,7 @@
 # and ends with one line "N passed, N failed" summing every step's cases.
 #
 #   scripts/test.sh              everything
-#   scripts/test.sh native unit  only the named steps (native unit dashboards vm)
+#   scripts/test.sh native unit  only the named steps (native unit cuda dashboards vm)
 set -uo pipefail
 . "$(dirname "$0")/lib/log.sh"
 ROOT=$(gdl_root)
@@ -75,6 +75,14 @@ fi
 if sel unit; then
 	run_step typecheck npx tsc -p tsconfig.json --noEmit
 	run_step unit-tests env NO_COLOR=1 npx tsx node_modules/uvu/bin.js test/unit '.test.ts$'
+fi
+if sel cuda; then
+	# The CUDA interposer: over the agent's socket format on the host, then
+	# against NVIDIA's real libcuda/libcudart (fetched once into .cache/nvidia,
+	# run as uid 65534 only). Needs the build of the unit/vm steps.
+	sel unit || sel vm || run_step build make -s all
+	run_step cuda-host bash test/cuda/host-socket.sh
+	run_step cuda-real-libcuda bash test/cuda/real-libcuda.sh
 fi
 if sel dashboards && [ -f dashboards/test.sh ]; then
 	run_step dashboards bash dashboards/test.sh

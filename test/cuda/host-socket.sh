@@ -93,5 +93,9 @@ grep -q 'NOT governed' "$T/err" && ok "allow: warns loudly" || not_ok "allow war
 check_eq "GDL_CUDA_DRIVER pointing at the interposer itself is refused, not recursed into" "303" \
 	"$(LD_PRELOAD=$B/libgdl_cuda.so GDL_CUDA_DRIVER=$B/libgdl_cuda.so GDL_SOCKET=$S "$B/cuda_paths" linked "$Q" 2>/dev/null | sed -n 's/^linked fill=\([0-9]*\),.*/\1/p')"
 
+# 7. The one list and its table in docs/cuda.md agree.
+check_eq "docs/cuda.md's table is cuda/gdl_cuda_ops.h's (cuda/ops-table.sh --update)" \
+	"$("$ROOT/cuda/ops-table.sh")" "$(sed -n '/<!-- ops-table -->/,/<!-- \/ops-table -->/p' "$ROOT/docs/cuda.md" | sed '1d;$d')"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
