@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 table() {
 	echo "| Function | Treatment | What happens |"
 	echo "|---|---|---|"
+	# shellcheck disable=SC2016 # backquotes are markdown, not expansions
 	sed -n 's/^GDL_CUDA_OP(\([A-Za-z0-9_]*\), \([A-Z]*\), "\(.*\)")$/| `\1` | \2 | \3 |/p' \
 		"$ROOT/cuda/gdl_cuda_ops.h" |
 		sed 's/| CHARGE |/| charged |/; s/| RELEASE |/| releases |/; s/| TRACK |/| tracked |/;

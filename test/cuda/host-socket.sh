@@ -84,10 +84,10 @@ check_eq "fork: child shares the quota on its own connection, its charges go whe
 # 5. No backend: deny by default, allow on request (with a warning).
 out=$(LD_PRELOAD=$B/libgdl_cuda.so GDL_SOCKET=$T/none GDL_DEVICE=$T/none "$B/cuda_paths" linked "$Q" 2>"$T/err" | head -1)
 check_eq "no backend, default deny: every allocation is OUT_OF_MEMORY" "linked fill=2,2,2,2 over=2 refill=2" "$(cut -d' ' -f1-4 <<<"$out")"
-grep -q 'refusing GPU allocations' "$T/err" && ok "no backend: says so on stderr" || not_ok "no backend warning" "$(cat "$T/err")"
+if grep -q 'refusing GPU allocations' "$T/err"; then ok "no backend: says so on stderr"; else not_ok "no backend warning" "$(cat "$T/err")"; fi
 out=$(LD_PRELOAD=$B/libgdl_cuda.so GDL_SOCKET=$T/none GDL_DEVICE=$T/none GDL_CUDA_NO_BACKEND=allow "$B/cuda_paths" linked "$Q" 2>"$T/err" | head -1)
 check_eq "no backend, allow: passes through uncharged" "linked fill=0,0,0,0 over=0 refill=0" "$(cut -d' ' -f1-4 <<<"$out")"
-grep -q 'NOT governed' "$T/err" && ok "allow: warns loudly" || not_ok "allow warning" "$(cat "$T/err")"
+if grep -q 'NOT governed' "$T/err"; then ok "allow: warns loudly"; else not_ok "allow warning" "$(cat "$T/err")"; fi
 
 # 6. The driver's own errors pass unchanged (no context: INVALID_CONTEXT 201).
 check_eq "GDL_CUDA_DRIVER pointing at the interposer itself is refused, not recursed into" "303" \

@@ -88,8 +88,11 @@ bad=$(paste -d'\t' "$T/base" "$T/pre" | awk -F'\t' -v hooked="$T/hooked" '
 	END { printf "%d %d\n", total_hook, total_real > "/dev/stderr" }' 2>"$T/counts" | head -5)
 read -r n_hook n_real <"$T/counts"
 check_eq "dlsym + cuGetProcAddress of all $(wc -l <"$T/names") names x 4 versions x 3 flags: $n_hook answers hooked, $n_real untouched" "" "$bad"
-[[ ${n_hook:-0} -gt 100 && ${n_real:-0} -gt 1000 ]] && ok "the comparison saw both kinds ($n_hook hooked, $n_real real)" ||
+if [[ ${n_hook:-0} -gt 100 && ${n_real:-0} -gt 1000 ]]; then
+	ok "the comparison saw both kinds ($n_hook hooked, $n_real real)"
+else
 	not_ok "comparison too small" "$n_hook $n_real"
+fi
 check_eq "cuGetProcAddress(\"cuGetProcAddress\") returns the hooked one" "libgdl_cuda.so cuGetProcAddress_v2" \
 	"$(grep '^gpa cuGetProcAddress 12020 0 ' "$T/pre" | awk '{ print $(NF-2), $(NF-1) }')"
 check_eq "flag 2 (per-thread default stream) gives the hooked _ptsz variant" "libgdl_cuda.so cuMemAllocAsync_ptsz" \
@@ -102,8 +105,11 @@ if gcc -O2 -o "$T/cudart_probe" "$ROOT/test/cuda/cudart_probe.c" "$LIB/libcudart
 	as_nobody "${real_env[@]}" "$T/cudart_probe" >"$T/rt.base" 2>&1
 	as_nobody "${pre_env[@]}" GDL_CUDA_TRACE=1 "$T/cudart_probe" >"$T/rt.pre" 2>"$T/rt.trace"
 	lookups=$(grep -c ' lookup ' "$T/rt.trace")
-	[[ $lookups -ge 300 ]] && ok "cudart 11.8 made $lookups lookups through the interposer" ||
+	if [[ $lookups -ge 300 ]]; then
+		ok "cudart 11.8 made $lookups lookups through the interposer"
+	else
 		not_ok "cudart lookups through the interposer" "only $lookups: $(head -3 "$T/rt.trace")"
+	fi
 	wrong=$(awk -v hooked="$T/hooked" 'BEGIN { while ((getline n < hooked) > 0) h[n] = 1 }
 		/ lookup / { want = ($NF in h) ? "hook" : "real"; if ($(NF-1) != want) print }' "$T/rt.trace" | head -5)
 	check_eq "every runtime lookup: hook for hooked functions ($(grep -c -- '-> hook' "$T/rt.trace")), the driver's entry for the rest" "" "$wrong"

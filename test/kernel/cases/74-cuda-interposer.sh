@@ -9,7 +9,7 @@
 # mixed workload.  The same assertions run on the host over the agent's
 # socket format in test/cuda/host-socket.sh.
 #
-# Identity is one function, as_agent: a cgroup variant replaces it with
+# Identity is one command, as_agent: a cgroup variant replaces it with
 # "bind the cgroup (GDL_IOC_BIND_CGROUP), move a shell into it, setpriv".
 # timeout: 300
 . "$GDL_REPO/test/kernel/lib.sh"
