@@ -92,6 +92,12 @@ static int connect_socket(const char *path)
 	return s;
 }
 
+/* Publishes @k after fd is set: the ioctl fast path reads kind unlocked. */
+static void set_kind(int k)
+{
+	__atomic_store_n(&kind, k, __ATOMIC_RELEASE);
+}
+
 /* Called with the lock held, kind == BK_UNKNOWN. */
 static void pick(void)
 {
@@ -105,14 +111,14 @@ static void pick(void)
 		sock = DEFAULT_SOCKET;
 	if (env_fd && *env_fd) {
 		fd = open_inherited(env_fd);
-		kind = fd >= 0 ? BK_IOCTL : BK_NONE;
+		set_kind(fd >= 0 ? BK_IOCTL : BK_NONE);
 	} else if (access(dev, F_OK) == 0 &&
 		   (fd = open(dev, O_RDWR | O_CLOEXEC)) >= 0) {
-		kind = BK_IOCTL;
+		set_kind(BK_IOCTL);
 	} else if ((fd = connect_socket(sock)) >= 0) {
-		kind = BK_SOCKET;
+		set_kind(BK_SOCKET);
 	} else {
-		kind = BK_NONE;
+		set_kind(BK_NONE);
 	}
 	if (kind == BK_NONE)
 		fprintf(stderr, "gdl-cuda: no gpu-dma-lock backend (%s, %s): %s\n",
