@@ -116,7 +116,7 @@ GDL_CUDA_OP(cuDeviceGraphMemTrim, PASS, "returns cached graph memory, never char
 GDL_CUDA_OP(cuDeviceGetGraphMemAttribute, PASS, "query")
 GDL_CUDA_OP(cuDeviceSetGraphMemAttribute, PASS, "resets a high-water mark")
 /* Pinned host memory: reported only (see docs/cuda.md). */
-GDL_CUDA_OP(cuMemAllocHost_v2, PASS, "pinned host memory: charged by the kernel to the memory cgroup; seen by the eBPF probes")
+GDL_CUDA_OP(cuMemAllocHost_v2, PASS, "pinned host memory: host RAM, which the kernel charges to the memory cgroup; not charged here")
 GDL_CUDA_OP(cuMemAllocHost, PASS, "legacy entry of cuMemAllocHost_v2: as it")
 GDL_CUDA_OP(cuMemHostAlloc, PASS, "pinned host memory: as cuMemAllocHost_v2")
 GDL_CUDA_OP(cuMemFreeHost, PASS, "frees pinned host memory")
