@@ -130,7 +130,7 @@ static int answer(int conn, __u32 cmd, void *body)
 static int serve(int fd, int conn)
 {
 	struct gdl_wire_hdr h;
-	unsigned char body[256];
+	unsigned char body[256], reply[sizeof(struct gdl_wire_hdr) + 256];
 	ssize_t n = recv(fd, &h, sizeof(h), MSG_WAITALL);
 
 	if (n != sizeof(h))
@@ -142,8 +142,10 @@ static int serve(int fd, int conn)
 	h.result = answer(conn, h.cmd, body);
 	if (h.result)
 		h.len = 0;
-	if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h) ||
-	    (h.len && send(fd, body, h.len, MSG_NOSIGNAL) != (ssize_t)h.len))
+	/* One send: the client wakes once per request. */
+	memcpy(reply, &h, sizeof(h));
+	memcpy(reply + sizeof(h), body, h.len);
+	if (send(fd, reply, sizeof(h) + h.len, MSG_NOSIGNAL) != (ssize_t)(sizeof(h) + h.len))
 		return -1;
 	return 0;
 }
