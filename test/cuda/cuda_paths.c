@@ -19,6 +19,10 @@
  *     more (2: one quota) and exits holding them; then the parent allocates
  *     ROOM/2 again (0 only if the child's charges left with the child, i.e.
  *     the child had its own connection).  Prints "fork child=R,R parent=R".
+ *   cuda_paths threads ROOM
+ *     8 threads, each 2000 rounds of allocate/free through a mix of modes
+ *     at once, each holding at most ROOM/8; prints "threads errors=N
+ *     live=L" (N: calls that failed; L must end 0) - the thread-safe ledger.
  *   cuda_paths random SEED STEPS ROOM
  *     A random mix of allocations and frees over every mode, refusals
  *     ignored, then prints "random live=L count=N" and HOLD, and waits.
@@ -32,6 +36,7 @@
  * memory: not charged, so "over" succeeds).
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +247,44 @@ static int fill(int mode, uint64_t room, int keep)
 	return 0;
 }
 
+static uint64_t thread_room;
+static int thread_errors;
+
+static void *thread_main(void *arg)
+{
+	static const int modes[] = { LINKED, DLSYM, PROCADDR, PTSZ, POOL, VMM, ARRAY, GRAPH };
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	CUcontext ctx;
+	int errors = 0;
+
+	if (cuCtxCreate_v2(&ctx, 0, 0))
+		return (void *)1;
+	for (int i = 0; i < 2000; i++) {
+		int mode = modes[rand_r(&seed) % 8];
+		uint64_t size = mode == VMM ? 2 * MIB : thread_room / 2 + (uint64_t)(rand_r(&seed) % 1024) * 4;
+		struct item it;
+
+		if (do_alloc(&it, mode, size) != CUDA_SUCCESS || do_free(&it) != CUDA_SUCCESS)
+			errors++;
+	}
+	__atomic_add_fetch(&thread_errors, errors, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static int threads(uint64_t room)
+{
+	pthread_t t[8];
+
+	thread_room = room / 8;
+	for (uintptr_t i = 0; i < 8; i++)
+		if (pthread_create(&t[i], NULL, thread_main, (void *)(i + 1)))
+			die("pthread_create", -1);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	printf("threads errors=%d live=%llu\n", thread_errors, live());
+	return 0;
+}
+
 static int random_mix(unsigned int seed, int steps, uint64_t room)
 {
 	struct item *items = calloc((size_t)steps, sizeof(*items));
@@ -308,6 +351,10 @@ int main(int argc, char **argv)
 			die("cuMemGetInfo_v2", -1);
 		printf("info total=%zu free=%zu\n", t, f);
 		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "threads")) {
+		setup();
+		return threads(strtoull(argv[2], NULL, 0));
 	}
 	if (argc == 3 && !strcmp(argv[1], "fork")) {
 		setup();

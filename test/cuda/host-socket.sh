@@ -81,6 +81,11 @@ done
 check_eq "fork: child shares the quota on its own connection, its charges go when it exits" \
 	"fork child=0,2 parent=0" "$("${under[@]}" "$B/cuda_paths" fork "$Q")"
 
+# Threads: 8 threads allocating and freeing at once through every kind of map entry.
+check_eq "8 threads x 2000 allocate/free rounds: no failure, nothing left in the driver" \
+	"threads errors=0 live=0" "$("${under[@]}" "$B/cuda_paths" threads "$Q")"
+check_eq "... and nothing left charged" "info total=$Q free=$Q" "$("${under[@]}" "$B/cuda_paths" info)"
+
 # 5. No backend: deny by default, allow on request (with a warning).
 out=$(LD_PRELOAD=$B/libgdl_cuda.so GDL_SOCKET=$T/none GDL_DEVICE=$T/none "$B/cuda_paths" linked "$Q" 2>"$T/err" | head -1)
 check_eq "no backend, default deny: every allocation is OUT_OF_MEMORY" "linked fill=2,2,2,2 over=2 refill=2" "$(cut -d' ' -f1-4 <<<"$out")"
