@@ -4,6 +4,8 @@
 #   1. the core logic natively (ASan + UBSan, fault injection, coverage)
 #   2. the build of every part (module, core library, BPF objects, agent bundle),
 #      then the TypeScript type check and the unit tests (uvu)
+#   2b. the CUDA interposer on the host (socket format) and against NVIDIA's
+#      real libcuda/libcudart (downloaded once into .cache/nvidia, uid 65534)
 #   3. the dashboards and alert rules (promtool, a real Prometheus)
 #   4. the module, BPF programs and agent inside Debian's kernel under qemu
 # and ends with one line "N passed, N failed" summing every step's cases.
