@@ -52,8 +52,8 @@ agents:
   - id: 4242
     quota: $QUOTA
     devices: [0]
-uids:
-  - { uid: $(id -u), agent: 4242 }
+    match:
+      - uid: $(id -u)
 POLICY
 backend=none
 if command -v node >/dev/null && [[ -f bin/gdl.mjs ]]; then
