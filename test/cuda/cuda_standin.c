@@ -529,9 +529,11 @@ EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 		struct obj *m = &objs[i];
 
 		if (m->kind == K_MAP && m->key >= ptr && m->key < ptr + size) {
-			struct obj *h = find(K_HANDLE, m->aux);
+			uint64_t handle = m->aux;
+			struct obj *h;
 
 			drop(m);	/* moves the last object here: look again */
+			h = find(K_HANDLE, handle);
 			if (h)
 				handle_unref(h);
 			n++;
