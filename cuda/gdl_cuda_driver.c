@@ -68,7 +68,12 @@ void gdl_trace(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* glibc's own dlsym, found by version so that ours is never called back. */
+/*
+ * glibc's own dlsym, found by version so that ours is never called back.
+ * Known limit: a sanitizer runtime preloaded AHEAD of this library (ASan)
+ * calls dlsym while it starts, before this lookup can succeed; it then gets
+ * NULL and stops.  Preload the interposer first, or not under ASan.
+ */
 static void find_real_dlsym(void)
 {
 	if (real_dlsym)
@@ -148,6 +153,8 @@ GDL_HOOK void *dlsym(void *handle, const char *name)
 	void *p;
 
 	find_real_dlsym();
+	if (!real_dlsym)
+		return NULL;	/* glibc's not found yet (see find_real_dlsym) */
 	p = real_dlsym(handle, name);
 	/* Only CUDA programs ever load the driver: gate on our names. */
 	if (!p || name[0] != 'c' || name[1] != 'u' || !hooked_name(name))
