@@ -15,7 +15,7 @@ KVER ?= $(shell $(ROOT)/test/vm/kernel.sh version 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 export ROOT BUILD KVER KDIR
 
-PARTS := kmod kmod/user bpf test/kernel test/cuda
+PARTS := kmod kmod/user bpf test/kernel cuda test/cuda
 
 .PHONY: all agent $(PARTS) clean
 all: $(PARTS) agent
@@ -27,7 +27,7 @@ agent:
 
 kmod/user:
 	$(MAKE) -C $@ lib
-kmod bpf test/kernel test/cuda:
+kmod bpf test/kernel cuda test/cuda:
 	@if [ -f $@/Makefile ]; then $(MAKE) -C $@; else echo "skip $@ (no Makefile yet)"; fi
 
 bpf test/kernel: kmod/user

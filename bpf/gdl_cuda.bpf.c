@@ -94,73 +94,28 @@ static __always_inline int leave(struct pt_regs *ctx)
 	return 0;
 }
 
-/* CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize) */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_alloc, void *dptr, __u64 bytesize)
-{
-	return enter(GDL_CUDA_MEM_ALLOC, (__u64)dptr, 0, bytesize);
-}
-
-/* CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned flags) */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_alloc_managed, void *dptr, __u64 bytesize)
-{
-	return enter(GDL_CUDA_MEM_ALLOC_MANAGED, (__u64)dptr, 0, bytesize);
-}
-
 /*
- * CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
- *                             size_t WidthInBytes, size_t Height,
- *                             unsigned ElementSizeBytes)
- * The size asked for is width * height; the driver may pad rows (pPitch).
+ * One entry program per probed function, from the one list
+ * (cuda/gdl_cuda_ops.h, GDL_CUDA_PROBE).  Each argument layout says where
+ * the out-pointer, size and freed pointer are:
+ *   ALLOC  CUresult f(T *out, size_t size, ...)          cuMemAlloc_v2, ...
+ *   PITCH  CUresult f(CUdeviceptr *out, size_t *pitch, size_t width,
+ *                     size_t height, ...)  the size asked is width x height
+ *   FREE   CUresult f(T ptr_or_handle, ...)              cuMemFree_v2, ...
  */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_alloc_pitch, void *dptr, void *pitch, __u64 width,
-	       __u64 height)
-{
-	return enter(GDL_CUDA_MEM_ALLOC_PITCH, (__u64)dptr, 0, width * height);
-}
+#define PROBE_ALLOC(op) enter(op, a0, 0, a1)
+#define PROBE_PITCH(op) enter(op, a0, 0, a2 * a3)
+#define PROBE_FREE(op) enter(op, 0, a0, 0)
+#define GDL_CUDA_PROBE(name, op, program, layout)                          \
+	SEC("uprobe")                                                      \
+	int BPF_KPROBE(program, __u64 a0, __u64 a1, __u64 a2, __u64 a3)    \
+	{                                                                  \
+		return PROBE_##layout(op);                                 \
+	}
+#include "../cuda/gdl_cuda_ops.h"
+#undef GDL_CUDA_PROBE
 
-/* CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s) */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_alloc_async, void *dptr, __u64 bytesize)
-{
-	return enter(GDL_CUDA_MEM_ALLOC_ASYNC, (__u64)dptr, 0, bytesize);
-}
-
-/*
- * CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
- *                      const CUmemAllocationProp *prop,
- *                      unsigned long long flags)
- */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_create, void *handle, __u64 size)
-{
-	return enter(GDL_CUDA_MEM_CREATE, (__u64)handle, 0, size);
-}
-
-/* CUresult cuMemFree_v2(CUdeviceptr dptr) */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_free, __u64 dptr)
-{
-	return enter(GDL_CUDA_MEM_FREE, 0, dptr, 0);
-}
-
-/* CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream) */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_free_async, __u64 dptr)
-{
-	return enter(GDL_CUDA_MEM_FREE_ASYNC, 0, dptr, 0);
-}
-
-/* CUresult cuMemRelease(CUmemGenericAllocationHandle handle) */
-SEC("uprobe")
-int BPF_KPROBE(cu_mem_release, __u64 handle)
-{
-	return enter(GDL_CUDA_MEM_RELEASE, 0, handle, 0);
-}
-
-/* One return probe serves all eight: the stashed op says which call it was. */
+/* One return probe serves them all: the stashed op says which call it was. */
 SEC("uretprobe")
 int BPF_KRETPROBE(cu_ret)
 {

@@ -4,12 +4,14 @@
 #   1. the core logic natively (ASan + UBSan, fault injection, coverage)
 #   2. the build of every part (module, core library, BPF objects, agent bundle),
 #      then the TypeScript type check and the unit tests (uvu)
+#   2b. the CUDA interposer on the host (socket format) and against NVIDIA's
+#      real libcuda/libcudart (downloaded once into .cache/nvidia, uid 65534)
 #   3. the dashboards and alert rules (promtool, a real Prometheus)
 #   4. the module, BPF programs and agent inside Debian's kernel under qemu
 # and ends with one line "N passed, N failed" summing every step's cases.
 #
 #   scripts/test.sh              everything
-#   scripts/test.sh native unit  only the named steps (native unit dashboards vm)
+#   scripts/test.sh native unit  only the named steps (native unit cuda dashboards vm)
 set -uo pipefail
 . "$(dirname "$0")/lib/log.sh"
 ROOT=$(gdl_root)
@@ -75,6 +77,14 @@ fi
 if sel unit; then
 	run_step typecheck npx tsc -p tsconfig.json --noEmit
 	run_step unit-tests env NO_COLOR=1 npx tsx node_modules/uvu/bin.js test/unit '.test.ts$'
+fi
+if sel cuda; then
+	# The CUDA interposer: over the agent's socket format on the host, then
+	# against NVIDIA's real libcuda/libcudart (fetched once into .cache/nvidia,
+	# run as uid 65534 only). Needs the build of the unit/vm steps.
+	sel unit || sel vm || run_step build make -s all
+	run_step cuda-host bash test/cuda/host-socket.sh
+	run_step cuda-real-libcuda bash test/cuda/real-libcuda.sh
 fi
 if sel dashboards && [ -f dashboards/test.sh ]; then
 	run_step dashboards bash dashboards/test.sh

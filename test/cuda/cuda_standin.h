@@ -1,37 +1,20 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * cuda_standin.h - the slice of the CUDA driver API (cuda.h) that
- * gpu-dma-lock probes, with the real signatures and types, so the stand-in
- * library is probed exactly as a real libcuda.so.1 would be.
+ * cuda_standin.h - what the stand-in driver (libcuda_standin.so, SONAME
+ * libcuda.so.1) implements: the CUDA driver API slice of cuda/cuda_api.h,
+ * with NVIDIA's signatures, plus one test-only query.
  */
 #ifndef CUDA_STANDIN_H
 #define CUDA_STANDIN_H
 
-#include <stddef.h>
+#include "../../cuda/cuda_api.h"
 
-typedef int CUresult;			/* enum cudaError_enum */
-typedef unsigned long long CUdeviceptr;	/* CUdeviceptr_v2 */
-typedef unsigned long long CUmemGenericAllocationHandle;
-typedef struct CUstream_st *CUstream;
-typedef struct CUmemAllocationProp_st CUmemAllocationProp;
-
-#define CUDA_SUCCESS			0
-#define CUDA_ERROR_INVALID_VALUE	1
-#define CU_MEM_ATTACH_GLOBAL		0x1
-
-CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
-CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
-			   unsigned int flags);
-CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
-			    size_t WidthInBytes, size_t Height,
-			    unsigned int ElementSizeBytes);
-CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize,
-			 CUstream hStream);
-CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
-		     const CUmemAllocationProp *prop,
-		     unsigned long long flags);
-CUresult cuMemFree_v2(CUdeviceptr dptr);
-CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream hStream);
-CUresult cuMemRelease(CUmemGenericAllocationHandle handle);
+/*
+ * Test-only: bytes and allocations the stand-in holds on device @dev now
+ * (device memory of every kind: plain, pitch, managed, async and pool,
+ * VMM handles alive, arrays, graph memory nodes).  Pinned host memory is
+ * counted on dev -1.
+ */
+CUresult standin_live(int dev, unsigned long long *bytes, unsigned int *count);
 
 #endif /* CUDA_STANDIN_H */

@@ -4,6 +4,9 @@ import * as assert from 'uvu/assert';
 import { CudaLeakTracker } from '../../agent/src/native/bpf-cuda-leaks.ts';
 import { formatEventLine } from '../../agent/src/native/bpf-event-line.ts';
 import type { CudaEvent, CudaOp, DecisionEvent } from '../../agent/src/events/types.ts';
+import { CUDA_PROBES } from '../../agent/src/events/kernel-source.ts';
+import { EVENT_CONSTANTS } from '../../agent/src/native/event-layouts.ts';
+import { readFileSync } from 'node:fs';
 
 function cuda(op: CudaOp, tgid: number, ptr: bigint, size = 0n, result = 0): CudaEvent {
   return { type: 'cuda', op, tsNs: 1n, cpu: 0, result, ptr, size, latencyNs: 5n, pid: tgid, tgid, cgroupId: 1n, comm: `p${tgid}` };
@@ -41,6 +44,34 @@ test('event lines: stable text, hex addresses, no timestamps', () => {
   assert.is(formatEventLine(d),
     'decision quota_violation agent=7 device=0 alloc=0 addr=0xabc length=4096 mode=0 result=-122 used=1 quota=2 pid=5 tgid=4 comm=x');
   assert.is(formatEventLine(cuda('cuMemCreate', 3, 0xffn, 8n)), 'cuda cuMemCreate result=0 ptr=0xff size=8 pid=3 tgid=3 comm=p3');
+});
+
+// The one list of CUDA memory functions (cuda/gdl_cuda_ops.h) against what
+// the TypeScript side attaches and decodes.
+const opsHeader = readFileSync(new URL('../../cuda/gdl_cuda_ops.h', import.meta.url), 'utf8');
+const listed = new Map([...opsHeader.matchAll(/^GDL_CUDA_OP\((\w+), (\w+),/gm)].map((m) => [m[1]!, m[2]!]));
+const probes = [...opsHeader.matchAll(/^GDL_CUDA_PROBE\((\w+), (\w+), (\w+), (\w+)\)/gm)].map((m) => ({
+  func: m[1]!, op: m[2]!, program: m[3]!, layout: m[4]!,
+}));
+
+test('CUDA probes: every attached function is in the one list, with its program', () => {
+  assert.ok(probes.length >= CUDA_PROBES.length);
+  for (const p of CUDA_PROBES) {
+    const inList = probes.find((q) => q.func === p.func);
+    assert.ok(inList, `${p.func} is attached but not in cuda/gdl_cuda_ops.h GDL_CUDA_PROBE`);
+    assert.is(inList!.program, p.program, p.func);
+  }
+});
+
+test('CUDA probes: each probed function is a charged or released one; each op is a known event op', () => {
+  for (const p of probes) {
+    assert.ok(['CHARGE', 'RELEASE'].includes(listed.get(p.func) ?? ''), `${p.func}: ${listed.get(p.func)}`);
+    assert.type((EVENT_CONSTANTS as Record<string, number>)[p.op], 'number', p.op);
+    assert.ok(['ALLOC', 'PITCH', 'FREE'].includes(p.layout), p.layout);
+  }
+  // every op the record can carry has a probe
+  const ops = Object.keys(EVENT_CONSTANTS).filter((k) => /^GDL_CUDA_MEM_/.test(k));
+  assert.equal(ops.filter((o) => !probes.some((p) => p.op === o)), []);
 });
 
 test.run();

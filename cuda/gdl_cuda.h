@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * gdl_cuda.h - the interposer's inner interfaces (libgdl_cuda.so)
+ *
+ *   driver   loads NVIDIA's libcuda once, by path, and keeps its entries
+ *   backend  the ledger's two transports: ioctls or the agent's socket
+ *   device   CUDA ordinal -> module device index, by PCI bus id
+ *   ledger   pointer/handle -> alloc_id, thread-safe
+ *   hooks    the hooked CUDA functions (gdl_cuda_hooks.c)
+ */
+#ifndef GDL_CUDA_H
+#define GDL_CUDA_H
+
+#include <stdint.h>
+#include "cuda_api.h"
+#include "../kmod/include/uapi/gpu_dma_lock.h"
+
+#define GDL_HOOK __attribute__((visibility("default")))
+
+/* Index of every listed function: GDL_OP_cuMemAlloc_v2, ... */
+enum gdl_cuda_op_idx {
+#define GDL_CUDA_OP(name, how, why) GDL_OP_##name,
+#include "gdl_cuda_ops.h"
+#undef GDL_CUDA_OP
+	GDL_OP_COUNT
+};
+
+/* driver: the real entry of every hooked function, NULL if not exported. */
+extern void *gdl_real[GDL_OP_COUNT];
+int gdl_driver_ready(void);		/* 0, or -1 if libcuda cannot load */
+void *gdl_driver_sym(const char *name);	/* a driver entry we do not hook */
+void *gdl_hook_for(void *real_entry);	/* the hook, or real_entry itself */
+void gdl_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define REAL(fn) ((__typeof__(&fn))gdl_real[GDL_OP_##fn])
+
+/* backend: 0, a negative errno from the ledger, or GDL_NO_BACKEND. */
+#define GDL_NO_BACKEND (-10000)
+int gdl_backend_request(unsigned long cmd, void *arg);
+int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id);
+void gdl_backend_free(uint64_t alloc_id);
+int gdl_backend_allow_without(void);	/* GDL_CUDA_NO_BACKEND=allow */
+void gdl_backend_after_fork(void);
+
+/* device: module device index for a CUDA ordinal, or a negative errno. */
+int gdl_device_index(int ordinal);
+int gdl_device_pick(const char *bus_id, int ordinal,
+		    const struct gdl_device_info *devs, unsigned int n);
+void gdl_device_after_fork(void);
+
+/* ledger: what each pointer or handle holds. */
+enum gdl_key_kind {
+	GDL_KEY_PTR = 1,	/* device pointer: alloc_id */
+	GDL_KEY_HANDLE,		/* VMM handle: alloc_id, refs */
+	GDL_KEY_MAP,		/* mapped VA: aux = handle, size */
+	GDL_KEY_ARRAY,
+	GDL_KEY_MIPMAP,
+	GDL_KEY_GNODE,		/* graph memory node: aux = graph */
+};
+struct gdl_entry {
+	int kind;
+	uint64_t key;
+	uint64_t alloc_id;	/* 0: nothing charged (no backend, allowed) */
+	uint64_t aux;
+	uint64_t size;
+	long refs;
+};
+void gdl_ledger_put(int kind, uint64_t key, uint64_t alloc_id, uint64_t aux,
+		    uint64_t size);
+int gdl_ledger_take(int kind, uint64_t key, struct gdl_entry *out);
+int gdl_ledger_ref(int kind, uint64_t key, long delta, uint64_t *freed_id);
+/* Removes every entry of @kind with aux == @aux (aux_any: every key in
+ * [lo, hi)); returns how many, their alloc_ids in @ids (up to @max). */
+unsigned int gdl_ledger_take_all(int kind, int by_range, uint64_t lo,
+				 uint64_t hi, struct gdl_entry *out,
+				 unsigned int max);
+void gdl_ledger_after_fork(void);
+
+#endif /* GDL_CUDA_H */

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * gdl_cuda_backend.c - the ledger's two transports, one ABI
+ *
+ *   1. GDL_FD=<n>: a descriptor of /dev/gpu_dma_lock inherited from a
+ *      privileged launcher that bound it (GDL_IOC_BIND); shared with the
+ *      launcher and its other children on purpose.
+ *   2. /dev/gpu_dma_lock (or $GDL_DEVICE) present: opened once per process;
+ *      the module resolves who we are (cgroup, uid).
+ *   3. else the agent's socket ($GDL_SOCKET, default
+ *      /run/gpu-dma-lock/agent.sock): the same request structs, each framed
+ *      by struct gdl_wire_hdr.  One connection per process is one owner.
+ *
+ * Picked once, at the first request.  When none answers, GDL_NO_BACKEND:
+ * the hooks then refuse (GDL_CUDA_NO_BACKEND=deny, the default) or pass
+ * through uncharged (=allow), with one warning on stderr either way.
+ *
+ * Fork: our own descriptor and connection are close-on-exec; a child after
+ * fork() drops its copy and opens its own on its next request, so it never
+ * talks over its parent's connection (an inherited GDL_FD stays shared: it
+ * is the launcher's binding).  The ledger forgets the parent's charges.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "gdl_cuda.h"
+
+#define DEFAULT_DEVICE "/dev/" GDL_DEVICE_NAME
+#define DEFAULT_SOCKET "/run/gpu-dma-lock/agent.sock"
+
+enum { BK_UNKNOWN, BK_IOCTL, BK_SOCKET, BK_NONE };
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int kind = BK_UNKNOWN;	/* read without the lock once set */
+static int fd = -1;
+static int fd_inherited;	/* GDL_FD: never closed by us */
+static int allow_without = -1;
+
+int gdl_backend_allow_without(void)
+{
+	if (allow_without < 0) {
+		const char *v = getenv("GDL_CUDA_NO_BACKEND");
+
+		allow_without = v && !strcmp(v, "allow");
+		if (v && strcmp(v, "allow") && strcmp(v, "deny"))
+			fprintf(stderr, "gdl-cuda: GDL_CUDA_NO_BACKEND=%s: not deny|allow, using deny\n", v);
+	}
+	return allow_without;
+}
+
+static int open_inherited(const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	struct gdl_info info = { 0 };
+
+	if (*v == '\0' || *end != '\0' || n < 0 || n > 1 << 20) {
+		fprintf(stderr, "gdl-cuda: GDL_FD=%s is not a descriptor number\n", v);
+		return -1;
+	}
+	if (ioctl((int)n, GDL_IOC_INFO, &info) < 0) {
+		fprintf(stderr, "gdl-cuda: GDL_FD=%ld is not an open %s: %s\n", n,
+			DEFAULT_DEVICE, strerror(errno));
+		return -1;
+	}
+	fd_inherited = 1;
+	return (int)n;
+}
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Publishes @k after fd is set: the ioctl fast path reads kind unlocked. */
+static void set_kind(int k)
+{
+	__atomic_store_n(&kind, k, __ATOMIC_RELEASE);
+}
+
+/* Called with the lock held, kind == BK_UNKNOWN. */
+static void pick(void)
+{
+	const char *env_fd = getenv("GDL_FD");
+	const char *dev = getenv("GDL_DEVICE");
+	const char *sock = getenv("GDL_SOCKET");
+
+	if (!dev || !*dev)
+		dev = DEFAULT_DEVICE;
+	if (!sock || !*sock)
+		sock = DEFAULT_SOCKET;
+	if (env_fd && *env_fd) {
+		fd = open_inherited(env_fd);
+		set_kind(fd >= 0 ? BK_IOCTL : BK_NONE);
+	} else if (access(dev, F_OK) == 0 &&
+		   (fd = open(dev, O_RDWR | O_CLOEXEC)) >= 0) {
+		set_kind(BK_IOCTL);
+	} else if ((fd = connect_socket(sock)) >= 0) {
+		set_kind(BK_SOCKET);
+	} else {
+		set_kind(BK_NONE);
+	}
+	if (kind == BK_NONE)
+		fprintf(stderr, "gdl-cuda: no gpu-dma-lock backend (%s, %s): %s\n",
+			dev, sock, gdl_backend_allow_without() ?
+			"GDL_CUDA_NO_BACKEND=allow, GPU memory is NOT governed" :
+			"refusing GPU allocations (GDL_CUDA_NO_BACKEND=deny)");
+	gdl_trace("backend %s", kind == BK_IOCTL ? "ioctl" :
+		  kind == BK_SOCKET ? "socket" : "none");
+}
+
+static int full_io(int s, void *buf, size_t len, int out)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = out ? send(s, p, len, MSG_NOSIGNAL) : recv(s, p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One request, one reply, under the lock: the agent answers in order. */
+static int socket_request(unsigned long cmd, void *arg)
+{
+	unsigned int size = _IOC_SIZE(cmd);
+	struct {
+		struct gdl_wire_hdr h;
+		unsigned char body[128];
+	} req = { .h = { .cmd = (__u32)cmd, .len = size } };
+	struct gdl_wire_hdr rep;
+
+	if (size > sizeof(req.body))
+		return -EINVAL;
+	memcpy(req.body, arg, size);
+	if (full_io(fd, &req, sizeof(req.h) + size, 1) ||
+	    full_io(fd, &rep, sizeof(rep), 0))
+		return -EPIPE;
+	if (rep.cmd != (__u32)cmd || rep.flags ||
+	    (rep.result == 0 && rep.len != size) || (rep.result && rep.len) ||
+	    rep.result > 0)
+		return -EPROTO;
+	if (rep.result)
+		return rep.result;
+	return full_io(fd, arg, size, 0) ? -EPIPE : 0;
+}
+
+int gdl_backend_request(unsigned long cmd, void *arg)
+{
+	int k = __atomic_load_n(&kind, __ATOMIC_ACQUIRE), r;
+
+	if (k == BK_IOCTL)
+		return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+	pthread_mutex_lock(&lock);
+	if (kind == BK_UNKNOWN)
+		pick();
+	k = kind;
+	if (k == BK_IOCTL) {
+		pthread_mutex_unlock(&lock);
+		return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+	}
+	if (k != BK_SOCKET) {
+		pthread_mutex_unlock(&lock);
+		return GDL_NO_BACKEND;
+	}
+	r = socket_request(cmd, arg);
+	if (r == -EPIPE || r == -EPROTO) {
+		/*
+		 * The agent went away: it released this connection's charges,
+		 * so the ledger's ids are void.  Reconnecting would let memory
+		 * we still hold go uncharged: stay without a backend.
+		 */
+		fprintf(stderr, "gdl-cuda: lost the agent's socket (%s)\n", strerror(-r));
+		close(fd);
+		fd = -1;
+		kind = BK_NONE;
+		r = GDL_NO_BACKEND;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id)
+{
+	struct gdl_alloc a = { .size = size, .device = device };
+	int r = gdl_backend_request(GDL_IOC_ALLOC, &a);
+
+	*alloc_id = r ? 0 : a.alloc_id;
+	return r;
+}
+
+void gdl_backend_free(uint64_t alloc_id)
+{
+	struct gdl_free f = { .alloc_id = alloc_id };
+	int r;
+
+	if (!alloc_id)
+		return;
+	r = gdl_backend_request(GDL_IOC_FREE, &f);
+	if (r && r != GDL_NO_BACKEND)
+		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
+}
+
+void gdl_backend_after_fork(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	if (kind == BK_SOCKET || (kind == BK_IOCTL && !fd_inherited)) {
+		close(fd);
+		fd = -1;
+		kind = BK_UNKNOWN;
+	}
+}

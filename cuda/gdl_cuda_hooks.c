@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * gdl_cuda_hooks.c - the hooked CUDA memory functions
+ *
+ * Every allocation is charged (GDL_IOC_ALLOC) BEFORE the driver is asked:
+ * a refusal is CUDA_ERROR_OUT_OF_MEMORY and the driver never sees the call.
+ * If the driver then fails, the charge is given back and the driver's own
+ * error returned unchanged.  Frees give the charge back after the driver
+ * freed.  The ledger (gdl_cuda_ledger.c) remembers which charge each
+ * pointer or handle holds.  Zero-size requests are not charged: the driver
+ * answers them with its own error.
+ */
+#include <errno.h>
+#include <string.h>
+#include "gdl_cuda.h"
+
+#define CURRENT_DEVICE (-1)
+#define NO_DRIVER CUDA_ERROR_SHARED_OBJECT_INIT_FAILED
+
+/* Every hook starts here: the driver loaded, and this entry exported. */
+#define ENTER(fn)                                               \
+	do {                                                    \
+		if (gdl_driver_ready())                         \
+			return NO_DRIVER;                       \
+		if (!REAL(fn))                                  \
+			return CUDA_ERROR_NOT_SUPPORTED;        \
+	} while (0)
+
+struct charge {
+	uint64_t id;
+	uint64_t size;
+	int later;	/* no current device known: charge after success */
+};
+
+static int current_ordinal(int *ordinal)
+{
+	CUresult (*get)(CUdevice *) = (CUresult (*)(CUdevice *))gdl_driver_sym("cuCtxGetDevice");
+	CUdevice d;
+
+	if (!get || get(&d) != CUDA_SUCCESS)
+		return -1;
+	*ordinal = d;
+	return 0;
+}
+
+static CUresult charge_now(struct charge *c, int ordinal)
+{
+	int dev = gdl_device_index(ordinal);
+	int r = dev < 0 ? dev : gdl_backend_alloc((uint32_t)dev, c->size, &c->id);
+
+	if (r == 0)
+		return CUDA_SUCCESS;
+	c->id = 0;
+	if (r == GDL_NO_BACKEND && gdl_backend_allow_without())
+		return CUDA_SUCCESS;
+	gdl_trace("refused %llu bytes on CUDA device %d: %s", (unsigned long long)c->size,
+		  ordinal, r == GDL_NO_BACKEND ? "no backend" : strerror(-r));
+	return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+static CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
+{
+	*c = (struct charge){ .size = size };
+	if (!size)
+		return CUDA_SUCCESS;
+	if (ordinal == CURRENT_DEVICE && current_ordinal(&ordinal)) {
+		/*
+		 * No current context: the driver will fail this call with its
+		 * own error.  Should it succeed anyway, charge afterwards.
+		 */
+		c->later = 1;
+		return CUDA_SUCCESS;
+	}
+	return charge_now(c, ordinal);
+}
+
+/*
+ * After the driver answered @r: on failure give the charge back; on success
+ * remember it under (@kind, @key).  @undo frees what the driver made when a
+ * late charge is refused.
+ */
+static CUresult charge_end(struct charge *c, CUresult r, int kind, uint64_t key,
+			   uint64_t aux, void (*undo)(uint64_t key))
+{
+	if (r != CUDA_SUCCESS) {
+		gdl_backend_free(c->id);
+		return r;
+	}
+	if (c->later && c->size) {
+		int ordinal = 0;
+
+		current_ordinal(&ordinal);
+		if (charge_now(c, ordinal) != CUDA_SUCCESS) {
+			undo(key);
+			return CUDA_ERROR_OUT_OF_MEMORY;
+		}
+	}
+	if (c->id)
+		gdl_ledger_put(kind, key, c->id, aux, c->size);
+	return r;
+}
+
+/* Free side: take the charge before the driver frees (so a reused address
+ * cannot be confused), put it back if the driver refuses. */
+static CUresult release(int kind, uint64_t key, CUresult (*driver_free)(uint64_t),
+			uint64_t arg)
+{
+	struct gdl_entry e;
+	int held = gdl_ledger_take(kind, key, &e);
+	CUresult r = driver_free(arg);
+
+	if (held) {
+		if (r == CUDA_SUCCESS)
+			gdl_backend_free(e.alloc_id);
+		else
+			gdl_ledger_put(kind, key, e.alloc_id, e.aux, e.size);
+	}
+	return r;
+}
+
+/* ---- plain allocations ---- */
+
+static void undo_ptr(uint64_t p) { REAL(cuMemFree_v2)(p); }
+static void undo_ptr_v1(uint64_t p) { REAL(cuMemFree)((CUdeviceptr_v1)p); }
+
+GDL_HOOK CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
+{
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMemAlloc_v2);
+	r = charge_begin(&c, CURRENT_DEVICE, bytesize);
+	if (r)
+		return r;
+	r = REAL(cuMemAlloc_v2)(dptr, bytesize);
+	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr);
+}
+
+GDL_HOOK CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize)
+{
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMemAlloc);
+	r = charge_begin(&c, CURRENT_DEVICE, bytesize);
+	if (r)
+		return r;
+	r = REAL(cuMemAlloc)(dptr, bytesize);
+	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr_v1);
+}
+
+/*
+ * The pitch is the driver's to choose: charge the most it may pick (width
+ * rounded up to 512, the largest texture pitch alignment of any GPU so
+ * far), then settle to pitch x height once it answered.
+ */
+static CUresult settle_pitch(struct charge *c, uint64_t exact)
+{
+	uint64_t id;
+
+	if (!c->id || exact == c->size)
+		return CUDA_SUCCESS;
+	/* New exact charge first, then the estimate back: never below use. */
+	if (exact < c->size) {
+		struct charge e = { .size = exact };
+		int ordinal = 0;
+
+		current_ordinal(&ordinal);
+		if (charge_now(&e, ordinal) == CUDA_SUCCESS && e.id) {
+			id = c->id;
+			c->id = e.id;
+			c->size = exact;
+			gdl_backend_free(id);
+		}
+	}
+	return CUDA_SUCCESS;
+}
+
+#define PITCH_ROUND(w) (((uint64_t)(w) + 511) & ~(uint64_t)511)
+
+GDL_HOOK CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
+				     size_t WidthInBytes, size_t Height,
+				     unsigned int ElementSizeBytes)
+{
+	uint64_t most = PITCH_ROUND(WidthInBytes) * Height;
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMemAllocPitch_v2);
+	if (Height && most / Height != PITCH_ROUND(WidthInBytes))
+		most = 0;	/* overflow: the driver refuses it */
+	r = charge_begin(&c, CURRENT_DEVICE, most);
+	if (r)
+		return r;
+	r = REAL(cuMemAllocPitch_v2)(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
+	if (r == CUDA_SUCCESS)
+		settle_pitch(&c, (uint64_t)*pPitch * Height);
+	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr);
+}
+
+GDL_HOOK CUresult cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *pPitch,
+				  unsigned int WidthInBytes, unsigned int Height,
+				  unsigned int ElementSizeBytes)
+{
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMemAllocPitch);
+	r = charge_begin(&c, CURRENT_DEVICE, PITCH_ROUND(WidthInBytes) * Height);
+	if (r)
+		return r;
+	r = REAL(cuMemAllocPitch)(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
+	if (r == CUDA_SUCCESS)
+		settle_pitch(&c, (uint64_t)*pPitch * Height);
+	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr_v1);
+}
+
+GDL_HOOK CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
+				    unsigned int flags)
+{
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMemAllocManaged);
+	r = charge_begin(&c, CURRENT_DEVICE, bytesize);
+	if (r)
+		return r;
+	r = REAL(cuMemAllocManaged)(dptr, bytesize, flags);
+	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr);
+}
+
+static CUresult free_v2(uint64_t p) { return REAL(cuMemFree_v2)(p); }
+static CUresult free_v1(uint64_t p) { return REAL(cuMemFree)((CUdeviceptr_v1)p); }
+
+GDL_HOOK CUresult cuMemFree_v2(CUdeviceptr dptr)
+{
+	ENTER(cuMemFree_v2);
+	return release(GDL_KEY_PTR, dptr, free_v2, dptr);
+}
+
+GDL_HOOK CUresult cuMemFree(CUdeviceptr_v1 dptr)
+{
+	ENTER(cuMemFree);
+	return release(GDL_KEY_PTR, dptr, free_v1, dptr);
+}
+
+/* ---- stream-ordered allocations: charged per allocation ---- */
+
+#define ASYNC_ALLOC(fn, call)                                               \
+	do {                                                                \
+		struct charge c;                                            \
+		CUresult r;                                                 \
+		ENTER(fn);                                                  \
+		r = charge_begin(&c, CURRENT_DEVICE, bytesize);             \
+		if (r)                                                      \
+			return r;                                           \
+		r = call;                                                   \
+		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
+				  undo_ptr);                                \
+	} while (0)
+
+GDL_HOOK CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s)
+{
+	ASYNC_ALLOC(cuMemAllocAsync, REAL(cuMemAllocAsync)(dptr, bytesize, s));
+}
+
+GDL_HOOK CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream s)
+{
+	ASYNC_ALLOC(cuMemAllocAsync_ptsz, REAL(cuMemAllocAsync_ptsz)(dptr, bytesize, s));
+}
+
+GDL_HOOK CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize,
+					  CUmemoryPool pool, CUstream s)
+{
+	ASYNC_ALLOC(cuMemAllocFromPoolAsync,
+		    REAL(cuMemAllocFromPoolAsync)(dptr, bytesize, pool, s));
+}
+
+GDL_HOOK CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize,
+					       CUmemoryPool pool, CUstream s)
+{
+	ASYNC_ALLOC(cuMemAllocFromPoolAsync_ptsz,
+		    REAL(cuMemAllocFromPoolAsync_ptsz)(dptr, bytesize, pool, s));
+}
+
+static __thread CUstream free_stream;
+static CUresult free_async(uint64_t p) { return REAL(cuMemFreeAsync)(p, free_stream); }
+static CUresult free_async_ptsz(uint64_t p) { return REAL(cuMemFreeAsync_ptsz)(p, free_stream); }
+
+GDL_HOOK CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s)
+{
+	ENTER(cuMemFreeAsync);
+	free_stream = s;
+	return release(GDL_KEY_PTR, dptr, free_async, dptr);
+}
+
+GDL_HOOK CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s)
+{
+	ENTER(cuMemFreeAsync_ptsz);
+	free_stream = s;
+	return release(GDL_KEY_PTR, dptr, free_async_ptsz, dptr);
+}
+
+/* ---- VMM: a physical handle holds its charge while referenced ---- */
+
+static void undo_handle(uint64_t h) { REAL(cuMemRelease)(h); }
+
+GDL_HOOK CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
+			      const CUmemAllocationProp *prop,
+			      unsigned long long flags)
+{
+	int device_memory = prop && prop->location.type == CU_MEM_LOCATION_TYPE_DEVICE;
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMemCreate);
+	r = charge_begin(&c, device_memory ? prop->location.id : 0,
+			 device_memory ? size : 0);
+	if (r)
+		return r;
+	r = REAL(cuMemCreate)(handle, size, prop, flags);
+	return charge_end(&c, r, GDL_KEY_HANDLE, r ? 0 : *handle, 0, undo_handle);
+}
+
+static void handle_unref(uint64_t h)
+{
+	uint64_t id;
+
+	if (gdl_ledger_ref(GDL_KEY_HANDLE, h, -1, &id))
+		gdl_backend_free(id);
+}
+
+GDL_HOOK CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
+{
+	CUresult r;
+
+	ENTER(cuMemRelease);
+	r = REAL(cuMemRelease)(handle);
+	if (r == CUDA_SUCCESS)
+		handle_unref(handle);
+	return r;
+}
+
+GDL_HOOK CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
+			   CUmemGenericAllocationHandle handle,
+			   unsigned long long flags)
+{
+	uint64_t none;
+	CUresult r;
+
+	ENTER(cuMemMap);
+	r = REAL(cuMemMap)(ptr, size, offset, handle, flags);
+	if (r == CUDA_SUCCESS && gdl_ledger_ref(GDL_KEY_HANDLE, handle, +1, &none))
+		gdl_ledger_put(GDL_KEY_MAP, ptr, 0, handle, size);
+	return r;
+}
+
+GDL_HOOK CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
+{
+	struct gdl_entry maps[64];
+	unsigned int n;
+	CUresult r;
+
+	ENTER(cuMemUnmap);
+	r = REAL(cuMemUnmap)(ptr, size);
+	if (r != CUDA_SUCCESS)
+		return r;
+	do {
+		n = gdl_ledger_take_all(GDL_KEY_MAP, 1, ptr, ptr + size, maps, 64);
+		for (unsigned int i = 0; i < n; i++)
+			handle_unref(maps[i].aux);
+	} while (n == 64);
+	return r;
+}
+
+GDL_HOOK CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
+					      void *addr)
+{
+	uint64_t none;
+	CUresult r;
+
+	ENTER(cuMemRetainAllocationHandle);
+	r = REAL(cuMemRetainAllocationHandle)(handle, addr);
+	if (r == CUDA_SUCCESS)
+		gdl_ledger_ref(GDL_KEY_HANDLE, *handle, +1, &none);
+	return r;
+}
+
+GDL_HOOK CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle,
+						 void *osHandle, int type)
+{
+	uint64_t none;
+	CUresult r;
+
+	ENTER(cuMemImportFromShareableHandle);
+	r = REAL(cuMemImportFromShareableHandle)(handle, osHandle, type);
+	/* Our own export imported back: one more reference to our charge.
+	 * Another process's memory: charged there, nothing to track. */
+	if (r == CUDA_SUCCESS)
+		gdl_ledger_ref(GDL_KEY_HANDLE, *handle, +1, &none);
+	return r;
+}
+
+/* ---- arrays ---- */
+
+static uint64_t element_bytes(CUarray_format f)
+{
+	switch (f) {
+	case CU_AD_FORMAT_UNSIGNED_INT8:
+	case CU_AD_FORMAT_SIGNED_INT8:
+		return 1;
+	case CU_AD_FORMAT_UNSIGNED_INT16:
+	case CU_AD_FORMAT_SIGNED_INT16:
+	case CU_AD_FORMAT_HALF:
+		return 2;
+	case CU_AD_FORMAT_UNSIGNED_INT32:
+	case CU_AD_FORMAT_SIGNED_INT32:
+	case CU_AD_FORMAT_FLOAT:
+		return 4;
+	default:
+		return 16;	/* newer formats: the widest element, never less */
+	}
+}
+
+static uint64_t dim(uint64_t v) { return v ? v : 1; }
+
+/* Bytes of a w x h x d array (0 on overflow: the driver refuses those). */
+static uint64_t array_bytes(uint64_t w, uint64_t h, uint64_t d,
+			    CUarray_format f, unsigned int channels)
+{
+	uint64_t b;
+
+	if (__builtin_mul_overflow(dim(w), dim(h), &b) ||
+	    __builtin_mul_overflow(b, dim(d), &b) ||
+	    __builtin_mul_overflow(b, (uint64_t)channels * element_bytes(f), &b))
+		return 0;
+	return w ? b : 0;
+}
+
+static void undo_array(uint64_t a) { REAL(cuArrayDestroy)((CUarray)(uintptr_t)a); }
+
+#define ARRAY_CREATE(fn, bytes)                                             \
+	do {                                                                \
+		struct charge c;                                            \
+		CUresult r;                                                 \
+		ENTER(fn);                                                  \
+		r = charge_begin(&c, CURRENT_DEVICE, d ? (bytes) : 0);      \
+		if (r)                                                      \
+			return r;                                           \
+		r = REAL(fn)(pHandle, d);                                   \
+		return charge_end(&c, r, GDL_KEY_ARRAY,                     \
+				  r ? 0 : (uintptr_t)*pHandle, 0, undo_array); \
+	} while (0)
+
+GDL_HOOK CUresult cuArrayCreate_v2(CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR *d)
+{
+	ARRAY_CREATE(cuArrayCreate_v2, array_bytes(d->Width, d->Height, 1, d->Format, d->NumChannels));
+}
+
+GDL_HOOK CUresult cuArrayCreate(CUarray *pHandle, const CUDA_ARRAY_DESCRIPTOR_v1 *d)
+{
+	ARRAY_CREATE(cuArrayCreate, array_bytes(d->Width, d->Height, 1, d->Format, d->NumChannels));
+}
+
+GDL_HOOK CUresult cuArray3DCreate_v2(CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR *d)
+{
+	ARRAY_CREATE(cuArray3DCreate_v2,
+		     array_bytes(d->Width, d->Height, d->Depth, d->Format, d->NumChannels));
+}
+
+GDL_HOOK CUresult cuArray3DCreate(CUarray *pHandle, const CUDA_ARRAY3D_DESCRIPTOR_v1 *d)
+{
+	ARRAY_CREATE(cuArray3DCreate,
+		     array_bytes(d->Width, d->Height, d->Depth, d->Format, d->NumChannels));
+}
+
+static CUresult array_destroy(uint64_t a) { return REAL(cuArrayDestroy)((CUarray)(uintptr_t)a); }
+
+GDL_HOOK CUresult cuArrayDestroy(CUarray hArray)
+{
+	ENTER(cuArrayDestroy);
+	return release(GDL_KEY_ARRAY, (uintptr_t)hArray, array_destroy, (uintptr_t)hArray);
+}
+
+/* Every level halves each dimension (a layered array keeps its layers). */
+static uint64_t mipmap_bytes(const CUDA_ARRAY3D_DESCRIPTOR *d, unsigned int levels)
+{
+	uint64_t total = 0, w = d->Width, h = d->Height, z = d->Depth;
+
+	for (unsigned int l = 0; l < levels && w; l++) {
+		uint64_t b = array_bytes(w, h, z, d->Format, d->NumChannels);
+
+		if (!b || __builtin_add_overflow(total, b, &total))
+			return 0;
+		w = w > 1 ? w / 2 : 1;
+		h = h > 1 ? h / 2 : h;
+		if (!(d->Flags & CUDA_ARRAY3D_LAYERED))
+			z = z > 1 ? z / 2 : z;
+	}
+	return total;
+}
+
+static void undo_mipmap(uint64_t m)
+{
+	REAL(cuMipmappedArrayDestroy)((CUmipmappedArray)(uintptr_t)m);
+}
+
+GDL_HOOK CUresult cuMipmappedArrayCreate(CUmipmappedArray *pHandle,
+					 const CUDA_ARRAY3D_DESCRIPTOR *d,
+					 unsigned int levels)
+{
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuMipmappedArrayCreate);
+	r = charge_begin(&c, CURRENT_DEVICE, d ? mipmap_bytes(d, levels) : 0);
+	if (r)
+		return r;
+	r = REAL(cuMipmappedArrayCreate)(pHandle, d, levels);
+	return charge_end(&c, r, GDL_KEY_MIPMAP, r ? 0 : (uintptr_t)*pHandle, 0, undo_mipmap);
+}
+
+static CUresult mipmap_destroy(uint64_t m)
+{
+	return REAL(cuMipmappedArrayDestroy)((CUmipmappedArray)(uintptr_t)m);
+}
+
+GDL_HOOK CUresult cuMipmappedArrayDestroy(CUmipmappedArray h)
+{
+	ENTER(cuMipmappedArrayDestroy);
+	return release(GDL_KEY_MIPMAP, (uintptr_t)h, mipmap_destroy, (uintptr_t)h);
+}
+
+/* ---- graph memory nodes: charged for the node's life ---- */
+
+static void undo_node(uint64_t n) { REAL(cuGraphDestroyNode)((CUgraphNode)(uintptr_t)n); }
+
+GDL_HOOK CUresult cuGraphAddMemAllocNode(CUgraphNode *phGraphNode, CUgraph hGraph,
+					 const CUgraphNode *deps, size_t n,
+					 CUDA_MEM_ALLOC_NODE_PARAMS *p)
+{
+	int on_device = p && p->poolProps.location.type == CU_MEM_LOCATION_TYPE_DEVICE;
+	struct charge c;
+	CUresult r;
+
+	ENTER(cuGraphAddMemAllocNode);
+	r = charge_begin(&c, on_device ? p->poolProps.location.id : CURRENT_DEVICE,
+			 p ? p->bytesize : 0);
+	if (r)
+		return r;
+	r = REAL(cuGraphAddMemAllocNode)(phGraphNode, hGraph, deps, n, p);
+	return charge_end(&c, r, GDL_KEY_GNODE, r ? 0 : (uintptr_t)*phGraphNode,
+			  (uintptr_t)hGraph, undo_node);
+}
+
+static CUresult node_destroy(uint64_t n)
+{
+	return REAL(cuGraphDestroyNode)((CUgraphNode)(uintptr_t)n);
+}
+
+GDL_HOOK CUresult cuGraphDestroyNode(CUgraphNode hNode)
+{
+	ENTER(cuGraphDestroyNode);
+	return release(GDL_KEY_GNODE, (uintptr_t)hNode, node_destroy, (uintptr_t)hNode);
+}
+
+GDL_HOOK CUresult cuGraphDestroy(CUgraph hGraph)
+{
+	struct gdl_entry nodes[64];
+	unsigned int n;
+	CUresult r;
+
+	ENTER(cuGraphDestroy);
+	r = REAL(cuGraphDestroy)(hGraph);
+	if (r != CUDA_SUCCESS)
+		return r;
+	do {
+		n = gdl_ledger_take_all(GDL_KEY_GNODE, 0, (uintptr_t)hGraph, 0, nodes, 64);
+		for (unsigned int i = 0; i < n; i++)
+			gdl_backend_free(nodes[i].alloc_id);
+	} while (n == 64);
+	return r;
+}
+
+/* ---- what the program sees: the quota, never more than the real device ---- */
+
+/* 0 and the agent's quota and use, or -1 when no backend can say. */
+static int agent_budget(uint64_t *quota, uint64_t *left)
+{
+	struct gdl_agent_info a = { 0 };
+
+	if (gdl_backend_request(GDL_IOC_GET_AGENT, &a))
+		return -1;
+	*quota = a.quota;
+	*left = a.quota > a.used ? a.quota - a.used : 0;
+	return 0;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+GDL_HOOK CUresult cuMemGetInfo_v2(size_t *free_b, size_t *total_b)
+{
+	uint64_t quota, left;
+	CUresult r;
+
+	ENTER(cuMemGetInfo_v2);
+	r = REAL(cuMemGetInfo_v2)(free_b, total_b);
+	if (r == CUDA_SUCCESS && free_b && total_b && !agent_budget(&quota, &left)) {
+		*total_b = min64(*total_b, quota);
+		*free_b = min64(min64(*free_b, left), *total_b);
+	}
+	return r;
+}
+
+GDL_HOOK CUresult cuMemGetInfo(unsigned int *free_b, unsigned int *total_b)
+{
+	uint64_t quota, left;
+	CUresult r;
+
+	ENTER(cuMemGetInfo);
+	r = REAL(cuMemGetInfo)(free_b, total_b);
+	if (r == CUDA_SUCCESS && free_b && total_b && !agent_budget(&quota, &left)) {
+		*total_b = (unsigned int)min64(*total_b, quota);
+		*free_b = (unsigned int)min64(min64(*free_b, left), *total_b);
+	}
+	return r;
+}
+
+GDL_HOOK CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	uint64_t quota, left;
+	CUresult r;
+
+	ENTER(cuDeviceTotalMem_v2);
+	r = REAL(cuDeviceTotalMem_v2)(bytes, dev);
+	if (r == CUDA_SUCCESS && bytes && !agent_budget(&quota, &left))
+		*bytes = min64(*bytes, quota);
+	return r;
+}
