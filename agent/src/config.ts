@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlExact } from './exact-yaml.ts';
 import { parseBytes } from './units.ts';
 
 export class ConfigError extends Error {
@@ -137,7 +137,7 @@ export function readConfigFile(path: string): unknown {
   }
   try {
     // YAML is a superset of JSON: one parser reads both.
-    return parseYaml(text) ?? {};
+    return parseYamlExact(text) ?? {};
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(err as Error).message}`);
   }

@@ -6,8 +6,12 @@
  * and a full agent table for set-agent, so the mapping looks at the
  * operation too.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GdlError } from '../backends/errors.ts';
+import { AuditOutcome } from '../telemetry/names.ts';
+import { peerOf, type Auditor } from './audit.ts';
 import { HttpError } from './http-error.ts';
 
 interface Mapped {
@@ -44,26 +48,74 @@ const EXPLAIN: Record<string, string> = {
   BACKEND_UNAVAILABLE: 'the governance core is not reachable (module not loaded?)',
 };
 
-export function registerErrorHandler(app: FastifyInstance): void {
+/** Stable codes for the HTTP-level refusals Fastify and Node make before a route runs. */
+const STATUS_CODE: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'ROUTE_NOT_FOUND',
+  406: 'NOT_ACCEPTABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/** Fastify's messages for its own refusals, where they mislead or leak internals. */
+function frameworkMessage(fe: FastifyError): string {
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return 'request body is larger than 65536 bytes';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'request body must be application/json';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'request body is empty but content-type is application/json';
+    default:
+      // secure-json-parse refuses __proto__ and constructor.prototype keys.
+      if (/prototype property/i.test(fe.message)) return 'request body holds a forbidden key (__proto__ or constructor.prototype)';
+      return fe.message;
+  }
+}
+
+/**
+ * One message per validation failure, naming the field: Ajv reports a
+ * failed enum once, but anyOf/const failures once per branch.
+ */
+function validationMessage(fe: FastifyError): string {
+  const v = fe.validation![0]!;
+  const where = `${fe.validationContext ?? 'body'}${v.instancePath}`;
+  const allowed = (v.params as { allowedValues?: unknown[] }).allowedValues;
+  if (allowed) return `${where} must be one of ${allowed.map(String).join(', ')}`;
+  return `${where} ${v.message ?? 'is invalid'}`;
+}
+
+export function registerErrorHandler(app: FastifyInstance, auditor?: Auditor): void {
   app.setErrorHandler((err: FastifyError | GdlError | HttpError | Error, request, reply) => {
+    const action = request.routeOptions.config?.audit;
+    // A change the core (or a check after authentication) refused is audited too; refused authentication is audited by auth.ts.
+    const auditRefusal = (code: string) => {
+      if (action && request.authorized && auditor) {
+        auditor.record({ identity: request.identity, peer: peerOf(request) }, {
+          action, target: { ...(request.params as Record<string, string>) }, outcome: AuditOutcome.refused, error: code,
+        });
+      }
+    };
     if (err instanceof GdlError) {
       const m = mapGdlError(err);
       if (m.status >= 500) request.log.warn({ err }, 'core failure');
+      auditRefusal(m.code);
       return reply.code(m.status).send({
         error: { code: m.code, message: `${EXPLAIN[m.code] ?? 'the core refused'}: ${err.message}`, errno: err.code },
       });
     }
     if (err instanceof HttpError) {
       if (err.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="gdl"');
+      auditRefusal(err.code);
       return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.errno ? { errno: err.errno } : {}) } });
     }
     const fe = err as FastifyError;
     if (fe.validation) {
-      return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+      auditRefusal('BAD_REQUEST');
+      return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: validationMessage(fe) } });
     }
     if (fe.statusCode && fe.statusCode < 500) {
       // Fastify's own refusals: bad JSON, wrong content type, body too large.
-      return reply.code(fe.statusCode).send({ error: { code: fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', message: err.message } });
+      return reply.code(fe.statusCode).send({ error: { code: STATUS_CODE[fe.statusCode] ?? 'BAD_REQUEST', message: frameworkMessage(fe) } });
     }
     request.log.error({ err }, 'unexpected error');
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
@@ -72,4 +124,21 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url}` } });
   });
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Fastify routes them
+ * (headers too large: 431; a malformed request: 400). Fastify's default
+ * answers in its own shape; this one answers in the API's.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+  const body = JSON.stringify({
+    error: { code: STATUS_CODE[status]!, message: status === 431 ? 'request headers are larger than the agent accepts' : status === 414 ? 'request URL is too long' : 'malformed HTTP request' },
+  });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
