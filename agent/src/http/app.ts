@@ -21,7 +21,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import { Label } from '../telemetry/names.ts';
 import { createAuditor, peerOf, type Auditor } from './audit.ts';
 import { createAuthorizer } from './auth.ts';
-import { clientErrorHandler, registerErrorHandler } from './errors.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandler, registerJsonParser } from './errors.ts';
 import { DebugRequestLogs } from './request-logs.ts';
 import agents from './routes/agents.ts';
 import allocations from './routes/allocations.ts';
@@ -58,6 +58,7 @@ export const fastifyOptions: FastifyServerOptions = {
   logController: new DebugRequestLogs(),
   // Errors the HTTP parser finds before Fastify sees a request (431, 400) in the API's error shape.
   clientErrorHandler,
+  frameworkErrors,
 };
 
 export default async function gdlApp(app: FastifyInstance, opts: AppOptions): Promise<void> {
@@ -85,6 +86,7 @@ export default async function gdlApp(app: FastifyInstance, opts: AppOptions): Pr
 
   // The API takes JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
 
   installValidators(app);
   registerErrorHandler(app, auditor);

@@ -8,7 +8,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GdlError } from '../backends/errors.ts';
 import { AuditOutcome } from '../telemetry/names.ts';
 import { peerOf, type Auditor } from './audit.ts';
@@ -65,10 +65,7 @@ function frameworkMessage(fe: FastifyError): string {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return 'request body is larger than 65536 bytes';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'request body must be application/json';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'request body is empty but content-type is application/json';
-    default:
-      // secure-json-parse refuses __proto__ and constructor.prototype keys.
-      if (/prototype property/i.test(fe.message)) return 'request body holds a forbidden key (__proto__ or constructor.prototype)';
-      return fe.message;
+    default: return fe.message;
   }
 }
 
@@ -141,4 +138,40 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     error: { code: STATUS_CODE[status]!, message: status === 431 ? 'request headers are larger than the agent accepts' : status === 414 ? 'request URL is too long' : 'malformed HTTP request' },
   });
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/**
+ * Refusals Fastify's router makes before any hook (a bad URL, a path
+ * parameter past maxParamLength), in the API's shape.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  reply.code(status).send({ error: { code: STATUS_CODE[status]!, message: status === 414 ? 'request URL is too long' : 'malformed request URL' } });
+}
+
+/**
+ * JSON bodies, parsed by the API itself so that a forbidden key
+ * (__proto__, constructor.prototype) is named as such: Fastify's parser
+ * refuses them too, but says "not valid JSON". The keys would be harmless
+ * own properties after JSON.parse; they are refused because no request
+ * needs them and a later spread or merge could give them meaning.
+ */
+export function registerJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(new HttpError(400, 'BAD_REQUEST', 'request body is empty but content-type is application/json'), undefined);
+    let forbidden = false;
+    let value: unknown;
+    try {
+      value = JSON.parse(text, (key, v: unknown) => {
+        if (key === '__proto__' || (key === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v)) forbidden = true;
+        return v;
+      });
+    } catch (err) {
+      return done(new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+    if (forbidden) return done(new HttpError(400, 'BAD_REQUEST', 'request body holds a forbidden key (__proto__ or constructor.prototype)'), undefined);
+    done(null, value);
+  });
 }
