@@ -22,7 +22,7 @@ import { AuditOutcome } from './telemetry/names.ts';
 import { createEventSpanner } from './telemetry/event-spans.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { agentResource } from './telemetry/resource.ts';
-import { createTracing, type Tracing } from './telemetry/tracing.ts';
+import { createTracing, exportFailureLogger, type Tracing } from './telemetry/tracing.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningAgent {
@@ -87,6 +87,7 @@ export async function startAgent(
   try {
     tracing = createTracing({
       endpoint: config.otlpEndpoint, resource, version: VERSION, maxQueueSize: config.spanQueueSize, provider: opts.tracerProvider ?? 'sdk',
+      onExportFailure: exportFailureLogger((fields, msg) => log.warn(fields, msg)),
     });
   } catch (err) {
     await backend.close();

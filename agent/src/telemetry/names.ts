@@ -68,7 +68,7 @@ export const Metric = {
    * counter, labels: agent. DMA checks denied per agent, counted from the
    * decision events the agent receives (a lower bound: see
    * eventsLostTotal), for agents that exist (a check may name any id), at
-   * most MAX_COUNTED_AGENTS of them; a removed agent's series goes away.
+   * most MAX_COUNTED_AGENTS of them; a removed agent frees its place.
    */
   agentDenialsTotal: 'gdl_agent_dma_denials_total',
   /** counter, labels: agent. Allocations refused with EDQUOT per agent, counted like agentDenialsTotal. */
