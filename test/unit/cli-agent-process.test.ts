@@ -109,4 +109,32 @@ Proc('the API on a Unix socket; the human log format', async () => {
   }
 });
 
+Proc('gdl watch: r/w/rw, errno names, wall-clock times; exits 3 saying so when the agent goes away', async () => {
+  const a = await start(['--metrics-port', '-1', '--log-format', 'json']);
+  const url = records(a).find((r) => r.msg?.startsWith('agent API at'))!.url as string;
+  const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  await fetch(`${url}/v1/agents/3`, { method: 'PUT', headers: auth, body: JSON.stringify({ quota: '10', devices: [0] }) });
+  const watch = spawn(process.execPath, [GDL, 'watch', '--url', url], { env: { ...process.env } });
+  let out = '';
+  let err = '';
+  watch.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  watch.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const watchExit = new Promise<number | null>((r) => watch.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 20_000;
+  while (!(/quota_violation/.test(out) && / deny /.test(out)) && Date.now() < deadline) {
+    await fetch(`${url}/v1/checks`, { method: 'POST', headers: auth, body: JSON.stringify({ agent: '3', device: 0, addr: '0', length: '1', mode: 'w' }) });
+    await fetch(`${url}/v1/allocations`, { method: 'POST', headers: auth, body: JSON.stringify({ agent: '3', size: '100', device: 0 }) });
+    await sleep(200);
+  }
+  const deny = out.split('\n').find((l) => / deny /.test(l))!;
+  assert.match(deny, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z deny /, out);
+  assert.match(deny, /mode=w /);
+  const over = out.split('\n').find((l) => /quota_violation/.test(l))!;
+  assert.match(over, /result=EDQUOT /);
+  a.child.kill('SIGTERM');
+  await a.exited;
+  assert.is(await watchExit, 3);
+  assert.match(err, /closed the event stream/);
+});
+
 Proc.run();
