@@ -107,7 +107,7 @@ export default async function gdlApp(app: FastifyInstance, opts: AppOptions): Pr
       info: {
         title: 'gpu-dma-lock agent API',
         version: opts.version,
-        description: 'Per-node GPU memory quotas and DMA permissions. Changes need `Authorization: Bearer <token>`.',
+        description: 'Per-node GPU memory quotas and DMA permissions. Changes need `Authorization: Bearer <token>`; reads, checks and events need one too when the agent has a read token. Authentication is checked before the body is validated.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
