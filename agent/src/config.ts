@@ -27,7 +27,7 @@ export const ConfigFileSchema = Type.Object(
   {
     listen: Type.Optional(Type.String({ minLength: 1 })),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-    socket: Type.Optional(Type.String({ minLength: 1, description: 'serve the API on this Unix socket instead of listen:port' })),
+    apiSocket: Type.Optional(Type.String({ minLength: 1, description: 'serve the API on this Unix socket instead of listen:port' })),
     metricsListen: Type.Optional(Type.String({ minLength: 1 })),
     metricsPort: Type.Optional(Type.Integer({ minimum: -1, maximum: 65535, description: '-1: no telemetry listener' })),
     readTokenFile: Type.Optional(Type.String({ minLength: 1 })),
@@ -66,7 +66,7 @@ export interface AgentConfig {
   listen: string;
   port: number;
   /** a Unix socket path for the API instead of listen:port */
-  socket: string | undefined;
+  apiSocket: string | undefined;
   /**
    * The telemetry listener: /metrics, /healthz and /readyz only, no token,
    * meant to be reachable by Prometheus and probes. metricsPort -1: none.
@@ -109,7 +109,7 @@ const GiB = 1n << 30n;
 export const DEFAULTS: AgentConfig = {
   listen: '127.0.0.1',
   port: 9400,
-  socket: undefined,
+  apiSocket: undefined,
   metricsListen: '127.0.0.1',
   metricsPort: 9401,
   readTokenFile: undefined,
@@ -142,7 +142,7 @@ export const DEFAULTS: AgentConfig = {
 const ENV: Record<string, keyof ConfigInput> = {
   GDL_LISTEN: 'listen',
   GDL_PORT: 'port',
-  GDL_SOCKET: 'socket',
+  GDL_API_SOCKET: 'apiSocket',
   GDL_METRICS_LISTEN: 'metricsListen',
   GDL_METRICS_PORT: 'metricsPort',
   GDL_READ_TOKEN_FILE: 'readTokenFile',
@@ -230,7 +230,7 @@ export function loadConfig(opts: { file?: string; flags?: Record<string, unknown
   return {
     listen: merged.listen ?? DEFAULTS.listen,
     port: merged.port ?? DEFAULTS.port,
-    socket: merged.socket,
+    apiSocket: merged.apiSocket,
     metricsListen: merged.metricsListen ?? DEFAULTS.metricsListen,
     metricsPort: merged.metricsPort ?? DEFAULTS.metricsPort,
     readTokenFile: merged.readTokenFile,

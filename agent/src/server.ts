@@ -197,16 +197,16 @@ export async function startAgent(
 
 /** The API on a Unix socket (owner and group only) or on host:port. */
 async function listenApi(app: FastifyInstance, config: AgentConfig): Promise<string> {
-  if (!config.socket) return app.listen({ host: config.listen, port: config.port });
+  if (!config.apiSocket) return app.listen({ host: config.listen, port: config.port });
   // A socket left by an agent that died is removed; anything else at that path is an error.
   try {
-    if (statSync(config.socket).isSocket()) rmSync(config.socket);
+    if (statSync(config.apiSocket).isSocket()) rmSync(config.apiSocket);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await app.listen({ path: config.socket });
-  chmodSync(config.socket, 0o660);
-  return `unix:${config.socket}`;
+  await app.listen({ path: config.apiSocket });
+  chmodSync(config.apiSocket, 0o660);
+  return `unix:${config.apiSocket}`;
 }
 
 /** What an audit record says of a policy: where from, and how much. */

@@ -81,11 +81,11 @@ Config('sizes parse and print in binary units', () => {
 
 Config('listeners, read token and log format: defaults are local, env and file set them', () => {
   const d = loadConfig({ env: {} });
-  assert.equal([d.listen, d.metricsListen, d.metricsPort, d.socket, d.readToken, d.maxEventClients, d.logFormat], ['127.0.0.1', '127.0.0.1', 9401, undefined, undefined, 64, 'auto']);
+  assert.equal([d.listen, d.metricsListen, d.metricsPort, d.apiSocket, d.readToken, d.maxEventClients, d.logFormat], ['127.0.0.1', '127.0.0.1', 9401, undefined, undefined, 64, 'auto']);
   const c = loadConfig({
-    env: { GDL_METRICS_LISTEN: '0.0.0.0', GDL_METRICS_PORT: '-1', GDL_READ_TOKEN: 'r'.repeat(16), GDL_SOCKET: '/run/gdl.sock', GDL_LOG_FORMAT: 'pretty', GDL_MAX_EVENT_CLIENTS: '5' },
+    env: { GDL_METRICS_LISTEN: '0.0.0.0', GDL_METRICS_PORT: '-1', GDL_READ_TOKEN: 'r'.repeat(16), GDL_API_SOCKET: '/run/gdl.sock', GDL_LOG_FORMAT: 'pretty', GDL_MAX_EVENT_CLIENTS: '5' },
   });
-  assert.equal([c.metricsListen, c.metricsPort, c.readToken, c.socket, c.logFormat, c.maxEventClients], ['0.0.0.0', -1, 'r'.repeat(16), '/run/gdl.sock', 'pretty', 5]);
+  assert.equal([c.metricsListen, c.metricsPort, c.readToken, c.apiSocket, c.logFormat, c.maxEventClients], ['0.0.0.0', -1, 'r'.repeat(16), '/run/gdl.sock', 'pretty', 5]);
   assert.throws(() => loadConfig({ env: { GDL_LOG_FORMAT: 'xml' } }), /logFormat/);
 });
 

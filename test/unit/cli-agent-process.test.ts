@@ -93,7 +93,7 @@ Proc('SIGHUP re-reads and applies the policy, audited; a bad file keeps the old 
 
 Proc('the API on a Unix socket; the human log format', async () => {
   const socket = join(dir, 'api.sock');
-  const a = await start(['--socket', socket, '--metrics-port', '-1', '--log-format', 'pretty']);
+  const a = await start(['--api-socket', socket, '--metrics-port', '-1', '--log-format', 'pretty']);
   try {
     assert.match(a.log(), /^\d\d:\d\d:\d\d\.\d{3} INFO  agent API at unix:/m);
     assert.not.match(a.log(), /^\{/m);

@@ -11,7 +11,7 @@ interface AgentFlags {
   config?: string;
   listen?: string;
   port?: string;
-  socket?: string;
+  apiSocket?: string;
   metricsListen?: string;
   metricsPort?: string;
   readTokenFile?: string;
@@ -39,7 +39,7 @@ export function registerAgent(program: Command): void {
     .option('--config <file>', 'YAML or JSON config file')
     .option('--listen <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port (default 9400; 0 picks a free one)')
-    .option('--socket <path>', 'serve the API on this Unix socket instead of --listen/--port')
+    .option('--api-socket <path>', 'serve the API on this Unix socket instead of --listen/--port')
     .option('--metrics-listen <host>', 'address of the telemetry listener: /metrics, /healthz, /readyz (default 127.0.0.1)')
     .option('--metrics-port <port>', 'its port (default 9401; -1: none)')
     .option('--read-token-file <file>', 'file with a bearer token that reads, checks and the event stream then need (else $GDL_READ_TOKEN)')
@@ -62,7 +62,7 @@ export function registerAgent(program: Command): void {
           flags: {
             listen: flags.listen,
             port: num(flags.port, '--port'),
-            socket: flags.socket,
+            apiSocket: flags.apiSocket,
             metricsListen: flags.metricsListen,
             metricsPort: num(flags.metricsPort, '--metrics-port'),
             readTokenFile: flags.readTokenFile,
