@@ -153,14 +153,21 @@ static bool gdl_sees_all_cgroups(void)
 	       &cgrp_dfl_root.cgrp;
 }
 
+/*
+ * A cgroup exists until rmdir takes it offline; a removed one may still be
+ * found by id for a while (dying, until its last reference goes), so the
+ * online flag decides.
+ */
 static bool gdl_cgroup_exists(u64 id)
 {
 	struct cgroup *cg = cgroup_get_from_id(id);
+	bool online;
 
 	if (IS_ERR(cg))
 		return PTR_ERR(cg) != -ENOENT;
+	online = READ_ONCE(cg->self.flags) & CSS_ONLINE;
 	cgroup_put(cg);
-	return true;
+	return online;
 }
 
 /* Drops the bindings of removed cgroups (see the file comment). */
