@@ -63,8 +63,7 @@ extern const struct proc_ops gdl_contexts_ops;
 int gdl_grants_open(struct inode *inode, struct file *file);
 
 /* gdl_control.c: one operator line each, already a NUL-terminated string */
-/* Room for bind_cgroup with the longest path the ioctl accepts. */
-#define GDL_CONTROL_LINE_MAX	(GDL_CGROUP_PATH_MAX + 64)
+#define GDL_CONTROL_LINE_MAX	256
 int gdl_control_run(char *line);
 int gdl_dma_permission_run(char *line);
 const char *gdl_mode_name(u32 mode);
