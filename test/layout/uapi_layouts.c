@@ -79,10 +79,15 @@ int main(void)
 	F(gdl_alloc_view, device); F(gdl_alloc_view, flags); F(gdl_alloc_view, owner_pid); F(gdl_alloc_view, pad); END();
 	S(gdl_grant_view); F(gdl_grant_view, agent_id); F(gdl_grant_view, start); F(gdl_grant_view, length);
 	F(gdl_grant_view, device); F(gdl_grant_view, mode); END();
+	S(gdl_cgroup_binding); F(gdl_cgroup_binding, path); F(gdl_cgroup_binding, agent_id);
+	F(gdl_cgroup_binding, cgroup_id); F(gdl_cgroup_binding, flags); F(gdl_cgroup_binding, pad); END();
+	S(gdl_uid_binding); F(gdl_uid_binding, uid); F(gdl_uid_binding, flags); F(gdl_uid_binding, agent_id); END();
+	S(gdl_wire_hdr); F(gdl_wire_hdr, cmd); F(gdl_wire_hdr, len); F(gdl_wire_hdr, result); F(gdl_wire_hdr, flags); END();
 	printf("},\n\"ioctls\": {");
 	IOC(GDL_IOC_NOOP); IOC(GDL_IOC_INFO); IOC(GDL_IOC_BIND); IOC(GDL_IOC_SET_AGENT); IOC(GDL_IOC_GET_AGENT);
 	IOC(GDL_IOC_REMOVE_AGENT); IOC(GDL_IOC_ALLOC); IOC(GDL_IOC_FREE); IOC(GDL_IOC_GRANT); IOC(GDL_IOC_REVOKE);
 	IOC(GDL_IOC_CHECK); IOC(GDL_IOC_CHECK_BATCH); IOC(GDL_IOC_GET_STATS); IOC(GDL_IOC_GET_DEVICE);
+	IOC(GDL_IOC_BIND_CGROUP); IOC(GDL_IOC_UNBIND_CGROUP); IOC(GDL_IOC_BIND_UID); IOC(GDL_IOC_UNBIND_UID);
 	printf("}}\n");
 	return 0;
 }
