@@ -14,6 +14,7 @@ import { EventHub } from './events/hub.ts';
 import gdlApp, { fastifyOptions } from './http/app.ts';
 import { readTokenFile } from './http/auth.ts';
 import { applyPolicy, loadPolicy, type Policy } from './policy.ts';
+import { startIdentity, type IdentityRuntime } from './identity/runtime.ts';
 import { createEventSpanner } from './telemetry/event-spans.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { agentResource } from './telemetry/resource.ts';
@@ -23,6 +24,8 @@ import { VERSION } from './version.ts';
 export interface RunningAgent {
   app: FastifyInstance;
   backend: Backend;
+  /** identity rules, cgroup watcher and interposer socket */
+  identity: IdentityRuntime;
   url: string;
   tracing: Tracing;
   metrics: Metrics;
@@ -105,6 +108,21 @@ export async function startAgent(
     apply('reload');
   });
   apply('start');
+  let identity: IdentityRuntime;
+  try {
+    identity = await startIdentity({
+      backend, rules: policy?.identity, cgroupRoot: config.cgroupRoot, socket: config.socket?.path,
+      socketRequired: config.socket?.required ?? false, watchCgroups: config.watchCgroups, log,
+    });
+  } catch (err) {
+    await hub.stop();
+    await tracing.shutdown().catch(() => {});
+    await metrics.shutdown().catch(() => {});
+    await backend.close();
+    throw new StartupError(`cannot serve the interposer socket ${config.socket?.path}: ${(err as Error).message}`);
+  }
+  // After the policy's own re-apply (registered above): bindings need the agents.
+  backend.onReset(() => identity.reapply());
 
   await app.register(gdlApp, { backend, events: hub, metrics, token, version: VERSION });
 
@@ -112,6 +130,7 @@ export async function startAgent(
   try {
     address = await app.listen({ host: config.listen, port: config.port });
   } catch (err) {
+    await identity.close();
     await hub.stop();
     await tracing.shutdown().catch(() => {});
     await metrics.shutdown().catch(() => {});
@@ -124,6 +143,8 @@ export async function startAgent(
   const close = () => {
     closing ??= (async () => {
       await app.close();
+      // Socket clients go first: their owners release before the core closes.
+      await identity.close();
       await hub.stop();
       // NodeSDK (or the local provider) shutdown: flushes what is queued, then stops the exporter.
       await tracing.forceFlush().catch((err) => log.warn({ err }, 'span flush failed'));
@@ -133,7 +154,7 @@ export async function startAgent(
     })();
     return closing;
   };
-  return { app, backend, url: address, tracing, metrics, close };
+  return { app, backend, identity, url: address, tracing, metrics, close };
 }
 
 function describeInfo(backend: Backend): object {
