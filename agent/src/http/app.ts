@@ -16,6 +16,7 @@ import { createAuthorizer } from './auth.ts';
 import { registerErrorHandler } from './errors.ts';
 import agents from './routes/agents.ts';
 import allocations from './routes/allocations.ts';
+import bindings from './routes/bindings.ts';
 import checks from './routes/checks.ts';
 import devices from './routes/devices.ts';
 import events from './routes/events.ts';
@@ -74,7 +75,7 @@ export default async function gdlApp(app: FastifyInstance, opts: AppOptions): Pr
     },
   });
 
-  for (const routes of [health, stats, devices, agents, allocations, grants, checks, events, metrics]) {
+  for (const routes of [health, stats, devices, agents, allocations, grants, checks, events, metrics, bindings]) {
     await api.register(routes);
   }
 
