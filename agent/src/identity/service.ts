@@ -148,22 +148,16 @@ export class IdentityService {
    */
   resolvePeer(pid: number, uid: number, table: BindingTable): PeerIdentity {
     const cgroup = processCgroup(pid, this.opts.procRoot);
-    let r = table.resolve(cgroup, uid);
-    if (!r && cgroup) {
+    if (cgroup) {
+      // Deepest first: a bound cgroup, or one a rule matches, ends the walk
+      // before any uid rule is considered (the module's order).
       for (const p of ancestors(cgroup)) {
-        if (this.cgroupAppeared(p) !== null) break;
+        const agent = table.cgroup(p)?.agent ?? this.cgroupAppeared(p);
+        if (agent !== null) return { cgroup, agent, via: p, boundCgroup: p };
       }
-      r = table.resolve(cgroup, uid);
     }
-    if (r) {
-      const viaCgroup = 'path' in r.via;
-      return {
-        cgroup,
-        agent: r.agent,
-        via: viaCgroup ? (r.via as { path: string }).path : `uid:${uid}`,
-        boundCgroup: viaCgroup ? (r.via as { path: string }).path : null,
-      };
-    }
+    const u = table.uid(uid);
+    if (u) return { cgroup, agent: u.agent, via: `uid:${uid}`, boundCgroup: null };
     if (this.opts.rules.strangers !== null) return { cgroup, agent: this.opts.rules.strangers, via: 'strangers', boundCgroup: null };
     return { cgroup, agent: null, via: null, boundCgroup: null };
   }
