@@ -15,6 +15,7 @@ import gdlApp, { fastifyOptions } from './http/app.ts';
 import { readTokenFile } from './http/auth.ts';
 import { applyPolicy, loadPolicy, type Policy } from './policy.ts';
 import { startIdentity, type IdentityRuntime } from './identity/runtime.ts';
+import { createCgroupLabeler } from './identity/labels.ts';
 import { createEventSpanner } from './telemetry/event-spans.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { agentResource } from './telemetry/resource.ts';
@@ -87,7 +88,7 @@ export async function startAgent(
   });
   hub.subscribe((events) => metrics.recordEvents(events));
   if (tracing.enabled) {
-    const spanner = createEventSpanner(tracing.tracer, config.sampleRatio);
+    const spanner = createEventSpanner(tracing.tracer, config.sampleRatio, Math.random, createCgroupLabeler(backend));
     hub.subscribe((events) => spanner.record(events, backend.kind));
   }
   hub.start();

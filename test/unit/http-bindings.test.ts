@@ -12,6 +12,8 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../../agent/src/config.ts';
 import { REPO_ROOT } from '../../agent/src/paths.ts';
 import { startAgent, type RunningAgent } from '../../agent/src/server.ts';
+import type { DecisionEvent } from '../../agent/src/events/types.ts';
+import { createCgroupLabeler } from '../../agent/src/identity/labels.ts';
 import { AUTH, buildApp, TOKEN, type TestApp } from '../fixtures/agent-harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'gdl-bind-'));
@@ -60,6 +62,23 @@ Http('errors: unknown cgroup 404, not bound 404, bad input 400, no token 401', a
   assert.is((await app.inject({ method: 'PUT', url: '/v1/bindings/uids/4294967295', headers: AUTH, payload: { agent: '1' } })).statusCode, 400);
   const noTok = await app.inject({ method: 'PUT', url: '/v1/bindings/uids/7', payload: { agent: '1' } });
   assert.is(noTok.statusCode, 401);
+});
+
+Http('metrics name bound cgroups only; spans get the bound cgroup of an event', async () => {
+  const { app, backend } = ctx.t;
+  mkdirSync(join(root, 'other.slice'), { recursive: true });
+  backend.bindCgroup('/system.slice/job.service', 42n);
+  try {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(text, /gdl_agent_cgroup_info\{agent="42",cgroup="\/system\.slice\/job\.service"\} 1/);
+    assert.not.match(text, /other\.slice/, 'an unbound cgroup is never a label value');
+    const label = createCgroupLabeler(backend);
+    const ev = { agentId: 42n, cgroupId: 0n } as DecisionEvent;
+    assert.is(label(ev), '/system.slice/job.service');
+    assert.is(label({ ...ev, agentId: 43n }), undefined);
+  } finally {
+    backend.unbindCgroup('/system.slice/job.service');
+  }
 });
 
 Http('OpenAPI documents the binding routes', async () => {

@@ -86,7 +86,13 @@ export interface EventSpanner {
   record(events: readonly GdlEvent[], source: string): number;
 }
 
-export function createEventSpanner(tracer: Tracer, sampleRatio: number, random: () => number = Math.random): EventSpanner {
+/**
+ * @cgroupOf: the bound cgroup path of an event's caller, when its agent is
+ * bound to one (identity/labels.ts); only bound cgroups ever become values.
+ */
+export function createEventSpanner(
+  tracer: Tracer, sampleRatio: number, random: () => number = Math.random, cgroupOf?: (e: DecisionEvent) => string | undefined,
+): EventSpanner {
   const sampled = () => sampleRatio >= 1 || (sampleRatio > 0 && random() < sampleRatio);
   return {
     record(events, source) {
@@ -100,6 +106,8 @@ export function createEventSpanner(tracer: Tracer, sampleRatio: number, random: 
             startTime: at,
             attributes: { ...decisionAttributes(e), [Attr.source]: source },
           });
+          const path = cgroupOf?.(e);
+          if (path !== undefined) span.setAttribute(Attr.cgroupPath, path);
           if (FAILURES.has(e.kind)) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: e.kind === 'deny' ? 'DMA access denied' : errnoName(e.result) });
           }

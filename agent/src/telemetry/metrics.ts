@@ -81,6 +81,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const agentDenials = c(Metric.agentDenialsTotal, 'DMA checks denied per agent (from decision events)');
   const agentQuotaViolations = c(Metric.agentQuotaViolationsTotal, 'Allocations refused for quota per agent (from decision events)');
   const decisionsOverflow = c(Metric.agentDecisionsOverflowTotal, 'Denials and quota violations of agents past the per-agent series cap');
+  const agentCgroup = g(Metric.agentCgroupInfo, 'Always 1: a cgroup bound to an agent (only bound cgroups appear)');
   const buildInfo = g(Metric.buildInfo, 'Always 1; labels describe the running agent');
 
   const policyApplied = meter.createCounter(Metric.policyAppliedTotal, { description: 'Times the policy was applied' });
@@ -168,10 +169,11 @@ export function createMetrics(opts: MetricsOptions): Metrics {
           obs.observe(agentDevUsed, n(perAgentDevice.get(`${a.id}/${d.index}`) ?? 0n), attrs);
         }
       }
+      for (const b of boundCgroups(backend)) obs.observe(agentCgroup, 1, { [Label.agent]: b.agent.toString(), [Label.cgroup]: b.path });
     },
     [agentQuota, agentUsed, agentAllocs, agentGrants, agentDevQuota, agentDevUsed, devCapacity, devUsed, agents, live,
       allocs, allocFailures, frees, bytesAllocated, bytesFreed, checks, denials, quotaViolations, grants, revokes,
-      eventsReceived, eventsLost, eventsSkipped, spansDropped, agentDenials, agentQuotaViolations, decisionsOverflow, buildInfo],
+      eventsReceived, eventsLost, eventsSkipped, spansDropped, agentDenials, agentQuotaViolations, decisionsOverflow, buildInfo, agentCgroup],
   );
 
   return {
@@ -200,6 +202,15 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     },
     shutdown: () => provider.shutdown(),
   };
+}
+
+/** Bound cgroups; none when the backend cannot list them (module without bindings). */
+function boundCgroups(backend: Backend) {
+  try {
+    return backend.listBindings().cgroups;
+  } catch {
+    return [];
+  }
 }
 
 /** Bytes per (agent, device), summed over the live allocations. */

@@ -88,6 +88,12 @@ export const Metric = {
 
   /** histogram, labels: method, route, status_code. */
   httpRequestDurationSeconds: 'gdl_http_request_duration_seconds',
+  /**
+   * gauge = 1, labels: agent, cgroup. One series per bound cgroup (only
+   * bound cgroups become label values, so cardinality is what the operator
+   * bound): join on `agent` to show usage per container.
+   */
+  agentCgroupInfo: 'gdl_agent_cgroup_info',
   /** gauge = 1, labels: version, backend, abi_version, node_version. */
   buildInfo: 'gdl_build_info',
 } as const;
@@ -97,6 +103,7 @@ export type MetricName = (typeof Metric)[keyof typeof Metric];
 /** Metric label keys. */
 export const Label = {
   agent: 'agent',
+  cgroup: 'cgroup',
   device: 'device',
   kind: 'kind',
   result: 'result',
@@ -154,6 +161,8 @@ export const Attr = {
   tid: 'thread.id',
   comm: 'process.executable.name',
   cgroup: 'gdl.cgroup.id',
+  /** the bound cgroup's path, only when the caller's agent is bound to a cgroup */
+  cgroupPath: 'gdl.cgroup.path',
   size: 'gdl.size_bytes',
   addr: 'gdl.dma.addr',
   length: 'gdl.dma.length',
