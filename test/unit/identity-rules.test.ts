@@ -121,3 +121,23 @@ Table('nearest bound ancestor wins over uid; uid over nothing; changes bump the 
 Glob.run();
 Pol.run();
 Table.run();
+
+const Proc = suite('proc bindings');
+Proc('the module\'s bindings listing parses, octal escapes undone, unknown kinds skipped', async () => {
+  const { parseBindings } = await import('../../agent/src/backends/proc-bindings.ts');
+  const { parseProcTable } = await import('../../agent/src/backends/proc-table.ts');
+  const l = parseBindings(parseProcTable([
+    '# kind target cgroup_id agent',
+    'cgroup /kubepods.slice/kubepods-pod1.slice 4242 42',
+    'cgroup /my\\040job\\134x 5120 9223372036854779050',
+    'uid 1001 0 7',
+    'future thing 0 1',
+    '',
+  ].join('\n')));
+  assert.equal(l.cgroups.map((c) => [c.path, c.cgroupId, c.agent]), [
+    ['/kubepods.slice/kubepods-pod1.slice', 4242n, 42n],
+    ['/my job\\x', 5120n, 9223372036854779050n],
+  ]);
+  assert.equal(l.uids.map((u) => [u.uid, u.agent]), [[1001, 7n]]);
+});
+Proc.run();

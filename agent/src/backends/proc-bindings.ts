@@ -1,36 +1,31 @@
 /**
- * /proc/swarm/gpu/bindings as a BindingList. The module's side was being
- * written at the same time as this parser, so it reads fields by name and
- * accepts the likely spellings: one record per binding with a `kind` column
- * (`cgroup` or `uid`), the target in `path`/`cgroup` or `uid`, `agent`, and
- * `cgroup_id`/`id` for cgroups. Records of an unknown kind are skipped.
- * Change this one function if docs/proc.md says otherwise.
+ * /proc/swarm/gpu/bindings as a BindingList (format in docs/proc.md):
+ *
+ *   # kind target cgroup_id agent
+ *   cgroup /kubepods.slice/kubepods-pod1.slice 4242 42
+ *   uid 1001 0 7
+ *
+ * `target` is the cgroup path (blanks, backslashes and control characters
+ * octal-escaped, `\040`) or the uid. Records of an unknown kind are skipped,
+ * so a module that adds kinds does not break the agent.
  */
 import type { BindingList } from '../identity/bindings.ts';
 import { bigField, type ProcRecord } from './proc-table.ts';
 
-function text(rec: ProcRecord, ...names: string[]): string | undefined {
-  for (const n of names) {
-    const v = rec.get(n);
-    if (v !== undefined && v !== '') return v;
-  }
-  return undefined;
+/** Undoes the module's octal escapes (`\040` is a blank, `\134` a backslash). */
+export function unescapeOctal(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 export function parseBindings(records: ProcRecord[]): BindingList {
   const out: BindingList = { cgroups: [], uids: [] };
   for (const r of records) {
-    const kind = text(r, 'kind', 'type');
-    const path = text(r, 'path', 'cgroup');
-    const uid = text(r, 'uid');
-    if (kind === 'cgroup' || (kind === undefined && path !== undefined)) {
-      if (path === undefined) continue;
-      const id = text(r, 'cgroup_id', 'id');
-      out.cgroups.push({ path, agent: bigField(r, 'agent'), cgroupId: id ? BigInt(id) : 0n, source: 'api' });
-    } else if (kind === 'uid' || (kind === undefined && uid !== undefined)) {
-      const u = uid ?? text(r, 'key', 'target');
-      if (u === undefined || !/^\d+$/.test(u)) continue;
-      out.uids.push({ uid: Number(u), agent: bigField(r, 'agent'), source: 'api' });
+    const kind = r.get('kind');
+    const target = r.get('target') ?? '';
+    if (kind === 'cgroup' && target.startsWith('/')) {
+      out.cgroups.push({ path: unescapeOctal(target), agent: bigField(r, 'agent'), cgroupId: bigField(r, 'cgroup_id'), source: 'api' });
+    } else if (kind === 'uid' && /^\d+$/.test(target)) {
+      out.uids.push({ uid: Number(target), agent: bigField(r, 'agent'), source: 'api' });
     }
   }
   return out;
