@@ -74,4 +74,30 @@ R('uid next, then strangers; no cgroup v2 line falls back to the uid', () => {
   assert.is(service.resolvePeer(999999, 2000, backend.bindings).cgroup, null, 'a vanished pid has no cgroup');
 });
 
+R('a cgroup removed and made again under the same path is not the old binding', () => {
+  backend.bindCgroup('/other', 1n);
+  assert.is(service.resolvePeer(102, 3000, backend.bindings).agent, 1n);
+  // The binding of an earlier cgroup of that path (a temp dir may reuse an
+  // inode at once, cgroup2 never does): its id is not the directory's now.
+  backend.bindings.bindCgroup({ path: '/other', agent: 1n, cgroupId: 1n, source: 'api' });
+  const again = service.resolvePeer(102, 3000, backend.bindings);
+  assert.is(again.via, 'strangers', 'the new cgroup is unbound');
+  assert.not.ok(backend.listBindings().cgroups.some((b) => b.path === '/other'));
+});
+
+R('template agents left without a cgroup and holding nothing are removed', () => {
+  const orphan = templateAgentId(999999n);
+  backend.setAgent(orphan, 1n << 20n, 1n);
+  const busy = templateAgentId(999998n);
+  backend.setAgent(busy, 1n << 20n, 1n);
+  const id = backend.alloc(busy, 4096n, 0, true);
+  const live = service.resolvePeer(100, 5, backend.bindings).agent!;
+  assert.is(service.removeOrphanTemplates(), 1);
+  const ids = backend.listAgents().map((a) => a.id);
+  assert.not.ok(ids.includes(orphan));
+  assert.ok(ids.includes(busy), 'holds memory: kept');
+  assert.ok(ids.includes(live), 'its cgroup is bound: kept');
+  backend.free(id);
+});
+
 R.run();

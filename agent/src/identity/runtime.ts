@@ -48,6 +48,10 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
         removed: (p) => service.cgroupRemoved(p),
       });
       watcher.start();
+      if (rules.templates.length) {
+        const n = service.removeOrphanTemplates();
+        if (n) o.log.info({ removed: n }, 'removed template agents whose cgroup is gone');
+      }
       o.log.info({ cgroupRoot: o.cgroupRoot, bound: service.bound().length }, 'watching cgroups');
     } else {
       o.log.warn({ cgroupRoot: o.cgroupRoot }, 'no cgroup2 mount here: cgroup rules apply only to socket peers');

@@ -12,7 +12,7 @@ import { GdlError } from '../backends/errors.ts';
 import type { BindingTable } from './bindings.ts';
 import { cgroupId, processCgroup } from './cgroup.ts';
 import { ancestors } from './glob.ts';
-import { matchCgroup, templateAgentId, type IdentityRules } from './rules.ts';
+import { matchCgroup, TEMPLATE_ID_BASE, templateAgentId, type IdentityRules } from './rules.ts';
 
 export interface IdentityLog {
   info(obj: object, msg: string): void;
@@ -131,6 +131,32 @@ export class IdentityService {
     return errors;
   }
 
+  /**
+   * Template agents (ids from 2^63) whose cgroup is not bound now and that
+   * hold nothing: left by an agent that stopped while their cgroup went
+   * away. Called once the watcher has bound what exists.
+   */
+  removeOrphanTemplates(): number {
+    const live = new Set([...this.mine.values()].map((m) => m.agent));
+    let removed = 0;
+    let agents;
+    try {
+      agents = this.opts.backend.listAgents();
+    } catch {
+      return 0;
+    }
+    for (const a of agents) {
+      if (a.id < TEMPLATE_ID_BASE || live.has(a.id) || a.allocations !== 0n) continue;
+      try {
+        this.opts.backend.removeAgent(a.id);
+        removed++;
+      } catch {
+        // busy or gone: leave it
+      }
+    }
+    return removed;
+  }
+
   /** After a module reload: nothing of ours survives in the module, bind again. */
   forgetAll(): void {
     this.mine.clear();
@@ -152,7 +178,14 @@ export class IdentityService {
       // Deepest first: a bound cgroup, or one a rule matches, ends the walk
       // before any uid rule is considered (the module's order).
       for (const p of ancestors(cgroup)) {
-        const agent = table.cgroup(p)?.agent ?? this.cgroupAppeared(p);
+        let bound = table.cgroup(p);
+        // A path removed and made again is a new cgroup (the module binds ids, not names).
+        if (bound && cgroupId(this.opts.cgroupRoot, p) !== bound.cgroupId) {
+          this.cgroupRemoved(p);
+          table.unbindCgroup(p);
+          bound = undefined;
+        }
+        const agent = bound?.agent ?? this.cgroupAppeared(p);
         if (agent !== null) return { cgroup, agent, via: p, boundCgroup: p };
       }
     }
