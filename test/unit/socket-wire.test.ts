@@ -181,21 +181,26 @@ s.on('connect', async () => {
   const other = Buffer.alloc(C.agentSize);
   other.writeBigUInt64LE(5n, 0);
   const ga = await call(C.GET_AGENT, other);
-  process.stdout.write(JSON.stringify({ bound: info.p.readBigUInt64LE(16).toString(), alloc: al.result, other: ga.result }) + '\\n');
+  const fr = Buffer.alloc(16);
+  fr.writeBigUInt64LE(BigInt(C.freeId), 0);
+  const fo = await call(C.FREE, fr);
+  process.stdout.write(JSON.stringify({ bound: info.p.readBigUInt64LE(16).toString(), alloc: al.result, other: ga.result, freeOther: fo.result }) + '\\n');
   setInterval(() => {}, 1000);
 });
 `;
 const childScript = join(dir, 'child.mjs');
 writeFileSync(childScript, CHILD, { mode: 0o644 });
 
-function runChild(uid: number, size: bigint): { child: ChildProcess; line: Promise<{ bound: string; alloc: number; other: number }> } {
+interface ChildAnswer { bound: string; alloc: number; other: number; freeOther: number }
+function runChild(uid: number, size: bigint, freeId = 0n): { child: ChildProcess; line: Promise<ChildAnswer> } {
   const cfg = JSON.stringify({
+    FREE: Ioc.FREE, freeId: String(freeId),
     INFO: Ioc.INFO, ALLOC: Ioc.ALLOC, GET_AGENT: Ioc.GET_AGENT, infoSize: GdlInfo.size, allocSize: GdlAlloc.size, agentSize: GdlAgentInfo.size, size: String(size),
   });
   const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, childScript, sockPath, cfg], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const line = new Promise<{ bound: string; alloc: number; other: number }>((ok, ko) => {
+  const line = new Promise<ChildAnswer>((ok, ko) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -207,11 +212,20 @@ function runChild(uid: number, size: bigint): { child: ChildProcess; line: Promi
 }
 
 Wire('identity from SO_PEERCRED: uid 65534 acts as agent 7; kill -9 gives its quota back', async () => {
-  const { child, line } = runChild(65534, 300n * KiB);
+  // A persistent allocation of agent 5 the child must not be able to free.
+  const root = await WireClient.open(sockPath);
+  const mine = await root.call(Ioc.ALLOC, alloc(4n * KiB, 5n, 1 /* GDL_ALLOC_PERSISTENT */));
+  assert.is(mine.result, 0);
+  const mineId = GdlAlloc.decode(mine.payload).alloc_id;
+  root.close();
+  const { child, line } = runChild(65534, 300n * KiB, mineId);
   const r = await line;
   assert.is(r.bound, '7');
   assert.is(r.alloc, 0);
   assert.is(r.other, EPERM, 'a peer may not name another agent');
+  assert.is(r.freeOther, EPERM, 'nor free another agent\'s allocation');
+  assert.is(backend.getAgent(5n).used, 4n * KiB, 'persistent: outlived its connection, still there');
+  backend.free(mineId);
   const peer = server.connections().find((c) => c.pid === child.pid);
   assert.ok(peer, 'the server saw the child pid');
   assert.is(peer!.uid, 65534);
