@@ -45,6 +45,9 @@ export const ConfigFileSchema = Type.Object(
     procDir: Type.Optional(Type.String({ minLength: 1 })),
     spanQueueSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     kernelEvents: Type.Optional(Type.Boolean({ description: 'load the BPF event pipeline on the kernel backend' })),
+    socket: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 107 }), Type.Literal(false)], { description: 'interposer socket path (embedded backend); false: none' })),
+    cgroupRoot: Type.Optional(Type.String({ minLength: 1 })),
+    watchCgroups: Type.Optional(Type.Boolean({ description: 'watch the cgroup tree and bind cgroups the policy matches' })),
     embedded: Type.Optional(
       Type.Object(
         {
@@ -96,11 +99,22 @@ export interface AgentConfig {
    * under it runs with this off.
    */
   kernelEvents: boolean;
+  /**
+   * The interposer's socket (embedded backend only, docs/wire.md): null for
+   * none. @required: the path was configured, so failing to serve it stops
+   * the agent; the default path is served when it can be, else a warning.
+   */
+  socket: { path: string; required: boolean } | null;
+  /** the cgroup2 mount, for cgroup rules, bindings and the watcher */
+  cgroupRoot: string;
+  watchCgroups: boolean;
   embedded: {
     devices: { name: string; capacity: bigint }[];
     defaultQuota: bigint;
     maxAgents: number;
     eventRing: number;
+    /** same as cgroupRoot: the embedded backend resolves cgroup ids itself */
+    cgroupRoot?: string;
   };
 }
 
@@ -127,6 +141,9 @@ export const DEFAULTS: AgentConfig = {
   procDir: '/proc/swarm/gpu',
   spanQueueSize: 2048,
   kernelEvents: true,
+  socket: { path: '/run/gpu-dma-lock/agent.sock', required: false },
+  cgroupRoot: '/sys/fs/cgroup',
+  watchCgroups: true,
   embedded: {
     devices: [
       { name: 'fake0', capacity: 16n * GiB },
@@ -158,9 +175,12 @@ const ENV: Record<string, keyof ConfigInput> = {
   GDL_PROC_DIR: 'procDir',
   GDL_SPAN_QUEUE_SIZE: 'spanQueueSize',
   GDL_KERNEL_EVENTS: 'kernelEvents',
+  GDL_SOCKET: 'socket',
+  GDL_CGROUP_ROOT: 'cgroupRoot',
+  GDL_WATCH_CGROUPS: 'watchCgroups',
 };
 const NUMERIC = new Set<keyof ConfigInput>(['port', 'metricsPort', 'maxEventClients', 'sampleRatio', 'spanQueueSize']);
-const BOOLEAN = new Set<keyof ConfigInput>(['kernelEvents']);
+const BOOLEAN = new Set<keyof ConfigInput>(['kernelEvents', 'watchCgroups']);
 
 export function readConfigFile(path: string): unknown {
   let text: string;
@@ -183,6 +203,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const v = env[name];
     if (v === undefined || v === '') continue;
     if (BOOLEAN.has(key) && /^(1|true|yes|on|0|false|no|off)$/i.test(v)) out[key] = /^(1|true|yes|on)$/i.test(v);
+    else if (key === 'socket' && /^(0|false|no|off|none)$/i.test(v)) out[key] = false;
     else out[key] = NUMERIC.has(key) && /^-?[0-9.]+$/.test(v) ? Number(v) : v;
   }
   return out;
@@ -248,11 +269,15 @@ export function loadConfig(opts: { file?: string; flags?: Record<string, unknown
     procDir: merged.procDir ?? DEFAULTS.procDir,
     spanQueueSize: merged.spanQueueSize ?? DEFAULTS.spanQueueSize,
     kernelEvents: merged.kernelEvents ?? DEFAULTS.kernelEvents,
+    socket: merged.socket === false ? null : merged.socket !== undefined ? { path: merged.socket, required: true } : DEFAULTS.socket,
+    cgroupRoot: merged.cgroupRoot ?? DEFAULTS.cgroupRoot,
+    watchCgroups: merged.watchCgroups ?? DEFAULTS.watchCgroups,
     embedded: {
       devices,
       defaultQuota,
       maxAgents: emb.maxAgents ?? DEFAULTS.embedded.maxAgents,
       eventRing: emb.eventRing ?? DEFAULTS.embedded.eventRing,
+      cgroupRoot: merged.cgroupRoot ?? DEFAULTS.cgroupRoot,
     },
   };
 }

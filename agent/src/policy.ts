@@ -18,6 +18,8 @@ import type { Backend } from './backends/backend.ts';
 import { GdlError } from './backends/errors.ts';
 import { parseYamlExact } from './exact-yaml.ts';
 import { parseBytes, parseU64 } from './units.ts';
+import { AgentMatchField, parseIdentityRules, StrangersField, TemplatesField } from './identity/policy-rules.ts';
+import type { IdentityRules } from './identity/rules.ts';
 
 export class PolicyError extends Error {
   override name = 'PolicyError';
@@ -47,10 +49,13 @@ const PolicyFileSchema = Type.Object(
               ),
             ),
           ),
+          match: AgentMatchField,
         },
         { additionalProperties: false },
       ),
     ),
+    templates: TemplatesField,
+    strangers: StrangersField,
   },
   { additionalProperties: false },
 );
@@ -75,6 +80,8 @@ export interface PolicyAgent {
 export interface Policy {
   source: string;
   agents: PolicyAgent[];
+  /** who acts as which agent: match rules, templates, strangers (identity/rules.ts) */
+  identity: IdentityRules;
 }
 
 export function modeBits(mode: 'r' | 'w' | 'rw' | number): number {
@@ -113,7 +120,7 @@ export function parsePolicy(doc: unknown, source: string): Policy {
       });
       return { id, quota: parseBytes(a.quota, `${at}.quota`), deviceMask, grants };
     });
-    return { source, agents };
+    return { source, agents, identity: parseIdentityRules(file, agents.map((a) => a.id)) };
   } catch (err) {
     throw new PolicyError(`${source}: ${(err as Error).message}`);
   }

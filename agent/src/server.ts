@@ -19,6 +19,8 @@ import telemetryApp from './http/telemetry-app.ts';
 import { applyPolicy, loadPolicy, type Policy } from './policy.ts';
 import { loggerOptions } from './telemetry/log-format.ts';
 import { AuditOutcome } from './telemetry/names.ts';
+import { startIdentity, type IdentityRuntime } from './identity/runtime.ts';
+import { createCgroupLabeler } from './identity/labels.ts';
 import { createEventSpanner } from './telemetry/event-spans.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { agentResource } from './telemetry/resource.ts';
@@ -31,6 +33,8 @@ export interface RunningAgent {
   telemetry: FastifyInstance | undefined;
   backend: Backend;
   /** the API: http://host:port, or unix:/path for a socket */
+  /** identity rules, cgroup watcher and interposer socket */
+  identity: IdentityRuntime;
   url: string;
   /** the telemetry listener's http://host:port, when there is one */
   metricsUrl: string | undefined;
@@ -103,7 +107,7 @@ export async function startAgent(
   });
   hub.subscribe((events) => metrics.recordEvents(events));
   if (tracing.enabled) {
-    const spanner = createEventSpanner(tracing.tracer, config.sampleRatio);
+    const spanner = createEventSpanner(tracing.tracer, config.sampleRatio, Math.random, undefined, createCgroupLabeler(backend));
     hub.subscribe((events) => spanner.record(events, backend.kind));
   }
   hub.start();
@@ -132,6 +136,21 @@ export async function startAgent(
     apply('reload', { identity: 'module-reload', peer: LOCAL });
   });
   apply('start', { identity: 'start', peer: LOCAL });
+  let identity: IdentityRuntime;
+  try {
+    identity = await startIdentity({
+      backend, rules: policy?.identity, cgroupRoot: config.cgroupRoot, socket: config.socket?.path,
+      socketRequired: config.socket?.required ?? false, watchCgroups: config.watchCgroups, log,
+    });
+  } catch (err) {
+    await hub.stop();
+    await tracing.shutdown().catch(() => {});
+    await metrics.shutdown().catch(() => {});
+    await backend.close();
+    throw new StartupError(`cannot serve the interposer socket ${config.socket?.path}: ${(err as Error).message}`);
+  }
+  // After the policy's own re-apply (registered above): bindings need the agents.
+  backend.onReset(() => identity.reapply());
 
   const reloadPolicy = (who: AuditWho = { identity: 'signal:SIGHUP', peer: LOCAL }): boolean => {
     if (!config.policy) {
@@ -167,6 +186,7 @@ export async function startAgent(
   } catch (err) {
     await app.close();
     await telemetry?.close();
+    await identity.close();
     await hub.stop();
     await tracing.shutdown().catch(() => {});
     await metrics.shutdown().catch(() => {});
@@ -183,6 +203,8 @@ export async function startAgent(
     closing ??= (async () => {
       await app.close();
       await telemetry?.close();
+      // Socket clients go first: their owners release before the core closes.
+      await identity.close();
       await hub.stop();
       // NodeSDK (or the local provider) shutdown: flushes what is queued, then stops the exporter.
       await tracing.forceFlush().catch((err) => log.warn({ err }, 'span flush failed'));
@@ -192,7 +214,7 @@ export async function startAgent(
     })();
     return closing;
   };
-  return { app, telemetry, backend, url: address, metricsUrl, reloadPolicy, tracing, metrics, close };
+  return { app, telemetry, backend, identity, url: address, metricsUrl, reloadPolicy, tracing, metrics, close };
 }
 
 /** The API on a Unix socket (owner and group only) or on host:port. */

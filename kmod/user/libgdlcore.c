@@ -285,3 +285,48 @@ GDLU_EXPORT uint64_t gdlu_events_lost(struct gdlu *h)
 	pthread_mutex_unlock(&h->ev_lock);
 	return lost;
 }
+
+/* Owners beyond the handle's own: see libgdlcore.h. */
+struct gdlu_owner {
+	struct gdl_owner owner;
+};
+
+GDLU_EXPORT struct gdlu_owner *gdlu_owner_open(struct gdlu *h, uint32_t pid,
+					       const char *comm,
+					       uint64_t bound_agent)
+{
+	struct gdlu_owner *o = gdl_zalloc(sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->owner.pid = pid;
+	o->owner.bound_agent = bound_agent;
+	if (comm)
+		snprintf(o->owner.comm, sizeof(o->owner.comm), "%s", comm);
+	gdl_owner_init(h->core, &o->owner);
+	return o;
+}
+
+GDLU_EXPORT void gdlu_owner_close(struct gdlu *h, struct gdlu_owner *o)
+{
+	if (!o)
+		return;
+	gdl_owner_release(h->core, &o->owner);
+	gdl_zfree(o);
+}
+
+GDLU_EXPORT int gdlu_alloc_owned(struct gdlu *h, struct gdlu_owner *o,
+				 uint64_t agent_id, uint64_t size,
+				 uint32_t device, uint32_t flags,
+				 uint64_t *alloc_id)
+{
+	/* A NULL owner can only hold persistent allocations, as in the core. */
+	return gdl_alloc(h->core, o ? &o->owner : NULL, agent_id, size, device,
+			 flags, alloc_id);
+}
+
+GDLU_EXPORT int gdlu_free_as(struct gdlu *h, uint64_t alloc_id,
+			     uint64_t only_agent)
+{
+	return gdl_free(h->core, alloc_id, only_agent);
+}

@@ -83,4 +83,24 @@ GDLU_EXPORT uint32_t gdlu_events_read(struct gdlu *h, void *buf,
 				      uint32_t buf_size);
 GDLU_EXPORT uint64_t gdlu_events_lost(struct gdlu *h);
 
+/*
+ * Owners beyond the handle's own (the agent's socket: one connection, one
+ * owner, as one open file is in the module).  Non-persistent allocations
+ * made through an owner are released by gdlu_owner_close(), so a client
+ * that dies gives its quota back.  @pid and @comm only label listings.
+ * gdlu_owner_open() returns NULL when out of memory.
+ */
+struct gdlu_owner;
+GDLU_EXPORT struct gdlu_owner *gdlu_owner_open(struct gdlu *h, uint32_t pid,
+					       const char *comm,
+					       uint64_t bound_agent);
+GDLU_EXPORT void gdlu_owner_close(struct gdlu *h, struct gdlu_owner *o);
+GDLU_EXPORT int gdlu_alloc_owned(struct gdlu *h, struct gdlu_owner *o,
+				 uint64_t agent_id, uint64_t size,
+				 uint32_t device, uint32_t flags,
+				 uint64_t *alloc_id);
+/* As gdlu_free(); @only_agent nonzero: -EPERM unless the allocation is its. */
+GDLU_EXPORT int gdlu_free_as(struct gdlu *h, uint64_t alloc_id,
+			     uint64_t only_agent);
+
 #endif /* LIBGDLCORE_H */

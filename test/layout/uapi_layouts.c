@@ -82,6 +82,7 @@ int main(void)
 	F(gdl_alloc_view, device); F(gdl_alloc_view, flags); F(gdl_alloc_view, owner_pid); F(gdl_alloc_view, pad); END();
 	S(gdl_grant_view); F(gdl_grant_view, agent_id); F(gdl_grant_view, start); F(gdl_grant_view, length);
 	F(gdl_grant_view, device); F(gdl_grant_view, mode); END();
+	S(gdl_wire_hdr); F(gdl_wire_hdr, cmd); F(gdl_wire_hdr, len); F(gdl_wire_hdr, result); F(gdl_wire_hdr, flags); END();
 	printf("},\n\"ioctls\": {");
 	IOC(GDL_IOC_NOOP); IOC(GDL_IOC_INFO); IOC(GDL_IOC_BIND); IOC(GDL_IOC_SET_AGENT); IOC(GDL_IOC_GET_AGENT);
 	IOC(GDL_IOC_REMOVE_AGENT); IOC(GDL_IOC_ALLOC); IOC(GDL_IOC_FREE); IOC(GDL_IOC_GRANT); IOC(GDL_IOC_REVOKE);

@@ -8,6 +8,7 @@
  * 64-bit quantities are bigint. Failures throw GdlError (errors.ts).
  */
 import type { EventSource } from '../events/types.ts';
+import type { BindingList } from '../identity/bindings.ts';
 
 export type BackendKind = 'kernel' | 'embedded';
 
@@ -109,6 +110,18 @@ export interface Backend {
   revoke(g: Grant): void;
   listGrants(agent?: bigint): Grant[];
   check(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean;
+
+  /**
+   * Identity bindings (docs/identity.md). bindCgroup takes the path below
+   * the cgroup2 mount and returns the cgroup's id; ENOENT for a cgroup that
+   * does not exist (bind) or is not bound (unbind). Binding a bound cgroup
+   * or uid again moves it to the new agent.
+   */
+  bindCgroup(path: string, agent: bigint): bigint;
+  unbindCgroup(path: string): void;
+  bindUid(uid: number, agent: bigint): void;
+  unbindUid(uid: number): void;
+  listBindings(): BindingList;
 
   /** Decision events of this core, or null when none can be observed. */
   readonly events: EventSource | null;

@@ -12,6 +12,10 @@ import { EmbeddedEventSource } from '../events/embedded-source.ts';
 import type { Allocation, AgentState, Backend, BackendInfo, DeviceState, Grant, Page, PageRequest, Stats } from './backend.ts';
 import { toAgent, toDevice, toStats } from './convert.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { GdlError } from './errors.ts';
+import { BindingTable, type BindingList } from '../identity/bindings.ts';
+import { cgroupId } from '../identity/cgroup.ts';
+import { checkCgroupPath } from '../identity/glob.ts';
 
 export interface EmbeddedDevice {
   name: string;
@@ -24,6 +28,8 @@ export interface EmbeddedOptions {
   maxAgents: number;
   /** records the in-process event ring holds; 0 disables events */
   eventRing: number;
+  /** the cgroup2 mount, for cgroup ids of bindings (default /sys/fs/cgroup) */
+  cgroupRoot?: string;
 }
 
 const LIST_CHUNK = 256;
@@ -33,6 +39,8 @@ export class EmbeddedBackend implements Backend {
   readonly events: EmbeddedEventSource | null;
   private readonly core: GdlCore;
   private readonly opts: EmbeddedOptions;
+  /** cgroup and uid bindings: the embedded core has none, the agent keeps them */
+  readonly bindings = new BindingTable();
 
   constructor(opts: EmbeddedOptions) {
     this.opts = opts;
@@ -75,6 +83,8 @@ export class EmbeddedBackend implements Backend {
   }
   removeAgent(agent: bigint): void {
     this.core.removeAgent(agent);
+    // As in the module: removing an agent removes its bindings.
+    this.bindings.dropAgent(agent);
   }
   listAgents(): AgentState[] {
     const out: AgentState[] = [];
@@ -130,6 +140,38 @@ export class EmbeddedBackend implements Backend {
   }
   check(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
     return this.core.check(agent, device, addr, length, mode);
+  }
+
+  /** The core itself, for the socket server's per-connection owners. */
+  get native(): GdlCore {
+    return this.core;
+  }
+
+  bindCgroup(path: string, agent: bigint): bigint {
+    try {
+      checkCgroupPath(path);
+    } catch (err) {
+      throw new GdlError('bind', 22 /* EINVAL */, (err as Error).message);
+    }
+    if (agent === 0n) throw new GdlError('bind', 22 /* EINVAL */, 'agent 0');
+    const id = cgroupId(this.opts.cgroupRoot ?? '/sys/fs/cgroup', path);
+    if (id === null) throw new GdlError('bind', 2 /* ENOENT */, `no cgroup ${path}`);
+    const prev = this.bindings.cgroup(path);
+    this.bindings.bindCgroup({ path, agent, cgroupId: id, source: prev?.source ?? 'api' });
+    return id;
+  }
+  unbindCgroup(path: string): void {
+    if (!this.bindings.unbindCgroup(path)) throw new GdlError('unbind', 2 /* ENOENT */, `${path} is not bound`);
+  }
+  bindUid(uid: number, agent: bigint): void {
+    if (agent === 0n || !Number.isInteger(uid) || uid < 0 || uid > 0xfffffffe) throw new GdlError('bind', 22 /* EINVAL */);
+    this.bindings.bindUid({ uid, agent, source: this.bindings.uid(uid)?.source ?? 'api' });
+  }
+  unbindUid(uid: number): void {
+    if (!this.bindings.unbindUid(uid)) throw new GdlError('unbind', 2 /* ENOENT */, `uid ${uid} is not bound`);
+  }
+  listBindings(): BindingList {
+    return this.bindings.list();
   }
 
   onReset(): void {

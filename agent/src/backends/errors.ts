@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 /** The operation that failed: the same errno means different things per op (ENOSPC). */
 export type BackendOp =
   | 'open' | 'info' | 'stats' | 'device' | 'set_agent' | 'get_agent' | 'remove_agent'
-  | 'alloc' | 'free' | 'grant' | 'revoke' | 'check' | 'list';
+  | 'alloc' | 'free' | 'grant' | 'revoke' | 'check' | 'list' | 'bind' | 'unbind';
 
 const ERRNO_NAMES: Map<number, string> = new Map(
   Object.entries(constants.errno).map(([name, value]) => [value, name]),

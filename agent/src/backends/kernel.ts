@@ -24,6 +24,8 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { DeviceWatch } from './device-watch.ts';
 import { GdlError } from './errors.ts';
 import { bigField, modeField, numField, readProcTable } from './proc-table.ts';
+import { parseBindings } from './proc-bindings.ts';
+import type { BindingList } from '../identity/bindings.ts';
 
 export interface KernelOptions {
   devicePath: string;
@@ -177,6 +179,22 @@ export class KernelBackend implements Backend {
   }
   check(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
     return this.use((dev) => dev.check(agent, device, addr, length, mode));
+  }
+
+  bindCgroup(path: string, agent: bigint): bigint {
+    return this.use((dev) => dev.bindCgroup(path, agent));
+  }
+  unbindCgroup(path: string): void {
+    this.use((dev) => dev.unbindCgroup(path));
+  }
+  bindUid(uid: number, agent: bigint): void {
+    this.use((dev) => dev.bindUid(uid, agent));
+  }
+  unbindUid(uid: number): void {
+    this.use((dev) => dev.unbindUid(uid));
+  }
+  listBindings(): BindingList {
+    return parseBindings(this.table('bindings'));
   }
 
   private table(name: string) {

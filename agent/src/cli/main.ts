@@ -7,6 +7,7 @@ import { VERSION } from '../version.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerAgents } from './commands/agents.ts';
 import { registerAllocations } from './commands/allocations.ts';
+import { registerBindings } from './commands/bindings.ts';
 import { registerGrants } from './commands/grants.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerWatch } from './commands/watch.ts';
@@ -24,7 +25,11 @@ export function buildProgram(): Command {
   registerGrants(program);
   registerAllocations(program);
   registerWatch(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  registerBindings(program);
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
   return program;
 }
 

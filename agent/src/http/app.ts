@@ -25,6 +25,7 @@ import { clientErrorHandler, frameworkErrors, registerErrorHandler, registerJson
 import { DebugRequestLogs } from './request-logs.ts';
 import agents from './routes/agents.ts';
 import allocations from './routes/allocations.ts';
+import bindings from './routes/bindings.ts';
 import checks from './routes/checks.ts';
 import devices from './routes/devices.ts';
 import events from './routes/events.ts';
@@ -113,7 +114,7 @@ export default async function gdlApp(app: FastifyInstance, opts: AppOptions): Pr
     },
   });
 
-  for (const routes of [health, stats, devices, agents, allocations, grants, checks, metrics]) {
+  for (const routes of [health, stats, devices, agents, allocations, grants, checks, metrics, bindings]) {
     await api.register(routes);
   }
   await api.register(events, { maxClients: opts.maxEventClients ?? 64 });

@@ -36,6 +36,11 @@ interface CoreLib {
   eventsEnable(h: unknown, capacity: number): number;
   eventsRead(h: unknown, buf: Buffer, size: number): number;
   eventsLost(h: unknown): bigint | number;
+  ownerOpen(h: unknown, pid: number, comm: string, boundAgent: bigint): unknown;
+  ownerClose(h: unknown, o: unknown): void;
+  allocOwned(h: unknown, o: unknown, agent: bigint, size: bigint, device: number, flags: number, id: BigUint64Array): number;
+  freeAs(h: unknown, id: bigint, onlyAgent: bigint): number;
+  checkMany(h: unknown, agent: bigint, entries: Buffer, count: number, allowed: Uint32Array): number;
 }
 
 let lib: CoreLib | undefined;
@@ -50,6 +55,7 @@ function load(): CoreLib {
   const handle = koffi.opaque('gdlu');
   const h = koffi.pointer(handle);
   koffi.alias('gdlu_ptr', h);
+  koffi.alias('gdlu_owner_ptr', koffi.pointer(koffi.opaque('gdlu_owner')));
   lib = {
     create: so.func('gdlu_ptr gdlu_create(uint64_t, uint32_t)'),
     destroy: so.func('void gdlu_destroy(gdlu_ptr)'),
@@ -71,6 +77,11 @@ function load(): CoreLib {
     eventsEnable: so.func('int gdlu_events_enable(gdlu_ptr, uint32_t)'),
     eventsRead: so.func('uint32_t gdlu_events_read(gdlu_ptr, void *, uint32_t)'),
     eventsLost: so.func('uint64_t gdlu_events_lost(gdlu_ptr)'),
+    ownerOpen: so.func('gdlu_owner_ptr gdlu_owner_open(gdlu_ptr, uint32_t, const char *, uint64_t)'),
+    ownerClose: so.func('void gdlu_owner_close(gdlu_ptr, gdlu_owner_ptr)'),
+    allocOwned: so.func('int gdlu_alloc_owned(gdlu_ptr, gdlu_owner_ptr, uint64_t, uint64_t, uint32_t, uint32_t, void *)'),
+    freeAs: so.func('int gdlu_free_as(gdlu_ptr, uint64_t, uint64_t)'),
+    checkMany: so.func('int gdlu_check_many(gdlu_ptr, uint64_t, void *, uint32_t, void *)'),
   } as CoreLib;
   return lib;
 }
@@ -171,4 +182,34 @@ export class GdlCore {
   /** Copies whole records into @buf; returns the bytes copied. */
   eventsRead(buf: Buffer): number { return this.lib.eventsRead(this.h, buf, buf.length); }
   eventsLost(): bigint { return BigInt(this.lib.eventsLost(this.h)); }
+
+  /* Owners (one per socket connection): see libgdlcore.h. */
+
+  /** Opens an owner; its non-persistent allocations end with closeOwner(). */
+  openOwner(pid: number, comm: string, boundAgent: bigint): CoreOwner {
+    const o = this.lib.ownerOpen(this.h, pid, comm, boundAgent);
+    if (!o) throw new GdlError('alloc', 12 /* ENOMEM */, 'gdlu_owner_open');
+    return { ptr: o };
+  }
+  closeOwner(owner: CoreOwner): void {
+    if (owner.ptr && this.handle) this.lib.ownerClose(this.handle, owner.ptr);
+    owner.ptr = null;
+  }
+  /** Returns the new id, or a negative errno (no throw: the socket answers errnos). */
+  allocOwned(owner: CoreOwner, agent: bigint, size: bigint, device: number, flags: number, id: BigUint64Array): number {
+    return this.lib.allocOwned(this.h, owner.ptr, agent, size, device, flags, id);
+  }
+  /** 0 or a negative errno; @onlyAgent nonzero restricts to that agent's allocations. */
+  freeAs(id: bigint, onlyAgent: bigint): number {
+    return this.lib.freeAs(this.h, id, onlyAgent);
+  }
+  /** struct gdl_check_entry[count] in @entries, results written back; 0 or a negative errno. */
+  checkMany(agent: bigint, entries: Buffer, count: number, allowed: Uint32Array): number {
+    return this.lib.checkMany(this.h, agent, entries, count, allowed);
+  }
+}
+
+/** An owner handle of libgdlcore (null once closed). */
+export interface CoreOwner {
+  ptr: unknown;
 }

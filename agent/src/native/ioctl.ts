@@ -2,12 +2,13 @@
  * /dev/gpu_dma_lock through ioctls: one open file, typed calls, errors as
  * GdlError. Everything the kernel backend asks the module goes through here.
  */
+import koffi from 'koffi';
 import { GdlError, type BackendOp } from '../backends/errors.ts';
 import { sysClose, sysIoctl, sysOpen, O_CLOEXEC, O_RDWR } from './libc.ts';
 import type { StructCodec, StructValue } from './struct.ts';
 import {
   GdlAgentCfg, GdlAgentInfo, GdlAgentRef, GdlAlloc, GdlCheck, GdlDeviceInfo, GdlFree, GdlGrant,
-  GdlInfo, GdlStats, Ioc,
+  GdlInfo, GdlStats, Ioc, GdlCgroupBinding, GdlUidBinding, GDL_CGROUP_PATH_MAX,
 } from './uapi.ts';
 
 type Fields<C> = C extends StructCodec<infer F> ? F : never;
@@ -77,5 +78,31 @@ export class GdlDevice {
   }
   check(agent_id: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
     return this.call('check', Ioc.CHECK, GdlCheck, { agent_id, device, addr, length, mode }).result === 1;
+  }
+
+  /** GDL_IOC_BIND_CGROUP / UNBIND_CGROUP: the path travels as a pointer to a C string. */
+  private cgroupCall(op: 'bind' | 'unbind', request: number, path: string, agent_id: bigint): bigint {
+    const bytes = Buffer.from(`${path}\0`, 'utf8');
+    if (bytes.length > GDL_CGROUP_PATH_MAX) throw new GdlError(op, 36 /* ENAMETOOLONG */, 'cgroup path');
+    const mem = koffi.alloc('uint8_t', bytes.length);
+    try {
+      koffi.encode(mem, koffi.array('uint8_t', bytes.length), [...bytes]);
+      const addr = BigInt(koffi.address(mem) as bigint | number);
+      return this.call(op, request, GdlCgroupBinding, { path: addr, agent_id }).cgroup_id;
+    } finally {
+      koffi.free(mem);
+    }
+  }
+  bindCgroup(path: string, agent: bigint): bigint {
+    return this.cgroupCall('bind', Ioc.BIND_CGROUP, path, agent);
+  }
+  unbindCgroup(path: string): void {
+    this.cgroupCall('unbind', Ioc.UNBIND_CGROUP, path, 0n);
+  }
+  bindUid(uid: number, agent_id: bigint): void {
+    this.call('bind', Ioc.BIND_UID, GdlUidBinding, { uid, agent_id });
+  }
+  unbindUid(uid: number): void {
+    this.call('unbind', Ioc.UNBIND_UID, GdlUidBinding, { uid, agent_id: 0n });
   }
 }

@@ -144,6 +144,8 @@ export const GdlDecision = defineStruct('gdl_decision', {
   cgroup_id: 'u64',
 });
 
+export const GDL_CGROUP_PATH_MAX = 4096;
+
 export const GdlCgroupBinding = defineStruct('gdl_cgroup_binding', {
   path: 'u64',
   agent_id: 'u64',
@@ -153,6 +155,9 @@ export const GdlCgroupBinding = defineStruct('gdl_cgroup_binding', {
 });
 
 export const GdlUidBinding = defineStruct('gdl_uid_binding', { uid: 'u32', flags: 'u32', agent_id: 'u64' });
+
+/** The agent socket's frame header (docs/wire.md). */
+export const GdlWireHdr = defineStruct('gdl_wire_hdr', { cmd: 'u32', len: 'u32', result: 's32', flags: 'u32' });
 
 /* gdl_core.h listings, used through libgdlcore.so */
 
@@ -189,7 +194,7 @@ export const GdlGrantView = defineStruct('gdl_grant_view', {
 export const ALL_STRUCTS = [
   GdlInfo, GdlBind, GdlAgentCfg, GdlAgentInfo, GdlAgentRef, GdlAlloc, GdlFree, GdlGrant, GdlCheck,
   GdlCheckEntry, GdlCheckBatch, GdlStats, GdlDeviceInfo, GdlDecision, GdlCursor, GdlAgentView,
-  GdlAllocView, GdlGrantView, GdlCgroupBinding, GdlUidBinding,
+  GdlAllocView, GdlGrantView, GdlCgroupBinding, GdlUidBinding, GdlWireHdr,
 ];
 
 /* ioctl numbers: the kernel's _IOC encoding on x86-64 and arm64. */
@@ -223,3 +228,8 @@ export const Ioc = {
   BIND_UID: ioc(IOC_WRITE, 0x50, GdlUidBinding.size),
   UNBIND_UID: ioc(IOC_WRITE, 0x51, GdlUidBinding.size),
 } as const;
+
+/** The payload size a command carries: _IOC_SIZE(cmd). */
+export function iocSize(cmd: number): number {
+  return (cmd >>> 16) & 0x3fff;
+}

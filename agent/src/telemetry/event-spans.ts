@@ -100,11 +100,17 @@ export interface EventSpanner {
   record(events: readonly GdlEvent[], source: string): number;
 }
 
+/**
+ * @processContext: container and pod of a caller's pid (from its cgroup).
+ * @cgroupOf: the bound cgroup path of an event's caller, when its agent is
+ * bound to one (identity/labels.ts); only bound cgroups ever become values.
+ */
 export function createEventSpanner(
   tracer: Tracer,
   sampleRatio: number,
   random: () => number = Math.random,
   processContext: (pid: number) => ProcessContext = processContextReader(),
+  cgroupOf?: (e: DecisionEvent) => string | undefined,
 ): EventSpanner {
   const sampled = () => sampleRatio >= 1 || (sampleRatio > 0 && random() < sampleRatio);
   return {
@@ -119,6 +125,8 @@ export function createEventSpanner(
             startTime: at,
             attributes: { ...decisionAttributes(e), ...contextAttributes(processContext(e.tgid)), [Attr.source]: source },
           });
+          const path = cgroupOf?.(e);
+          if (path !== undefined) span.setAttribute(Attr.cgroupPath, path);
           if (FAILURES.has(e.kind)) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: e.kind === 'deny' ? 'DMA access denied' : errnoName(e.result) });
           }

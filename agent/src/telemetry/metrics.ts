@@ -98,6 +98,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const agentDenials = c(Metric.agentDenialsTotal, 'DMA checks denied per agent (from decision events)');
   const agentQuotaViolations = c(Metric.agentQuotaViolationsTotal, 'Allocations refused for quota per agent (from decision events)');
   const decisionsOverflow = c(Metric.agentDecisionsOverflowTotal, 'Denials and quota violations without a per-agent series (unknown agent, or past the cap)');
+  const agentCgroup = g(Metric.agentCgroupInfo, 'Always 1: a cgroup bound to an agent (only bound cgroups appear)');
   const buildInfo = g(Metric.buildInfo, 'Always 1; labels describe the running agent');
   const cpu = c(Metric.processCpuSecondsTotal, 'CPU time of the agent process, user + system', 's');
   const rss = g(Metric.processResidentMemoryBytes, 'Resident memory of the agent process', 'By');
@@ -233,10 +234,11 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         }
       }
       obs.observe(agentDevOmitted, omitted);
+      for (const b of boundCgroups(backend)) obs.observe(agentCgroup, 1, { [Label.agent]: b.agent.toString(), [Label.cgroup]: b.path });
     },
     [agentQuota, agentUsed, agentAllocs, agentGrants, agentDevQuota, agentDevUsed, agentDevOmitted, devCapacity, devUsed, agents, live, cpu, rss, loopLag,
       allocs, allocFailures, frees, bytesAllocated, bytesFreed, checks, denials, quotaViolations, grants, revokes,
-      eventsReceived, eventsLost, eventsSkipped, spansDropped, agentDenials, agentQuotaViolations, decisionsOverflow, buildInfo],
+      eventsReceived, eventsLost, eventsSkipped, spansDropped, agentDenials, agentQuotaViolations, decisionsOverflow, buildInfo, agentCgroup],
   );
 
   return {
@@ -273,6 +275,15 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       return provider.shutdown();
     },
   };
+}
+
+/** Bound cgroups; none when the backend cannot list them (module without bindings). */
+function boundCgroups(backend: Backend) {
+  try {
+    return backend.listBindings().cgroups;
+  } catch {
+    return [];
+  }
 }
 
 /** Bytes per (agent, device), summed over the live allocations. */

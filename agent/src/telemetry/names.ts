@@ -102,6 +102,12 @@ export const Metric = {
 
   /** histogram, labels: method, route, status_code. */
   httpRequestDurationSeconds: 'gdl_http_request_duration_seconds',
+  /**
+   * gauge = 1, labels: agent, cgroup. One series per bound cgroup (only
+   * bound cgroups become label values, so cardinality is what the operator
+   * bound): join on `agent` to show usage per container.
+   */
+  agentCgroupInfo: 'gdl_agent_cgroup_info',
   /** gauge = 1, labels: version, backend, abi_version, node_version. */
   buildInfo: 'gdl_build_info',
 
@@ -123,6 +129,7 @@ export type MetricName = (typeof Metric)[keyof typeof Metric];
  */
 export const Label = {
   agent: 'agent',
+  cgroup: 'cgroup',
   device: 'device',
   uuid: 'UUID',
   pciBusId: 'pci_bus_id',
@@ -183,6 +190,7 @@ export const MetricLabels: { readonly [K in keyof typeof Metric]: readonly Label
   processCpuSecondsTotal: [],
   processResidentMemoryBytes: [],
   eventLoopLagSeconds: [Label.quantile],
+  agentCgroupInfo: [Label.agent, Label.cgroup],
 };
 
 /** Values of the `reason` label on gdl_spans_dropped_total. */
@@ -257,6 +265,8 @@ export const Attr = {
   podUid: ATTR_K8S_POD_UID,
   errorType: ATTR_ERROR_TYPE,
   cgroup: 'gdl.cgroup.id',
+  /** the bound cgroup's path, only when the caller's agent is bound to a cgroup */
+  cgroupPath: 'gdl.cgroup.path',
   size: 'gdl.size_bytes',
   addr: 'gdl.dma.addr',
   length: 'gdl.dma.length',

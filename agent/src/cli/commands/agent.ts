@@ -23,6 +23,9 @@ interface AgentFlags {
   sampleRatio?: string;
   logLevel?: string;
   kernelEvents?: boolean;
+  socket?: string | boolean;
+  cgroupRoot?: string;
+  watchCgroups?: boolean;
 }
 
 function num(value: string | undefined, what: string): number | undefined {
@@ -50,6 +53,10 @@ export function registerAgent(program: Command): void {
     .option('--otlp-endpoint <url>', 'OTLP/HTTP endpoint for traces, e.g. http://127.0.0.1:4318')
     .option('--sample-ratio <ratio>', 'share of allowed checks and allocations traced, 0..1 (default 0.01)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--socket <path>', 'interposer socket, embedded backend (default /run/gpu-dma-lock/agent.sock)')
+    .option('--no-socket', 'serve no interposer socket')
+    .option('--cgroup-root <dir>', 'cgroup2 mount (default /sys/fs/cgroup)')
+    .option('--no-watch-cgroups', 'do not watch cgroups for the policy\'s match rules')
     .option('--no-kernel-events', 'kernel backend: do not load the BPF event pipeline (lets the module be reloaded under the agent)')
     .action(async (flags: AgentFlags) => {
       const { ConfigError, loadConfig } = await import('../../config.ts');
@@ -75,6 +82,9 @@ export function registerAgent(program: Command): void {
             logLevel: flags.logLevel,
             // commander sets true by default for --no-*: pass it only when given.
             kernelEvents: flags.kernelEvents === false ? false : undefined,
+            socket: typeof flags.socket === 'string' ? flags.socket : flags.socket === false ? false : undefined,
+            cgroupRoot: flags.cgroupRoot,
+            watchCgroups: flags.watchCgroups === false ? false : undefined,
           },
         });
       } catch (err) {

@@ -1,0 +1,54 @@
+/**
+ * The agent socket's framing (docs/wire.md, struct gdl_wire_hdr in the
+ * UAPI header): a 16-byte header, then exactly _IOC_SIZE(cmd) bytes of the
+ * command's struct. Pure functions, so the framing is testable alone.
+ */
+import { GdlWireHdr, iocSize, Ioc } from '../native/uapi.ts';
+
+export const HDR_SIZE = GdlWireHdr.size;
+/** No request struct is near this; a larger len is a broken client. */
+export const MAX_PAYLOAD = 4096;
+
+/** Commands the socket serves; every other number is answered -ENOTTY. */
+export const SERVED = new Set<number>([Ioc.NOOP, Ioc.INFO, Ioc.GET_AGENT, Ioc.ALLOC, Ioc.FREE, Ioc.CHECK, Ioc.GET_STATS, Ioc.GET_DEVICE]);
+
+export interface Frame {
+  cmd: number;
+  payload: Buffer;
+}
+
+export type ParseResult =
+  | { kind: 'need' }
+  | { kind: 'frame'; frame: Frame; used: number }
+  /** answer @errno to @cmd, skip @used bytes, keep the connection */
+  | { kind: 'reject'; cmd: number; errno: number; used: number }
+  /** answer @errno to @cmd and close: the stream can no longer be trusted */
+  | { kind: 'fatal'; cmd: number; errno: number };
+
+const EINVAL = 22;
+const ENOTTY = 25;
+
+/** Looks at the front of @buf. */
+export function parseFrame(buf: Buffer): ParseResult {
+  if (buf.length < HDR_SIZE) return { kind: 'need' };
+  const h = GdlWireHdr.decode(buf);
+  if (h.flags !== 0 || h.result !== 0 || h.len > MAX_PAYLOAD) return { kind: 'fatal', cmd: h.cmd, errno: EINVAL };
+  const known = SERVED.has(h.cmd);
+  if (known && h.len !== iocSize(h.cmd)) return { kind: 'fatal', cmd: h.cmd, errno: EINVAL };
+  if (buf.length < HDR_SIZE + h.len) return { kind: 'need' };
+  const used = HDR_SIZE + h.len;
+  if (!known) return { kind: 'reject', cmd: h.cmd, errno: ENOTTY, used };
+  return { kind: 'frame', frame: { cmd: h.cmd, payload: Buffer.from(buf.subarray(HDR_SIZE, used)) }, used };
+}
+
+/** A reply: the header, then @payload only when @result is 0. */
+export function encodeReply(cmd: number, result: number, payload?: Buffer): Buffer {
+  const body = result === 0 && payload ? payload : Buffer.alloc(0);
+  const hdr = GdlWireHdr.encode({ cmd, len: body.length, result, flags: 0 });
+  return body.length ? Buffer.concat([hdr, body]) : hdr;
+}
+
+/** A request, for clients and tests. */
+export function encodeRequest(cmd: number, payload: Buffer = Buffer.alloc(0), flags = 0): Buffer {
+  return Buffer.concat([GdlWireHdr.encode({ cmd, len: payload.length, result: 0, flags }), payload]);
+}
