@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test/cuda/host-socket.sh - the CUDA interposer on the host, no module:
 # the stand-in driver under LD_PRELOAD=libgdl_cuda.so, charging over the
-# agent's socket: the agent itself (embedded backend, `--socket`) when this
-# checkout's agent serves one, else test/cuda/gdl_sock_standin.c, a minimal
-# server of the same wire format (GDL_CUDA_TEST_SERVER=agent|standin forces).
+# agent's socket: the agent itself (embedded backend, `--socket`); a
+# developer may swap in test/cuda/gdl_sock_standin.c, a minimal server of the
+# same wire format, with GDL_CUDA_TEST_SERVER=standin.
 # Same assertions as the guest case (test/kernel/cases/74-cuda-interposer.sh):
 # the quota is hit at exactly the right byte through every path, refusals
 # are CUDA_ERROR_OUT_OF_MEMORY (2), cuMemGetInfo shows the quota, processes
@@ -39,11 +39,9 @@ wait_for() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; 
 "$B/gdl_cuda_unit" | sed -n 's/^\(not \)\{0,1\}ok - /&device mapping: /p' | tee "$T/unit"
 pass=$((pass + $(grep -c '^ok' "$T/unit"))); fail=$((fail + $(grep -c '^not ok' "$T/unit")))
 
-server=${GDL_CUDA_TEST_SERVER:-}
-if [[ -z $server ]]; then
-	server=standin
-	node "$ROOT/bin/gdl.mjs" agent --help 2>/dev/null | grep -q -- '--socket' && server=agent
-fi
+# The agent itself, always, unless a developer asks for the stand-in server
+# (GDL_CUDA_TEST_SERVER=standin) to tell an interposer bug from an agent one.
+server=${GDL_CUDA_TEST_SERVER:-agent}
 if [[ $server == agent ]]; then
 	printf 'agents:\n  - id: 4242\n    quota: %s\n    devices: [0]\n    match:\n      - uid: %s\n' "$Q" "$(id -u)" >"$T/policy.yaml"
 	node "$ROOT/bin/gdl.mjs" agent --backend embedded --socket "$S" --policy "$T/policy.yaml" \
