@@ -13,7 +13,9 @@ mode=${1:---run}
 RUN_PKGS=(build-essential liburcu-dev pkg-config)
 # libclang-rt-14-dev: ASan/UBSan and coverage runtimes for the native core
 # tests; only a Recommends of clang, which --no-install-recommends skips.
-TEST_PKGS=(prometheus systemd kmod dkms libclang-rt-14-dev)
+# jq, curl: the guest cases read the agent's API; podman, crun, conmon: the
+# container end-to-end case (test/kernel/cases/85-containers.sh).
+TEST_PKGS=(prometheus systemd kmod dkms libclang-rt-14-dev jq curl podman crun conmon)
 
 missing_pkgs() {
 	local p
