@@ -3,6 +3,7 @@
  * its sibling dashboards, and stable panel ids (Grafana keys panel links,
  * alerts and "view panel" URLs on them, so they must not move between runs).
  */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 
 export const TAG = 'gpu-dma-lock';
@@ -25,6 +26,14 @@ export function baseDashboard(uid: string, title: string, description: string): 
         .includeVars(true)
         .keepTime(true),
     );
+}
+
+export type PanelBuilder = cog.Builder<dashboard.Panel>;
+
+/** A row, then its panels: how every dashboard is laid out. */
+export function addRow(d: dashboard.DashboardBuilder, title: string, panels: readonly PanelBuilder[]): void {
+  d.withRow(new dashboard.RowBuilder(title));
+  for (const p of panels) d.withPanel(p);
 }
 
 /** Panel ids in document order, rows and nested panels included. */
