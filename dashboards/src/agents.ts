@@ -2,7 +2,7 @@
  * Per-agent view: how close each agent (tenant) is to its quota, what it
  * holds where, and how the module answers its requests.
  */
-import { addRow, baseDashboard, finalize, type PanelBuilder } from './lib/dashboard.ts';
+import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { AGENT, DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { barsPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
@@ -25,18 +25,19 @@ function topAgentsInRange(metric: string): string {
 }
 
 export function build() {
-  const d = baseDashboard(
+  return assemble({
     uid,
-    'gpu-dma-lock / Agents',
-    'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage, by DMA denials and by quota refusals.',
-  );
-  for (const v of standardVariables()) d.withVariable(v);
-
-  addRow(d, 'Quota', quotaPanels());
-  addRow(d, 'Allocations', allocationsPanels());
-  addRow(d, 'DMA', dmaPanels());
-  addRow(d, 'Denials by agent', denialsByAgentPanels());
-  return finalize(d.build());
+    title: 'gpu-dma-lock / Agents',
+    description:
+      'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage, by DMA denials and by quota refusals.',
+    variables: [...standardVariables()],
+    rows: [
+      ['Quota', quotaPanels()],
+      ['Allocations', allocationsPanels()],
+      ['DMA', dmaPanels()],
+      ['Denials by agent', denialsByAgentPanels()],
+    ],
+  });
 }
 
 /** The "Quota" row. */

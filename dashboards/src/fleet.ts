@@ -2,7 +2,7 @@
  * Fleet overview: is every node governed, how full are the GPUs, and is
  * anything being refused or lost? The first dashboard an operator opens.
  */
-import { addRow, baseDashboard, finalize, type PanelBuilder } from './lib/dashboard.ts';
+import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { barsPanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesPanelLink } from './lib/traces.ts';
@@ -11,17 +11,18 @@ import { standardVariables } from './lib/variables.ts';
 export const uid = 'gdl-fleet';
 
 export function build() {
-  const d = baseDashboard(
+  return assemble({
     uid,
-    'gpu-dma-lock / Fleet overview',
-    'Every node running the gpu-dma-lock agent: devices, GPU memory used against capacity, refusals and lost events.',
-  );
-  for (const v of standardVariables({ agent: false })) d.withVariable(v);
-
-  addRow(d, 'Fleet', fleetPanels());
-  addRow(d, 'GPU memory', gpuMemoryPanels());
-  addRow(d, 'Refusals and losses', refusalsAndLossesPanels());
-  return finalize(d.build());
+    title: 'gpu-dma-lock / Fleet overview',
+    description:
+      'Every node running the gpu-dma-lock agent: devices, GPU memory used against capacity, refusals and lost events.',
+    variables: [...standardVariables({ agent: false })],
+    rows: [
+      ['Fleet', fleetPanels()],
+      ['GPU memory', gpuMemoryPanels()],
+      ['Refusals and losses', refusalsAndLossesPanels()],
+    ],
+  });
 }
 
 /** The "Fleet" row. */

@@ -3,7 +3,7 @@
  * do spans reach the collector, and how fast does the API answer.
  */
 import { QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
-import { addRow, baseDashboard, finalize, type PanelBuilder } from './lib/dashboard.ts';
+import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { statPanel, timeseriesPanel } from './lib/panels.ts';
 import { PROM, standardVariables } from './lib/variables.ts';
@@ -13,18 +13,18 @@ export const uid = 'gdl-agent-health';
 const JOB = 'job=~"$job"';
 
 export function build() {
-  const d = baseDashboard(
+  return assemble({
     uid,
-    'gpu-dma-lock / Agent health',
-    'The gpu-dma-lock agent itself: scrape status, event pipeline (received, lost, skipped), span export drops, API latency.',
-  );
-  for (const v of standardVariables({ device: false, agent: false })) d.withVariable(v);
-  d.withVariable(jobVariable());
-
-  addRow(d, 'Scrape', scrapePanels());
-  addRow(d, 'Event pipeline', eventPipelinePanels());
-  addRow(d, 'HTTP API', httpApiPanels());
-  return finalize(d.build());
+    title: 'gpu-dma-lock / Agent health',
+    description:
+      'The gpu-dma-lock agent itself: scrape status, event pipeline (received, lost, skipped), span export drops, API latency.',
+    variables: [...standardVariables({ device: false, agent: false }), jobVariable()],
+    rows: [
+      ['Scrape', scrapePanels()],
+      ['Event pipeline', eventPipelinePanels()],
+      ['HTTP API', httpApiPanels()],
+    ],
+  });
 }
 
 /**
