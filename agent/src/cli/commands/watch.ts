@@ -10,7 +10,7 @@ import { CliExit, Exit } from '../exit-codes.ts';
 import { print } from '../output.ts';
 import { errnoName } from '../../backends/errors.ts';
 import { modeName } from '../../dma-mode.ts';
-import { GDL_DMA_READ, GDL_DMA_RW } from '../../native/uapi.ts';
+import { GDL_DMA_READ, GDL_DMA_RW, GDL_DMA_WRITE } from '../../native/uapi.ts';
 
 interface WatchFlags extends ClientFlags {
   kinds?: string;
@@ -33,7 +33,7 @@ export function describe(type: string, e: Record<string, unknown>, now: () => Da
     return `${time} cuda ${String(e.op)} pid=${String(e.tgid)} size=${String(e.size)} ptr=${String(e.ptr)} result=${e.result === 0 ? 'ok' : `CUresult ${String(e.result)}`}`;
   }
   // Older agents sent the GDL_DMA_* bits; anything else prints as it came.
-  const mode = typeof e.mode === 'number' && e.mode >= GDL_DMA_READ && e.mode <= GDL_DMA_RW ? modeName(e.mode) : String(e.mode);
+  const mode = typeof e.mode === 'number' && [GDL_DMA_READ, GDL_DMA_WRITE, GDL_DMA_RW].includes(e.mode) ? modeName(e.mode) : String(e.mode);
   const range = ['check', 'deny', 'grant', 'revoke'].includes(String(e.kind))
     ? `addr=${String(e.addrHex)} len=${String(e.length)} mode=${mode}`
     : `size=${String(e.length)} used=${String(e.used)} quota=${String(e.quota)}`;
