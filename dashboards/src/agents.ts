@@ -2,8 +2,7 @@
  * Per-agent view: how close each agent (tenant) is to its quota, what it
  * holds where, and how the module answers its requests.
  */
-import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { baseDashboard, finalize } from './lib/dashboard.ts';
+import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { AGENT, DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { barsPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
@@ -26,15 +25,24 @@ function topAgentsInRange(metric: string): string {
 }
 
 export function build() {
-  const d = baseDashboard(
+  return assemble({
     uid,
-    'gpu-dma-lock / Agents',
-    'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage, by DMA denials and by quota refusals.',
-  );
-  for (const v of standardVariables()) d.withVariable(v);
+    title: 'gpu-dma-lock / Agents',
+    description:
+      'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage, by DMA denials and by quota refusals.',
+    variables: [...standardVariables()],
+    rows: [
+      ['Quota', quotaPanels()],
+      ['Allocations', allocationsPanels()],
+      ['DMA', dmaPanels()],
+      ['Denials by agent', denialsByAgentPanels()],
+    ],
+  });
+}
 
-  d.withRow(new RowBuilder('Quota'));
-  d.withPanel(
+/** The "Quota" row. */
+function quotaPanels(): PanelBuilder[] {
+  return [
     barsPanel({
       title: 'Quota utilisation',
       description: 'Bytes each agent holds as a share of its quota, now. At 100% its next allocation is refused with EDQUOT; the "quota near limit" alert fires from 90%. Click a bar for that agent\'s quota refusal traces.',
@@ -45,8 +53,6 @@ export function build() {
       dataLinks: [denialTracesLink('quota')],
       queries: [{ expr: utilisation, legend: '{{node}} agent {{agent}}', instant: true }],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Quota utilisation over time',
       description: 'The same ratio over time: a steady climb towards 1 is a workload about to be refused.',
@@ -57,8 +63,6 @@ export function build() {
       dataLinks: [denialTracesLink('quota')],
       queries: [{ expr: utilisation, legend: '{{node}} agent {{agent}}' }],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Used vs quota',
       description: 'Bytes held by each agent\'s live allocations, and its quota.',
@@ -69,8 +73,6 @@ export function build() {
         { expr: sel(Metric.agentQuotaBytes, NODE, AGENT), legend: '{{node}} agent {{agent}} quota' },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Used per device',
       description: 'Bytes each agent holds on each device (agents may be limited to some devices by their device mask).',
@@ -81,10 +83,12 @@ export function build() {
         { expr: sel(Metric.agentDeviceUsedBytes, NODE, DEVICE, AGENT), legend: '{{node}} gpu{{device}} agent {{agent}}' },
       ],
     }),
-  );
+  ];
+}
 
-  d.withRow(new RowBuilder('Allocations'));
-  d.withPanel(
+/** The "Allocations" row. */
+function allocationsPanels(): PanelBuilder[] {
+  return [
     timeseriesPanel({
       title: 'Allocation rate',
       description: 'Allocations made, released and refused per second on each node (module-wide counters: the module counts these per CPU, not per agent).',
@@ -98,8 +102,6 @@ export function build() {
         { expr: `sum by (node) (rate(${sel(Metric.quotaViolationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} over quota' },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Allocation throughput',
       description: 'Bytes allocated and released per second on each node.',
@@ -110,8 +112,6 @@ export function build() {
         { expr: `sum by (node) (rate(${sel(Metric.freedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Live allocations per agent',
       description: 'Allocations each agent holds now. A count that only grows is a workload that never frees (persistent allocations outlive their process).',
@@ -119,8 +119,6 @@ export function build() {
       min: 0,
       queries: [{ expr: sel(Metric.agentAllocations, NODE, AGENT), legend: '{{node}} agent {{agent}}' }],
     }),
-  );
-  d.withPanel(
     barsPanel({
       title: 'Top agents by usage',
       description: 'The ten agents holding the most GPU memory now.',
@@ -130,10 +128,13 @@ export function build() {
         { expr: `topk(10, ${sel(Metric.agentUsedBytes, NODE, AGENT)})`, legend: '{{node}} agent {{agent}}', instant: true },
       ],
     }),
-  );
+  ];
+}
 
-  d.withRow(new RowBuilder('DMA'));
-  d.withPanel(
+/** The "DMA" row. */
+function dmaPanels(): PanelBuilder[] {
+  // Last, so that the ids of the panels above stay what links already use.
+  return [
     timeseriesPanel({
       title: 'DMA checks by result',
       description: 'DMA permission checks answered per second, allowed and denied. Denials mean a device was about to touch memory outside its agent\'s grants; the panel link opens their traces.',
@@ -144,8 +145,6 @@ export function build() {
         { expr: `sum by (node, result) (rate(${sel(Metric.checksTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{result}}' },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Grants and revokes',
       description: 'DMA ranges granted and revoked per second on each node.',
@@ -156,8 +155,6 @@ export function build() {
         { expr: `sum by (node) (rate(${sel(Metric.revokesTotal, NODE)}[${RATE}]))`, legend: '{{node}} revoked' },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Granted ranges per agent',
       description: 'Disjoint DMA ranges each agent may reach now (adjacent grants merge into one range).',
@@ -165,11 +162,12 @@ export function build() {
       min: 0,
       queries: [{ expr: sel(Metric.agentGrants, NODE, AGENT), legend: '{{node}} agent {{agent}}' }],
     }),
-  );
+  ];
+}
 
-  // Last, so that the ids of the panels above stay what links already use.
-  d.withRow(new RowBuilder('Denials by agent'));
-  d.withPanel(
+/** The "Denials by agent" row. */
+function denialsByAgentPanels(): PanelBuilder[] {
+  return [
     barsPanel({
       title: 'Top agents by DMA denials',
       description: 'The ten agents with the most denied DMA checks over the time range, counted by the agent from the decision events it receives (module-wide totals are in "DMA checks by result"). Click a bar for that agent\'s denial traces.',
@@ -179,8 +177,6 @@ export function build() {
       links: [denialTracesPanelLink('deny', 'variable')],
       queries: [{ expr: topAgentsInRange(Metric.agentDenialsTotal), legend: '{{node}} agent {{agent}}', instant: true }],
     }),
-  );
-  d.withPanel(
     barsPanel({
       title: 'Top agents by quota refusals',
       description: 'The ten agents with the most allocations refused with EDQUOT over the time range, counted like the denials. Click a bar for that agent\'s quota refusal traces.',
@@ -190,6 +186,5 @@ export function build() {
       links: [denialTracesPanelLink('quota', 'variable')],
       queries: [{ expr: topAgentsInRange(Metric.agentQuotaViolationsTotal), legend: '{{node}} agent {{agent}}', instant: true }],
     }),
-  );
-  return finalize(d.build());
+  ];
 }

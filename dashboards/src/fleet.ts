@@ -2,8 +2,7 @@
  * Fleet overview: is every node governed, how full are the GPUs, and is
  * anything being refused or lost? The first dashboard an operator opens.
  */
-import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { baseDashboard, finalize } from './lib/dashboard.ts';
+import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { barsPanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesPanelLink } from './lib/traces.ts';
@@ -12,15 +11,23 @@ import { standardVariables } from './lib/variables.ts';
 export const uid = 'gdl-fleet';
 
 export function build() {
-  const d = baseDashboard(
+  return assemble({
     uid,
-    'gpu-dma-lock / Fleet overview',
-    'Every node running the gpu-dma-lock agent: devices, GPU memory used against capacity, refusals and lost events.',
-  );
-  for (const v of standardVariables({ agent: false })) d.withVariable(v);
+    title: 'gpu-dma-lock / Fleet overview',
+    description:
+      'Every node running the gpu-dma-lock agent: devices, GPU memory used against capacity, refusals and lost events.',
+    variables: [...standardVariables({ agent: false })],
+    rows: [
+      ['Fleet', fleetPanels()],
+      ['GPU memory', gpuMemoryPanels()],
+      ['Refusals and losses', refusalsAndLossesPanels()],
+    ],
+  });
+}
 
-  d.withRow(new RowBuilder('Fleet'));
-  d.withPanel(
+/** The "Fleet" row. */
+function fleetPanels(): PanelBuilder[] {
+  return [
     statPanel({
       title: 'Nodes',
       description: 'Nodes whose agent is being scraped (one gdl_build_info series per agent). Fewer than you run means an agent is down or not scraped: see the "agent down" alert.',
@@ -29,8 +36,6 @@ export function build() {
       height: 4,
       queries: [{ expr: `count(count by (node, instance) (${sel(Metric.buildInfo, NODE)}))`, legend: 'nodes' }],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'GPU devices',
       description: 'Devices the module (or embedded core) governs across the selected nodes.',
@@ -39,8 +44,6 @@ export function build() {
       height: 4,
       queries: [{ expr: `count(${sel(Metric.deviceCapacityBytes, NODE, DEVICE)})`, legend: 'devices' }],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'Governed agents',
       description: 'Agents (tenants with a quota) that exist now across the selected nodes.',
@@ -49,8 +52,6 @@ export function build() {
       height: 4,
       queries: [{ expr: `sum(${sel(Metric.agents, NODE)})`, legend: 'agents' }],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'GPU memory used',
       description: 'Bytes held by live allocations on the selected devices, as a share of their capacity. Above 90% new allocations start to fail on capacity.',
@@ -67,8 +68,6 @@ export function build() {
         },
       ],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'DMA denials (time range)',
       description: 'DMA checks denied over the dashboard time range: a device tried to reach memory outside its agent\'s granted ranges. Any is worth a look; follow the link to the traces.',
@@ -79,8 +78,6 @@ export function build() {
       links: [denialTracesPanelLink('deny', 'none')],
       queries: [{ expr: `sum(increase(${sel(Metric.denialsTotal, NODE)}[$__range]))`, legend: 'denials' }],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'Events lost (time range)',
       description: 'Decision records the kernel (or embedded) ring could not store, over the time range. Non-zero means spans and per-event metrics under-count: the agent is too slow or the ring too small.',
@@ -90,10 +87,12 @@ export function build() {
       thresholds: [[1, 'red']],
       queries: [{ expr: `sum(increase(${sel(Metric.eventsLostTotal, NODE)}[$__range]))`, legend: 'lost' }],
     }),
-  );
+  ];
+}
 
-  d.withRow(new RowBuilder('GPU memory'));
-  d.withPanel(
+/** The "GPU memory" row. */
+function gpuMemoryPanels(): PanelBuilder[] {
+  return [
     timeseriesPanel({
       title: 'Device memory: used vs capacity',
       description: 'Per device, bytes held by live allocations (solid) and the device capacity the module accounts against.',
@@ -104,8 +103,6 @@ export function build() {
         { expr: sel(Metric.deviceCapacityBytes, NODE, DEVICE), legend: '{{node}} gpu{{device}} capacity' },
       ],
     }),
-  );
-  d.withPanel(
     barsPanel({
       title: 'Device utilisation',
       description: 'Used / capacity per device, now. Orange from 80%, red from 90%.',
@@ -121,10 +118,12 @@ export function build() {
         },
       ],
     }),
-  );
+  ];
+}
 
-  d.withRow(new RowBuilder('Refusals and losses'));
-  d.withPanel(
+/** The "Refusals and losses" row. */
+function refusalsAndLossesPanels(): PanelBuilder[] {
+  return [
     timeseriesPanel({
       title: 'DMA denials per node',
       description: 'Denied DMA checks per second on each node. The panel link opens the denial spans in Tempo.',
@@ -133,8 +132,6 @@ export function build() {
       links: [denialTracesPanelLink('deny', 'none')],
       queries: [{ expr: `sum by (node) (rate(${sel(Metric.denialsTotal, NODE)}[${RATE}]))`, legend: '{{node}}' }],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Allocations refused per node',
       description: 'Allocations refused per second: over quota (EDQUOT) and any reason (quota, capacity, bad request). The panel link opens the quota refusal spans.',
@@ -146,8 +143,6 @@ export function build() {
         { expr: `sum by (node) (rate(${sel(Metric.allocationFailuresTotal, NODE)}[${RATE}]))`, legend: '{{node}} any reason' },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Events lost per node',
       description: 'Decision records lost per second, by source (kernel ring or embedded). Should be flat zero.',
@@ -158,7 +153,6 @@ export function build() {
         { expr: `sum by (node, source) (rate(${sel(Metric.eventsLostTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{source}}' },
       ],
     }),
-  );
-  return finalize(d.build());
+  ];
 }
 

@@ -2,8 +2,8 @@
  * The agent's own health: is it scraped, does the event pipeline keep up,
  * do spans reach the collector, and how fast does the API answer.
  */
-import { RowBuilder, QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
-import { baseDashboard, finalize } from './lib/dashboard.ts';
+import { QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
+import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { statPanel, timeseriesPanel } from './lib/panels.ts';
 import { PROM, standardVariables } from './lib/variables.ts';
@@ -13,30 +13,41 @@ export const uid = 'gdl-agent-health';
 const JOB = 'job=~"$job"';
 
 export function build() {
-  const d = baseDashboard(
+  return assemble({
     uid,
-    'gpu-dma-lock / Agent health',
-    'The gpu-dma-lock agent itself: scrape status, event pipeline (received, lost, skipped), span export drops, API latency.',
-  );
-  for (const v of standardVariables({ device: false, agent: false })) d.withVariable(v);
-  // The scrape job's name depends on the deployment (static config, or
-  // Kubernetes pod discovery); take it from where the agent's metrics are.
-  const jobQuery = `label_values(${Metric.buildInfo}, job)`;
-  d.withVariable(
-    new QueryVariableBuilder('job')
-      .label('Job')
-      .datasource(PROM)
-      .query(jobQuery)
-      .definition(jobQuery)
-      .refresh(VariableRefresh.OnTimeRangeChanged)
-      .multi(true)
-      .includeAll(true)
-      .allValue('.+')
-      .current({ text: ['All'], value: ['$__all'] }),
-  );
+    title: 'gpu-dma-lock / Agent health',
+    description:
+      'The gpu-dma-lock agent itself: scrape status, event pipeline (received, lost, skipped), span export drops, API latency.',
+    variables: [...standardVariables({ device: false, agent: false }), jobVariable()],
+    rows: [
+      ['Scrape', scrapePanels()],
+      ['Event pipeline', eventPipelinePanels()],
+      ['HTTP API', httpApiPanels()],
+    ],
+  });
+}
 
-  d.withRow(new RowBuilder('Scrape'));
-  d.withPanel(
+/**
+ * The scrape job's name depends on the deployment (static config, or
+ * Kubernetes pod discovery); take it from where the agent's metrics are.
+ */
+function jobVariable(): QueryVariableBuilder {
+  const jobQuery = `label_values(${Metric.buildInfo}, job)`;
+  return new QueryVariableBuilder('job')
+    .label('Job')
+    .datasource(PROM)
+    .query(jobQuery)
+    .definition(jobQuery)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.+')
+    .current({ text: ['All'], value: ['$__all'] });
+}
+
+/** The "Scrape" row. */
+function scrapePanels(): PanelBuilder[] {
+  return [
     statPanel({
       title: 'Agents up',
       description: 'Agent scrape targets answering /metrics now (up == 1). Less than the node count means an agent is down: the "agent down" alert fires after 2 minutes.',
@@ -45,8 +56,6 @@ export function build() {
       height: 4,
       queries: [{ expr: `sum(${sel('up', JOB, NODE)})`, legend: 'up' }],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'Agents down',
       description: 'Agent scrape targets that do not answer (up == 0).',
@@ -56,8 +65,6 @@ export function build() {
       thresholds: [[1, 'red']],
       queries: [{ expr: `count(${sel('up', JOB, NODE)} == 0) or vector(0)`, legend: 'down' }],
     }),
-  );
-  d.withPanel(
     statPanel({
       title: 'Versions',
       description: 'Agents per version and backend (kernel: the module is loaded; embedded: the core runs in the agent). Mixed versions are expected only during a rollout.',
@@ -68,10 +75,12 @@ export function build() {
         { expr: `count by (version, backend) (${sel(Metric.buildInfo, JOB, NODE)})`, legend: '{{version}} {{backend}}' },
       ],
     }),
-  );
+  ];
+}
 
-  d.withRow(new RowBuilder('Event pipeline'));
-  d.withPanel(
+/** The "Event pipeline" row. */
+function eventPipelinePanels(): PanelBuilder[] {
+  return [
     timeseriesPanel({
       title: 'Events received',
       description: 'Decision and CUDA records decoded per second, by source (kernel ring buffer or embedded core).',
@@ -84,8 +93,6 @@ export function build() {
         },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Events lost and skipped',
       description: 'Lost: records the producer could not store (ring full; the agent is not keeping up). Skipped: records the agent could not decode (unknown type or short; a version mismatch between module, BPF objects and agent). Both should be zero.',
@@ -99,8 +106,6 @@ export function build() {
         },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Spans lost',
       description: 'Spans that never reached the collector, by reason: queue_full (the collector is too slow or away), export_failed (refused or unreachable), export_timeout (it hangs), shutdown. Metrics are unaffected; traces behind denial links will be missing.',
@@ -108,8 +113,6 @@ export function build() {
       min: 0,
       queries: [{ expr: `sum by (node, ${Label.reason}) (rate(${sel(Metric.spansDroppedTotal, JOB, NODE)}[${RATE}]))`, legend: `{{node}} {{${Label.reason}}}` }],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'Policy applies and backend reopens',
       description: 'Times the policy was applied (at start and on reload) and times the agent reopened /dev/gpu_dma_lock after a module reload, over each interval.',
@@ -126,11 +129,13 @@ export function build() {
         },
       ],
     }),
-  );
+  ];
+}
 
-  d.withRow(new RowBuilder('HTTP API'));
+/** The "HTTP API" row. */
+function httpApiPanels(): PanelBuilder[] {
   const bucket = `${Metric.httpRequestDurationSeconds}_bucket`;
-  d.withPanel(
+  return [
     timeseriesPanel({
       title: 'API latency (p50 / p99)',
       description: 'Latency of the agent\'s HTTP API by route, from its request histogram (buckets 0.5 ms to 5 s).',
@@ -147,8 +152,6 @@ export function build() {
         },
       ],
     }),
-  );
-  d.withPanel(
     timeseriesPanel({
       title: 'API requests by status',
       description: 'Requests per second by route and status code. 401/403: callers without the token; 4xx on allocations are refusals, not faults.',
@@ -161,6 +164,5 @@ export function build() {
         },
       ],
     }),
-  );
-  return finalize(d.build());
+  ];
 }

@@ -8,20 +8,28 @@ import * as assert from 'uvu/assert';
 import { Metric, MetricLabels } from '../../agent/src/telemetry/names.ts';
 import { AUTH, buildApp, type TestApp } from '../fixtures/agent-harness.ts';
 import { parsePrometheus } from '../fixtures/prometheus.ts';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ctx = { t: undefined as unknown as TestApp };
+const cgroupRoot = mkdtempSync(join(tmpdir(), 'gdl-names-'));
+mkdirSync(join(cgroupRoot, 'job'));
 const Names = suite('telemetry names');
 Names.before(async () => {
   ctx.t = await buildApp({
+    // a cgroup tree of one bound cgroup, for gdl_agent_cgroup_info
+    embedded: { cgroupRoot: cgroupRoot },
     metrics: { deviceIdentity: (d) => ({ uuid: `GPU-${d.index}`, pciBusId: `00000000:0${d.index}:00.0`, gpu: String(d.index) }) },
   });
   ctx.t.hub.subscribe((events) => ctx.t.metrics.recordEvents(events));
 });
-Names.after(async () => { await ctx.t.close(); });
+Names.after(async () => { await ctx.t.close(); rmSync(cgroupRoot, { recursive: true, force: true }); });
 
 Names('every declared metric is emitted with exactly its declared labels, each with a value', async () => {
   const inject = (method: 'PUT' | 'POST', url: string, payload: object) => ctx.t.app.inject({ method, url, payload, headers: AUTH });
   await inject('PUT', '/v1/agents/1', { quota: '100', devices: [0] });
+  await inject('PUT', '/v1/bindings/cgroups', { path: '/job', agent: '1' });
   await inject('POST', '/v1/allocations', { agent: '1', size: '50', device: 0 });
   await inject('POST', '/v1/allocations', { agent: '1', size: '500', device: 0 }); // quota violation
   await inject('POST', '/v1/checks', { agent: '1', device: 0, addr: '0', length: '1', mode: 'r' }); // denied

@@ -9,7 +9,7 @@ import type { AgentState, Allocation, Backend, BackendInfo, DeviceState, Grant, 
 import { Errno, GdlError } from './errors.ts';
 import type { BindingList } from '../identity/bindings.ts';
 
-const NO_DEVICE = 0xffffffff;
+import { GDL_NO_DEVICE as NO_DEVICE } from '../native/uapi.ts';
 const BLANK = { agentId: 0n, device: NO_DEVICE, allocId: 0n, addr: 0n, length: 0n, mode: 0, result: 0, used: 0n, quota: 0n };
 
 export class ObservedBackend implements Backend {

@@ -1,5 +1,6 @@
 /** Options every client command shares, and the glue from them to an ApiClient. */
 import { Option, type Command } from 'commander';
+import { isModeName, type ModeName } from '../dma-mode.ts';
 import { parseBytes, parseU64 } from '../units.ts';
 import { ApiClient } from './client.ts';
 import { CliExit, Exit } from './exit-codes.ts';
@@ -41,8 +42,8 @@ export function deviceArg(value: string): number {
   return Number(value);
 }
 
-export function modeArg(value: string): 'r' | 'w' | 'rw' {
-  if (value !== 'r' && value !== 'w' && value !== 'rw') throw new CliExit(Exit.usage, `mode: "${value}" is not r, w or rw`);
+export function modeArg(value: string): ModeName {
+  if (!isModeName(value)) throw new CliExit(Exit.usage, `mode: "${value}" is not r, w or rw`);
   return value;
 }
 

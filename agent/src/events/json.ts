@@ -4,12 +4,9 @@
  * the wall-clock time of the decision next to the monotonic tsNs.
  */
 import { errnoName } from '../backends/errors.ts';
+import { modeName } from '../dma-mode.ts';
+import { GDL_NO_DEVICE } from '../native/uapi.ts';
 import type { GdlEvent } from './types.ts';
-
-/** GDL_DMA_* bits -> "r", "w" or "rw" (the API's and the policy's spelling). */
-export function modeName(bits: number): 'r' | 'w' | 'rw' {
-  return bits === 3 ? 'rw' : bits === 2 ? 'w' : 'r';
-}
 
 /**
  * Events carry CLOCK_MONOTONIC timestamps; people want wall-clock time.
@@ -33,7 +30,7 @@ export function eventJson(e: GdlEvent) {
     type: e.type,
     kind: e.kind,
     agent: e.agentId.toString(),
-    device: e.device === 0xffffffff ? null : e.device,
+    device: e.device === GDL_NO_DEVICE ? null : e.device,
     allocId: e.allocId.toString(),
     addr: e.addr.toString(),
     addrHex: `0x${e.addr.toString(16)}`,

@@ -9,7 +9,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GdlError } from '../backends/errors.ts';
+import { Errno, GdlError } from '../backends/errors.ts';
 import { AuditOutcome } from '../telemetry/names.ts';
 import { peerOf, type Auditor } from './audit.ts';
 import { HttpError } from './http-error.ts';
@@ -21,16 +21,16 @@ interface Mapped {
 
 export function mapGdlError(err: GdlError): Mapped {
   if (err.op === 'open') return { status: 503, code: 'BACKEND_UNAVAILABLE' };
-  switch (err.code) {
-    case 'EDQUOT': return { status: 409, code: 'QUOTA_EXCEEDED' };
-    case 'ENOENT': return { status: 404, code: 'NOT_FOUND' };
-    case 'EPERM':
-    case 'EACCES': return { status: 403, code: 'FORBIDDEN' };
-    case 'ENOSPC': return { status: 409, code: err.op === 'alloc' ? 'DEVICE_FULL' : 'TOO_MANY_AGENTS' };
-    case 'ENODEV': return err.op === 'list' ? { status: 503, code: 'BACKEND_UNAVAILABLE' } : { status: 404, code: 'NO_SUCH_DEVICE' };
-    case 'EBUSY': return { status: 409, code: 'BUSY' };
-    case 'EINVAL': return { status: 400, code: 'INVALID' };
-    case 'ENOMEM': return { status: 503, code: 'NO_MEMORY' };
+  switch (err.errno) {
+    case Errno.EDQUOT: return { status: 409, code: 'QUOTA_EXCEEDED' };
+    case Errno.ENOENT: return { status: 404, code: 'NOT_FOUND' };
+    case Errno.EPERM:
+    case Errno.EACCES: return { status: 403, code: 'FORBIDDEN' };
+    case Errno.ENOSPC: return { status: 409, code: err.op === 'alloc' ? 'DEVICE_FULL' : 'TOO_MANY_AGENTS' };
+    case Errno.ENODEV: return err.op === 'list' ? { status: 503, code: 'BACKEND_UNAVAILABLE' } : { status: 404, code: 'NO_SUCH_DEVICE' };
+    case Errno.EBUSY: return { status: 409, code: 'BUSY' };
+    case Errno.EINVAL: return { status: 400, code: 'INVALID' };
+    case Errno.ENOMEM: return { status: 503, code: 'NO_MEMORY' };
     default: return { status: 500, code: 'INTERNAL' };
   }
 }

@@ -8,11 +8,7 @@ export function u64(value: string, field: string): bigint {
   return v;
 }
 
-export function modeBits(mode: 'r' | 'w' | 'rw'): number {
-  return (mode.includes('r') ? 1 : 0) | (mode.includes('w') ? 2 : 0);
-}
-
-export { modeName } from '../events/json.ts';
+export { modeBits, modeName } from '../dma-mode.ts';
 
 /** A range's end must not pass 2^64, as the core would say with EINVAL. */
 export function range(start: bigint, length: bigint, field: string): void {

@@ -9,6 +9,8 @@ import { defineStruct } from './struct.ts';
 export const GDL_DEVICE_PATH = '/dev/gpu_dma_lock';
 export const GDL_ABI_VERSION = 1;
 export const GDL_MAX_DEVICES = 64;
+/** the device of a record that concerns no one device */
+export const GDL_NO_DEVICE = 0xffffffff;
 
 export const GDL_DMA_READ = 0x1;
 export const GDL_DMA_WRITE = 0x2;

@@ -7,7 +7,9 @@
  */
 import { SpanKind, SpanStatusCode, type Attributes, type Tracer } from '@opentelemetry/api';
 import { errnoName } from '../backends/errors.ts';
-import { modeName, wallClockMs } from '../events/json.ts';
+import { modeName } from '../dma-mode.ts';
+import { wallClockMs } from '../events/json.ts';
+import { GDL_NO_DEVICE } from '../native/uapi.ts';
 import type { CudaEvent, DecisionEvent, DecisionKind, GdlEvent } from '../events/types.ts';
 import { Attr, ResultValue, Span } from './names.ts';
 import { processContextReader, type ProcessContext } from './process-context.ts';
@@ -27,7 +29,6 @@ const ALWAYS: ReadonlySet<DecisionKind> = new Set(['deny', 'quota_violation', 'a
 const FAILURES: ReadonlySet<DecisionKind> = new Set(['deny', 'quota_violation', 'alloc_fail']);
 const RANGE_KINDS: ReadonlySet<DecisionKind> = new Set(['check', 'deny', 'grant', 'revoke']);
 
-const NO_DEVICE = 0xffffffff;
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -61,7 +62,7 @@ function decisionAttributes(e: DecisionEvent): Attributes {
     [Attr.result]: e.kind === 'deny' ? ResultValue.denied : e.kind === 'check' ? ResultValue.allowed : e.result === 0 ? ResultValue.ok : ResultValue.error,
     [Attr.errno]: -e.result,
   };
-  if (e.device !== NO_DEVICE) a[Attr.device] = e.device;
+  if (e.device !== GDL_NO_DEVICE) a[Attr.device] = e.device;
   if (e.result !== 0) a[Attr.errnoName] = errnoName(e.result);
   // error.type: the errno name of a refusal; a denied check is not an errno.
   if (e.kind === 'deny') a[Attr.errorType] = 'dma_denied';

@@ -77,42 +77,53 @@ export function createTracing(opts: TracingOptions): Tracing {
   const env = opts.env ?? process.env;
   const disabled = env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none';
   const endpoint = opts.endpoint ?? envEndpoint(env);
-  if (disabled || !endpoint) {
-    // No collector configured: spans are not even built.
-    return {
-      enabled: false,
-      kind: 'off',
-      tracer: trace.getTracer('noop'),
-      dropped: () => ({}),
-      forceFlush: async () => {},
-      shutdown: async () => {},
-    };
-  }
+  // No collector configured: spans are not even built.
+  if (disabled || !endpoint) return tracingOff();
+  const processor = boundedOtlpProcessor(opts, env, endpoint);
+  return opts.provider === 'local' ? localTracing(opts, processor) : sdkTracing(opts, processor);
+}
+
+function tracingOff(): Tracing {
+  return {
+    enabled: false,
+    kind: 'off',
+    tracer: trace.getTracer('noop'),
+    dropped: () => ({}),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+}
+
+/** The OTLP/HTTP proto exporter behind our bounded batch processor. */
+function boundedOtlpProcessor(opts: TracingOptions, env: NodeJS.ProcessEnv, endpoint: string): BoundedBatchSpanProcessor {
   const exporter = new OTLPTraceExporter({
     // An explicit --otlp-endpoint wins; otherwise the exporter reads the env itself.
     ...(opts.endpoint ? { url: tracesUrl(opts.endpoint) } : env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? {} : { url: tracesUrl(endpoint) }),
     timeoutMillis: opts.exportTimeoutMs ?? 5000,
   });
-  const processor = new BoundedBatchSpanProcessor(exporter, {
+  return new BoundedBatchSpanProcessor(exporter, {
     maxQueueSize: opts.maxQueueSize,
     maxExportBatchSize: Math.min(512, opts.maxQueueSize),
     scheduledDelayMillis: opts.scheduledDelayMs ?? envMillis(env, 'OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
     exportTimeoutMillis: opts.exportTimeoutMs ?? 5000,
   }, opts.onExportFailure);
+}
 
-  if (opts.provider === 'local') {
-    // Per-instance provider, not registered globally: in-process tests run several agents, NodeSDK allows one per process.
-    const provider = new BasicTracerProvider({ resource: opts.resource, spanProcessors: [processor] });
-    return {
-      enabled: true,
-      kind: 'local',
-      tracer: provider.getTracer(SCOPE_NAME, opts.version),
-      dropped: () => processor.lost,
-      forceFlush: () => provider.forceFlush(),
-      shutdown: () => provider.shutdown(),
-    };
-  }
+/** Per-instance provider, not registered globally: in-process tests run several agents, NodeSDK allows one per process. */
+function localTracing(opts: TracingOptions, processor: BoundedBatchSpanProcessor): Tracing {
+  const provider = new BasicTracerProvider({ resource: opts.resource, spanProcessors: [processor] });
+  return {
+    enabled: true,
+    kind: 'local',
+    tracer: provider.getTracer(SCOPE_NAME, opts.version),
+    dropped: () => processor.lost,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
 
+/** The process's one NodeSDK, registered with the OpenTelemetry API until shutdown. */
+function sdkTracing(opts: TracingOptions, processor: BoundedBatchSpanProcessor): Tracing {
   if (liveSdk) {
     throw new Error('tracing: a NodeSDK already runs in this process (it registers global providers); pass provider: "local"');
   }

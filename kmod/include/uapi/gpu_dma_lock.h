@@ -32,6 +32,7 @@
 
 /* The most devices one node can have: device masks are 64 bits wide. */
 #define GDL_MAX_DEVICES		64
+#define GDL_NO_DEVICE		0xffffffffu
 
 /* DMA access modes, used by grants, revokes and checks. */
 #define GDL_DMA_READ		0x1u

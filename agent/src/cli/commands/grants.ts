@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { agentIdArg, clientFrom, clientOptions, deviceArg, modeArg, sizeArg, u64Arg, type ClientFlags } from '../common.ts';
+import type { ModeName } from '../../dma-mode.ts';
 import { CliExit, Exit } from '../exit-codes.ts';
 import { print, printJson, table } from '../output.ts';
 
@@ -7,7 +8,7 @@ interface RangeFlags extends ClientFlags {
   device: number;
   start: string;
   length: string;
-  mode: 'r' | 'w' | 'rw';
+  mode: ModeName;
 }
 interface GrantBody { agent: string; device: number; startHex: string; end: string; length: string; mode: string }
 

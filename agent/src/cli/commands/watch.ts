@@ -9,14 +9,14 @@ import { agentIdArg, clientFrom, clientOptions, type ClientFlags } from '../comm
 import { CliExit, Exit } from '../exit-codes.ts';
 import { print } from '../output.ts';
 import { errnoName } from '../../backends/errors.ts';
+import { modeName } from '../../dma-mode.ts';
+import { GDL_DMA_READ, GDL_DMA_RW, GDL_DMA_WRITE } from '../../native/uapi.ts';
 
 interface WatchFlags extends ClientFlags {
   kinds?: string;
   agent?: string;
   count?: number;
 }
-
-const MODES: Record<string, string> = { 1: 'r', 2: 'w', 3: 'rw' };
 
 /** "ok", or the errno name of a refusal ("EDQUOT"); older agents send only the number. */
 function result(e: Record<string, unknown>): string {
@@ -32,7 +32,8 @@ export function describe(type: string, e: Record<string, unknown>, now: () => Da
   if (type === 'cuda') {
     return `${time} cuda ${String(e.op)} pid=${String(e.tgid)} size=${String(e.size)} ptr=${String(e.ptr)} result=${e.result === 0 ? 'ok' : `CUresult ${String(e.result)}`}`;
   }
-  const mode = typeof e.mode === 'number' ? (MODES[e.mode] ?? String(e.mode)) : String(e.mode);
+  // Older agents sent the GDL_DMA_* bits; anything else prints as it came.
+  const mode = typeof e.mode === 'number' && [GDL_DMA_READ, GDL_DMA_WRITE, GDL_DMA_RW].includes(e.mode) ? modeName(e.mode) : String(e.mode);
   const range = ['check', 'deny', 'grant', 'revoke'].includes(String(e.kind))
     ? `addr=${String(e.addrHex)} len=${String(e.length)} mode=${mode}`
     : `size=${String(e.length)} used=${String(e.used)} quota=${String(e.quota)}`;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { GdlError } from '../../backends/errors.ts';
+import { Errno, GdlError } from '../../backends/errors.ts';
 import { Agent, AgentList, SetAgentBody } from '../schemas/agents.ts';
 import { AgentParams, Empty, errors, Security } from '../schemas/common.ts';
 import { maskFrom, u64 } from '../parse.ts';
@@ -11,7 +11,7 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
     try {
       return app.backend.getAgent(id);
     } catch (err) {
-      if (err instanceof GdlError && err.code === 'ENOENT') return undefined;
+      if (err instanceof GdlError && err.errno === Errno.ENOENT) return undefined;
       throw err;
     }
   };

@@ -53,20 +53,16 @@ const grants: FastifyPluginAsyncTypebox = async (app) => {
   /** The agent's grants on one device, before and after a change, for the audit record. */
   const onDevice = (g: Grant) => app.backend.listGrants(g.agent).filter((x) => x.device === g.device).map(grantJson);
 
-  app.post('/v1/agents/:id/grants', change('Grant a DMA range to an agent', 'grant.add'), async (req, reply) => {
-    const g = toGrant(u64(req.params.id, 'id'), req.body);
-    const before = onDevice(g);
-    app.backend.grant(g);
-    app.audit(req, { action: 'grant.add', target: { agent: g.agent.toString(), device: g.device, start: grantJson(g).startHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
-    return reply.code(204).send(null);
-  });
-
-  app.post('/v1/agents/:id/revocations', change('Revoke a mode from a DMA range of an agent', 'grant.revoke'), async (req, reply) => {
-    const g = toGrant(u64(req.params.id, 'id'), req.body);
-    const before = onDevice(g);
-    app.backend.revoke(g);
-    app.audit(req, { action: 'grant.revoke', target: { agent: g.agent.toString(), device: g.device, start: grantJson(g).startHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
-    return reply.code(204).send(null);
-  });
+  /** A grant or a revoke: the same range, the same audit record, one core call apart. */
+  const rangeChange = (path: string, summary: string, action: 'grant.add' | 'grant.revoke', apply: (g: Grant) => void) =>
+    app.post(path, change(summary, action), async (req, reply) => {
+      const g = toGrant(u64(req.params.id, 'id'), req.body);
+      const before = onDevice(g);
+      apply(g);
+      app.audit(req, { action, target: { agent: g.agent.toString(), device: g.device, start: grantJson(g).startHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
+      return reply.code(204).send(null);
+    });
+  rangeChange('/v1/agents/:id/grants', 'Grant a DMA range to an agent', 'grant.add', (g) => app.backend.grant(g));
+  rangeChange('/v1/agents/:id/revocations', 'Revoke a mode from a DMA range of an agent', 'grant.revoke', (g) => app.backend.revoke(g));
 };
 export default grants;

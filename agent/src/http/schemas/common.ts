@@ -5,6 +5,7 @@
  * check past 20 digits happens in parse.ts.
  */
 import Type from 'typebox';
+import { MODE_NAMES } from '../../dma-mode.ts';
 
 export const U64 = Type.String({
   pattern: '^(0|[1-9][0-9]{0,19})$',
@@ -28,7 +29,7 @@ export const AgentId = Type.String({
 export const DeviceIndex = Type.Integer({ minimum: 0, maximum: 63, description: 'device index' });
 
 // An enum, not a union of literals: a wrong mode is then one error ("must be one of r, w, rw"), not one per literal.
-export const Mode = Type.Enum(['r', 'w', 'rw'], {
+export const Mode = Type.Enum([...MODE_NAMES], {
   description: 'DMA access mode: r (read), w (write) or rw',
 });
 

@@ -1,0 +1,23 @@
+/**
+ * DMA modes: the GDL_DMA_* bits of the UAPI and their spelling in the API,
+ * the CLI, the policy file, events and spans ("r", "w", "rw"). Every
+ * conversion between the two goes through here.
+ */
+import { GDL_DMA_READ, GDL_DMA_RW, GDL_DMA_WRITE } from './native/uapi.ts';
+
+export const MODE_NAMES = ['r', 'w', 'rw'] as const;
+export type ModeName = (typeof MODE_NAMES)[number];
+
+export function isModeName(value: string): value is ModeName {
+  return (MODE_NAMES as readonly string[]).includes(value);
+}
+
+/** "r" / "w" / "rw" -> GDL_DMA_* bits. */
+export function modeBits(mode: ModeName): number {
+  return (mode.includes('r') ? GDL_DMA_READ : 0) | (mode.includes('w') ? GDL_DMA_WRITE : 0);
+}
+
+/** GDL_DMA_* bits -> "r", "w" or "rw" (a record with no mode, 0, reads as "r"). */
+export function modeName(bits: number): ModeName {
+  return bits === GDL_DMA_RW ? 'rw' : bits === GDL_DMA_WRITE ? 'w' : 'r';
+}
