@@ -13,7 +13,9 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { Errno } from '../backends/errors.ts';
 import type { GdlCore } from '../native/core.ts';
+import { Ioc } from '../native/uapi.ts';
 import { peerCred, type PeerCred } from '../identity/peercred.ts';
 import type { PeerIdentity } from '../identity/service.ts';
 import { handle, type Caller, type CoreContext } from './handlers.ts';
@@ -59,6 +61,16 @@ interface Conn {
 }
 
 const quiet: SocketLog = { info() {}, warn() {} };
+
+/** Whether a process exists (a zombie still does): only ESRCH says it is gone. */
+function peerAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
 
 function comm(pid: number): string {
   try {
@@ -161,6 +173,18 @@ export class SocketServer {
     conn.ctx.core.closeOwner(conn.ctx.owner);
   }
 
+  /** Releases the connections whose peer process is gone; returns how many. */
+  private reapDeadPeers(except: Conn): number {
+    let reaped = 0;
+    for (const c of [...this.conns]) {
+      if (c === except || peerAlive(c.cred.pid)) continue;
+      c.sock.destroy();
+      this.release(c);
+      reaped++;
+    }
+    return reaped;
+  }
+
   private caller(conn: Conn): Caller {
     const gen = this.opts.generation();
     if (gen !== conn.gen) {
@@ -191,7 +215,14 @@ export class SocketServer {
         out.push(encodeReply(r.cmd, -r.errno));
         continue;
       }
-      const reply = handle(r.frame.cmd, conn.ctx, this.caller(conn), r.frame.payload);
+      let reply = handle(r.frame.cmd, conn.ctx, this.caller(conn), r.frame.payload);
+      // A refusal for quota may only be stale bookkeeping: a peer that died
+      // has released its memory (the module's files close before the
+      // parent's wait returns), but its socket's close may still be queued
+      // behind this request. Release dead peers now and decide again.
+      if (reply.result === -Errno.EDQUOT && r.frame.cmd === Ioc.ALLOC && this.reapDeadPeers(conn) > 0) {
+        reply = handle(r.frame.cmd, conn.ctx, this.caller(conn), r.frame.payload);
+      }
       out.push(encodeReply(r.frame.cmd, reply.result, reply.payload));
     }
     conn.buf = off ? Buffer.from(conn.buf.subarray(off)) : conn.buf;
