@@ -25,6 +25,9 @@
  * mask may be denied even when the bytes are granted (issue 10 item 3
  * changes this; both answers are accepted until that lands everywhere),
  * and the alloc_failures / quota_violations counters are not modelled.
+ * Whether a grant to an unknown agent creates it when default_quota is set
+ * (issue 10's prototype item) is probed once per process and then modelled
+ * exactly: see grant_creates().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +362,26 @@ static int model_covers(u64 id, u32 dev, int i, int l, u32 mode)
 	return 1;
 }
 
+/*
+ * Does a grant to an unknown agent create it (with default_quota and every
+ * device, as a first allocation does) when default_quota is set?  Older
+ * cores answer -ENOENT.  Asked once of a scratch core.
+ */
+static int grant_creates(void)
+{
+	static int known = -1;
+
+	if (known < 0) {
+		struct tcore *t = tcore_new(1, 1, 1, 1);
+
+		if (!t)
+			FAIL("tcore_new");
+		known = gdl_grant(t->c, 1, 0, 0, 1, GDL_DMA_READ) == 0;
+		tcore_free(t);
+	}
+	return known;
+}
+
 /* Is an answer of @got right for a check the model answers @want? */
 static int check_ok(u64 id, u32 dev, int want, int got)
 {
@@ -529,26 +552,33 @@ static void op_range(int grant)
 	u32 dev = (a >> 4) % (NDEV + 1);
 	u32 mode = pick_mode(m);
 	u64 start, len;
-	int i, l, k, want, ret;
+	int i, l, k, want, ret, create = 0;
 
 	pick_range(&start, &len, &i, &l);
-	if (range_inval(start, len, mode))
+	if (range_inval(start, len, mode)) {
 		want = -EINVAL;
-	else if (dev >= NDEV)
+	} else if (dev >= NDEV) {
 		want = -ENODEV;
-	else if (!id || !fz.ag[id].exists)
+	} else if (id && !fz.ag[id].exists && grant && fz.default_quota &&
+		   grant_creates()) {
+		want = fz.nagents >= MAXAG ? -ENOSPC : 0;
+		create = 1;
+	} else if (!id || !fz.ag[id].exists) {
 		want = -ENOENT;
-	else if (grant && !((fz.ag[id].mask >> dev) & 1))
+	} else if (grant && !((fz.ag[id].mask >> dev) & 1)) {
 		want = -EPERM;
-	else
+	} else {
 		want = 0;
+	}
 	ret = grant ? gdl_grant(fz.t->c, id, dev, start, len, mode) :
 		      gdl_revoke(fz.t->c, id, dev, start, len, mode);
 	if (ret == -ENOMEM && fz.armed && !want)
 		return (void)(fz.enomem = 1);
 	EXPECT_RET(grant ? "grant" : "revoke", ret, want);
 	if (ret)
-		return;
+		return;	/* a failed grant creates nothing */
+	if (create)
+		m_agent_create(id, fz.default_quota, ALLDEV);
 	for (k = i; k < i + l; k++) {
 		if (grant)
 			fz.ag[id].perm[dev][k] |= (u8)mode;

@@ -59,6 +59,12 @@ seeds = {
     'free-paths': b'\x01' + owner(2) + alloc(1, 0, 1, 2) + alloc(2, 0, 1, 2, 1)
         + free(0xe1) + free(0xf0) + free(0, 2, 1) + free(0, 1, 1) + free(0, 0, 1) + owner(2)
         + lists(8),
+    # default_quota on: a grant to an unknown agent (created, or -ENOENT on
+    # cores without issue 10's rule), also at max_agents and under a fault
+    'grant-unknown': b'\x01' + grant(1, 1, 3, 0, 8) + check(1, 1, 1, 0, 8)
+        + agent_set(2, 1, 1) + agent_set(3, 1, 1) + agent_set(4, 1, 1)
+        + grant(5, 0, 1, 0, 1) + remove(4) + fault(1, grant(5, 0, 1, 0, 1))
+        + grant(5, 3, 1, 0, 1) + grant(5, 0, 1, 0, 1) + lists(2),
     'many-ranges': b'\x00' + agent_set(1, 1, 7) + b''.join(grant(1, k % 3, 1 + k % 3, k * 3 % 64, 2) for k in range(40))
         + b''.join(revoke(1, k % 3, 1, k * 5 % 64, 1) for k in range(20)) + lists(7),
 }
