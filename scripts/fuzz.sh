@@ -3,7 +3,8 @@
 # core API and the /proc write parsers; the targets are test/fuzz/*.c.
 #
 #   scripts/fuzz.sh                     every target, 60 s each
-#   scripts/fuzz.sh core_ops 3600       one target (core_ops, proc_parsers;
+#   scripts/fuzz.sh core_ops 3600       one target (core_ops, proc_parsers,
+#                                       NAME of any test/fuzz/fuzz_NAME.c;
 #                                       fuzz_ prefix optional, or "all")
 #   scripts/fuzz.sh all 0               every target until it finds something
 #   scripts/fuzz.sh --replay            only the committed corpus, each file
@@ -22,7 +23,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib/log.sh"
 ROOT=$(gdl_root)
 OUT=$ROOT/build/fuzz
+# Ours, then any other test/fuzz/fuzz_NAME.c (built by test/fuzz/Makefile).
 ALL=(core_ops proc_parsers)
+for f in "$ROOT"/test/fuzz/fuzz_*.c; do
+	[ -e "$f" ] && f=${f##*/fuzz_} && ALL+=("${f%.c}")
+done
 
 mode=run
 case ${1:-} in
@@ -55,6 +60,7 @@ fail=0
 replay() {
 	local t=$1 f
 	for f in "$ROOT/test/fuzz/corpus/$t"/*; do
+		[ -f "$f" ] || continue
 		if "$OUT/fuzz_$t" "$f" >"$OUT/replay.log" 2>&1; then
 			pass=$((pass + 1))
 		else
@@ -67,7 +73,7 @@ replay() {
 
 fuzz() {
 	local t=$1 work=$OUT/corpus/$1 log=$OUT/fuzz_$1.log
-	mkdir -p "$work"
+	mkdir -p "$work" "$ROOT/test/fuzz/corpus/$t"
 	step_msg "fuzz_$t for ${secs}s (log: $log)"
 	if "$OUT/fuzz_$t" -max_total_time="$secs" -max_len=1024 -timeout=20 \
 		-print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \

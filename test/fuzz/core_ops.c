@@ -105,11 +105,6 @@ static u8 next8(void)
 	return v;
 }
 
-static int m_live(void)
-{
-	return fz.nrec;
-}
-
 static void m_drop_rec(int i)
 {
 	struct m_rec *r = &fz.rec[i];
@@ -202,7 +197,7 @@ static void verify_quick(void)
 		used += fz.dev_used[d];
 	}
 	gdl_stats_read(fz.t->c, &s);
-	if (s.agents != (u64)fz.nagents || s.live_allocations != (u64)m_live() ||
+	if (s.agents != (u64)fz.nagents || s.live_allocations != (u64)fz.nrec ||
 	    s.used_bytes != used || s.capacity_bytes != (u64)NDEV * CAP)
 		FAIL("gauges: agents %llu live %llu used %llu cap %llu",
 		     (unsigned long long)s.agents,
@@ -504,7 +499,7 @@ static void op_alloc(void)
 static void op_free(void)
 {
 	u8 a = next8(), b = next8();
-	u64 only = b % (NAG + 2) ? b % (NAG + 2) : 0;
+	u64 only = b % (NAG + 2);	/* NAG + 1: an agent never made */
 	u64 id;
 	int i = -1, want, ret;
 
@@ -665,9 +660,9 @@ static void op_stats_reset(void)
 	memset(&fz.st, 0, sizeof(fz.st));
 }
 
-/* Arms an allocation failure for the next operation; see run_op(). */
 static void run_op(u8 code);
 
+/* Runs the next operation with its @nth allocation failing. */
 static void op_fault(void)
 {
 	u8 nth = 1 + next8() % 4;
