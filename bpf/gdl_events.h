@@ -43,7 +43,8 @@ struct gdl_event_hdr {
  * @d:         the tracepoint's record, copied as is
  * @pid:       thread id of the caller
  * @tgid:      process id of the caller
- * @cgroup_id: cgroup v2 id of the caller
+ * @cgroup_id: cgroup v2 id of the caller: @d.cgroup_id, as the module
+ *             stamped it (0 outside task context)
  * @comm:      caller's comm, NUL-padded
  */
 struct gdl_ev_decision {

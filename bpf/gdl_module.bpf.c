@@ -87,8 +87,11 @@ static __always_inline int emit_decision(const struct gdl_decision *src,
 	id = bpf_get_current_pid_tgid();
 	ev->pid = (__u32)id;
 	ev->tgid = id >> 32;
-	/* Passing the filter means being in exactly that cgroup. */
-	ev->cgroup_id = filter_cgroup ?: bpf_get_current_cgroup_id();
+	/*
+	 * The module stamps the caller's cgroup into the record (0 outside
+	 * task context); the event says the same, so the two never disagree.
+	 */
+	ev->cgroup_id = ev->d.cgroup_id;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
 	return 0;

@@ -12,6 +12,10 @@
  *   free ALLOC_ID
  *   grant AGENT DEVICE START LENGTH MODE
  *   revoke AGENT DEVICE START LENGTH MODE
+ *   bind_cgroup PATH AGENT               (PATH as /proc/<pid>/cgroup prints it)
+ *   unbind_cgroup PATH
+ *   bind_uid UID AGENT
+ *   unbind_uid UID
  *
  * and, written to /proc/swarm/gpu/dma_permissions, the prototype's
  * AGENT:ADDR:MODE (a grant of one 4096-byte page on device 0).
@@ -31,6 +35,7 @@
 #include <linux/mutex.h>
 #include <linux/string.h>
 
+#include "gdl_identity.h"
 #include "gdl_module.h"
 
 /* The most tokens any command has: grant AGENT DEVICE START LENGTH MODE. */
@@ -180,12 +185,16 @@ static int gdl_cmd_set_agent(char **arg, int n)
 static int gdl_cmd_remove_agent(char **arg, int n)
 {
 	u64 agent;
+	int ret;
 
 	if (gdl_parse_u64(arg[0], &agent))
 		return -EINVAL;
 	if (!agent)
 		return -EINVAL;
-	return gdl_agent_remove(gdl.core, agent);
+	ret = gdl_agent_remove(gdl.core, agent);
+	if (!ret)
+		gdl_identity_forget_agent(agent);
+	return ret;
 }
 
 static int gdl_cmd_allocate(char **arg, int n)
@@ -250,6 +259,41 @@ static int gdl_cmd_revoke(char **arg, int n)
 	return gdl_revoke(gdl.core, agent, device, start, length, mode);
 }
 
+/* Identity bindings (gdl_identity.c): agent 0 and uid -1 are -EINVAL. */
+static int gdl_cmd_bind_cgroup(char **arg, int n)
+{
+	u64 agent;
+
+	if (gdl_parse_u64(arg[1], &agent) || !agent)
+		return -EINVAL;
+	return gdl_identity_bind_cgroup(arg[0], agent, NULL);
+}
+
+static int gdl_cmd_unbind_cgroup(char **arg, int n)
+{
+	return gdl_identity_unbind_cgroup(arg[0], NULL);
+}
+
+static int gdl_cmd_bind_uid(char **arg, int n)
+{
+	u64 agent;
+	u32 uid;
+
+	if (gdl_parse_u32(arg[0], &uid) || gdl_parse_u64(arg[1], &agent) ||
+	    !agent)
+		return -EINVAL;
+	return gdl_identity_bind_uid(uid, agent);
+}
+
+static int gdl_cmd_unbind_uid(char **arg, int n)
+{
+	u32 uid;
+
+	if (gdl_parse_u32(arg[0], &uid))
+		return -EINVAL;
+	return gdl_identity_unbind_uid(uid);
+}
+
 /**
  * struct gdl_command - one word of the control language
  * @name:     the command word
@@ -273,6 +317,10 @@ static const struct gdl_command gdl_commands[] = {
 	{ "free",		1, 1, gdl_cmd_free },
 	{ "grant",		5, 5, gdl_cmd_grant },
 	{ "revoke",		5, 5, gdl_cmd_revoke },
+	{ "bind_cgroup",	2, 2, gdl_cmd_bind_cgroup },
+	{ "unbind_cgroup",	1, 1, gdl_cmd_unbind_cgroup },
+	{ "bind_uid",		2, 2, gdl_cmd_bind_uid },
+	{ "unbind_uid",		1, 1, gdl_cmd_unbind_uid },
 };
 
 /**

@@ -222,8 +222,16 @@ static __always_inline bool gdl_trace_on(void *env, u32 kind)
 	return false;
 }
 
-static __always_inline void gdl_trace(void *env, const struct gdl_decision *d)
+/*
+ * The core builds the record without knowing who asked; the caller's cgroup
+ * id is stamped on a copy here, only for an enabled event (gdl_trace.h).
+ */
+static __always_inline void gdl_trace(void *env, const struct gdl_decision *src)
 {
+	struct gdl_decision rec = *src;
+	const struct gdl_decision *d = &rec;
+
+	rec.cgroup_id = gdl_decision_cgroup_id();
 	switch (d->kind) {
 	case GDL_DEC_ALLOC:		trace_gdl_alloc(d); break;
 	case GDL_DEC_ALLOC_FAIL:	trace_gdl_alloc_fail(d); break;

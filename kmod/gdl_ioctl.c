@@ -13,7 +13,8 @@
  * the caller may do it, call the core, copy the answer out.  Nothing about
  * quotas or ranges is decided here.
  *
- * The identity rules are in gdl_ioctl.h; the prototype's commands, which
+ * The identity rules are in gdl_ioctl.h (cgroup and uid bindings in
+ * gdl_identity.c); the prototype's commands, which
  * reach the dispatcher's default branch, are in gdl_ioctl_swarm.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -146,7 +147,10 @@ static long gdl_ioc_remove_agent(void __user *argp)
 	if (ret)
 		return ret;
 
-	return gdl_agent_remove(gdl.core, ref.agent_id);
+	ret = gdl_agent_remove(gdl.core, ref.agent_id);
+	if (!ret)
+		gdl_identity_forget_agent(ref.agent_id);
+	return ret;
 }
 
 /*
@@ -409,6 +413,55 @@ static long gdl_ioc_get_device(void __user *argp)
 	return copy_to_user(argp, &di, sizeof(di)) ? -EFAULT : 0;
 }
 
+/*
+ * BIND_CGROUP and UNBIND_CGROUP: the path is copied in whole (at most
+ * GDL_CGROUP_PATH_MAX bytes with its NUL, else -EINVAL); the cgroup's id is
+ * written out before the binding changes, so a fault changes nothing.
+ */
+static long gdl_ioc_cgroup_binding(void __user *argp, bool bind)
+{
+	struct gdl_cgroup_binding __user *ub = argp;
+	struct gdl_cgroup_binding cb;
+	char *path;
+	long ret;
+
+	if (copy_from_user(&cb, argp, sizeof(cb)))
+		return -EFAULT;
+	if (cb.flags || cb.pad || (bind ? !cb.agent_id : cb.agent_id))
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	path = strndup_user(u64_to_user_ptr(cb.path), GDL_CGROUP_PATH_MAX);
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	if (bind)
+		ret = gdl_identity_bind_cgroup(path, cb.agent_id,
+					       &ub->cgroup_id);
+	else
+		ret = gdl_identity_unbind_cgroup(path, &ub->cgroup_id);
+	kfree(path);
+	return ret;
+}
+
+static long gdl_ioc_uid_binding(void __user *argp, bool bind)
+{
+	struct gdl_uid_binding ub;
+	int ret;
+
+	if (copy_from_user(&ub, argp, sizeof(ub)))
+		return -EFAULT;
+	if (ub.flags || (bind ? !ub.agent_id : ub.agent_id))
+		return -EINVAL;
+	ret = gdl_require_admin();
+	if (ret)
+		return ret;
+
+	return bind ? gdl_identity_bind_uid(ub.uid, ub.agent_id) :
+		      gdl_identity_unbind_uid(ub.uid);
+}
+
 static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct gdl_file *f = file->private_data;
@@ -443,6 +496,14 @@ static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gdl_ioc_get_stats(argp);
 	case GDL_IOC_GET_DEVICE:
 		return gdl_ioc_get_device(argp);
+	case GDL_IOC_BIND_CGROUP:
+		return gdl_ioc_cgroup_binding(argp, true);
+	case GDL_IOC_UNBIND_CGROUP:
+		return gdl_ioc_cgroup_binding(argp, false);
+	case GDL_IOC_BIND_UID:
+		return gdl_ioc_uid_binding(argp, true);
+	case GDL_IOC_UNBIND_UID:
+		return gdl_ioc_uid_binding(argp, false);
 	default:
 		return gdl_swarm_ioctl(f, cmd, arg);
 	}

@@ -9,6 +9,8 @@
  *  - CAP_SYS_ADMIN (checked at call time, never cached) may name any agent;
  *  - anyone may act as the agent the file is bound to (agent_id 0 or that
  *    id), without any capability check on that path;
+ *  - on a file that is not bound, the same holds for the caller's agent by
+ *    its cgroup or uid binding (gdl_identity.h), resolved at every request;
  *  - configuration (agents, grants, binding) needs CAP_SYS_ADMIN.
  */
 #ifndef GDL_IOCTL_H
@@ -18,6 +20,7 @@
 #include <linux/compiler.h>
 #include <linux/errno.h>
 
+#include "gdl_identity.h"
 #include "gdl_module.h"
 
 /**
@@ -34,6 +37,19 @@ static inline u64 gdl_bound_agent(const struct gdl_file *f)
 }
 
 /*
+ * gdl_caller_agent - who the caller is without naming anyone: the file's
+ * binding, else its cgroup's (nearest bound ancestor), else its uid's, else
+ * 0.  A bound file never pays for the cgroup walk, and with no cgroup or
+ * uid binding at all the walk is one patched-out jump.
+ */
+static inline u64 gdl_caller_agent(const struct gdl_file *f)
+{
+	u64 bound = gdl_bound_agent(f);
+
+	return bound ? bound : gdl_identity_resolve();
+}
+
+/*
  * gdl_act_as - the agent a request that names @requested acts as
  *
  * The bound agent needs no privilege, so the common case (a bound workload
@@ -42,7 +58,7 @@ static inline u64 gdl_bound_agent(const struct gdl_file *f)
 static inline int gdl_act_as(const struct gdl_file *f, u64 requested,
 			     u64 *agent)
 {
-	u64 bound = gdl_bound_agent(f);
+	u64 bound = gdl_caller_agent(f);
 
 	if (bound && (!requested || requested == bound)) {
 		*agent = bound;
@@ -50,7 +66,7 @@ static inline int gdl_act_as(const struct gdl_file *f, u64 requested,
 	}
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	/* A privileged caller on an unbound file must say which agent. */
+	/* A privileged caller with no agent of its own must name one. */
 	if (!requested)
 		return -EINVAL;
 	*agent = requested;
@@ -64,7 +80,7 @@ static inline int gdl_require_admin(void)
 
 /*
  * gdl_free_limit - which agent's allocations the caller may free
- * (0: any), or -EPERM for an unbound unprivileged caller.
+ * (0: any), or -EPERM for an unprivileged caller with no agent.
  */
 static inline int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
 {
@@ -72,7 +88,7 @@ static inline int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
 		*only_agent = 0;
 		return 0;
 	}
-	*only_agent = gdl_bound_agent(f);
+	*only_agent = gdl_caller_agent(f);
 	return *only_agent ? 0 : -EPERM;
 }
 

@@ -16,6 +16,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
 
+#include "gdl_identity.h"
 #include "gdl_module.h"
 
 atomic_long_t gdl_env_live_objects = ATOMIC_LONG_INIT(0);
@@ -148,6 +149,8 @@ static void __exit gdl_exit(void)
 
 	misc_deregister(&gdl_misc);
 	gdl_proc_exit();
+	/* No request can resolve a binding any more: free them all. */
+	gdl_identity_exit();
 
 	gdl_stats_read(gdl.core, &st);
 	gdl_core_destroy(gdl.core);

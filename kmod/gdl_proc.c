@@ -10,6 +10,7 @@
  *   dma_permissions  0644  one line per granted range; root writes
  *                          AGENT:ADDR:MODE               (gdl_control.c)
  *   control          0200  root writes commands          (gdl_control.c)
+ *   bindings         0400  cgroup and uid bindings       (gdl_identity.c)
  *
  * File modes keep unprivileged users out at open; the writers also check
  * CAP_SYS_ADMIN at write time, because an open file can be handed on.
@@ -24,6 +25,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "gdl_identity.h"
 #include "gdl_module.h"
 
 static struct proc_dir_entry *gdl_proc_swarm;
@@ -178,6 +180,7 @@ static const struct {
 	{ "contexts",		0444, &gdl_contexts_ops },
 	{ "dma_permissions",	0644, &gdl_grants_ops },
 	{ "control",		0200, &gdl_control_ops },
+	{ "bindings",		0400, &gdl_bindings_ops },
 };
 
 /**

@@ -6,7 +6,8 @@
  * the struct gdl_decision the core built (uapi/gpu_dma_lock.h), so a raw
  * tracepoint BPF program (SEC("raw_tp/gdl_alloc")) reads ctx->args[0] as a
  * kernel pointer to that struct, and ftrace users get every field plus the
- * caller's pid.  The events fire from the core through gdl_trace()
+ * caller's pid.  The core leaves @cgroup_id 0; gdl_trace() stamps it with
+ * gdl_decision_cgroup_id() before the event fires, so both see it.  The events fire from the core through gdl_trace()
  * (gdl_env_kernel.h); gdl_trace.c instantiates them.
  */
 #undef TRACE_SYSTEM
@@ -15,6 +16,8 @@
 #if !defined(GDL_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define GDL_TRACE_H
 
+#include <linux/cgroup.h>
+#include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 
@@ -54,6 +57,7 @@ DECLARE_EVENT_CLASS(gdl_decision_class,
 		__field(u64, used)
 		__field(u64, quota)
 		__field(pid_t, pid)
+		__field(u64, cgroup_id)
 	),
 
 	TP_fast_assign(
@@ -68,15 +72,37 @@ DECLARE_EVENT_CLASS(gdl_decision_class,
 		__entry->used = d->used;
 		__entry->quota = d->quota;
 		__entry->pid = current->tgid;
+		__entry->cgroup_id = d->cgroup_id;
 	),
 
-	TP_printk("%s agent=%llu device=%d alloc=%llu addr=0x%llx length=%llu mode=%s result=%d used=%llu quota=%llu pid=%d",
+	TP_printk("%s agent=%llu device=%d alloc=%llu addr=0x%llx length=%llu mode=%s result=%d used=%llu quota=%llu pid=%d cgroup=%llu",
 		  gdl_show_kind(__entry->kind), __entry->agent_id,
 		  (int)__entry->device, __entry->alloc_id, __entry->addr,
 		  __entry->length, gdl_show_mode(__entry->mode),
 		  __entry->result, __entry->used, __entry->quota,
-		  __entry->pid)
+		  __entry->pid, __entry->cgroup_id)
 );
+
+/*
+ * gdl_decision_cgroup_id - what a decision record's @cgroup_id says: the
+ * current task's cgroup v2 id, or 0 where no task asked (interrupts, softirq:
+ * gpu_dma_lock_check() may be called there, and "current" is whoever was
+ * interrupted).  Only called when an event is enabled.
+ */
+#ifndef GDL_TRACE_HELPERS	/* this header is read several times */
+#define GDL_TRACE_HELPERS
+static inline u64 gdl_decision_cgroup_id(void)
+{
+	u64 id;
+
+	if (!in_task())
+		return 0;
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	return id;
+}
+#endif
 
 #define GDL_DEFINE_DECISION_EVENT(name)					\
 DEFINE_EVENT(gdl_decision_class, name,					\

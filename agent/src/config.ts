@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlExact } from './exact-yaml.ts';
 import { parseBytes } from './units.ts';
 
 export class ConfigError extends Error {
@@ -27,6 +27,12 @@ export const ConfigFileSchema = Type.Object(
   {
     listen: Type.Optional(Type.String({ minLength: 1 })),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    apiSocket: Type.Optional(Type.String({ minLength: 1, description: 'serve the API on this Unix socket instead of listen:port' })),
+    metricsListen: Type.Optional(Type.String({ minLength: 1 })),
+    metricsPort: Type.Optional(Type.Integer({ minimum: -1, maximum: 65535, description: '-1: no telemetry listener' })),
+    readTokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    maxEventClients: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    logFormat: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')])),
     backend: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('kernel'), Type.Literal('embedded')])),
     policy: Type.Optional(Type.String({ minLength: 1 })),
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
@@ -56,8 +62,23 @@ export const ConfigFileSchema = Type.Object(
 export type ConfigInput = Static<typeof ConfigFileSchema>;
 
 export interface AgentConfig {
+  /** the API's address (loopback by default: changes, reads, checks, events) */
   listen: string;
   port: number;
+  /** a Unix socket path for the API instead of listen:port */
+  apiSocket: string | undefined;
+  /**
+   * The telemetry listener: /metrics, /healthz and /readyz only, no token,
+   * meant to be reachable by Prometheus and probes. metricsPort -1: none.
+   */
+  metricsListen: string;
+  metricsPort: number;
+  readTokenFile: string | undefined;
+  /** the read token itself when given through GDL_READ_TOKEN */
+  readToken: string | undefined;
+  maxEventClients: number;
+  /** json always, pretty (one human line per record), or auto: pretty on a terminal */
+  logFormat: 'auto' | 'json' | 'pretty';
   backend: 'auto' | 'kernel' | 'embedded';
   policy: string | undefined;
   tokenFile: string | undefined;
@@ -88,6 +109,13 @@ const GiB = 1n << 30n;
 export const DEFAULTS: AgentConfig = {
   listen: '127.0.0.1',
   port: 9400,
+  apiSocket: undefined,
+  metricsListen: '127.0.0.1',
+  metricsPort: 9401,
+  readTokenFile: undefined,
+  readToken: undefined,
+  maxEventClients: 64,
+  logFormat: 'auto',
   backend: 'auto',
   policy: undefined,
   tokenFile: undefined,
@@ -114,6 +142,12 @@ export const DEFAULTS: AgentConfig = {
 const ENV: Record<string, keyof ConfigInput> = {
   GDL_LISTEN: 'listen',
   GDL_PORT: 'port',
+  GDL_API_SOCKET: 'apiSocket',
+  GDL_METRICS_LISTEN: 'metricsListen',
+  GDL_METRICS_PORT: 'metricsPort',
+  GDL_READ_TOKEN_FILE: 'readTokenFile',
+  GDL_MAX_EVENT_CLIENTS: 'maxEventClients',
+  GDL_LOG_FORMAT: 'logFormat',
   GDL_BACKEND: 'backend',
   GDL_POLICY: 'policy',
   GDL_TOKEN_FILE: 'tokenFile',
@@ -125,7 +159,7 @@ const ENV: Record<string, keyof ConfigInput> = {
   GDL_SPAN_QUEUE_SIZE: 'spanQueueSize',
   GDL_KERNEL_EVENTS: 'kernelEvents',
 };
-const NUMERIC = new Set<keyof ConfigInput>(['port', 'sampleRatio', 'spanQueueSize']);
+const NUMERIC = new Set<keyof ConfigInput>(['port', 'metricsPort', 'maxEventClients', 'sampleRatio', 'spanQueueSize']);
 const BOOLEAN = new Set<keyof ConfigInput>(['kernelEvents']);
 
 export function readConfigFile(path: string): unknown {
@@ -137,7 +171,7 @@ export function readConfigFile(path: string): unknown {
   }
   try {
     // YAML is a superset of JSON: one parser reads both.
-    return parseYaml(text) ?? {};
+    return parseYamlExact(text) ?? {};
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(err as Error).message}`);
   }
@@ -196,6 +230,13 @@ export function loadConfig(opts: { file?: string; flags?: Record<string, unknown
   return {
     listen: merged.listen ?? DEFAULTS.listen,
     port: merged.port ?? DEFAULTS.port,
+    apiSocket: merged.apiSocket,
+    metricsListen: merged.metricsListen ?? DEFAULTS.metricsListen,
+    metricsPort: merged.metricsPort ?? DEFAULTS.metricsPort,
+    readTokenFile: merged.readTokenFile,
+    readToken: env.GDL_READ_TOKEN || undefined,
+    maxEventClients: merged.maxEventClients ?? DEFAULTS.maxEventClients,
+    logFormat: merged.logFormat ?? DEFAULTS.logFormat,
     backend: merged.backend ?? DEFAULTS.backend,
     policy: merged.policy,
     tokenFile: merged.tokenFile,

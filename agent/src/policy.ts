@@ -7,16 +7,16 @@
  *   agents:
  *     - id: 1001
  *       quota: 4GiB
- *       devices: [0, 1]          # or deviceMask: "0x3"
+ *       devices: [0, 1]          # or deviceMask: "0x3"; neither: every device
  *       grants:
  *         - { device: 0, start: "0x100000", length: 1MiB, mode: rw }
  */
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
 import type { Backend } from './backends/backend.ts';
 import { GdlError } from './backends/errors.ts';
+import { parseYamlExact } from './exact-yaml.ts';
 import { parseBytes, parseU64 } from './units.ts';
 
 export class PolicyError extends Error {
@@ -65,7 +65,11 @@ export interface PolicyGrant {
 export interface PolicyAgent {
   id: bigint;
   quota: bigint;
-  deviceMask: bigint;
+  /**
+   * undefined when the entry names no devices: the agent gets every device
+   * the core has (resolved at apply time), as the API gives a new agent.
+   */
+  deviceMask: bigint | undefined;
   grants: PolicyGrant[];
 }
 export interface Policy {
@@ -97,12 +101,12 @@ export function parsePolicy(doc: unknown, source: string): Policy {
       if (a.devices && a.deviceMask !== undefined) throw new Error(`${at}: give devices or deviceMask, not both`);
       const deviceMask = a.devices
         ? a.devices.reduce((m, d) => m | (1n << BigInt(d)), 0n)
-        : a.deviceMask !== undefined ? parseU64(a.deviceMask, `${at}.deviceMask`) : 0n;
+        : a.deviceMask !== undefined ? parseU64(a.deviceMask, `${at}.deviceMask`) : undefined;
       const grants = (a.grants ?? []).map((g, j) => {
         const gat = `${at}.grants[${j}]`;
         const length = parseBytes(g.length, `${gat}.length`);
         if (length === 0n) throw new Error(`${gat}.length: must not be 0`);
-        if ((deviceMask & (1n << BigInt(g.device))) === 0n) {
+        if (deviceMask !== undefined && (deviceMask & (1n << BigInt(g.device))) === 0n) {
           throw new Error(`${gat}.device: device ${g.device} is not in the agent's devices`);
         }
         return { device: g.device, start: parseU64(g.start, `${gat}.start`), length, mode: modeBits(g.mode) };
@@ -118,7 +122,7 @@ export function parsePolicy(doc: unknown, source: string): Policy {
 export function loadPolicy(path: string): Policy {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    doc = parseYamlExact(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new PolicyError(`cannot read policy ${path}: ${(err as Error).message}`);
   }
@@ -139,9 +143,10 @@ export interface ApplyResult {
  */
 export function applyPolicy(backend: Backend, policy: Policy): ApplyResult {
   const result: ApplyResult = { agents: 0, grants: 0, errors: [] };
+  const everyDevice = (1n << BigInt(backend.info().numDevices)) - 1n;
   for (const a of policy.agents) {
     try {
-      backend.setAgent(a.id, a.quota, a.deviceMask);
+      backend.setAgent(a.id, a.quota, a.deviceMask ?? everyDevice);
       result.agents++;
     } catch (err) {
       result.errors.push(`agent ${a.id}: ${describe(err)}`);

@@ -1,5 +1,5 @@
 /**
- * Writes dashboards/json/*.json from the TypeScript sources.
+ * Writes dashboards/json/*.json and alerts/gpu-dma-lock.rules.yml from the TypeScript sources.
  *
  *   npx tsx dashboards/src/generate.ts           regenerate the committed JSON
  *   npx tsx dashboards/src/generate.ts --check   regenerate in memory; exit 1 if any
@@ -11,9 +11,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderRules } from './alerts.ts';
 import { DASHBOARDS } from './index.ts';
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'json');
+/** The alert rules (alerts.ts) are generated too, next to their promtool tests. */
+const rulesPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'alerts', 'gpu-dma-lock.rules.yml');
 
 export function render(): Map<string, string> {
   const files = new Map<string, string>();
@@ -34,7 +37,8 @@ function main(): number {
   if (!check) {
     mkdirSync(outDir, { recursive: true });
     for (const [file, text] of files) writeFileSync(join(outDir, file), text);
-    console.log(`wrote ${files.size} dashboards to ${outDir}`);
+    writeFileSync(rulesPath, renderRules());
+    console.log(`wrote ${files.size} dashboards to ${outDir} and the alert rules to ${rulesPath}`);
     return 0;
   }
   const problems: string[] = [];
@@ -45,6 +49,9 @@ function main(): number {
   }
   for (const file of existsSync(outDir) ? readdirSync(outDir) : []) {
     if (file.endsWith('.json') && !files.has(file)) problems.push(`${file}: no source generates it`);
+  }
+  if (!existsSync(rulesPath) || readFileSync(rulesPath, 'utf8') !== renderRules()) {
+    problems.push('alerts/gpu-dma-lock.rules.yml: differs from dashboards/src/alerts.ts (run: npx tsx dashboards/src/generate.ts)');
   }
   for (const p of problems) console.error(p);
   if (problems.length === 0) console.log(`${files.size} dashboards up to date`);

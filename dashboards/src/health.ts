@@ -4,7 +4,7 @@
  */
 import { RowBuilder, QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
 import { baseDashboard, finalize } from './lib/dashboard.ts';
-import { Metric, NODE, RATE, sel } from './lib/metrics.ts';
+import { Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { statPanel, timeseriesPanel } from './lib/panels.ts';
 import { PROM, standardVariables } from './lib/variables.ts';
 
@@ -74,13 +74,13 @@ export function build() {
   d.withPanel(
     timeseriesPanel({
       title: 'Events received',
-      description: 'Decision and CUDA records decoded per second, by source (kernel ring buffer or embedded core) and type.',
+      description: 'Decision and CUDA records decoded per second, by source (kernel ring buffer or embedded core).',
       unit: 'ops',
       min: 0,
       queries: [
         {
-          expr: `sum by (node, source, type) (rate(${sel(Metric.eventsReceivedTotal, JOB, NODE)}[${RATE}]))`,
-          legend: '{{node}} {{source}} {{type}}',
+          expr: `sum by (node, ${Label.source}) (rate(${sel(Metric.eventsReceivedTotal, JOB, NODE)}[${RATE}]))`,
+          legend: `{{node}} {{${Label.source}}}`,
         },
       ],
     }),
@@ -102,11 +102,11 @@ export function build() {
   );
   d.withPanel(
     timeseriesPanel({
-      title: 'Spans dropped by the exporter',
-      description: 'Spans dropped because the OTLP export queue was full: the collector is down or too slow. Metrics are unaffected; traces behind denial links will be missing.',
+      title: 'Spans lost',
+      description: 'Spans that never reached the collector, by reason: queue_full (the collector is too slow or away), export_failed (refused or unreachable), export_timeout (it hangs), shutdown. Metrics are unaffected; traces behind denial links will be missing.',
       unit: 'ops',
       min: 0,
-      queries: [{ expr: `sum by (node) (rate(${sel(Metric.spansDroppedTotal, JOB, NODE)}[${RATE}]))`, legend: '{{node}}' }],
+      queries: [{ expr: `sum by (node, ${Label.reason}) (rate(${sel(Metric.spansDroppedTotal, JOB, NODE)}[${RATE}]))`, legend: `{{node}} {{${Label.reason}}}` }],
     }),
   );
   d.withPanel(

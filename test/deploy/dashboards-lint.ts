@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { Metric } from '../../agent/src/telemetry/names.ts';
+import { Label, Metric } from '../../agent/src/telemetry/names.ts';
 import { loadDashboards, panelsOf, variableQuery, type Panel } from './lib/dashboards.ts';
 import { repoPath } from './lib/repo.ts';
 import { Tap } from './lib/tap.ts';
@@ -22,6 +22,26 @@ function unknownMetrics(expr: string): string[] {
   const names = expr.match(/\bgdl_[a-z0-9_]+/g) ?? [];
   // Histograms appear as _bucket/_count/_sum series of the one name.
   return names.filter((n) => !known.has(n) && !known.has(n.replace(/_(bucket|count|sum)$/, '')));
+}
+
+/**
+ * Labels a query may name: the agent's (names.ts Label), the scrape
+ * config's `node`, Prometheus's own target labels, and histogram `le`. A
+ * panel that groups by a label the agent never emits shows one empty
+ * series; this catches it.
+ */
+const knownLabels = new Set<string>([...Object.values(Label), 'node', 'instance', 'job', 'le', '__name__']);
+
+/** Label names in an expr (by/without/on/ignoring/group_* lists, matchers) or a legend ({{x}}, $labels.x) that are not known. */
+function unknownLabels(text: string): string[] {
+  const names: string[] = [];
+  for (const m of text.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
+    names.push(...m[1]!.split(',').map((x) => x.trim()).filter(Boolean));
+  }
+  for (const m of text.matchAll(/[{,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*"/g)) names.push(m[1]!);
+  for (const m of text.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) names.push(m[1]!);
+  for (const m of text.matchAll(/\$labels\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.push(m[1]!);
+  return [...new Set(names.filter((n) => !knownLabels.has(n)))];
 }
 
 const STABLE_UIDS: Record<string, string> = {
@@ -116,6 +136,8 @@ for (const { file, dash } of dashboards) {
       if (!t.expr?.trim()) problems.push(`${t.refId}: empty expr`);
       const unknown = unknownMetrics(t.expr);
       if (unknown.length) problems.push(`${t.refId}: not exported by the agent: ${unknown.join(', ')}`);
+      const labels = unknownLabels(`${t.expr} ${t.legendFormat ?? ''}`);
+      if (labels.length) problems.push(`${t.refId}: labels the agent does not emit: ${labels.join(', ')}`);
     }
     tap.check(`${name} well-formed`, problems.join('; ') || undefined);
 
@@ -140,16 +162,18 @@ for (const { file, dash } of dashboards) {
 
 // Alert rules reference only exported metrics (or Prometheus's own `up`).
 const rules = parseYaml(readFileSync(repoPath('dashboards/alerts/gpu-dma-lock.rules.yml'), 'utf8')) as {
-  groups: { rules: { alert: string; expr: string; labels?: { severity?: string }; annotations?: { summary?: string } }[] }[];
+  groups: { rules: { alert: string; expr: string; labels?: { severity?: string }; annotations?: { summary?: string; description?: string } }[] }[];
 };
 for (const r of rules.groups.flatMap((g) => g.rules)) {
   const unknown = unknownMetrics(r.expr);
+  const labels = unknownLabels(`${r.expr} ${r.annotations?.summary ?? ''} ${r.annotations?.description ?? ''}`);
   const problems = [
     ...(unknown.length ? [`not exported by the agent: ${unknown.join(', ')}`] : []),
+    ...(labels.length ? [`labels the agent does not emit: ${labels.join(', ')}`] : []),
     ...(!r.labels?.severity ? ['no severity label'] : []),
     ...(!r.annotations?.summary ? ['no summary'] : []),
   ];
-  tap.check(`alert ${r.alert} uses exported metrics, has severity and summary`, problems.join('; ') || undefined);
+  tap.check(`alert ${r.alert} uses exported metrics and labels, has severity and summary`, problems.join('; ') || undefined);
 }
 
 process.exitCode = tap.exitCode;

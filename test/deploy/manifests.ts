@@ -151,7 +151,7 @@ if (!ds) {
   const mounts = c.volumeMounts as Obj[];
   const volumes = new Map<string, Obj>((spec.volumes as Obj[]).map((v) => [v.name, v]));
   const mountAt = (path: string) => mounts.find((m) => m.mountPath === path);
-  const port = (c.ports as Obj[]).find((p) => p.name === 'http');
+  const port = (c.ports as Obj[]).find((p) => p.name === 'metrics');
 
   tap.check('DaemonSet selector matches its pod labels', Object.entries(ds.spec.selector.matchLabels).every(([k, v]) => podMeta.labels?.[k] === v) ? undefined : 'selector does not select the template');
   tap.check('DaemonSet uses the defined ServiceAccount', sa && spec.serviceAccountName === sa.metadata.name && spec.automountServiceAccountToken === false ? undefined : `serviceAccountName ${spec.serviceAccountName}`);
@@ -159,17 +159,27 @@ if (!ds) {
   tap.check('container image pinned to a version', /^[\w.\-/]+:[\w.\-]+$/.test(c.image) && !c.image.endsWith(':latest') ? undefined : `image ${c.image}`);
   tap.check('container runs the agent', Array.isArray(c.command) && c.command.join(' ').includes('gdl.mjs agent') ? undefined : `command ${JSON.stringify(c.command)}`);
 
-  const wantEnv = ['GDL_LISTEN', 'GDL_PORT', 'GDL_BACKEND', 'GDL_POLICY', 'GDL_TOKEN_FILE', 'GDL_OTLP_ENDPOINT'];
+  const wantEnv = ['GDL_LISTEN', 'GDL_PORT', 'GDL_METRICS_LISTEN', 'GDL_METRICS_PORT', 'GDL_BACKEND', 'GDL_POLICY', 'GDL_TOKEN_FILE', 'GDL_OTLP_ENDPOINT'];
   const missingEnv = wantEnv.filter((n) => !env.has(n));
   const unknownEnv = [...env.keys()].filter((n) => n.startsWith('GDL_') && !agentEnv.has(n));
-  tap.check('container env sets listen, port, backend, policy, token, OTLP', missingEnv.length ? `missing ${missingEnv.join(', ')}` : undefined);
+  tap.check('container env sets listeners, backend, policy, token, OTLP', missingEnv.length ? `missing ${missingEnv.join(', ')}` : undefined);
   tap.check('container GDL_* variables are ones the agent reads', unknownEnv.length ? `unknown: ${unknownEnv.join(', ')}` : undefined);
-  tap.check('agent listens beyond loopback (Prometheus scrapes the pod IP)', envValue('GDL_LISTEN') === '0.0.0.0' ? undefined : `GDL_LISTEN ${envValue('GDL_LISTEN')}`);
+  tap.check('the API stays on loopback', envValue('GDL_LISTEN') === '127.0.0.1' ? undefined : `GDL_LISTEN ${envValue('GDL_LISTEN')}`);
+  tap.check('the telemetry listener is on the pod IP (Prometheus, probes)', envValue('GDL_METRICS_LISTEN') === '0.0.0.0' ? undefined : `GDL_METRICS_LISTEN ${envValue('GDL_METRICS_LISTEN')}`);
   tap.check(
-    'GDL_PORT = containerPort = prometheus.io/port',
-    port && String(port.containerPort) === envValue('GDL_PORT') && podMeta.annotations?.['prometheus.io/port'] === envValue('GDL_PORT')
+    'GDL_METRICS_PORT = containerPort = prometheus.io/port',
+    port && String(port.containerPort) === envValue('GDL_METRICS_PORT') && podMeta.annotations?.['prometheus.io/port'] === envValue('GDL_METRICS_PORT')
       ? undefined
-      : `env ${envValue('GDL_PORT')}, port ${port?.containerPort}, annotation ${podMeta.annotations?.['prometheus.io/port']}`,
+      : `env ${envValue('GDL_METRICS_PORT')}, port ${port?.containerPort}, annotation ${podMeta.annotations?.['prometheus.io/port']}`,
+  );
+  const np = k8s.find((o) => o.kind === 'NetworkPolicy');
+  const npPorts = ((np?.spec?.ingress ?? []) as Obj[]).flatMap((r) => (r.ports ?? []) as Obj[]);
+  tap.check(
+    'a NetworkPolicy selects the agent pods and admits only the telemetry port',
+    np && Object.entries(np.spec.podSelector.matchLabels).every(([k, v]) => podMeta.labels?.[k] === v) && np.spec.policyTypes?.includes('Ingress')
+      && npPorts.length > 0 && npPorts.every((p) => p.port === 'metrics' || p.port === port?.containerPort)
+      ? undefined
+      : JSON.stringify(np?.spec),
   );
   tap.check(
     'Prometheus scrape annotations',
@@ -177,9 +187,9 @@ if (!ds) {
   );
 
   const probe = (p: Obj | undefined, path: string) =>
-    p?.httpGet?.path === path && (p.httpGet.port === 'http' || p.httpGet.port === port?.containerPort) ? undefined : `${JSON.stringify(p?.httpGet)}`;
-  tap.check('livenessProbe GET /healthz on the http port', probe(c.livenessProbe, '/healthz'));
-  tap.check('readinessProbe GET /readyz on the http port', probe(c.readinessProbe, '/readyz'));
+    p?.httpGet?.path === path && (p.httpGet.port === 'metrics' || p.httpGet.port === port?.containerPort) ? undefined : `${JSON.stringify(p?.httpGet)}`;
+  tap.check('livenessProbe GET /healthz on the telemetry port', probe(c.livenessProbe, '/healthz'));
+  tap.check('readinessProbe GET /readyz on the telemetry port', probe(c.readinessProbe, '/readyz'));
 
   const res = c.resources as Obj | undefined;
   tap.check('resources: cpu/memory requests and a memory limit', res?.requests?.cpu && res?.requests?.memory && res?.limits?.memory ? undefined : JSON.stringify(res));
@@ -356,6 +366,7 @@ tap.check(
     ['ProtectHome', (v) => v === 'yes' || v === 'read-only'],
     ['NoNewPrivileges', (v) => v === 'yes'],
     ['Restart', (v) => v === 'on-failure'],
+    ['ExecReload', (v) => (v ?? '').includes('-HUP')],
     ['EnvironmentFile', (v) => !!v],
     ['CapabilityBoundingSet', (v) => (v ?? '').split(/\s+/).sort().join(' ') === 'CAP_BPF CAP_PERFMON CAP_SYS_ADMIN'],
     ['ReadWritePaths', (v) => (v ?? '').includes('/sys/fs/bpf')],

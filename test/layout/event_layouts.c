@@ -66,6 +66,7 @@ int main(void)
 	FIELD(struct gdl_ev_decision, d.result, "d.result");
 	FIELD(struct gdl_ev_decision, d.used, "d.used");
 	FIELD(struct gdl_ev_decision, d.quota, "d.quota");
+	FIELD(struct gdl_ev_decision, d.cgroup_id, "d.cgroup_id");
 	FIELD(struct gdl_ev_decision, pid, "pid");
 	FIELD(struct gdl_ev_decision, tgid, "tgid");
 	FIELD(struct gdl_ev_decision, cgroup_id, "cgroup_id");

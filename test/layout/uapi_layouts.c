@@ -71,7 +71,10 @@ int main(void)
 	F(gdl_device_info, pci_id); F(gdl_device_info, name); END();
 	S(gdl_decision); F(gdl_decision, kind); F(gdl_decision, device); F(gdl_decision, agent_id);
 	F(gdl_decision, alloc_id); F(gdl_decision, addr); F(gdl_decision, length); F(gdl_decision, mode);
-	F(gdl_decision, result); F(gdl_decision, used); F(gdl_decision, quota); END();
+	F(gdl_decision, result); F(gdl_decision, used); F(gdl_decision, quota); F(gdl_decision, cgroup_id); END();
+	S(gdl_cgroup_binding); F(gdl_cgroup_binding, path); F(gdl_cgroup_binding, agent_id);
+	F(gdl_cgroup_binding, cgroup_id); F(gdl_cgroup_binding, flags); F(gdl_cgroup_binding, pad); END();
+	S(gdl_uid_binding); F(gdl_uid_binding, uid); F(gdl_uid_binding, flags); F(gdl_uid_binding, agent_id); END();
 	S(gdl_cursor); F(gdl_cursor, a); F(gdl_cursor, b); F(gdl_cursor, c); END();
 	S(gdl_agent_view); F(gdl_agent_view, agent_id); F(gdl_agent_view, quota); F(gdl_agent_view, used);
 	F(gdl_agent_view, device_mask); F(gdl_agent_view, allocations); F(gdl_agent_view, grants); END();
@@ -83,6 +86,7 @@ int main(void)
 	IOC(GDL_IOC_NOOP); IOC(GDL_IOC_INFO); IOC(GDL_IOC_BIND); IOC(GDL_IOC_SET_AGENT); IOC(GDL_IOC_GET_AGENT);
 	IOC(GDL_IOC_REMOVE_AGENT); IOC(GDL_IOC_ALLOC); IOC(GDL_IOC_FREE); IOC(GDL_IOC_GRANT); IOC(GDL_IOC_REVOKE);
 	IOC(GDL_IOC_CHECK); IOC(GDL_IOC_CHECK_BATCH); IOC(GDL_IOC_GET_STATS); IOC(GDL_IOC_GET_DEVICE);
+	IOC(GDL_IOC_BIND_CGROUP); IOC(GDL_IOC_UNBIND_CGROUP); IOC(GDL_IOC_BIND_UID); IOC(GDL_IOC_UNBIND_UID);
 	printf("}}\n");
 	return 0;
 }

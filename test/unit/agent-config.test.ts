@@ -8,6 +8,7 @@ import { EmbeddedBackend } from '../../agent/src/backends/embedded.ts';
 import { ConfigError, loadConfig } from '../../agent/src/config.ts';
 import { REPO_ROOT } from '../../agent/src/paths.ts';
 import { applyPolicy, loadPolicy, parsePolicy, PolicyError } from '../../agent/src/policy.ts';
+import { prettyLine } from '../../agent/src/telemetry/log-format.ts';
 import { formatBytes, parseBytes } from '../../agent/src/units.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gdl-config-'));
@@ -78,6 +79,27 @@ Config('sizes parse and print in binary units', () => {
   assert.is(formatBytes(16n * GiB - 600n * (1n << 20n)), '15.4 GiB');
 });
 
+Config('listeners, read token and log format: defaults are local, env and file set them', () => {
+  const d = loadConfig({ env: {} });
+  assert.equal([d.listen, d.metricsListen, d.metricsPort, d.apiSocket, d.readToken, d.maxEventClients, d.logFormat], ['127.0.0.1', '127.0.0.1', 9401, undefined, undefined, 64, 'auto']);
+  const c = loadConfig({
+    env: { GDL_METRICS_LISTEN: '0.0.0.0', GDL_METRICS_PORT: '-1', GDL_READ_TOKEN: 'r'.repeat(16), GDL_API_SOCKET: '/run/gdl.sock', GDL_LOG_FORMAT: 'pretty', GDL_MAX_EVENT_CLIENTS: '5' },
+  });
+  assert.equal([c.metricsListen, c.metricsPort, c.readToken, c.apiSocket, c.logFormat, c.maxEventClients], ['0.0.0.0', -1, 'r'.repeat(16), '/run/gdl.sock', 'pretty', 5]);
+  assert.throws(() => loadConfig({ env: { GDL_LOG_FORMAT: 'xml' } }), /logFormat/);
+});
+
+Config('config integers are read exactly (no double rounding)', () => {
+  const f = file('big.yaml', 'embedded:\n  defaultQuota: 9007199254740993\n');
+  assert.is(loadConfig({ file: f, env: {} }).embedded.defaultQuota, 9007199254740993n);
+});
+
+Config('the human log line: time, level, message, fields', () => {
+  const line = prettyLine(JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 1, 12, 0, 0, 5), pid: 1, hostname: 'h', msg: 'policy applied', agents: 3, policy: '/etc/p y.yaml' }));
+  assert.match(line, /^\d\d:\d\d:\d\d\.005 WARN  policy applied  agents=3 policy="\/etc\/p y\.yaml"$/);
+  assert.is(prettyLine('not json'), 'not json');
+});
+
 Config.run();
 
 const Policy = suite('agent policy');
@@ -90,6 +112,20 @@ Policy('the example policy parses into agents, masks and grants', () => {
   assert.is(p.agents[0]!.deviceMask, 3n);
   assert.is(p.agents[1]!.deviceMask, 2n);
   assert.equal(p.agents[1]!.grants[0], { device: 1, start: 0x200000000n, length: 64n << 20n, mode: 1 });
+});
+
+Policy('an entry with only quota gets every device; unquoted ids past 2^53 stay exact', () => {
+  const f = file('quota-only.yaml', 'agents:\n  - { id: 9007199254740993, quota: 1GiB }\n  - { id: 18446744073709551615, quota: 1 }\n');
+  const p = loadPolicy(f);
+  assert.is(p.agents[0]!.id, 9007199254740993n);
+  assert.is(p.agents[1]!.id, 18446744073709551615n);
+  const backend = new EmbeddedBackend({ devices: [{ name: 'a', capacity: GiB }, { name: 'b', capacity: GiB }], defaultQuota: 0n, maxAgents: 4, eventRing: 0 });
+  try {
+    assert.equal(applyPolicy(backend, p).errors, []);
+    assert.is(backend.getAgent(9007199254740993n).deviceMask, 3n, 'every device, as the API gives a new agent');
+  } finally {
+    void backend.close();
+  }
 });
 
 Policy('bad policies are refused before anything is applied, with where and why', () => {

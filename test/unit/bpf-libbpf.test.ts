@@ -4,6 +4,7 @@
  * .rodata through the object's BTF, resize the ring, typed errors, logging.
  */
 import { test } from 'uvu';
+import { CUDA_PROBES } from '../../agent/src/events/kernel-source.ts';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -103,11 +104,11 @@ test('open errors carry op and errno; a closed object refuses use; close is idem
   assert.throws(() => o.programs(), (e: unknown) => e instanceof BpfError && e.errno === 9);
 });
 
-test('gdl_cuda: 8 entry uprobes and one shared return probe, cgroup filter only', () => {
+test('gdl_cuda: one entry uprobe per listed probe and one shared return probe, cgroup filter only', () => {
   const o = BpfObject.open(cudaPath);
   try {
     const progs = o.programs();
-    assert.is(progs.filter((p) => p.section === 'uprobe').length, 8);
+    assert.equal(progs.filter((p) => p.section === 'uprobe').map((p) => p.name).sort(), CUDA_PROBES.map((p) => p.program).sort());
     assert.equal(progs.filter((p) => p.section === 'uretprobe').map((p) => p.name), ['cu_ret']);
     assert.equal(Object.keys(o.readRodata()), ['filter_cgroup']);
     assert.ok(o.maps().some((m) => m.name === 'calls'));

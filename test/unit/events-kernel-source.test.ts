@@ -20,10 +20,11 @@ test('createKernelEventSource fails early when the objects are not built', () =>
   assert.throws(() => createKernelEventSource({ bpfDir: '/nonexistent' }), /not built/);
 });
 
-test('the CUDA probes cover the eight driver calls of enum gdl_cuda_op', () => {
+test('the CUDA probes cover the eight driver calls of enum gdl_cuda_op, then the _ptsz and pool variants', () => {
   assert.equal(CUDA_PROBES.map((p) => p.func), [
     'cuMemAlloc_v2', 'cuMemAllocManaged', 'cuMemAllocPitch_v2', 'cuMemAllocAsync',
     'cuMemCreate', 'cuMemFree_v2', 'cuMemFreeAsync', 'cuMemRelease',
+    'cuMemAllocAsync_ptsz', 'cuMemFreeAsync_ptsz', 'cuMemAllocFromPoolAsync', 'cuMemAllocFromPoolAsync_ptsz',
   ]);
 });
 

@@ -44,7 +44,8 @@ Metrics('per-agent, per-device and module-wide values follow the core', async ()
   assert.is(v(Metric.agentUsedBytes, { agent: '12' }), 0);
   assert.is(v(Metric.agentDeviceUsedBytes, { agent: '11', device: '0' }), 1000);
   assert.is(v(Metric.agentDeviceUsedBytes, { agent: '11', device: '1' }), 300);
-  assert.is(v(Metric.agentDeviceQuotaBytes, { agent: '12', device: '0' }), 0, 'device outside the mask');
+  assert.not.ok(samples.some((x) => x.name === Metric.agentDeviceQuotaBytes && x.labels.agent === '12' && x.labels.device === '0'), 'no series for a device outside the mask');
+  assert.not.ok(samples.some((x) => x.name === Metric.agentDeviceUsedBytes && x.labels.agent === '12' && x.labels.device === '0'));
   assert.is(v(Metric.agentDeviceQuotaBytes, { agent: '12', device: '1' }), 100);
   assert.is(v(Metric.deviceCapacityBytes, { device: '0' }), 16 * 2 ** 30);
   assert.is(v(Metric.deviceUsedBytes, { device: '1' }), 300);
@@ -61,15 +62,16 @@ Metrics('per-agent, per-device and module-wide values follow the core', async ()
   assert.is(v(Metric.agentQuotaViolationsTotal, { agent: '12' }), 1);
   assert.is(v(Metric.agentQuotaViolationsTotal, { agent: '11' }), 0);
   assert.equal(samples.filter((s) => s.name === Metric.agentDenialsTotal).map((s) => s.labels.agent).sort(), ['11', '12']);
-  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'deny' }), 0);
-  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'quota_violation' }), 0);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'deny', reason: 'cap' }), 0);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'quota_violation', reason: 'unknown_agent' }), 0);
   assert.is(types.get(Metric.agentDenialsTotal), 'counter');
   assert.is(v(Metric.agents), 2);
   assert.is(v(Metric.liveAllocations), 2);
   // 2 allocs + 1 violation + 1 grant + 3 checks decided by the core
   assert.is(v(Metric.eventsReceivedTotal, { source: 'embedded' }), 7);
   assert.is(v(Metric.eventsLostTotal, { source: 'embedded' }), 0);
-  assert.is(v(Metric.spansDroppedTotal), 0);
+  assert.is(v(Metric.spansDroppedTotal, { reason: 'queue_full' }), 0);
+  assert.is(v(Metric.spansDroppedTotal, { reason: 'export_failed' }), 0);
   // Rare counters exist at 0 before their first event.
   assert.is(v(Metric.backendReopensTotal), 0);
   assert.is(v(Metric.policyAppliedTotal, { reason: 'start' }), 0);
@@ -95,10 +97,11 @@ Metrics('per-agent denial series are capped; the rest is counted as overflow', a
     resource: agentResource('test'),
     version: 'test',
     eventStats: () => null,
-    spansDropped: () => 0,
+    spansDropped: () => ({}),
     maxCountedAgents: 2,
   });
   const big = (1n << 64n) - 1n;
+  for (const id of [big, 2n, 3n, 4n, 7n]) ctx.t.backend.setAgent(id, 1000n, 1n);
   const cuda: GdlEvent = { type: 'cuda', op: 'cuMemAlloc_v2', tsNs: 0n, cpu: 0, result: 2, ptr: 0n, size: 1n, latencyNs: 1n, pid: 1, tgid: 1, cgroupId: 0n, comm: 'test' };
   metrics.recordEvents([decision('check', 7n), decision('alloc_fail', 7n), cuda]); // not denials: no series
   metrics.recordEvents([decision('deny', big), decision('quota_violation', 2n), decision('deny', big)]);
@@ -111,8 +114,52 @@ Metrics('per-agent denial series are capped; the rest is counted as overflow', a
   assert.is(v(Metric.agentQuotaViolationsTotal, { agent: '2' }), 1);
   assert.equal(samples.filter((s) => s.name === Metric.agentDenialsTotal).length, 2, 'no series past the cap');
   assert.equal(samples.filter((s) => s.name === Metric.agentQuotaViolationsTotal).length, 2);
-  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'deny' }), 2);
-  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'quota_violation' }), 1);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'deny', reason: 'cap' }), 2);
+  assert.is(v(Metric.agentDecisionsOverflowTotal, { kind: 'quota_violation', reason: 'cap' }), 1);
+});
+
+Metrics('metric poisoning: 900 checks for made-up agents get no series; a real agent still gets one', async () => {
+  const inject = (method: 'PUT' | 'POST', url: string, payload: object, headers: Record<string, string> = {}) =>
+    ctx.t.app.inject({ method, url, payload, headers });
+  for (let i = 0; i < 900; i++) {
+    // Unauthenticated, as the attack was: a check needs no token.
+    await inject('POST', '/v1/checks', { agent: String(1_000_000 + i), device: 0, addr: '0', length: '1', mode: 'r' });
+  }
+  await inject('PUT', '/v1/agents/77', { quota: '100', devices: [0] }, AUTH);
+  await inject('POST', '/v1/checks', { agent: '77', device: 0, addr: '0', length: '1', mode: 'w' });
+  await new Promise((r) => setTimeout(r, 150));
+  const { samples } = await scrape();
+  const denials = samples.filter((s) => s.name === Metric.agentDenialsTotal);
+  assert.equal(denials.map((s) => s.labels.agent), ['77']);
+  assert.is(denials[0]!.value, 1);
+  assert.is(sample(samples, Metric.agentDecisionsOverflowTotal, { kind: 'deny', reason: 'unknown_agent' }), 900);
+});
+
+Metrics('per-(agent, device) gauges: only devices in the mask, capped, the omitted pairs counted', async () => {
+  const metrics = createMetrics({
+    backend: ctx.t.backend, resource: agentResource('test'), version: 'test', eventStats: () => null, spansDropped: () => ({}),
+    maxAgentDeviceSeries: 3,
+  });
+  for (const id of [1n, 2n, 3n]) ctx.t.backend.setAgent(id, 1000n, 3n); // both devices each: 6 pairs
+  const { samples } = parsePrometheus(await metrics.scrape());
+  await metrics.shutdown();
+  assert.is(samples.filter((s) => s.name === Metric.agentDeviceQuotaBytes).length, 3);
+  assert.is(sample(samples, Metric.agentDeviceSeriesOmitted), 3);
+});
+
+Metrics('device series carry dcgm-exporter labels (UUID, pci_bus_id, gpu); process metrics are there', async () => {
+  const metrics = createMetrics({
+    backend: ctx.t.backend, resource: agentResource('test'), version: 'test', eventStats: () => null, spansDropped: () => ({}),
+    deviceIdentity: (d) => ({ uuid: `GPU-${d.index}`, pciBusId: `00000000:0${d.index}:00.0`, gpu: String(d.index) }),
+  });
+  const { samples, types } = parsePrometheus(await metrics.scrape());
+  await metrics.shutdown();
+  const cap = samples.find((s) => s.name === Metric.deviceCapacityBytes && s.labels.device === '1')!;
+  assert.equal({ UUID: cap.labels.UUID, pci_bus_id: cap.labels.pci_bus_id, gpu: cap.labels.gpu }, { UUID: 'GPU-1', pci_bus_id: '00000000:01:00.0', gpu: '1' });
+  assert.ok(sample(samples, Metric.processResidentMemoryBytes) > 1e6);
+  assert.ok(sample(samples, Metric.processCpuSecondsTotal) > 0);
+  assert.is(types.get(Metric.processCpuSecondsTotal), 'counter');
+  assert.ok(sample(samples, Metric.eventLoopLagSeconds, { quantile: '0.99' }) >= 0);
 });
 
 Metrics('every metric name on the wire is declared in names.ts', async () => {
@@ -122,7 +169,7 @@ Metrics('every metric name on the wire is declared in names.ts', async () => {
     if (s.name === 'target_info') continue;
     const base = s.name.replace(/_(bucket|sum|count)$/, '');
     assert.ok(declared.has(s.name) || declared.has(base), `undeclared metric ${s.name}`);
-    assert.ok(s.name.startsWith('gdl_'), `${s.name} lacks the gdl_ prefix`);
+    assert.ok(s.name.startsWith('gdl_') || s.name.startsWith('process_'), `${s.name} lacks the gdl_ prefix`);
   }
 });
 

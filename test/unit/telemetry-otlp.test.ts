@@ -72,7 +72,13 @@ Otlp('denials, quota violations and sampled decisions arrive as spans with attri
     assert.is(deny.length, 1);
     assert.is(deny[0]!.attributes[Attr.addr], '0x1000');
     assert.is(deny[0]!.attributes[Attr.length], 8);
-    assert.is(deny[0]!.attributes[Attr.mode], 2);
+    assert.is(deny[0]!.attributes[Attr.mode], 'w');
+    assert.is(deny[0]!.attributes[Attr.errorType], 'dma_denied');
+    assert.is(q.attributes[Attr.errorType], 'EDQUOT');
+    const audit = byName(Span.audit).find((s) => s.attributes[Attr.auditAction] === 'agent.set')!;
+    assert.ok(audit, 'a change is an audit span');
+    assert.match(String(audit.attributes[Attr.auditIdentity]), /^token:/);
+    assert.match(String(audit.attributes[Attr.auditAfter]), /"quota":"1000"/);
     assert.is(deny[0]!.attributes[Attr.result], 'denied');
     assert.is(byName(Span.check).length, 1, 'allowed check sampled at ratio 1');
     assert.is(byName(Span.alloc).length, 1);
@@ -99,7 +105,7 @@ Otlp('sample ratio 0: allowed checks make no span, denials still do', async () =
     await agent.close(); // close flushes what is queued
     await receiver.stop();
   }
-  const names = receiver.spans.map((s) => s.name).sort();
+  const names = receiver.spans.map((s) => s.name).filter((n) => n !== Span.audit).sort();
   assert.equal(names, [Span.deny, Span.grant]);
 });
 
@@ -114,7 +120,7 @@ Otlp('a collector that is down: requests still answer, drops are counted, close 
     assert.ok(Date.now() - started < 5000, 'requests are not slowed by the exporter');
     await sleep(100);
     const { samples } = parsePrometheus((await agent.app.inject({ url: '/metrics' })).body);
-    const dropped = sample(samples, Metric.spansDroppedTotal);
+    const dropped = sample(samples, Metric.spansDroppedTotal, { reason: 'queue_full' });
     assert.ok(dropped >= 150, `dropped ${dropped} of 200 with a queue of 5`);
     const t0 = Date.now();
     await agent.close();

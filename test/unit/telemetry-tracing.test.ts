@@ -9,9 +9,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DecisionEvent } from '../../agent/src/events/types.ts';
 import { createEventSpanner } from '../../agent/src/telemetry/event-spans.ts';
-import { Span } from '../../agent/src/telemetry/names.ts';
+import { Attr, Span } from '../../agent/src/telemetry/names.ts';
+import { parseCgroup } from '../../agent/src/telemetry/process-context.ts';
 import { agentResource } from '../../agent/src/telemetry/resource.ts';
-import { createTracing, tracesUrl } from '../../agent/src/telemetry/tracing.ts';
+import { createTracing, exportFailureLogger, tracesUrl } from '../../agent/src/telemetry/tracing.ts';
 
 const Tracing = suite('telemetry tracing');
 
@@ -48,7 +49,7 @@ Tracing('a collector that never answers: bounded queue, drops counted, shutdown 
     const t0 = Date.now();
     for (let i = 0; i < 10; i++) spanner.record(Array.from({ length: 100 }, () => decision('deny')), 'test');
     assert.ok(Date.now() - t0 < 2000, 'making 1000 spans does not wait for the collector');
-    assert.ok(tracing.dropped() >= 990 - 10, `dropped ${tracing.dropped()}: the queue holds at most 10`);
+    assert.ok(tracing.dropped().queue_full! >= 990 - 10, `dropped ${tracing.dropped().queue_full}: the queue holds at most 10`);
     const t1 = Date.now();
     await tracing.shutdown();
     assert.ok(Date.now() - t1 < 3000, `shutdown took ${Date.now() - t1} ms`);
@@ -56,6 +57,102 @@ Tracing('a collector that never answers: bounded queue, drops counted, shutdown 
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => silent.close(() => r()));
   }
+});
+
+async function lossesWith(endpoint: string, exportTimeoutMs: number) {
+  const warnings: { fields: any; msg: string }[] = [];
+  const tracing = createTracing({
+    endpoint, resource: agentResource('t'), version: 't', maxQueueSize: 1000, exportTimeoutMs, scheduledDelayMs: 20, env: {}, provider: 'local',
+    onExportFailure: exportFailureLogger((fields, msg) => warnings.push({ fields, msg }), 60_000),
+  });
+  const spanner = createEventSpanner(tracing.tracer, 1);
+  for (let i = 0; i < 5; i++) {
+    spanner.record(Array.from({ length: 20 }, () => decision('deny')), 'test');
+    await tracing.forceFlush().catch(() => {});
+  }
+  // Settled exports (failed or timed out) are counted when they settle.
+  const total = () => Object.values(tracing.dropped()).reduce((a, b) => a + b, 0);
+  for (const deadline = Date.now() + 5000; total() < 100 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+  const lost = { ...tracing.dropped() };
+  await tracing.shutdown().catch(() => {});
+  return { lost, after: tracing.dropped(), warnings };
+}
+
+Tracing('a collector that is down: every span counted as export_failed, failures logged once per interval', async () => {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r())); // nothing listens there now: connection refused
+  const { lost, warnings } = await lossesWith(`http://127.0.0.1:${port}`, 2000);
+  assert.is(lost.export_failed, 100, `lost ${JSON.stringify(lost)}`);
+  assert.is(lost.queue_full, 0);
+  assert.is(warnings.length, 1, 'five failed exports, one log line');
+  assert.match(warnings[0]!.msg, /span export failed/);
+  assert.is(warnings[0]!.fields.reason, 'export_failed');
+});
+
+Tracing('a collector that hangs: spans counted as export_timeout, the log stays bounded', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((sock) => { sockets.add(sock); sock.on('error', () => {}); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    const { lost, warnings } = await lossesWith(`http://127.0.0.1:${port}`, 150);
+    assert.is(lost.export_timeout, 100, `lost ${JSON.stringify(lost)} warnings ${JSON.stringify(warnings)}`);
+    assert.ok(warnings.length <= 1);
+  } finally {
+    for (const sock of sockets) sock.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+  }
+});
+
+Tracing('the export-failure log: first at once, then one per interval with what was suppressed', () => {
+  let t = 0;
+  const lines: any[] = [];
+  const log = exportFailureLogger((fields) => lines.push(fields), 1000, () => t);
+  const fail = { reason: 'export_failed' as const, spans: 10, error: new Error('ECONNREFUSED') };
+  log(fail);
+  for (let i = 0; i < 50; i++) { t += 10; log(fail); }
+  assert.is(lines.length, 1);
+  t += 1000;
+  log(fail);
+  assert.is(lines.length, 2);
+  assert.is(lines[1].failures, 51);
+  assert.is(lines[1].spansLost, 510);
+});
+
+Tracing('u64 attributes are exact; mode is r/w/rw; container.id and k8s.pod.uid when the process is in one', () => {
+  const made: { name: string; attributes: Record<string, unknown> }[] = [];
+  const tracer = {
+    startSpan: (name: string, o: { attributes: Record<string, unknown> }) => ({ setStatus() {}, end() { made.push({ name, attributes: o.attributes }); } }),
+  } as unknown as Parameters<typeof createEventSpanner>[0];
+  const ctr = 'a'.repeat(64);
+  const pod = '0123abcd-0000-1111-2222-333344445555';
+  const spanner = createEventSpanner(tracer, 1, Math.random, (pid) => (pid === 42 ? { containerId: ctr, podUid: pod } : {}));
+  const max = (1n << 64n) - 1n;
+  spanner.record([
+    decision('deny', { length: max, mode: 3, tgid: 42 }),
+    decision('quota_violation', { length: (1n << 53n) - 1n, quota: 1n << 53n, used: 0n, result: -122 }),
+  ], 'test');
+  const [deny, quota] = made;
+  assert.is(deny!.attributes[Attr.length], '18446744073709551615');
+  assert.is(deny!.attributes[Attr.mode], 'rw');
+  assert.is(deny!.attributes[Attr.containerId], ctr);
+  assert.is(deny!.attributes[Attr.podUid], pod);
+  assert.is(quota!.attributes[Attr.size], Number.MAX_SAFE_INTEGER, 'an integer while exact');
+  assert.is(quota!.attributes[Attr.quota], '9007199254740992', 'a string past 2^53 - 1');
+  assert.is(quota!.attributes[Attr.errorType], 'EDQUOT');
+  assert.not.ok(Attr.containerId in quota!.attributes);
+});
+
+Tracing('cgroup paths give container ids and pod uids (containerd, cri-o, docker, systemd slices)', () => {
+  const id = 'f'.repeat(64);
+  assert.equal(parseCgroup(`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0123abcd_0000_1111_2222_333344445555.slice/cri-containerd-${id}.scope\n`),
+    { containerId: id, podUid: '0123abcd-0000-1111-2222-333344445555' });
+  assert.equal(parseCgroup(`0::/system.slice/docker-${id}.scope\n`), { containerId: id });
+  assert.equal(parseCgroup(`12:memory:/kubepods/besteffort/pod0123abcd-0000-1111-2222-333344445555/${id}\n`),
+    { containerId: id, podUid: '0123abcd-0000-1111-2222-333344445555' });
+  assert.equal(parseCgroup('0::/user.slice/user-1000.slice/session-3.scope\n'), {});
 });
 
 Tracing('sampling: failures, grants and revokes always; allowed decisions at the ratio', () => {

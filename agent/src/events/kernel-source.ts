@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  BpfError,
   BpfObject,
   readPercpuCounters,
   setLibbpfLogger,
@@ -23,7 +24,11 @@ import { EVENT_CONSTANTS as C } from '../native/event-layouts.ts';
 import { newEventSourceStats } from './decode.ts';
 import type { EventSource, EventSourceStats, GdlEvent } from './types.ts';
 
-/** The CUDA driver entry points gdl_cuda.bpf.c probes, and their entry programs. */
+/**
+ * The CUDA driver entry points gdl_cuda.bpf.c probes, and their entry
+ * programs: the GDL_CUDA_PROBE lines of cuda/gdl_cuda_ops.h, in order (a unit
+ * test holds the two equal). _ptsz and pool variants report their base op.
+ */
 export const CUDA_PROBES: readonly { func: string; program: string }[] = [
   { func: 'cuMemAlloc_v2', program: 'cu_mem_alloc' },
   { func: 'cuMemAllocManaged', program: 'cu_mem_alloc_managed' },
@@ -33,7 +38,13 @@ export const CUDA_PROBES: readonly { func: string; program: string }[] = [
   { func: 'cuMemFree_v2', program: 'cu_mem_free' },
   { func: 'cuMemFreeAsync', program: 'cu_mem_free_async' },
   { func: 'cuMemRelease', program: 'cu_mem_release' },
+  { func: 'cuMemAllocAsync_ptsz', program: 'cu_mem_alloc_async_ptsz' },
+  { func: 'cuMemFreeAsync_ptsz', program: 'cu_mem_free_async_ptsz' },
+  { func: 'cuMemAllocFromPoolAsync', program: 'cu_mem_alloc_pool' },
+  { func: 'cuMemAllocFromPoolAsync_ptsz', program: 'cu_mem_alloc_pool_ptsz' },
 ];
+/** libbpf's answer when the library has no such symbol. */
+const ENOENT = 2;
 const CUDA_RETURN_PROGRAM = 'cu_ret';
 const MODULE_SYSFS = '/sys/module/gpu_dma_lock';
 
@@ -142,11 +153,25 @@ export class KernelEventSource implements EventSource {
     cuda.map('events').reuseFd(ringFd);
     cuda.map('counters').reuseFd(this.#countersFd);
     cuda.load();
+    const skipped: string[] = [];
     for (const p of CUDA_PROBES) {
-      cuda.attachUprobe(p.program, { binaryPath: library, funcName: p.func });
+      // An older driver lacks some entry points (_ptsz, pools): that probe
+      // is skipped, the rest still observe. Any other failure is fatal.
+      try {
+        cuda.attachUprobe(p.program, { binaryPath: library, funcName: p.func });
+      } catch (e) {
+        if (!(e instanceof BpfError && e.errno === ENOENT)) throw e;
+        skipped.push(p.func);
+        continue;
+      }
       cuda.attachUprobe(CUDA_RETURN_PROGRAM, { binaryPath: library, funcName: p.func, retprobe: true });
     }
+    if (skipped.length === CUDA_PROBES.length) throw new Error(`${library}: none of the CUDA memory functions found`);
+    this.cudaProbesSkipped = skipped;
   }
+
+  /** CUDA functions the library did not export, so were not probed. */
+  cudaProbesSkipped: readonly string[] = [];
 
   /**
    * Decode everything in the ring now and hand it to onBatch in batches of

@@ -12,9 +12,7 @@ export function modeBits(mode: 'r' | 'w' | 'rw'): number {
   return (mode.includes('r') ? 1 : 0) | (mode.includes('w') ? 2 : 0);
 }
 
-export function modeName(bits: number): 'r' | 'w' | 'rw' {
-  return bits === 3 ? 'rw' : bits === 2 ? 'w' : 'r';
-}
+export { modeName } from '../events/json.ts';
 
 /** A range's end must not pass 2^64, as the core would say with EINVAL. */
 export function range(start: bigint, length: bigint, field: string): void {

@@ -96,6 +96,7 @@ async function main(): Promise<number> {
     warmupMs = Number(process.hrtime.bigint() - w0) / 1e6;
   }
   src.start(onBatch);
+  if (src.cudaProbesSkipped.length) process.stderr.write(`bpf-probe: not in the library, not probed: ${src.cudaProbesSkipped.join(' ')}\n`);
 
   const t0 = process.hrtime.bigint();
   const exitCode = await runCommand(positionals);

@@ -31,7 +31,7 @@ export const EVENT_HDR = {
 
 /** struct gdl_ev_decision */
 export const EV_DECISION = {
-  size: 112,
+  size: 120,
   fields: {
     hdr: { offset: 0, size: 16 },
     'd.kind': { offset: 16, size: 4 },
@@ -44,10 +44,11 @@ export const EV_DECISION = {
     'd.result': { offset: 60, size: 4 },
     'd.used': { offset: 64, size: 8 },
     'd.quota': { offset: 72, size: 8 },
-    pid: { offset: 80, size: 4 },
-    tgid: { offset: 84, size: 4 },
-    cgroup_id: { offset: 88, size: 8 },
-    comm: { offset: 96, size: 16 },
+    'd.cgroup_id': { offset: 80, size: 8 },
+    pid: { offset: 88, size: 4 },
+    tgid: { offset: 92, size: 4 },
+    cgroup_id: { offset: 96, size: 8 },
+    comm: { offset: 104, size: 16 },
   },
 } as const satisfies StructLayout;
 

@@ -141,7 +141,18 @@ export const GdlDecision = defineStruct('gdl_decision', {
   result: 's32',
   used: 'u64',
   quota: 'u64',
+  cgroup_id: 'u64',
 });
+
+export const GdlCgroupBinding = defineStruct('gdl_cgroup_binding', {
+  path: 'u64',
+  agent_id: 'u64',
+  cgroup_id: 'u64',
+  flags: 'u32',
+  pad: 'u32',
+});
+
+export const GdlUidBinding = defineStruct('gdl_uid_binding', { uid: 'u32', flags: 'u32', agent_id: 'u64' });
 
 /* gdl_core.h listings, used through libgdlcore.so */
 
@@ -178,7 +189,7 @@ export const GdlGrantView = defineStruct('gdl_grant_view', {
 export const ALL_STRUCTS = [
   GdlInfo, GdlBind, GdlAgentCfg, GdlAgentInfo, GdlAgentRef, GdlAlloc, GdlFree, GdlGrant, GdlCheck,
   GdlCheckEntry, GdlCheckBatch, GdlStats, GdlDeviceInfo, GdlDecision, GdlCursor, GdlAgentView,
-  GdlAllocView, GdlGrantView,
+  GdlAllocView, GdlGrantView, GdlCgroupBinding, GdlUidBinding,
 ];
 
 /* ioctl numbers: the kernel's _IOC encoding on x86-64 and arm64. */
@@ -207,4 +218,8 @@ export const Ioc = {
   CHECK_BATCH: ioc(IOC_READ | IOC_WRITE, 0x4b, GdlCheckBatch.size),
   GET_STATS: ioc(IOC_READ | IOC_WRITE, 0x4c, GdlStats.size),
   GET_DEVICE: ioc(IOC_READ | IOC_WRITE, 0x4d, GdlDeviceInfo.size),
+  BIND_CGROUP: ioc(IOC_READ | IOC_WRITE, 0x4e, GdlCgroupBinding.size),
+  UNBIND_CGROUP: ioc(IOC_READ | IOC_WRITE, 0x4f, GdlCgroupBinding.size),
+  BIND_UID: ioc(IOC_WRITE, 0x50, GdlUidBinding.size),
+  UNBIND_UID: ioc(IOC_WRITE, 0x51, GdlUidBinding.size),
 } as const;

@@ -7,8 +7,10 @@
  */
 import { SpanKind, SpanStatusCode, type Attributes, type Tracer } from '@opentelemetry/api';
 import { errnoName } from '../backends/errors.ts';
+import { modeName, wallClockMs } from '../events/json.ts';
 import type { CudaEvent, DecisionEvent, DecisionKind, GdlEvent } from '../events/types.ts';
 import { Attr, ResultValue, Span } from './names.ts';
+import { processContextReader, type ProcessContext } from './process-context.ts';
 
 const SPAN_OF: Record<DecisionKind, string> = {
   alloc: Span.alloc,
@@ -27,14 +29,22 @@ const RANGE_KINDS: ReadonlySet<DecisionKind> = new Set(['check', 'deny', 'grant'
 
 const NO_DEVICE = 0xffffffff;
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
- * Events carry CLOCK_MONOTONIC timestamps; spans want wall-clock time.
- * process.hrtime is CLOCK_MONOTONIC on Linux, so the offset between the two
- * clocks converts one into the other.
+ * A u64 as a span attribute, exactly: an integer (OTLP int64) up to 2^53-1,
+ * which a JavaScript number holds exactly, else its decimal string. A
+ * Number() of 2^64-1 would arrive as 18446744073709552000.
  */
-function wallClockMs(tsNs: bigint): number {
-  const ageNs = process.hrtime.bigint() - tsNs;
-  return Date.now() - Number(ageNs) / 1e6;
+export function u64Attr(v: bigint): number | string {
+  return v <= MAX_EXACT ? Number(v) : v.toString();
+}
+
+function contextAttributes(ctx: ProcessContext): Attributes {
+  return {
+    ...(ctx.containerId ? { [Attr.containerId]: ctx.containerId } : {}),
+    ...(ctx.podUid ? { [Attr.podUid]: ctx.podUid } : {}),
+  };
 }
 
 function hex(v: bigint): string {
@@ -53,14 +63,17 @@ function decisionAttributes(e: DecisionEvent): Attributes {
   };
   if (e.device !== NO_DEVICE) a[Attr.device] = e.device;
   if (e.result !== 0) a[Attr.errnoName] = errnoName(e.result);
+  // error.type: the errno name of a refusal; a denied check is not an errno.
+  if (e.kind === 'deny') a[Attr.errorType] = 'dma_denied';
+  else if (e.result !== 0) a[Attr.errorType] = errnoName(e.result);
   if (RANGE_KINDS.has(e.kind)) {
     a[Attr.addr] = hex(e.addr);
-    a[Attr.length] = Number(e.length);
-    a[Attr.mode] = e.mode;
+    a[Attr.length] = u64Attr(e.length);
+    a[Attr.mode] = modeName(e.mode);
   } else {
-    a[Attr.size] = Number(e.length);
-    a[Attr.used] = Number(e.used);
-    a[Attr.quota] = Number(e.quota);
+    a[Attr.size] = u64Attr(e.length);
+    a[Attr.used] = u64Attr(e.used);
+    a[Attr.quota] = u64Attr(e.quota);
     if (e.allocId !== 0n) a[Attr.allocId] = e.allocId.toString();
   }
   return a;
@@ -70,14 +83,15 @@ function cudaAttributes(e: CudaEvent): Attributes {
   return {
     [Attr.cudaOp]: e.op,
     [Attr.cudaPtr]: hex(e.ptr),
-    [Attr.size]: Number(e.size),
-    [Attr.latencyNs]: Number(e.latencyNs),
+    [Attr.size]: u64Attr(e.size),
+    [Attr.latencyNs]: u64Attr(e.latencyNs),
     [Attr.pid]: e.tgid,
     [Attr.tid]: e.pid,
     [Attr.comm]: e.comm,
     [Attr.cgroup]: e.cgroupId.toString(),
     [Attr.errno]: e.result,
     [Attr.result]: e.result === 0 ? ResultValue.ok : ResultValue.error,
+    ...(e.result !== 0 ? { [Attr.errorType]: `CUresult ${e.result}` } : {}),
   };
 }
 
@@ -86,7 +100,12 @@ export interface EventSpanner {
   record(events: readonly GdlEvent[], source: string): number;
 }
 
-export function createEventSpanner(tracer: Tracer, sampleRatio: number, random: () => number = Math.random): EventSpanner {
+export function createEventSpanner(
+  tracer: Tracer,
+  sampleRatio: number,
+  random: () => number = Math.random,
+  processContext: (pid: number) => ProcessContext = processContextReader(),
+): EventSpanner {
   const sampled = () => sampleRatio >= 1 || (sampleRatio > 0 && random() < sampleRatio);
   return {
     record(events, source) {
@@ -98,7 +117,7 @@ export function createEventSpanner(tracer: Tracer, sampleRatio: number, random: 
           const span = tracer.startSpan(SPAN_OF[e.kind], {
             kind: SpanKind.INTERNAL,
             startTime: at,
-            attributes: { ...decisionAttributes(e), [Attr.source]: source },
+            attributes: { ...decisionAttributes(e), ...contextAttributes(processContext(e.tgid)), [Attr.source]: source },
           });
           if (FAILURES.has(e.kind)) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: e.kind === 'deny' ? 'DMA access denied' : errnoName(e.result) });
@@ -110,7 +129,7 @@ export function createEventSpanner(tracer: Tracer, sampleRatio: number, random: 
           const span = tracer.startSpan(Span.cuda, {
             kind: SpanKind.INTERNAL,
             startTime: end - Number(e.latencyNs) / 1e6,
-            attributes: { ...cudaAttributes(e), [Attr.source]: source },
+            attributes: { ...cudaAttributes(e), ...contextAttributes(processContext(e.tgid)), [Attr.source]: source },
           });
           if (e.result !== 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `CUresult ${e.result}` });
           span.end(end);

@@ -9,12 +9,19 @@
  * counters. Instruments are created with exactly these names; the
  * OpenTelemetry Prometheus serializer adds `_total` only where it is missing,
  * so what is listed here is what appears on the wire.
+ *
+ * MetricLabels below lists the labels of each metric: the code emits
+ * exactly those (test/unit/telemetry-names.test.ts scrapes a busy agent and
+ * checks both ways), and dashboards/ build their selectors and `by (...)`
+ * clauses from Label.
  */
+import { ATTR_CONTAINER_ID, ATTR_ERROR_TYPE, ATTR_K8S_POD_UID } from '@opentelemetry/semantic-conventions';
+import { ATTR_PROCESS_EXECUTABLE_NAME, ATTR_PROCESS_PID, ATTR_THREAD_ID } from '@opentelemetry/semantic-conventions/incubating';
 
 /* ---------------------------------------------------------------- metrics */
 
 export const Metric = {
-  /** gauge, labels: agent. Quota of each agent. */
+  /** gauge, labels: agent. Quota of each agent (agents that exist; at most max_agents). */
   agentQuotaBytes: 'gdl_agent_quota_bytes',
   /** gauge, labels: agent. Bytes held by each agent's live allocations. */
   agentUsedBytes: 'gdl_agent_used_bytes',
@@ -23,15 +30,18 @@ export const Metric = {
   /** gauge, labels: agent. Disjoint granted DMA ranges of each agent. */
   agentGrants: 'gdl_agent_grants',
   /**
-   * gauge, labels: agent, device. Quota an agent may use on a device: its
-   * quota where the device is in its mask, else 0.
+   * gauge, labels: agent + device labels. Quota an agent may use on a
+   * device, for the devices in its mask only (no series outside it), and
+   * for at most MAX_AGENT_DEVICE_SERIES pairs.
    */
   agentDeviceQuotaBytes: 'gdl_agent_device_quota_bytes',
-  /** gauge, labels: agent, device. Bytes an agent holds on a device. */
+  /** gauge, labels: agent + device labels. Bytes an agent holds on a device (same series as the quota). */
   agentDeviceUsedBytes: 'gdl_agent_device_used_bytes',
-  /** gauge, labels: device, kind. Capacity of each device. */
+  /** gauge. (agent, device) pairs left out of the two gauges above by MAX_AGENT_DEVICE_SERIES. */
+  agentDeviceSeriesOmitted: 'gdl_agent_device_series_omitted',
+  /** gauge, labels: device labels + kind. Capacity of each device. */
   deviceCapacityBytes: 'gdl_device_capacity_bytes',
-  /** gauge, labels: device, kind. Bytes held on each device. */
+  /** gauge, labels: device labels + kind. Bytes held on each device. */
   deviceUsedBytes: 'gdl_device_used_bytes',
   /** gauge. Agents that exist now. */
   agents: 'gdl_agents',
@@ -57,15 +67,16 @@ export const Metric = {
   /**
    * counter, labels: agent. DMA checks denied per agent, counted from the
    * decision events the agent receives (a lower bound: see
-   * eventsLostTotal), for at most MAX_COUNTED_AGENTS agents.
+   * eventsLostTotal), for agents that exist (a check may name any id), at
+   * most MAX_COUNTED_AGENTS of them; a removed agent frees its place.
    */
   agentDenialsTotal: 'gdl_agent_dma_denials_total',
   /** counter, labels: agent. Allocations refused with EDQUOT per agent, counted like agentDenialsTotal. */
   agentQuotaViolationsTotal: 'gdl_agent_quota_violations_total',
   /**
-   * counter, labels: kind = deny | quota_violation. Denials and quota
-   * violations of agents past the MAX_COUNTED_AGENTS cap: counted, without
-   * an agent label.
+   * counter, labels: kind = deny | quota_violation, reason = unknown_agent |
+   * cap. Denials and quota violations without a per-agent series: of ids no
+   * agent has, or of agents past the MAX_COUNTED_AGENTS cap.
    */
   agentDecisionsOverflowTotal: 'gdl_agent_decisions_overflow_total',
   /** counter. Grants applied. */
@@ -73,13 +84,16 @@ export const Metric = {
   /** counter. Revokes applied. */
   revokesTotal: 'gdl_dma_revokes_total',
 
-  /** counter, labels: source = kernel | embedded, type = decision | cuda. */
+  /** counter, labels: source = kernel | embedded. */
   eventsReceivedTotal: 'gdl_events_received_total',
   /** counter, labels: source. Records the producer could not store. */
   eventsLostTotal: 'gdl_events_lost_total',
   /** counter, labels: source, reason = unknown | short. Records skipped. */
   eventsSkippedTotal: 'gdl_events_skipped_total',
-  /** counter. Spans dropped because the export queue was full. */
+  /**
+   * counter, labels: reason = queue_full | export_failed | export_timeout |
+   * shutdown. Spans lost for any reason: never exported.
+   */
   spansDroppedTotal: 'gdl_spans_dropped_total',
   /** counter. Times the policy was (re-)applied; labels: reason = start | reload. */
   policyAppliedTotal: 'gdl_policy_applied_total',
@@ -90,18 +104,33 @@ export const Metric = {
   httpRequestDurationSeconds: 'gdl_http_request_duration_seconds',
   /** gauge = 1, labels: version, backend, abi_version, node_version. */
   buildInfo: 'gdl_build_info',
+
+  /** counter. CPU time of the agent process (user + system), the Prometheus client convention. */
+  processCpuSecondsTotal: 'process_cpu_seconds_total',
+  /** gauge. Resident memory of the agent process. */
+  processResidentMemoryBytes: 'process_resident_memory_bytes',
+  /** gauge, labels: quantile = 0.5 | 0.99 | 1. Event-loop delay since the previous scrape. */
+  eventLoopLagSeconds: 'gdl_agent_event_loop_lag_seconds',
 } as const;
 
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
-/** Metric label keys. */
+/**
+ * Metric label keys. UUID, pci_bus_id and gpu are spelled as NVIDIA's
+ * dcgm-exporter spells them, so a query can join gpu-dma-lock's device
+ * series with DCGM's on UUID (or pci_bus_id); `device` is gpu-dma-lock's
+ * own device index.
+ */
 export const Label = {
   agent: 'agent',
   device: 'device',
+  uuid: 'UUID',
+  pciBusId: 'pci_bus_id',
+  gpu: 'gpu',
+  quantile: 'quantile',
   kind: 'kind',
   result: 'result',
   source: 'source',
-  type: 'type',
   reason: 'reason',
   method: 'method',
   route: 'route',
@@ -110,6 +139,58 @@ export const Label = {
   backend: 'backend',
   abiVersion: 'abi_version',
   nodeVersion: 'node_version',
+} as const;
+
+export type LabelName = (typeof Label)[keyof typeof Label];
+
+/** The labels on every device series (joinable with dcgm-exporter). */
+export const DEVICE_LABELS = [Label.device, Label.uuid, Label.pciBusId, Label.gpu] as const;
+
+/** Every metric's labels, exactly: the code emits these and no others. */
+export const MetricLabels: { readonly [K in keyof typeof Metric]: readonly LabelName[] } = {
+  agentQuotaBytes: [Label.agent],
+  agentUsedBytes: [Label.agent],
+  agentAllocations: [Label.agent],
+  agentGrants: [Label.agent],
+  agentDeviceQuotaBytes: [Label.agent, ...DEVICE_LABELS],
+  agentDeviceUsedBytes: [Label.agent, ...DEVICE_LABELS],
+  agentDeviceSeriesOmitted: [],
+  deviceCapacityBytes: [...DEVICE_LABELS, Label.kind],
+  deviceUsedBytes: [...DEVICE_LABELS, Label.kind],
+  agents: [],
+  liveAllocations: [],
+  allocationsTotal: [],
+  allocationFailuresTotal: [],
+  freesTotal: [],
+  allocatedBytesTotal: [],
+  freedBytesTotal: [],
+  checksTotal: [Label.result],
+  denialsTotal: [],
+  quotaViolationsTotal: [],
+  agentDenialsTotal: [Label.agent],
+  agentQuotaViolationsTotal: [Label.agent],
+  agentDecisionsOverflowTotal: [Label.kind, Label.reason],
+  grantsTotal: [],
+  revokesTotal: [],
+  eventsReceivedTotal: [Label.source],
+  eventsLostTotal: [Label.source],
+  eventsSkippedTotal: [Label.source, Label.reason],
+  spansDroppedTotal: [Label.reason],
+  policyAppliedTotal: [Label.reason],
+  backendReopensTotal: [],
+  httpRequestDurationSeconds: [Label.method, Label.route, Label.statusCode],
+  buildInfo: [Label.version, Label.backend, Label.abiVersion, Label.nodeVersion],
+  processCpuSecondsTotal: [],
+  processResidentMemoryBytes: [],
+  eventLoopLagSeconds: [Label.quantile],
+};
+
+/** Values of the `reason` label on gdl_spans_dropped_total. */
+export const SpanLoss = {
+  queueFull: 'queue_full',
+  exportFailed: 'export_failed',
+  exportTimeout: 'export_timeout',
+  shutdown: 'shutdown',
 } as const;
 
 /** Values of the `result` label on gdl_dma_checks_total. */
@@ -123,6 +204,14 @@ export const CheckResult = { allowed: 'allowed', denied: 'denied' } as const;
  * counted keep their series, later ones go to gdl_agent_decisions_overflow_total.
  */
 export const MAX_COUNTED_AGENTS = 1000;
+
+/**
+ * How many (agent, device) pairs get gdl_agent_device_{quota,used}_bytes
+ * series: agents x devices in their masks, which a node with many agents
+ * and GPUs multiplies. Past it, pairs are left out and counted in
+ * gdl_agent_device_series_omitted.
+ */
+export const MAX_AGENT_DEVICE_SERIES = 4096;
 
 /** Buckets of gdl_http_request_duration_seconds: 0.5 ms .. 5 s. */
 export const HTTP_DURATION_BUCKETS = [
@@ -144,15 +233,29 @@ export const Span = {
   cuda: 'gdl.cuda',
   policyApply: 'gdl.policy.apply',
   backendReopen: 'gdl.backend.reopen',
+  /** one per change and refused authentication (http/audit.ts) */
+  audit: 'gdl.audit',
 } as const;
 
-/** Span attribute keys (gdl.* namespace; process.pid from semconv). */
+/**
+ * Span attribute keys: OpenTelemetry semantic conventions where one exists
+ * (process.*, thread.id, container.id, k8s.pod.uid, error.type), gdl.*
+ * otherwise.
+ *
+ * 64-bit values (sizes, lengths, ids) are exact: an integer attribute where
+ * the value is at most 2^53 - 1 (what a JavaScript number holds exactly, and
+ * what OTLP carries as int64), else its decimal string (u64Attr in
+ * event-spans.ts). Addresses are 0x-hex strings.
+ */
 export const Attr = {
   agent: 'gdl.agent.id',
   device: 'gdl.device.index',
-  pid: 'process.pid',
-  tid: 'thread.id',
-  comm: 'process.executable.name',
+  pid: ATTR_PROCESS_PID,
+  tid: ATTR_THREAD_ID,
+  comm: ATTR_PROCESS_EXECUTABLE_NAME,
+  containerId: ATTR_CONTAINER_ID,
+  podUid: ATTR_K8S_POD_UID,
+  errorType: ATTR_ERROR_TYPE,
   cgroup: 'gdl.cgroup.id',
   size: 'gdl.size_bytes',
   addr: 'gdl.dma.addr',
@@ -170,7 +273,17 @@ export const Attr = {
   latencyNs: 'gdl.cuda.latency_ns',
   policyAgents: 'gdl.policy.agents',
   reason: 'gdl.reason',
+  auditAction: 'gdl.audit.action',
+  auditOutcome: 'gdl.audit.outcome',
+  auditIdentity: 'gdl.audit.identity',
+  auditPeer: 'gdl.audit.peer',
+  auditTarget: 'gdl.audit.target',
+  auditBefore: 'gdl.audit.before',
+  auditAfter: 'gdl.audit.after',
 } as const;
+
+/** Values of gdl.audit.outcome (and of `outcome` in audit log records). */
+export const AuditOutcome = { ok: 'ok', refused: 'refused' } as const;
 
 /** Values of the gdl.result attribute. */
 export const ResultValue = {

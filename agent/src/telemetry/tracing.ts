@@ -21,7 +21,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Resource } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { BoundedBatchSpanProcessor } from './bounded-processor.ts';
+import { BoundedBatchSpanProcessor, type ExportFailure, type SpanLossReason } from './bounded-processor.ts';
 import { SCOPE_NAME } from './names.ts';
 
 export interface TracingOptions {
@@ -40,6 +40,8 @@ export interface TracingOptions {
    * uses. 'local': a private BasicTracerProvider, registered nowhere.
    */
   provider?: 'sdk' | 'local';
+  /** called for every failed export (the agent logs them at a bounded rate: exportFailureLogger) */
+  onExportFailure?: (f: ExportFailure) => void;
 }
 
 export interface Tracing {
@@ -47,8 +49,8 @@ export interface Tracing {
   /** 'sdk', 'local', or 'off' when tracing is disabled */
   readonly kind: 'sdk' | 'local' | 'off';
   readonly tracer: Tracer;
-  /** spans dropped on a full queue */
-  dropped(): number;
+  /** spans lost so far, by reason (queue_full, export_failed, export_timeout, shutdown) */
+  dropped(): Readonly<Record<string, number>>;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -81,7 +83,7 @@ export function createTracing(opts: TracingOptions): Tracing {
       enabled: false,
       kind: 'off',
       tracer: trace.getTracer('noop'),
-      dropped: () => 0,
+      dropped: () => ({}),
       forceFlush: async () => {},
       shutdown: async () => {},
     };
@@ -96,7 +98,7 @@ export function createTracing(opts: TracingOptions): Tracing {
     maxExportBatchSize: Math.min(512, opts.maxQueueSize),
     scheduledDelayMillis: opts.scheduledDelayMs ?? envMillis(env, 'OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
     exportTimeoutMillis: opts.exportTimeoutMs ?? 5000,
-  });
+  }, opts.onExportFailure);
 
   if (opts.provider === 'local') {
     // Per-instance provider, not registered globally: in-process tests run several agents, NodeSDK allows one per process.
@@ -105,7 +107,7 @@ export function createTracing(opts: TracingOptions): Tracing {
       enabled: true,
       kind: 'local',
       tracer: provider.getTracer(SCOPE_NAME, opts.version),
-      dropped: () => processor.dropped,
+      dropped: () => processor.lost,
       forceFlush: () => provider.forceFlush(),
       shutdown: () => provider.shutdown(),
     };
@@ -130,7 +132,7 @@ export function createTracing(opts: TracingOptions): Tracing {
     enabled: true,
     kind: 'sdk',
     tracer: trace.getTracer(SCOPE_NAME, opts.version),
-    dropped: () => processor.dropped,
+    dropped: () => processor.lost,
     forceFlush: () => processor.forceFlush(),
     shutdown: () => {
       shutdown ??= sdk.shutdown().finally(() => {
@@ -142,5 +144,34 @@ export function createTracing(opts: TracingOptions): Tracing {
       });
       return shutdown;
     },
+  };
+}
+
+/**
+ * Export failures as log lines at a bounded rate: the first at once, then
+ * at most one per interval, saying how many failed (and how many spans
+ * were lost) meanwhile. A collector that is down fails every batch; an
+ * operator needs to know that, not to read it once a second.
+ */
+export function exportFailureLogger(
+  warn: (fields: object, msg: string) => void,
+  intervalMs = 60_000,
+  now: () => number = Date.now,
+): (f: ExportFailure) => void {
+  let last = -Infinity;
+  let failures = 0;
+  let spans = 0;
+  const byReason: Partial<Record<SpanLossReason, number>> = {};
+  return (f) => {
+    failures++;
+    spans += f.spans;
+    byReason[f.reason] = (byReason[f.reason] ?? 0) + f.spans;
+    if (now() - last < intervalMs) return;
+    last = now();
+    warn({ err: f.error?.message, reason: f.reason, failures, spansLost: spans, byReason: { ...byReason } },
+      `span export failed ${failures} time(s) since the last report; ${spans} span(s) lost (gdl_spans_dropped_total)`);
+    failures = 0;
+    spans = 0;
+    for (const k of Object.keys(byReason)) delete byReason[k as SpanLossReason];
   };
 }

@@ -3,9 +3,9 @@
  * rename in agent/src/telemetry/names.ts breaks the generator (and its
  * --check in CI) instead of silently emptying a panel.
  */
-import { Metric } from '../../../agent/src/telemetry/names.ts';
+import { Label, Metric } from '../../../agent/src/telemetry/names.ts';
 
-export { Metric };
+export { Label, Metric };
 
 /**
  * Label matchers every query carries. `node` is not emitted by the agent: the
@@ -14,8 +14,8 @@ export { Metric };
  * is `.*`, which also matches an absent label.
  */
 export const NODE = 'node=~"$node"';
-export const DEVICE = 'device=~"$device"';
-export const AGENT = 'agent=~"$agent"';
+export const DEVICE = `${Label.device}=~"$device"`;
+export const AGENT = `${Label.agent}=~"$agent"`;
 
 /** `metric{m1, m2}` */
 export function sel(metric: string, ...matchers: string[]): string {

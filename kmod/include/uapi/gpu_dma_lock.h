@@ -553,6 +553,9 @@ enum gdl_decision_kind {
  * @result:   0 or a negative errno
  * @used:     agent's used bytes after the decision (ALLOC*, FREE), else 0
  * @quota:    agent's quota at the decision (ALLOC*, FREE), else 0
+ * @cgroup_id: cgroup v2 id of the task the decision was made for, at the
+ *            decision (0 outside task context, e.g. gpu_dma_lock_check()
+ *            from an interrupt); filled by the module's tracepoint glue
  */
 struct gdl_decision {
 	__u32 kind;
@@ -565,6 +568,7 @@ struct gdl_decision {
 	__s32 result;
 	__u64 used;
 	__u64 quota;
+	__u64 cgroup_id;
 };
 
 #endif /* _UAPI_LINUX_GPU_DMA_LOCK_H */

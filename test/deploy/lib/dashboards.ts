@@ -5,6 +5,7 @@ import { repoPath } from './repo.ts';
 export interface Target {
   refId: string;
   expr: string;
+  legendFormat?: string;
   instant?: boolean;
   datasource?: { type?: string; uid?: string };
 }

@@ -11,6 +11,11 @@ interface AgentFlags {
   config?: string;
   listen?: string;
   port?: string;
+  apiSocket?: string;
+  metricsListen?: string;
+  metricsPort?: string;
+  readTokenFile?: string;
+  logFormat?: string;
   backend?: string;
   policy?: string;
   tokenFile?: string;
@@ -34,6 +39,11 @@ export function registerAgent(program: Command): void {
     .option('--config <file>', 'YAML or JSON config file')
     .option('--listen <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port (default 9400; 0 picks a free one)')
+    .option('--api-socket <path>', 'serve the API on this Unix socket instead of --listen/--port')
+    .option('--metrics-listen <host>', 'address of the telemetry listener: /metrics, /healthz, /readyz (default 127.0.0.1)')
+    .option('--metrics-port <port>', 'its port (default 9401; -1: none)')
+    .option('--read-token-file <file>', 'file with a bearer token that reads, checks and the event stream then need (else $GDL_READ_TOKEN)')
+    .addOption(new Option('--log-format <format>', 'log lines: json, pretty, or auto (pretty on a terminal)').choices(['auto', 'json', 'pretty']))
     .addOption(new Option('--backend <kind>', 'governance core').choices(['auto', 'kernel', 'embedded']))
     .option('--policy <file>', 'policy file (YAML/JSON) applied at start and after a module reload')
     .option('--token-file <file>', 'file with the bearer token for changes (else $GDL_TOKEN; none: read-only)')
@@ -52,6 +62,11 @@ export function registerAgent(program: Command): void {
           flags: {
             listen: flags.listen,
             port: num(flags.port, '--port'),
+            apiSocket: flags.apiSocket,
+            metricsListen: flags.metricsListen,
+            metricsPort: num(flags.metricsPort, '--metrics-port'),
+            readTokenFile: flags.readTokenFile,
+            logFormat: flags.logFormat,
             backend: flags.backend,
             policy: flags.policy,
             tokenFile: flags.tokenFile,

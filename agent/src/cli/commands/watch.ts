@@ -1,8 +1,14 @@
-/** `gdl watch`: follow the agent's decision stream (SSE) until interrupted. */
+/**
+ * `gdl watch`: follow the agent's decision stream (SSE) until interrupted.
+ * Each line starts with the decision's wall-clock time; modes print as
+ * r/w/rw and refusals by errno name. When the agent goes away (stops,
+ * restarts) the command says so and exits 3, never silently 0.
+ */
 import type { Command } from 'commander';
 import { agentIdArg, clientFrom, clientOptions, type ClientFlags } from '../common.ts';
 import { CliExit, Exit } from '../exit-codes.ts';
 import { print } from '../output.ts';
+import { errnoName } from '../../backends/errors.ts';
 
 interface WatchFlags extends ClientFlags {
   kinds?: string;
@@ -10,13 +16,27 @@ interface WatchFlags extends ClientFlags {
   count?: number;
 }
 
-function describe(type: string, e: Record<string, unknown>): string {
-  if (type === 'lost') return `! ${String(e.count)} events lost (this client read too slowly)`;
-  if (type === 'cuda') return `cuda ${String(e.op)} pid=${String(e.tgid)} size=${String(e.size)} ptr=${String(e.ptr)} result=${String(e.result)}`;
+const MODES: Record<string, string> = { 1: 'r', 2: 'w', 3: 'rw' };
+
+/** "ok", or the errno name of a refusal ("EDQUOT"); older agents send only the number. */
+function result(e: Record<string, unknown>): string {
+  if (e.result === 0) return 'ok';
+  if (typeof e.errno === 'string') return e.errno;
+  const n = Math.abs(Number(e.result));
+  return errnoName(n);
+}
+
+export function describe(type: string, e: Record<string, unknown>, now: () => Date = () => new Date()): string {
+  const time = typeof e.time === 'string' ? e.time : now().toISOString();
+  if (type === 'lost') return `${time} ! ${String(e.count)} events lost (this client read too slowly)`;
+  if (type === 'cuda') {
+    return `${time} cuda ${String(e.op)} pid=${String(e.tgid)} size=${String(e.size)} ptr=${String(e.ptr)} result=${e.result === 0 ? 'ok' : `CUresult ${String(e.result)}`}`;
+  }
+  const mode = typeof e.mode === 'number' ? (MODES[e.mode] ?? String(e.mode)) : String(e.mode);
   const range = ['check', 'deny', 'grant', 'revoke'].includes(String(e.kind))
-    ? `addr=${String(e.addrHex)} len=${String(e.length)} mode=${String(e.mode)}`
+    ? `addr=${String(e.addrHex)} len=${String(e.length)} mode=${mode}`
     : `size=${String(e.length)} used=${String(e.used)} quota=${String(e.quota)}`;
-  return `${String(e.kind).padEnd(15)} agent=${String(e.agent)} device=${String(e.device)} ${range} result=${String(e.result)} pid=${String(e.tgid)} comm=${String(e.comm)}`;
+  return `${time} ${String(e.kind).padEnd(15)} agent=${String(e.agent)} device=${String(e.device)} ${range} result=${result(e)} pid=${String(e.tgid)} comm=${String(e.comm)}`;
 }
 
 export function registerWatch(program: Command): void {
@@ -69,8 +89,11 @@ export function registerWatch(program: Command): void {
           }
         }
       }
+      // The server ended the stream: the agent stopped or restarted.
+      throw new CliExit(Exit.unreachable, `the agent at ${api.base} closed the event stream (stopped or restarted)`);
     } catch (err) {
-      if (!abort.signal.aborted) throw new CliExit(Exit.unreachable, `stream ended: ${(err as Error).message}`);
+      if (err instanceof CliExit) throw err;
+      if (!abort.signal.aborted) throw new CliExit(Exit.unreachable, `the event stream from ${api.base} broke: ${(err as Error).message}`);
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

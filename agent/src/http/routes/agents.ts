@@ -6,6 +6,16 @@ import { maskFrom, u64 } from '../parse.ts';
 import { agentJson } from '../present.ts';
 
 const agents: FastifyPluginAsyncTypebox = async (app) => {
+  /** the agent's state before a change, for the audit record; undefined when it does not exist */
+  const existing = (id: bigint) => {
+    try {
+      return app.backend.getAgent(id);
+    } catch (err) {
+      if (err instanceof GdlError && err.code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+
   app.get(
     '/v1/agents',
     { schema: { tags: ['agents'], summary: 'All agents with quota and usage', response: { 200: AgentList, ...errors(503) } } },
@@ -21,7 +31,8 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/v1/agents/:id',
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
+      config: { audit: 'agent.set' },
       schema: {
         tags: ['agents'],
         summary: 'Create an agent or set its quota and device mask',
@@ -35,26 +46,23 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
       const id = u64(req.params.id, 'id');
       const quota = u64(req.body.quota, 'quota');
       let mask = maskFrom(req.body);
-      if (mask === undefined) {
-        // Neither given: keep the agent's current devices; a new agent gets
-        // every device, as /proc's set_quota and the module's auto-created
-        // agents do, so a quota alone makes a usable agent.
-        try {
-          mask = app.backend.getAgent(id).deviceMask;
-        } catch (err) {
-          if (!(err instanceof GdlError && err.code === 'ENOENT')) throw err;
-          mask = (1n << BigInt(app.backend.info().numDevices)) - 1n;
-        }
-      }
+      const before = existing(id);
+      // Neither given: keep the agent's current devices; a new agent gets
+      // every device, as /proc's set_quota and the module's auto-created
+      // agents do, so a quota alone makes a usable agent.
+      mask ??= before ? before.deviceMask : (1n << BigInt(app.backend.info().numDevices)) - 1n;
       app.backend.setAgent(id, quota, mask);
-      return agentJson(app.backend.getAgent(id));
+      const after = agentJson(app.backend.getAgent(id));
+      app.audit(req, { action: 'agent.set', target: { agent: id.toString() }, before: before ? agentJson(before) : null, after });
+      return after;
     },
   );
 
   app.delete(
     '/v1/agents/:id',
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
+      config: { audit: 'agent.remove' },
       schema: {
         tags: ['agents'],
         summary: 'Remove an agent (refused while it has live allocations)',
@@ -64,7 +72,10 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      app.backend.removeAgent(u64(req.params.id, 'id'));
+      const id = u64(req.params.id, 'id');
+      const before = existing(id);
+      app.backend.removeAgent(id);
+      app.audit(req, { action: 'agent.remove', target: { agent: id.toString() }, before: before ? agentJson(before) : null, after: null });
       return reply.code(204).send(null);
     },
   );

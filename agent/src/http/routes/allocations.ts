@@ -30,7 +30,8 @@ const allocations: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/allocations',
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
+      config: { audit: 'allocation.create' },
       schema: {
         tags: ['allocations'],
         summary: 'Charge an allocation to an agent',
@@ -44,14 +45,17 @@ const allocations: FastifyPluginAsyncTypebox = async (app) => {
       const size = u64(req.body.size, 'size');
       const persistent = app.backend.kind === 'kernel' || req.body.persistent;
       const id = app.backend.alloc(agent, size, req.body.device, persistent);
-      return reply.code(201).send(allocationJson({ id, agent, size, device: req.body.device, persistent, ownerPid: persistent ? 0 : process.pid }));
+      const after = allocationJson({ id, agent, size, device: req.body.device, persistent, ownerPid: persistent ? 0 : process.pid });
+      app.audit(req, { action: 'allocation.create', target: { agent: agent.toString(), allocation: id.toString() }, before: null, after });
+      return reply.code(201).send(after);
     },
   );
 
   app.delete(
     '/v1/allocations/:id',
     {
-      preHandler: app.requireToken,
+      onRequest: app.requireToken,
+      config: { audit: 'allocation.free' },
       schema: {
         tags: ['allocations'],
         summary: 'Release an allocation',
@@ -61,7 +65,9 @@ const allocations: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      app.backend.free(u64(req.params.id, 'id'));
+      const id = u64(req.params.id, 'id');
+      app.backend.free(id);
+      app.audit(req, { action: 'allocation.free', target: { allocation: id.toString() }, after: null });
       return reply.code(204).send(null);
     },
   );

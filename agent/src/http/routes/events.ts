@@ -39,7 +39,7 @@ function filterFor(kinds: string | undefined, agent: string | undefined): (e: Gd
   };
 }
 
-const events: FastifyPluginAsyncTypebox = async (app) => {
+const events: FastifyPluginAsyncTypebox<{ maxClients: number }> = async (app, opts) => {
   const open = new Set<ServerResponse>();
   // End the streams before the server waits for connections to finish.
   app.addHook('preClose', async () => {
@@ -55,7 +55,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Each message is `event: decision|cuda` with a JSON `data:` line; `event: lost` reports events this client missed because it read too slowly.',
         querystring: EventsQuery,
         produces: ['text/event-stream'],
-        response: { ...errors(400, 503) },
+        response: { ...errors(400, 401, 429, 503) },
       },
     },
     async (req, reply) => {
@@ -63,6 +63,11 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(503, 'EVENTS_UNAVAILABLE', 'this backend has no event source (BPF pipeline not running)');
       }
       const keep = filterFor(req.query.kinds, req.query.agent);
+      if (open.size >= opts.maxClients) {
+        // Each stream holds a buffer of up to MAX_BUFFERED_BYTES: the cap bounds the agent's memory.
+        reply.header('retry-after', '10');
+        throw new HttpError(429, 'TOO_MANY_STREAMS', `${open.size} event streams are open, the most this agent serves (maxEventClients): close one or retry later`);
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {

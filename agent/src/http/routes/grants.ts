@@ -37,8 +37,9 @@ const grants: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  const change = (summary: string) => ({
-    preHandler: app.requireToken,
+  const change = (summary: string, audit: string) => ({
+    onRequest: app.requireToken,
+    config: { audit },
     schema: {
       tags: ['dma'],
       summary,
@@ -49,13 +50,22 @@ const grants: FastifyPluginAsyncTypebox = async (app) => {
     },
   });
 
-  app.post('/v1/agents/:id/grants', change('Grant a DMA range to an agent'), async (req, reply) => {
-    app.backend.grant(toGrant(u64(req.params.id, 'id'), req.body));
+  /** The agent's grants on one device, before and after a change, for the audit record. */
+  const onDevice = (g: Grant) => app.backend.listGrants(g.agent).filter((x) => x.device === g.device).map(grantJson);
+
+  app.post('/v1/agents/:id/grants', change('Grant a DMA range to an agent', 'grant.add'), async (req, reply) => {
+    const g = toGrant(u64(req.params.id, 'id'), req.body);
+    const before = onDevice(g);
+    app.backend.grant(g);
+    app.audit(req, { action: 'grant.add', target: { agent: g.agent.toString(), device: g.device, start: grantJson(g).startHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
     return reply.code(204).send(null);
   });
 
-  app.post('/v1/agents/:id/revocations', change('Revoke a mode from a DMA range of an agent'), async (req, reply) => {
-    app.backend.revoke(toGrant(u64(req.params.id, 'id'), req.body));
+  app.post('/v1/agents/:id/revocations', change('Revoke a mode from a DMA range of an agent', 'grant.revoke'), async (req, reply) => {
+    const g = toGrant(u64(req.params.id, 'id'), req.body);
+    const before = onDevice(g);
+    app.backend.revoke(g);
+    app.audit(req, { action: 'grant.revoke', target: { agent: g.agent.toString(), device: g.device, start: grantJson(g).startHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
     return reply.code(204).send(null);
   });
 };

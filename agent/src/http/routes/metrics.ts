@@ -1,4 +1,4 @@
-/** Prometheus text exposition of the agent's OpenTelemetry metrics, on the API's port. */
+/** Prometheus text exposition of the agent's OpenTelemetry metrics (on the API and the telemetry listener; no token). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 
@@ -6,6 +6,7 @@ const metrics: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/metrics',
     {
+      config: { public: true },
       schema: {
         tags: ['telemetry'],
         summary: 'Prometheus metrics (text format 0.0.4)',

@@ -27,7 +27,8 @@ export const AgentId = Type.String({
 
 export const DeviceIndex = Type.Integer({ minimum: 0, maximum: 63, description: 'device index' });
 
-export const Mode = Type.Union([Type.Literal('r'), Type.Literal('w'), Type.Literal('rw')], {
+// An enum, not a union of literals: a wrong mode is then one error ("must be one of r, w, rw"), not one per literal.
+export const Mode = Type.Enum(['r', 'w', 'rw'], {
   description: 'DMA access mode: r (read), w (write) or rw',
 });
 
