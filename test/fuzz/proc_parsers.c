@@ -14,7 +14,9 @@
  * The oracle below is written from the grammar in gdl_control.c's header
  * comment, not from its code: one trailing newline, printable bytes or
  * tabs, blank-separated tokens, exact token counts, numbers decimal or
- * 0x-hex that fit their field, modes r/w/rw.  It refuses what the grammar
+ * 0x-hex that fit their field, modes r/w/rw.  The identity bindings'
+ * calls (gdl_identity.c, kernel code) are recorded by stubs here and
+ * must be exactly the calls the oracle expects.  It refuses what the grammar
  * refuses (-EINVAL) and otherwise makes the same core calls on a twin
  * core.  After each line both answers, both cores' stats and agents, and
  * at the end their whole observable state (test/native/helpers.c
@@ -32,6 +34,68 @@
 #include "helpers.h"
 
 struct gdl_module gdl;
+
+/*
+ * gdl_identity.c is kernel code (cgroups, uids): the parser's calls into it
+ * are recorded instead, and the oracle predicts the same record.
+ */
+enum { ID_BIND_CG = 1, ID_UNBIND_CG, ID_BIND_UID, ID_UNBIND_UID, ID_FORGET };
+
+struct id_call {
+	int kind;
+	char path[GDL_CONTROL_LINE_MAX];
+	u64 agent;
+	u32 uid;
+};
+
+struct id_log {
+	int n;
+	struct id_call c[4];
+};
+
+static struct id_log id_got;
+
+static int id_record(struct id_log *l, int kind, const char *path, u64 agent,
+		     u32 uid)
+{
+	struct id_call *c;
+
+	if (l->n == (int)ARRAY_SIZE(l->c))
+		abort();
+	c = &l->c[l->n++];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	if (path)
+		snprintf(c->path, sizeof(c->path), "%s", path);
+	c->agent = agent;
+	c->uid = uid;
+	return 0;
+}
+
+int gdl_identity_bind_cgroup(const char *path, u64 agent, u64 __user *id_out)
+{
+	return id_record(&id_got, ID_BIND_CG, path, agent, 0);
+}
+
+int gdl_identity_unbind_cgroup(const char *path, u64 __user *id_out)
+{
+	return id_record(&id_got, ID_UNBIND_CG, path, 0, 0);
+}
+
+int gdl_identity_bind_uid(u32 uid, u64 agent)
+{
+	return id_record(&id_got, ID_BIND_UID, NULL, agent, uid);
+}
+
+int gdl_identity_unbind_uid(u32 uid)
+{
+	return id_record(&id_got, ID_UNBIND_UID, NULL, 0, uid);
+}
+
+void gdl_identity_forget_agent(u64 agent)
+{
+	id_record(&id_got, ID_FORGET, NULL, agent, 0);
+}
 
 #define FAIL(...) do {							\
 	fprintf(stderr, "fuzz_proc_parsers: line %d: ", lineno);	\
@@ -132,10 +196,11 @@ static int ref_nums(const struct ref_line *l, int first, int count,
 }
 
 /*
- * The control language on the twin core @c.  *@unknown is set for words
- * the oracle tolerates without modelling.
+ * The control language on the twin core @c, identity calls into @ids.
+ * *@unknown is set for words the oracle tolerates without modelling.
  */
-static int ref_control(struct gdl_core *c, const char *line, int *unknown)
+static int ref_control(struct gdl_core *c, const char *line, int *unknown,
+		       struct id_log *ids)
 {
 	static const char *const tolerated[] = { "release_agent" };
 	struct ref_line l;
@@ -184,9 +249,28 @@ static int ref_control(struct gdl_core *c, const char *line, int *unknown)
 	if (!strcmp(w, "set_agent") && argc == 3)
 		return ref_nums(&l, 1, 3, 0, v) ? -EINVAL :
 		       gdl_agent_set(c, v[0], v[1], v[2]);
-	if (!strcmp(w, "remove_agent") && argc == 1)
-		return ref_nums(&l, 1, 1, 0, v) || !v[0] ? -EINVAL :
-		       gdl_agent_remove(c, v[0]);
+	if (!strcmp(w, "remove_agent") && argc == 1) {
+		int ret;
+
+		if (ref_nums(&l, 1, 1, 0, v) || !v[0])
+			return -EINVAL;
+		ret = gdl_agent_remove(c, v[0]);
+		if (!ret)
+			id_record(ids, ID_FORGET, NULL, v[0], 0);
+		return ret;
+	}
+	/* Bindings: PATH is any token; agent 0 is refused here. */
+	if (!strcmp(w, "bind_cgroup") && argc == 2)
+		return ref_nums(&l, 2, 1, 0, v) || !v[0] ? -EINVAL :
+		       id_record(ids, ID_BIND_CG, l.tok[1], v[0], 0);
+	if (!strcmp(w, "unbind_cgroup") && argc == 1)
+		return id_record(ids, ID_UNBIND_CG, l.tok[1], 0, 0);
+	if (!strcmp(w, "bind_uid") && argc == 2)
+		return ref_nums(&l, 1, 2, 1, v) || !v[1] ? -EINVAL :
+		       id_record(ids, ID_BIND_UID, NULL, v[1], (u32)v[0]);
+	if (!strcmp(w, "unbind_uid") && argc == 1)
+		return ref_nums(&l, 1, 1, 1, v) ? -EINVAL :
+		       id_record(ids, ID_UNBIND_UID, NULL, 0, (u32)v[0]);
 	if (!strcmp(w, "allocate") && (argc == 0 || argc == 3)) {
 		u64 id;
 
@@ -319,6 +403,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char line[GDL_CONTROL_LINE_MAX], copy[GDL_CONTROL_LINE_MAX];
+	static struct id_log id_want;
 	struct gdl_core *twin;
 	size_t pos = 1, len;
 	u8 setup = size ? data[0] : 0;
@@ -348,10 +433,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(copy, line, sizeof(copy));
 		pos += len + 1;
 
+		memset(&id_got, 0, sizeof(id_got));
+		memset(&id_want, 0, sizeof(id_want));
 		got = dma ? gdl_dma_permission_run(line) :
 			    gdl_control_run(line);
 		want = dma ? ref_dma_permission(twin, copy) :
-			     ref_control(twin, copy, &unknown);
+			     ref_control(twin, copy, &unknown, &id_want);
 		if (unknown && got != -EINVAL) {
 			diverged = 1;	/* a word the twin cannot model */
 			break;
@@ -360,6 +447,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FAIL("%s \"%s\": parser %d, reference %d",
 			     dma ? "dma_permissions" : "control", copy, got,
 			     want);
+		if (memcmp(&id_got, &id_want, sizeof(id_got)))
+			FAIL("\"%s\": %d identity calls, reference %d, or they differ",
+			     copy, id_got.n, id_want.n);
 		same_gauges(gdl.core, twin);
 	}
 	if (!diverged)

@@ -83,7 +83,18 @@ static inline int kstrtou64(const char *s, unsigned int base, u64 *res)
 #define mutex_lock(m)		pthread_mutex_lock(m)
 #define mutex_unlock(m)		pthread_mutex_unlock(m)
 
-/* <linux/fs.h>: only named, never used, by gdl_module.h */
+/* <linux/compiler.h>, <linux/jump_label.h>: as gdl_identity.h uses them */
+#ifndef __always_inline		/* glibc's <sys/cdefs.h> has one */
+#define __always_inline		inline __attribute__((always_inline))
+#endif
+#define __user
+struct static_key_false {
+	int enabled;
+};
+#define DECLARE_STATIC_KEY_FALSE(name)	extern struct static_key_false name
+#define static_branch_unlikely(k)	unlikely((k)->enabled)
+
+/* <linux/fs.h>, <linux/proc_fs.h>: only named, never used, in headers */
 struct file_operations;
 struct proc_ops;
 struct inode;
