@@ -668,6 +668,7 @@ static void op_fault(void)
 	u8 nth = 1 + next8() % 4;
 	u8 code = next8();
 	struct snap before, after;
+	bool fired;
 	int ok;
 
 	snap_take(fz.t->c, &before);
@@ -675,8 +676,11 @@ static void op_fault(void)
 	fz.armed = 1;
 	run_op(code);
 	fz.armed = 0;
+	fired = gdl_fault_fired();	/* before disarming, which clears it */
 	gdl_fault_fail_nth(0);
-	if (!gdl_fault_fired()) {
+	if (!fired) {
+		if (fz.enomem)
+			FAIL("-ENOMEM with no allocation failure injected");
 		snap_free(&before);
 		return;
 	}
