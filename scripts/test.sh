@@ -69,6 +69,10 @@ if sel native; then
 	run_step native-tests make -s -C kmod/user test
 	run_step native-coverage make -s -C kmod/user coverage
 fi
+if sel fuzz; then
+	# libFuzzer (test/fuzz): the committed corpus, then each target 60 s, one core.
+	run_step fuzz scripts/fuzz.sh --ci 60
+fi
 if sel unit || sel vm; then
 	# The unit tests load the embedded core library and the BPF objects, and
 	# the guest runs the module and the bundled agent: build them all once.
