@@ -3,7 +3,7 @@
  * holds where, and how the module answers its requests.
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
-import { AGENT, DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
+import { AGENT, CGROUP, DEVICE, Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
 import { barsPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
@@ -30,12 +30,14 @@ export function build() {
     title: 'gpu-dma-lock / Agents',
     description:
       'Per agent: quota utilisation, allocations, DMA grants and the module\'s answers; top agents by usage, by DMA denials and by quota refusals.',
-    variables: [...standardVariables()],
+    variables: [...standardVariables({ container: true })],
     rows: [
       ['Quota', quotaPanels()],
       ['Allocations', allocationsPanels()],
       ['DMA', dmaPanels()],
       ['Denials by agent', denialsByAgentPanels()],
+      // Last, so that the panel ids above stay what links already use.
+      ['Containers', containerPanels()],
     ],
   });
 }
@@ -185,6 +187,24 @@ function denialsByAgentPanels(): PanelBuilder[] {
       dataLinks: [denialTracesLink('quota')],
       links: [denialTracesPanelLink('quota', 'variable')],
       queries: [{ expr: topAgentsInRange(Metric.agentQuotaViolationsTotal), legend: '{{node}} agent {{agent}}', instant: true }],
+    }),
+  ];
+}
+
+/** The "Containers" row: usage per bound cgroup (docs/containers.md). */
+function containerPanels(): PanelBuilder[] {
+  return [
+    timeseriesPanel({
+      title: 'Used per container',
+      description: 'Bytes held by the agent of each bound container (cgroup): an agent\'s usage joined with the cgroup it is bound to. Only bound cgroups appear; pick one with the Container variable.',
+      unit: 'bytes',
+      min: 0,
+      queries: [
+        {
+          expr: `${sel(Metric.agentUsedBytes, NODE, AGENT)} * on (node, agent) group_left (${Label.cgroup}) ${sel(Metric.agentCgroupInfo, NODE, AGENT, CGROUP)}`,
+          legend: '{{node}} {{cgroup}}',
+        },
+      ],
     }),
   ];
 }

@@ -17,7 +17,7 @@
  * Prints TAP-ish lines; exits 1 on any failure. Both children are killed on
  * any exit.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -125,14 +125,19 @@ async function check(agentId: string, device: number, addr: string, length: stri
 
 /**
  * The policy the agent starts with: agent 1001 and its grant come from it
- * (as on a real node), the others from the API.
+ * (as on a real node), the others from the API. Agent 1001 is also a
+ * container's: its match rule binds the cgroup CONTAINER of a stand-in
+ * cgroup tree, so the per-container panels and variable have a value.
  */
+const CONTAINER = '/e2e.slice/job-1001.scope';
 const POLICY = `agents:
   - id: 1001
     quota: 1GiB
     devices: [0]
     grants:
       - { device: 0, start: "0x100000000", length: 1GiB, mode: rw }
+    match:
+      - cgroup: /e2e.slice/job-*.scope
 `;
 
 /**
@@ -244,6 +249,8 @@ async function main() {
     return;
   }
 
+  const cgroupRoot = join(tmp, 'cgroup');
+  mkdirSync(join(cgroupRoot, CONTAINER), { recursive: true });
   const policyFile = join(tmp, 'policy.yaml');
   writeFileSync(policyFile, POLICY);
   const tokenFile = join(tmp, 'token');
@@ -258,7 +265,8 @@ async function main() {
     agentUrl = `http://127.0.0.1:${agentPort}`;
     agent = start(
       process.execPath,
-      [gdl, 'agent', '--port', String(agentPort), '--backend', 'embedded', '--token-file', tokenFile, '--policy', policyFile],
+      [gdl, 'agent', '--port', String(agentPort), '--backend', 'embedded', '--token-file', tokenFile, '--policy', policyFile,
+        '--cgroup-root', cgroupRoot, '--no-socket'],
       { cwd: REPO, log: join(tmp, 'agent.log') },
     );
     try {
@@ -362,8 +370,8 @@ async function main() {
     tap.check(`scraped ${what} = ${want}`, got === want ? undefined : `${expr} = ${got}`);
   }
 
-  const concrete = { node: NODE, device: '0', agent: '1001', job: JOB };
-  const allValues = { node: '.*', device: '.*', agent: '.*', job: '.+' };
+  const concrete = { node: NODE, device: '0', agent: '1001', cgroup: CONTAINER, job: JOB };
+  const allValues = { node: '.*', device: '.*', agent: '.*', cgroup: '.*', job: '.+' };
 
   for (const { file, dash } of loadDashboards()) {
     // Template variables: each must list values, including the concrete ones used below.

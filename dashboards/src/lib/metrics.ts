@@ -16,6 +16,7 @@ export { Label, Metric };
 export const NODE = 'node=~"$node"';
 export const DEVICE = `${Label.device}=~"$device"`;
 export const AGENT = `${Label.agent}=~"$agent"`;
+export const CGROUP = `${Label.cgroup}=~"$cgroup"`;
 
 /** `metric{m1, m2}` */
 export function sel(metric: string, ...matchers: string[]): string {

@@ -10,7 +10,7 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/dashboard';
-import { Metric, NODE, sel } from './metrics.ts';
+import { CGROUP, Label, Metric, NODE, sel } from './metrics.ts';
 
 /** Every Prometheus query targets the datasource the viewer picked. */
 export const PROM: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -57,15 +57,35 @@ export function agentVariable(): QueryVariableBuilder {
   return labelVariable('agent', 'Agent', `label_values(${sel(Metric.agentQuotaBytes, NODE)}, agent)`);
 }
 
+/**
+ * Containers: the cgroups bound to agents (gdl_agent_cgroup_info has one
+ * series per bound cgroup). A template agent is one container, so picking
+ * one narrows the agent variable to its agent.
+ */
+export function containerVariable(): QueryVariableBuilder {
+  return labelVariable('cgroup', 'Container (cgroup)', `label_values(${sel(Metric.agentCgroupInfo, NODE)}, ${Label.cgroup})`);
+}
+
+/**
+ * Agents, narrowed by the container variable: with "All" (`.*`, which also
+ * matches a missing label) every agent's quota series answers; with a
+ * container picked only its cgroup-info series does.
+ */
+export function agentByContainerVariable(): QueryVariableBuilder {
+  const either = `{__name__=~"${Metric.agentQuotaBytes}|${Metric.agentCgroupInfo}", ${NODE}, ${CGROUP}}`;
+  return labelVariable('agent', 'Agent', `label_values(${either}, agent)`);
+}
+
 /** The variables in the order the dashboards show them. */
-export function standardVariables(opts: { device?: boolean; agent?: boolean } = {}) {
+export function standardVariables(opts: { device?: boolean; agent?: boolean; container?: boolean } = {}) {
   const vars: (DatasourceVariableBuilder | QueryVariableBuilder)[] = [
     prometheusVariable(),
     tempoVariable(),
     nodeVariable(),
   ];
   if (opts.device !== false) vars.push(deviceVariable());
-  if (opts.agent !== false) vars.push(agentVariable());
+  if (opts.container) vars.push(containerVariable());
+  if (opts.agent !== false) vars.push(opts.container ? agentByContainerVariable() : agentVariable());
   return vars;
 }
 
