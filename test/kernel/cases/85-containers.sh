@@ -55,7 +55,7 @@ YAML
 # appearing, see docs/containers.md), then fill it through cuGetProcAddress
 # and hold the memory.
 workload="for i in \$(seq 400); do /gdl/cuda_paths info | grep -q 'total=$Q ' && break; sleep 0.25; done; exec /gdl/cuda_paths procaddr $Q hold"
-expect="procaddr fill=0,0,0,0 over=2 refill=0 total=$Q free=0"
+expect="procaddr fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q"
 
 # run_container NAME [podman run options...]: start one, print its full id.
 run_container() {
