@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # initramfs.sh - pack the test guest's initramfs; print its path
 #
-#   initramfs.sh KVER OUTDIR
+#   initramfs.sh KVER OUTDIR [MODDIR]
 #
+# MODDIR: the kernel's modules (default /lib/modules/KVER; test/vm/kernel.sh
+# moddir gives it for a privately unpacked kernel).
 # busybox-static, test/vm/guest-init.sh as /init, and the modules that mount
 # the host's root over virtio-9p (with their dependencies, in load order,
 # decompressed: busybox insmod reads plain .ko only).  Cached: rebuilt only
 # when one of those inputs changes.
 set -euo pipefail
 
-kver=${1:?usage: initramfs.sh KVER OUTDIR}
-outdir=${2:?usage: initramfs.sh KVER OUTDIR}
+kver=${1:?usage: initramfs.sh KVER OUTDIR [MODDIR]}
+outdir=${2:?usage: initramfs.sh KVER OUTDIR [MODDIR]}
+moddir=${3:-/lib/modules/$kver}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 init_src=$here/guest-init.sh
-moddir=/lib/modules/$kver
 busybox=/bin/busybox
 # What must end up loaded; dependencies are added from modules.dep.
 wanted=(virtio_pci 9pnet_virtio 9p)
