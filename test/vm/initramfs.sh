@@ -31,13 +31,17 @@ fi
 # Depth-first over modules.dep: dependencies before dependents, each once.
 declare -A seen=()
 order=()
-dep_line() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n1; }
+dep_line() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n1 || true; }
 visit() {
 	local name=$1 line path dep
 	[[ -n "${seen[$name]:-}" ]] && return
 	seen[$name]=1
 	line=$(dep_line "$name")
-	[[ -n "$line" ]] || die "module $name not in $moddir/modules.dep"
+	if [[ -z "$line" ]]; then
+		# Built into this kernel (6.12 builds virtio_pci in): nothing to load.
+		grep -qE "(^|/)$name\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return
+		die "module $name not in $moddir/modules.dep"
+	fi
 	path=${line%%:*}
 	for dep in ${line#*:}; do
 		dep=${dep##*/}
