@@ -148,6 +148,7 @@ GDL_CASE_TIMEOUT='$case_timeout'
 GDL_HOST_PATHS='${host_paths[*]}'
 GDL_KERNEL='$kernel_line'
 GDL_KVER='$kver'
+GDL_FUZZ_CALLS='${GDL_FUZZ_CALLS:-}'
 CONF
 
 # --- Boot ------------------------------------------------------------------------
