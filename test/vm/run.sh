@@ -208,6 +208,9 @@ if [[ $accel == auto ]]; then
 	info "accelerator: $accel"
 fi
 qemu_args "$accel" "$results" "$console"
+# The cases need to know whether guest nanoseconds are instructions.
+[[ $mode == bench && $accel == tcg ]] && clock=icount || clock=real
+echo "GDL_CLOCK='$clock'" >>"$results/run.conf"
 info "booting $kver under qemu ($accel, ${#cases[@]} case(s), limit ${run_timeout}s)"
 started=$SECONDS
 timeout -k 10 "$run_timeout" qemu-system-x86_64 "${qemu_argv[@]}" </dev/null &
