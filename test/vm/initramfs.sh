@@ -13,7 +13,7 @@ set -euo pipefail
 
 kver=${1:?usage: initramfs.sh KVER OUTDIR [MODDIR]}
 outdir=${2:?usage: initramfs.sh KVER OUTDIR [MODDIR]}
-moddir=${3:-/lib/modules/$kver}
+moddir=${3-/lib/modules/$kver}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 init_src=$here/guest-init.sh
 busybox=/bin/busybox
@@ -22,7 +22,10 @@ wanted=(virtio_pci 9pnet_virtio 9p)
 
 die() { echo "initramfs.sh: $*" >&2; exit 1; }
 
-[[ -f "$moddir/modules.dep" ]] || die "$moddir/modules.dep missing: is linux-image-$kver installed?"
+# An empty MODDIR: a kernel with virtio and 9p built in (the deep line).
+if [[ -n "$moddir" ]]; then
+	[[ -f "$moddir/modules.dep" ]] || die "$moddir/modules.dep missing: is linux-image-$kver installed?"
+fi
 # The initramfs has no libc: busybox must be static (no ELF interpreter).
 if [[ ! -x "$busybox" ]] || readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
 	die "$busybox is not busybox-static (apt-get install busybox-static)"
@@ -49,7 +52,7 @@ visit() {
 	done
 	order+=("$path")
 }
-for m in "${wanted[@]}"; do visit "$m"; done
+[[ -z "$moddir" ]] || for m in "${wanted[@]}"; do visit "$m"; done
 
 out=$outdir/initramfs-$kver.cpio.gz
 key_file=$out.key
@@ -70,6 +73,7 @@ fi
 stage=$(mktemp -d "$outdir/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,modules}
+: >"$stage/modules/order"
 cp "$busybox" "$stage/bin/busybox"
 # The kernel opens /dev/console for init's stdio before devtmpfs is mounted.
 mknod -m 0600 "$stage/dev/console" c 5 1

@@ -5,12 +5,17 @@
 #   kernel.sh vmlinux   extract vmlinux once (cached in $GDL_BUILD/vm/) and print its path
 #   kernel.sh vmlinuz   print the path of the compressed image
 #   kernel.sh kdir      print the kernel's build tree (headers) for make -C
-#   kernel.sh moddir    print the kernel's /lib/modules/<version> directory
+#   kernel.sh moddir    print the kernel's /lib/modules/<version> directory ("" if
+#                       it has none: the deep line builds 9p and virtio in)
+#   kernel.sh boot      print the image qemu boots (-kernel)
 #
 # GDL_KERNEL picks the kernel line: "stable" (the default) is Debian 12's own
 # linux-image-amd64 (6.1), installed on the machine; "backports" is the newer
 # line from bookworm-backports (6.12), unpacked privately by
-# test/vm/fetch-kernel.sh (run it first; nothing is installed system-wide).
+# test/vm/fetch-kernel.sh (run it first; nothing is installed system-wide);
+# "deep" is the debug kernel (KASAN, lockdep, kmemleak) that
+# scripts/deep-kernel.sh --build makes from Debian's linux-source-6.1, a
+# source tree whose bzImage boots without PVH.
 #
 # The version is never hard-coded: Debian moves linux-image-amd64 forward.  We
 # take the version linux-image-amd64 depends on when its headers are there,
@@ -23,11 +28,16 @@ vm_dir="${GDL_BUILD:-$repo/build}/vm"
 line=${GDL_KERNEL:-stable}
 # Where fetch-kernel.sh unpacks the backports kernel ("" for the stable line).
 root=
+# The debug kernel's built source tree (the deep line).
+tree=
 
 die() { echo "kernel.sh: $*" >&2; exit 1; }
 
 case "$line" in
 stable) ;;
+deep)
+	tree=$("$repo/scripts/deep-kernel.sh" --cached) || die "no debug kernel: scripts/deep-kernel.sh --build"
+	;;
 backports)
 	root=$("$here/fetch-kernel.sh" --offline) || die "no backports kernel: run test/vm/fetch-kernel.sh"
 	root=$root/root
@@ -39,6 +49,10 @@ usable() { [[ -f "/boot/vmlinuz-$1" && -d "/lib/modules/$1/build" ]]; }
 
 kernel_version() {
 	local dep ver
+	if [[ -n "$tree" ]]; then
+		cat "$tree/include/config/kernel.release"
+		return
+	fi
 	if [[ -n "$root" ]]; then
 		ver=$(basename "$(dirname "$root")")
 		[[ -f "$root/boot/vmlinuz-$ver" ]] || die "$root: no boot/vmlinuz-$ver"
@@ -101,12 +115,31 @@ extract_vmlinux() {
 
 case "${1:-}" in
 version) kernel_version ;;
-vmlinuz) echo "$root/boot/vmlinuz-$(kernel_version)" ;;
-vmlinux) extract_vmlinux "$(kernel_version)" ;;
+vmlinuz)
+	if [[ -n "$tree" ]]; then echo "$tree/arch/x86/boot/bzImage"; else echo "$root/boot/vmlinuz-$(kernel_version)"; fi
+	;;
+vmlinux)
+	if [[ -n "$tree" ]]; then
+		# The tree's own ELF: BTF base for the module, vmlinux.h for BPF.
+		mkdir -p "$vm_dir" && ln -sfn "$tree/vmlinux" "$vm_dir/vmlinux" && echo "$vm_dir/vmlinux"
+	else
+		extract_vmlinux "$(kernel_version)"
+	fi
+	;;
+boot)
+	# defconfig has no PVH entry: the deep kernel boots as a bzImage.
+	if [[ -n "$tree" ]]; then echo "$tree/arch/x86/boot/bzImage"; else extract_vmlinux "$(kernel_version)"; fi
+	;;
 kdir)
 	ver=$(kernel_version)
-	if [[ -n "$root" ]]; then echo "$root/usr/src/linux-headers-$ver"; else echo "/lib/modules/$ver/build"; fi
+	if [[ -n "$tree" ]]; then
+		echo "$tree"
+	elif [[ -n "$root" ]]; then
+		echo "$root/usr/src/linux-headers-$ver"
+	else
+		echo "/lib/modules/$ver/build"
+	fi
 	;;
-moddir) echo "$root/lib/modules/$(kernel_version)" ;;
-*) echo "usage: $0 version|vmlinux|vmlinuz|kdir|moddir" >&2; exit 2 ;;
+moddir) [[ -n "$tree" ]] || echo "$root/lib/modules/$(kernel_version)" ;;
+*) echo "usage: $0 version|vmlinux|vmlinuz|boot|kdir|moddir" >&2; exit 2 ;;
 esac

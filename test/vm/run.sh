@@ -11,7 +11,8 @@
 #            1500), --case-timeout S (default per case, 300), --no-build,
 #            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here),
 #            --cases DIR (run DIR/*.sh instead: test/vm/selftest.sh uses it),
-#            --kernel stable|backports (default $GDL_KERNEL or stable)
+#            --kernel stable|backports|deep (default $GDL_KERNEL or stable;
+#            deep: the debug kernel of scripts/deep-kernel.sh)
 #
 # Test boots switch on the stock kernel's own checkers (slub_debug=FZPU
 # init_on_free=1 preempt=full) and verify they took effect.  Fails on any
@@ -56,7 +57,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$run_timeout" =~ ^[0-9]+$ && "$case_timeout" =~ ^[0-9]+$ ]] || die "timeouts are whole seconds"
 [[ $accel =~ ^(tcg|kvm|auto)$ ]] || die "--accel must be tcg, kvm or auto"
-[[ $kernel_line =~ ^(stable|backports)$ ]] || die "--kernel must be stable or backports"
+[[ $kernel_line =~ ^(stable|backports|deep)$ ]] || die "--kernel must be stable, backports or deep"
 export GDL_KERNEL=$kernel_line
 
 # --- Select the cases ---------------------------------------------------------
@@ -91,6 +92,7 @@ fi
 export GDL_BUILD=$build
 # Before make: the module's BTF is generated against this vmlinux.
 vmlinux=$("$here/kernel.sh" vmlinux)
+boot_image=$("$here/kernel.sh" boot)
 if [[ $do_build -eq 1 ]]; then
 	info "building (make all, kernel $kver)"
 	mkdir -p "$build"
@@ -149,6 +151,7 @@ GDL_HOST_PATHS='${host_paths[*]}'
 GDL_KERNEL='$kernel_line'
 GDL_KVER='$kver'
 GDL_FUZZ_CALLS='${GDL_FUZZ_CALLS:-}'
+GDL_TIMEOUT_SCALE='${GDL_TIMEOUT_SCALE:-1}'
 CONF
 
 # --- Boot ------------------------------------------------------------------------
@@ -170,6 +173,9 @@ CONF
 # an MMIO exit costing about half a microsecond.
 # GDL_BOOT_ARGS adds to the kernel command line.
 debug_boot_args='slub_debug=FZPU init_on_free=1 preempt=full'
+# KASAN's shadow memory and kmemleak's records need more room.
+mem=2G
+[[ $kernel_line == deep ]] && mem=3G
 # qemu_args ACCEL RESULTS_DIR CONSOLE_LOG: sets qemu_argv, the command line.
 qemu_args() {
 	local cpus=(-smp 2) append="console=ttyS0 panic=-1 quiet log_buf_len=8M tsc=reliable"
@@ -182,9 +188,9 @@ qemu_args() {
 	fi
 	append+=${GDL_BOOT_ARGS:+ $GDL_BOOT_ARGS}
 	qemu_argv=(
-		-accel "$1" -m 2G "${cpus[@]}" -nodefaults -nographic -no-reboot
+		-accel "$1" -m "$mem" "${cpus[@]}" -nodefaults -nographic -no-reboot
 		-monitor none -serial "file:$3"
-		-kernel "$vmlinux" -initrd "$initramfs"
+		-kernel "$boot_image" -initrd "$initramfs"
 		-append "$append"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$2,mount_tag=results,security_model=none"
