@@ -23,7 +23,7 @@
  * caller (same readability, same lines).  Afterwards root checks that
  * nothing changed.
  *
- * Expects fake_gpus=1 default_quota=0 (test/kernel/cases/20-userns.sh).
+ * Expects fake_gpus=1 default_quota=0 (test/kernel/cases/21-userns.sh).
  */
 #define _GNU_SOURCE
 #include "vm_tool.h"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # timeout: 180
-# 20-userns: a caller that is root inside a user namespace (mapped to uid
+# 21-userns: a caller that is root inside a user namespace (mapped to uid
 # 65534, or to uid 0 itself) holds no capability in the initial namespace and
 # is refused everything an unprivileged caller is: configuration, binding,
 # naming another agent, control writes, and what the /proc listings hide
