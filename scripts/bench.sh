@@ -32,11 +32,14 @@ for a in "$@"; do
 	esac
 done
 records=${GDL_BUILD:-$ROOT/build}/bench/kernel.jsonl
+native=${GDL_BUILD:-$ROOT/build}/bench/native.jsonl
 
 if [ $run -eq 1 ]; then
 	bash scripts/bootstrap.sh --test
 	step_msg "Core logic, native build on this CPU"
-	make -s -C kmod/user bench
+	mkdir -p "$(dirname "$native")"
+	make -s -C kmod/user bench | tee "$native.log"
+	sed -n 's/^BENCH //p' "$native.log" >"$native"
 	step_msg "Kernel module and eBPF pipeline, in the test kernel (qemu instruction clock)"
 	# The verdict of the runs's own checks (answers) still counts.
 	test/vm/run.sh --bench || die "the kernel benchmark run failed (see above)"
@@ -45,10 +48,11 @@ fi
 [ -s "$records" ] || die "no benchmark records in $records (run scripts/bench.sh first)"
 step_msg "Kernel rows ($(basename "$records"))"
 # One table; exit 3 when --check and a row misses its target.
-node - "$records" "$check" <<'EOF'
+node - "$records" "$check" "$native" <<'EOF'
 const fs = require('fs');
-const [file, check] = process.argv.slice(2);
-const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const [file, check, nativeFile] = process.argv.slice(2);
+const read = (f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = read(file);
 const kernel = rows.filter((r) => r.suite === 'kernel');
 const unit = kernel.some((r) => 'instr_per_op' in r) ? 'instr/op' : 'ns/op (TCG)';
 const pad = (s, n) => String(s).padEnd(n);
@@ -79,6 +83,18 @@ for (const [bench, field, label, meets, target] of bpf) {
 	if (!ok) missed++;
 	console.log(`| ${pad(label, 32)} | ${pad('', 12)} | ${pad(r[field].toFixed(2), 8)} | ${pad(target, 8)} | ` +
 		`${pad(ok ? 'meets' : 'MISSES', 7)} |`);
+}
+// The native rows (host CPU, ns, cache effects real), targets from bench_core.c.
+if (fs.existsSync(nativeFile)) {
+	for (const r of read(nativeFile)) {
+		let verdict = '';
+		if (r.target_ns) {
+			verdict = r.ns_per_op <= r.target_ns ? 'meets' : 'MISSES';
+			if (verdict === 'MISSES') missed++;
+		}
+		console.log(`| ${pad('native: ' + r.name, 32)} | ${pad(r.ns_per_op + ' ns', 12)} | ${pad('', 8)} | ` +
+			`${pad(r.target_ns ? '<= ' + r.target_ns + ' ns' : '', 8)} | ${pad(verdict, 7)} |`);
+	}
 }
 console.log(missed ? `${missed} row(s) miss their target` : 'every row with a target meets it');
 if (check === '1' && missed) process.exit(3);
