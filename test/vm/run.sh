@@ -8,7 +8,7 @@
 #                                   instruction clock (-icount shift=0 -smp 1)
 #   test/vm/run.sh --kernel backports   Debian's newer kernel (6.12) instead of 6.1
 #   options: --keep (keep the run directory), --timeout S (whole run, default
-#            1500), --case-timeout S (default per case, 300), --no-build,
+#            2400), --case-timeout S (default per case, 300), --no-build,
 #            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here),
 #            --cases DIR (run DIR/*.sh instead: test/vm/selftest.sh uses it),
 #            --kernel stable|backports|deep (default $GDL_KERNEL or stable;
@@ -30,7 +30,7 @@ only=
 mode='test'
 case_dir=
 keep=0
-run_timeout=${GDL_VM_TIMEOUT:-1500}
+run_timeout=${GDL_VM_TIMEOUT:-2400}
 case_timeout=${GDL_CASE_TIMEOUT:-300}
 do_build=1
 accel=${GDL_ACCEL:-tcg}
