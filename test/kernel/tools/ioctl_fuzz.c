@@ -235,13 +235,21 @@ static int fuzz_one(int fd, uint64_t *buf, struct gdl_check_entry *entries)
 	return !ioctl(fd, cmd, arg);
 }
 
-/* A live, per-file allocation on @fd (agents 1..7 exist by default quota). */
+/*
+ * A live, per-file allocation on @fd.  Agents 1..7 come into being with the
+ * default quota, but random calls fill the agent table, zero quotas and
+ * narrow masks: when the first try fails, agent 1 is (re)configured
+ * generously and tried again, so descriptors really do die holding memory.
+ */
 static int give_allocation(int fd)
 {
-	uint64_t id;
+	uint64_t id, size = 1 + rnd() % 512;
 
-	__atomic_add_fetch(calls, 1, __ATOMIC_RELAXED);
-	return !ioc_alloc(fd, 1 + rnd() % 7, 1 + rnd() % 512, rnd() % 2, 0, &id);
+	__atomic_add_fetch(calls, 3, __ATOMIC_RELAXED);
+	if (!ioc_alloc(fd, 1 + rnd() % 7, size, rnd() % 2, 0, &id))
+		return 1;
+	ioc_set_agent(fd, 1, 1ull << 20, 0x3);
+	return !ioc_alloc(fd, 1, size, 0, 0, &id);
 }
 
 /*
