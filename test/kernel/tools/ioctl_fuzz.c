@@ -245,9 +245,10 @@ static int give_allocation(int fd)
 {
 	uint64_t id, size = 1 + rnd() % 512;
 
-	__atomic_add_fetch(calls, 3, __ATOMIC_RELAXED);
+	__atomic_add_fetch(calls, 1, __ATOMIC_RELAXED);
 	if (!ioc_alloc(fd, 1 + rnd() % 7, size, rnd() % 2, 0, &id))
 		return 1;
+	__atomic_add_fetch(calls, 2, __ATOMIC_RELAXED);
 	ioc_set_agent(fd, 1, 1ull << 20, 0x3);
 	return !ioc_alloc(fd, 1, size, 0, 0, &id);
 }
