@@ -115,14 +115,15 @@ static void enter_userns(uid_t outer_uid)
 	if (outer_uid && (setgroups(0, NULL) || setresgid(outer_uid, outer_uid, outer_uid) ||
 			  setresuid(outer_uid, outer_uid, outer_uid)))
 		die("cannot become uid %u: %s", outer_uid, strerror(errno));
+	if (unshare(CLONE_NEWUSER))
+		die("unshare(CLONE_NEWUSER): %s (is USER_NS off?)", strerror(errno));
 	/*
-	 * Changing uid made us non-dumpable, which hands our /proc/self files to
-	 * root: we could not write our own setgroups and maps.
+	 * Changing uid, and gaining the new namespace's capabilities, made us
+	 * non-dumpable, which hands our /proc/self files to root: we could not
+	 * write our own setgroups and maps.
 	 */
 	if (prctl(PR_SET_DUMPABLE, 1))
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
-	if (unshare(CLONE_NEWUSER))
-		die("unshare(CLONE_NEWUSER): %s (is USER_NS off?)", strerror(errno));
 	if (write_file("/proc/self/setgroups", "deny"))
 		die("setgroups deny: %s", strerror(errno));
 	snprintf(map, sizeof(map), "0 %u 1", outer_uid);
