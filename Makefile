@@ -6,13 +6,15 @@
 #                   bundled agent
 #   make KDIR=...   build the module against another kernel tree
 #
-# KDIR defaults to the Debian test kernel's headers (test/vm/kernel.sh),
+# KDIR defaults to the Debian test kernel's headers (test/vm/kernel.sh; with
+# GDL_KERNEL=backports, the privately unpacked 6.12 line, built into
+# BUILD=build/k/<version> by test/vm/run.sh --kernel backports),
 # falling back to the running kernel's.
 
 ROOT := $(abspath .)
 BUILD := $(ROOT)/build
 KVER ?= $(shell $(ROOT)/test/vm/kernel.sh version 2>/dev/null || uname -r)
-KDIR ?= /lib/modules/$(KVER)/build
+KDIR ?= $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,$(shell $(ROOT)/test/vm/kernel.sh kdir))
 export ROOT BUILD KVER KDIR
 
 PARTS := kmod kmod/user bpf test/kernel cuda test/cuda

@@ -515,5 +515,8 @@ const struct file_operations gdl_dev_fops = {
 	.release	= gdl_release,
 	.unlocked_ioctl	= gdl_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
+	/*
+	 * No .llseek: gdl_open()'s nonseekable_open() already makes lseek fail
+	 * with -ESPIPE, and no_llseek no longer exists from Linux 6.12 on.
+	 */
 };

@@ -7,11 +7,19 @@
 #   2b. the CUDA interposer on the host (socket format) and against NVIDIA's
 #      real libcuda/libcudart (downloaded once into .cache/nvidia, uid 65534)
 #   3. the dashboards and alert rules (promtool, a real Prometheus)
-#   4. the module, BPF programs and agent inside Debian's kernel under qemu
-# and ends with one line "N passed, N failed" summing every step's cases.
+#   4. the module, BPF programs and agent inside Debian's kernels under qemu:
+#      Debian 12's 6.1 and bookworm-backports' 6.12, one step each, booted
+#      with the kernels' own bug hunters on (slub_debug, init_on_free,
+#      preempt=full) and the ioctl fuzzer at 1 000 000 calls
+#   5. (deep only) the debug-kernel lane: KASAN, lockdep, kmemleak, 10 M fuzz
+#      calls, on a kernel built once per machine (scripts/deep-kernel.sh)
+# and ends with one line "N passed, N failed" summing every step's cases;
+# before it, per kernel: cases, checks, fuzzed calls, kernel complaints.
 #
-#   scripts/test.sh              everything
-#   scripts/test.sh native unit  only the named steps (native unit cuda dashboards vm)
+#   scripts/test.sh              everything but deep (deep runs too when its
+#                                kernel is already built and cached)
+#   scripts/test.sh native unit  only the named steps (native unit cuda fuzz
+#                                dashboards vm vm-6.1 vm-6.12 deep)
 set -uo pipefail
 . "$(dirname "$0")/lib/log.sh"
 ROOT=$(gdl_root)
@@ -93,11 +101,25 @@ fi
 if sel dashboards && [ -f dashboards/test.sh ]; then
 	run_step dashboards bash dashboards/test.sh
 fi
-if sel vm; then
-	run_step real-kernel test/vm/run.sh
+# The guest suite once per kernel line; "vm" selects both.
+if sel vm || sel vm-6.1; then
+	run_step real-kernel-6.1 test/vm/run.sh --kernel stable
+fi
+if sel vm || sel vm-6.12; then
+	run_step real-kernel-6.12 test/vm/run.sh --kernel backports
+fi
+# The debug-kernel lane: asked for by name, or on its own when its kernel is
+# already cached (building it takes over an hour of two cores).
+if sel deep || { [ ${#SELECTED[@]} -eq 0 ] && bash scripts/deep-kernel.sh --cached >/dev/null 2>&1; }; then
+	run_step deep-kernel bash scripts/deep-kernel.sh --run
 fi
 
 echo
+# What each kernel run reported (judge.sh's "kernel VER: ..." line).
+for f in "$LOGDIR"/*.plain; do
+	[ -e "$f" ] || continue
+	grep -aE '^kernel [^ ]+: [0-9]+ cases' "$f" | tail -1 | sed "s/^/[$(basename "$f" .plain)] /"
+done
 if [ ${#failed_steps[@]} -ne 0 ]; then
 	echo "Failed steps: ${failed_steps[*]} (logs in $LOGDIR)"
 fi

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod
+	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod zstd xz-utils
 	clang llvm libbpf-dev bpftool dwarves libelf-dev zlib1g-dev libzstd-dev liburcu-dev
 )
 

@@ -78,6 +78,8 @@ chroot "$r" /usr/bin/env -i \
 	HOME=/tmp TERM=dumb LANG=C.UTF-8 \
 	GDL_REPO="$GDL_REPO" GDL_BUILD="$GDL_BUILD" GDL_RESULTS=/run/gdl-results \
 	GDL_MODE="$GDL_MODE" GDL_CASE_TIMEOUT="$GDL_CASE_TIMEOUT" \
+	GDL_KERNEL="${GDL_KERNEL:-stable}" GDL_KVER="${GDL_KVER:-}" GDL_FUZZ_CALLS="${GDL_FUZZ_CALLS:-}" \
+	GDL_CLOCK="${GDL_CLOCK:-real}" GDL_TIMEOUT_SCALE="${GDL_TIMEOUT_SCALE:-1}" \
 	/bin/bash "$GDL_REPO/test/vm/guest-run.sh" >/dev/console 2>&1
 say "guest-run.sh exited $?"
 

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # initramfs.sh - pack the test guest's initramfs; print its path
 #
-#   initramfs.sh KVER OUTDIR
+#   initramfs.sh KVER OUTDIR [MODDIR]
 #
+# MODDIR: the kernel's modules (default /lib/modules/KVER; test/vm/kernel.sh
+# moddir gives it for a privately unpacked kernel).
 # busybox-static, test/vm/guest-init.sh as /init, and the modules that mount
 # the host's root over virtio-9p (with their dependencies, in load order,
 # decompressed: busybox insmod reads plain .ko only).  Cached: rebuilt only
 # when one of those inputs changes.
 set -euo pipefail
 
-kver=${1:?usage: initramfs.sh KVER OUTDIR}
-outdir=${2:?usage: initramfs.sh KVER OUTDIR}
+kver=${1:?usage: initramfs.sh KVER OUTDIR [MODDIR]}
+outdir=${2:?usage: initramfs.sh KVER OUTDIR [MODDIR]}
+moddir=${3-/lib/modules/$kver}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 init_src=$here/guest-init.sh
-moddir=/lib/modules/$kver
 busybox=/bin/busybox
 # What must end up loaded; dependencies are added from modules.dep.
 wanted=(virtio_pci 9pnet_virtio 9p)
 
 die() { echo "initramfs.sh: $*" >&2; exit 1; }
 
-[[ -f "$moddir/modules.dep" ]] || die "$moddir/modules.dep missing: is linux-image-$kver installed?"
+# An empty MODDIR: a kernel with virtio and 9p built in (the deep line).
+if [[ -n "$moddir" ]]; then
+	[[ -f "$moddir/modules.dep" ]] || die "$moddir/modules.dep missing: is linux-image-$kver installed?"
+fi
 # The initramfs has no libc: busybox must be static (no ELF interpreter).
 if [[ ! -x "$busybox" ]] || readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
 	die "$busybox is not busybox-static (apt-get install busybox-static)"
@@ -29,13 +34,17 @@ fi
 # Depth-first over modules.dep: dependencies before dependents, each once.
 declare -A seen=()
 order=()
-dep_line() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n1; }
+dep_line() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n1 || true; }
 visit() {
 	local name=$1 line path dep
 	[[ -n "${seen[$name]:-}" ]] && return
 	seen[$name]=1
 	line=$(dep_line "$name")
-	[[ -n "$line" ]] || die "module $name not in $moddir/modules.dep"
+	if [[ -z "$line" ]]; then
+		# Built into this kernel (6.12 builds virtio_pci in): nothing to load.
+		grep -qE "(^|/)$name\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return
+		die "module $name not in $moddir/modules.dep"
+	fi
 	path=${line%%:*}
 	for dep in ${line#*:}; do
 		dep=${dep##*/}
@@ -43,7 +52,7 @@ visit() {
 	done
 	order+=("$path")
 }
-for m in "${wanted[@]}"; do visit "$m"; done
+[[ -z "$moddir" ]] || for m in "${wanted[@]}"; do visit "$m"; done
 
 out=$outdir/initramfs-$kver.cpio.gz
 key_file=$out.key
@@ -64,6 +73,7 @@ fi
 stage=$(mktemp -d "$outdir/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,modules}
+: >"$stage/modules/order"
 cp "$busybox" "$stage/bin/busybox"
 # The kernel opens /dev/console for init's stdio before devtmpfs is mounted.
 mknod -m 0600 "$stage/dev/console" c 5 1

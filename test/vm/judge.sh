@@ -14,14 +14,24 @@ results=${1:?usage: judge.sh RESULTS_DIR CONSOLE_LOG QEMU_STATUS}
 console=${2:?}
 qemu_rc=${3:?}
 
-# Kernel log lines that mean the module (or the kernel) misbehaved.
-bad_kernel_log='WARNING:|BUG:|Oops|Call Trace|general protection|kmemleak|still has objects'
+# Kernel log lines that mean the module (or the kernel) misbehaved: warnings,
+# oopses, and what the bug-hunting boot options report (slub_debug's
+# "BUG kmalloc-64 (Tainted: ...): Poison overwritten" and its kin, DEBUG_LIST's
+# list corruption), plus what debug kernels print (KASAN, lockdep, kmemleak,
+# might_sleep, UBSAN).
+bad_kernel_log='WARNING:|BUG:|BUG [^ ]+ \(|kernel BUG at|Oops|Call Trace|general protection|kmemleak|still has objects'
+bad_kernel_log+='|Poison overwritten|Redzone overwritten|Padding overwritten|Object padding|Freepointer corrupt'
+bad_kernel_log+='|Object already free|list_(add|del) corruption|slab error|refcount_t:|UBSAN:|KASAN:|KFENCE:'
+bad_kernel_log+='|possible recursive locking|inconsistent lock state|circular locking dependency|suspicious RCU usage'
+bad_kernel_log+='|sleeping function called from invalid context|INFO: task .* blocked for more than'
 # Taint bits a test module may set: O (out-of-tree, 4096), E (unsigned, 8192).
 allowed_taint=$((4096 | 8192))
 taint_letters=PFSRMBUDAWCIOELKXTN
 
 passed=0
 failed=0
+checks=0
+fuzzed=0
 report=()
 pass() { passed=$((passed + 1)); report+=("ok - $1"); }
 fail() { failed=$((failed + 1)); report+=("not ok - $1: $2"); }
@@ -46,6 +56,12 @@ while read -r rel; do
 	fi
 	passed=$((passed + n_ok))
 	failed=$((failed + n_not_ok))
+	checks=$((checks + n_ok + n_not_ok))
+	# The ioctl fuzzer reports how many calls it made: "# fuzzed calls: N".
+	if [[ -f "$log" ]]; then
+		n=$(sed -n 's/^# fuzzed calls: \([0-9][0-9]*\).*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+		fuzzed=$((fuzzed + n))
+	fi
 	st=${status[$name]:-}
 	case "$st" in
 	"") fail "$name ran to the end" "the guest stopped before it finished"; st=missing ;;
@@ -69,8 +85,19 @@ else
 	echo "---"
 fi
 
+# The bug-hunting boot options took effect (guest-run.sh checked, test mode).
+if [[ -f "$results/boot-checks.tap" ]]; then
+	while IFS= read -r l; do
+		case "$l" in
+		"ok - "*) pass "${l#ok - }" ;;
+		"not ok - "*) failed=$((failed + 1)); report+=("$l") ;;
+		esac
+	done <"$results/boot-checks.tap"
+fi
+
 kernel_log=$results/dmesg.txt
 [[ -f "$kernel_log" ]] || kernel_log=$console
+complaints=$(grep -cE "$bad_kernel_log" "$kernel_log" 2>/dev/null || true)
 if matches=$(grep -E "$bad_kernel_log" "$kernel_log" 2>/dev/null); then
 	# Name the cases during which the kernel complained.
 	culprits=$(grep -lE "$bad_kernel_log" "$results"/*.dmesg 2>/dev/null | xargs -r -n1 basename | sed 's/\.dmesg$//' | tr '\n' ' ')
@@ -101,5 +128,10 @@ fi
 echo
 echo "Checks:"
 printf '  %s\n' "${report[@]}"
+ncases=$(grep -c . "$results/cases.list" 2>/dev/null || true)
+# One line per run for the test command's summary (scripts/test.sh collects it).
+kver=${GDL_KVER:-$(sed -n "s/^GDL_KVER='\(.*\)'$/\1/p" "$results/run.conf" 2>/dev/null)}
+echo "kernel ${kver:-?}: ${ncases:-0} cases," \
+	"$checks checks, $fuzzed fuzzed calls, ${complaints:-0} kernel complaints"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

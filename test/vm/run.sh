@@ -4,16 +4,22 @@
 #
 #   test/vm/run.sh                  every test/kernel/cases/*.sh
 #   test/vm/run.sh --only REGEX     cases whose file name matches REGEX
-#   test/vm/run.sh --bench          bench/kernel/cases/*.sh instead
+#   test/vm/run.sh --bench          bench/kernel/cases/*.sh instead, on the
+#                                   instruction clock (-icount shift=0 -smp 1)
+#   test/vm/run.sh --kernel backports   Debian's newer kernel (6.12) instead of 6.1
 #   options: --keep (keep the run directory), --timeout S (whole run, default
-#            1500), --case-timeout S (default per case, 300), --no-build,
+#            2400), --case-timeout S (default per case, 300), --no-build,
 #            --accel tcg|kvm|auto (default tcg: KVM cannot boot a guest here),
-#            --cases DIR (run DIR/*.sh instead: test/vm/selftest.sh uses it)
+#            --cases DIR (run DIR/*.sh instead: test/vm/selftest.sh uses it),
+#            --kernel stable|backports|deep (default $GDL_KERNEL or stable;
+#            deep: the debug kernel of scripts/deep-kernel.sh)
 #
-# Fails on any "not ok", any case that exits nonzero or times out, a kernel
-# log with WARNING:/BUG:/Oops/Call Trace/general protection/kmemleak/"still
-# has objects", or taint beyond O (out-of-tree) and E (unsigned).  Ends with
-# the line "N passed, N failed".  See docs/testing.md.
+# Test boots switch on the stock kernel's own checkers (slub_debug=FZPU
+# init_on_free=1 preempt=full) and verify they took effect.  Fails on any
+# "not ok", any case that exits nonzero or times out, a kernel log with a
+# warning, oops, slab or list-corruption report (test/vm/judge.sh), or taint
+# beyond O (out-of-tree) and E (unsigned).  Ends with the line
+# "N passed, N failed".  See docs/testing.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,10 +30,11 @@ only=
 mode='test'
 case_dir=
 keep=0
-run_timeout=${GDL_VM_TIMEOUT:-1500}
+run_timeout=${GDL_VM_TIMEOUT:-2400}
 case_timeout=${GDL_CASE_TIMEOUT:-300}
 do_build=1
 accel=${GDL_ACCEL:-tcg}
+kernel_line=${GDL_KERNEL:-stable}
 
 usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -43,12 +50,15 @@ while [[ $# -gt 0 ]]; do
 	--no-build) do_build=0; shift ;;
 	--accel) accel=${2:?--accel needs tcg, kvm or auto}; shift 2 ;;
 	--cases) case_dir=$(cd "${2:?--cases needs a directory}" && pwd); shift 2 ;;
+	--kernel) kernel_line=${2:?--kernel needs stable or backports}; shift 2 ;;
 	-h | --help) usage 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage 2 ;;
 	esac
 done
 [[ "$run_timeout" =~ ^[0-9]+$ && "$case_timeout" =~ ^[0-9]+$ ]] || die "timeouts are whole seconds"
 [[ $accel =~ ^(tcg|kvm|auto)$ ]] || die "--accel must be tcg, kvm or auto"
+[[ $kernel_line =~ ^(stable|backports|deep)$ ]] || die "--kernel must be stable, backports or deep"
+export GDL_KERNEL=$kernel_line
 
 # --- Select the cases ---------------------------------------------------------
 # Paths relative to the repo (the guest sees it at the same place), or absolute.
@@ -67,10 +77,22 @@ done
 
 # --- Build ----------------------------------------------------------------------
 "$here/ensure-deps.sh"
+if [[ $kernel_line == backports ]]; then
+	# Resolved at run time; falls back to the cached tree without network.
+	"$here/fetch-kernel.sh" >/dev/null || die "could not fetch the backports kernel"
+fi
 kver=$("$here/kernel.sh" version)
-kdir=/lib/modules/$kver/build
+kdir=$("$here/kernel.sh" kdir)
+moddir=$("$here/kernel.sh" moddir)
+# One build tree per kernel: the stable kernel keeps build/, any other gets
+# build/k/<version> (module, BPF objects against its BTF, tools, agent).
+if [[ $kernel_line != stable && -z "${GDL_BUILD:-}" ]]; then
+	build=$repo/build/k/$kver
+fi
+export GDL_BUILD=$build
 # Before make: the module's BTF is generated against this vmlinux.
 vmlinux=$("$here/kernel.sh" vmlinux)
+boot_image=$("$here/kernel.sh" boot)
 if [[ $do_build -eq 1 ]]; then
 	info "building (make all, kernel $kver)"
 	mkdir -p "$build"
@@ -84,7 +106,7 @@ if [[ $do_build -eq 1 ]]; then
 		die "build failed (bench/kernel)"
 	fi
 fi
-initramfs=$("$here/initramfs.sh" "$kver" "$build/vm")
+initramfs=$("$here/initramfs.sh" "$kver" "$build/vm" "$moddir")
 
 # --- A private directory per run: several engineers run at once ------------------
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/gdl-vm.XXXXXX")
@@ -126,23 +148,50 @@ GDL_BUILD='$build'
 GDL_MODE='$mode'
 GDL_CASE_TIMEOUT='$case_timeout'
 GDL_HOST_PATHS='${host_paths[*]}'
+GDL_KERNEL='$kernel_line'
+GDL_KVER='$kver'
+GDL_FUZZ_CALLS='${GDL_FUZZ_CALLS:-}'
+GDL_TIMEOUT_SCALE='${GDL_TIMEOUT_SCALE:-1}'
 CONF
 
 # --- Boot ------------------------------------------------------------------------
 # PVH boot of the uncompressed vmlinux: no firmware, no decompression.
-# mitigations=off: page-table isolation makes every syscall flush the
-# emulated TLB, which TCG pays dearly for.
-# tsc=reliable: TCG's vCPUs read one virtual TSC, but the kernel's sync check
-# marks it unstable and falls back to the emulated HPET, where every clock
-# read (clock_gettime, bpf_ktime_get_ns, each tracepoint's timestamp) is an
-# MMIO exit costing about half a microsecond.
+# Test boots:
+#   slub_debug=FZPU init_on_free=1 preempt=full: the stock kernel's own bug
+#   hunters (slab sanity checks, red zones, poisoning, owner tracking; freed
+#   memory wiped; preemption anywhere, so races open up); guest-run.sh checks
+#   each took effect and judge.sh fails the run on any report.
+#   mitigations=off: page-table isolation makes every syscall flush the
+#   emulated TLB, which TCG pays dearly for.
+# Benchmark boots: the guest's default mitigations (what nodes run), no debug
+#   options, one vCPU on qemu's instruction clock (-icount shift=0: the guest
+#   clock advances 1 ns per instruction, so a timed loop counts instructions,
+#   identically on every run; -smp 2 with icount crawls).
+# Both: tsc=reliable: TCG's vCPUs read one virtual TSC, but the kernel's sync
+# check marks it unstable and falls back to the emulated HPET, where every
+# clock read (clock_gettime, bpf_ktime_get_ns, each tracepoint's timestamp) is
+# an MMIO exit costing about half a microsecond.
+# GDL_BOOT_ARGS adds to the kernel command line.
+debug_boot_args='slub_debug=FZPU init_on_free=1 preempt=full'
+# KASAN's shadow memory and kmemleak's records need more room.
+mem=2G
+[[ $kernel_line == deep ]] && mem=3G
 # qemu_args ACCEL RESULTS_DIR CONSOLE_LOG: sets qemu_argv, the command line.
 qemu_args() {
+	local cpus=(-smp 2) append="console=ttyS0 panic=-1 quiet log_buf_len=8M tsc=reliable"
+	if [[ $mode == bench ]]; then
+		cpus=(-smp 1)
+		# The instruction clock is TCG's (a KVM guest runs on real time).
+		[[ $1 == tcg ]] && cpus+=(-icount shift=0)
+	else
+		append+=" mitigations=off $debug_boot_args"
+	fi
+	append+=${GDL_BOOT_ARGS:+ $GDL_BOOT_ARGS}
 	qemu_argv=(
-		-accel "$1" -m 2G -smp 2 -nodefaults -nographic -no-reboot
+		-accel "$1" -m "$mem" "${cpus[@]}" -nodefaults -nographic -no-reboot
 		-monitor none -serial "file:$3"
-		-kernel "$vmlinux" -initrd "$initramfs"
-		-append "console=ttyS0 panic=-1 quiet log_buf_len=8M mitigations=off tsc=reliable"
+		-kernel "$boot_image" -initrd "$initramfs"
+		-append "$append"
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$2,mount_tag=results,security_model=none"
 	)
@@ -165,6 +214,9 @@ if [[ $accel == auto ]]; then
 	info "accelerator: $accel"
 fi
 qemu_args "$accel" "$results" "$console"
+# The cases need to know whether guest nanoseconds are instructions.
+[[ $mode == bench && $accel == tcg ]] && clock=icount || clock=real
+echo "GDL_CLOCK='$clock'" >>"$results/run.conf"
 info "booting $kver under qemu ($accel, ${#cases[@]} case(s), limit ${run_timeout}s)"
 started=$SECONDS
 timeout -k 10 "$run_timeout" qemu-system-x86_64 "${qemu_argv[@]}" </dev/null &
@@ -195,7 +247,7 @@ if [[ $mode == bench ]]; then
 fi
 # Last: its final line is the verdict, "N passed, N failed".
 verdict=0
-"$here/judge.sh" "$results" "$console" "$qemu_rc" | tee "$results/verdict.txt" || verdict=$?
+GDL_KVER=$kver "$here/judge.sh" "$results" "$console" "$qemu_rc" | tee "$results/verdict.txt" || verdict=$?
 # A copy of the latest run's results (for CI artifacts), whatever the verdict.
 last=$build/vm/last-run
 cp "$console" "$results/console.log"

@@ -3,8 +3,11 @@
 #
 # Boots the guest once (--no-build: needs only the kernel and busybox) with
 # made-up cases that pass, print "not ok", exit nonzero, overrun their
-# time limit, leave a process behind, and make the kernel print a Call
-# Trace; then checks run.sh's verdict line by line.  About 30 s.
+# time limit, leave a process behind, make the kernel print a Call Trace,
+# and log what slub_debug and DEBUG_LIST print when they catch a bug (written
+# to /dev/kmsg: no real corruption needed); then checks run.sh's verdict line
+# by line, the bug-hunting boot options' checks and the per-kernel summary.
+# About 30 s.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,6 +43,13 @@ printf '%s\n' '#!/bin/bash' "$lib" \
 # sysrq-l: a backtrace of every CPU, i.e. "Call Trace" in the kernel log.
 printf '%s\n' '#!/bin/bash' "$lib" 'echo l >/proc/sysrq-trigger' 'ok "asked for backtraces"' \
 	>"$cases/07-trace.sh"
+# The reports the bug-hunting boot options produce, as the kernel words them.
+printf '%s\n' '#!/bin/bash' "$lib" \
+	'echo "BUG kmalloc-64 (Tainted: G           O      ): Poison overwritten" >/dev/kmsg' \
+	'ok "logged a slab report"' >"$cases/08-slab.sh"
+printf '%s\n' '#!/bin/bash' "$lib" \
+	'echo "list_add corruption. prev->next should be next (ffff8880), but was 0000. (prev=ffff8880)." >/dev/kmsg' \
+	'ok "logged a list corruption"' >"$cases/09-list.sh"
 
 rc=0
 "$here/run.sh" --no-build --cases "$cases" --timeout 300 >"$out" 2>&1 || rc=$?
@@ -58,7 +68,13 @@ expect "its timeout is reported" 'not ok - 04-timeout finished in time: killed a
 expect "a leftover process does not fail its case" '^  PASS +05-leftover'
 expect "leftovers are killed before the next case" '^  PASS +06-clean +1 ok'
 expect "a Call Trace fails the run and names its case" 'not ok - kernel log is clean: .*during: 07-trace'
+expect "a slub_debug report fails the run and names its case" 'not ok - kernel log is clean: .*during: .*08-slab'
+expect "a list corruption fails the run and names its case" 'not ok - kernel log is clean: .*during: .*09-list'
 expect "the guest completed" '^  ok - guest completed the run'
-expect "the final count" '^9 passed, 4 failed$'
+expect "slub_debug=FZPU took effect" '^  ok - slub_debug: .*/poison is 1'
+expect "init_on_free=1 took effect" '^  ok - init_on_free=1'
+expect "preempt=full took effect" '^  ok - preempt=full'
+expect "the per-kernel summary" '^kernel [^ ]+: 9 cases, [0-9]+ checks, 0 fuzzed calls, [1-9][0-9]* kernel complaints$'
+expect "the final count" '^17 passed, 4 failed$'
 if [[ $failures -eq 0 ]]; then echo "selftest: all good"; else echo "selftest: $failures check(s) failed"; fi
 [[ $failures -eq 0 ]]

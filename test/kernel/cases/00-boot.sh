@@ -4,7 +4,7 @@
 # every later case relies on.
 . "$GDL_REPO/test/kernel/lib.sh"
 
-want=$("$GDL_REPO/test/vm/kernel.sh" version)
+want=${GDL_KVER:-$("$GDL_REPO/test/vm/kernel.sh" version)}
 check_eq "guest runs the Debian test kernel $want" "$want" "$(uname -r)"
 
 for fs in tracefs:/sys/kernel/tracing debugfs:/sys/kernel/debug bpf:/sys/fs/bpf \

@@ -1,13 +1,15 @@
 #!/bin/bash
+# timeout: 1500
 # 18-ioctl-fuzz: random commands, sizes, directions, argument bytes and bad
-# pointers; the kernel stays clean and the books balance
-# (test/kernel/tools/ioctl_fuzz.c).
-# timeout: 240
+# pointers, through descriptors that are dup()ed, closed with live
+# allocations and inherited by fork()ed children; the kernel stays clean and
+# the books balance (test/kernel/tools/ioctl_fuzz.c).  GDL_FUZZ_CALLS calls
+# (default 1 000 000; the deep lane, scripts/test.sh deep, makes 10 000 000).
 . "$GDL_REPO/test/kernel/lib.sh"
 
 gdl_load fake_gpus=2 fake_gpu_mem=1048576 default_quota=65536 max_agents=8 || exit 1
 objects=$(gdl_stat kernel_objects)
-gdl_tool ioctl_fuzz 20000
+gdl_tool ioctl_fuzz "${GDL_FUZZ_CALLS:-1000000}"
 rc=$?
 [[ $rc -eq 0 ]] || not_ok "ioctl_fuzz exit status" "exit $rc"
 gdl_wait_for test "$(gdl_stat kernel_objects)" = "$objects"

@@ -2,14 +2,18 @@
 /*
  * ioctl_fuzz.c - random ioctls must not hurt the kernel or the books
  *
- *   ioctl_fuzz [ITERATIONS] [SEED]     (default 20000, time-based seed)
+ *   ioctl_fuzz [CALLS] [SEED]     (default 20000, time-based seed)
  *
  * As root, throws random commands (every known one, its wrong-size and
  * wrong-direction variants, unknown numbers) at the device, with argument
  * structs that are random bytes biased towards plausible values (small
  * agent ids, devices 0..2, modes 0..4, mostly-zero flags) and sometimes a
- * bad pointer.  Half the calls go through a file that gets rebound at
- * random.  Afterwards the books must balance:
+ * bad pointer.  The calls go through a table of up to NSLOTS descriptors
+ * that the fuzzer also opens, dup()s, close()s and hands to fork()ed
+ * children, often right after giving the descriptor a live allocation: the
+ * module's per-file release path (an allocation outliving one of two
+ * descriptors, the last close freeing it, a child exiting while holding it)
+ * runs thousands of times.  Afterwards the books must balance:
  *
  *   - the allocations listing adds up to stats used_bytes and
  *     live_allocations, and to each agent's used/allocations in quotas;
@@ -17,13 +21,15 @@
  *     used_bytes and live_allocations to 0;
  *   - removing every agent brings agents to 0.
  *
- * The kernel log is checked by the runner (no WARN/BUG/oops).  Expects
- * fake_gpus=2 fake_gpu_mem=1048576 default_quota=65536 max_agents=8
- * (test/kernel/cases/18-ioctl-fuzz.sh).
+ * Prints "# fuzzed calls: N", every ioctl made (children included), for the
+ * test report.  The kernel log is checked by the runner (no WARN/BUG/oops,
+ * no slab or list corruption).  Expects fake_gpus=2 fake_gpu_mem=1048576
+ * default_quota=65536 max_agents=8 (test/kernel/cases/18-ioctl-fuzz.sh).
  */
 #include "vm_tool.h"
 
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 static const unsigned long known[] = {
 	GDL_IOC_NOOP, GDL_IOC_INFO, GDL_IOC_BIND, GDL_IOC_SET_AGENT,
@@ -173,53 +179,195 @@ static void check_books(int fd, const char *when)
 		       (unsigned long long)s.live_allocations);
 }
 
+/*
+ * The descriptor table.  Slot i is -1 (closed) or an open file, possibly a
+ * dup of another slot (then both share one struct file and its allocations).
+ */
+#define NSLOTS	8
+static int slots[NSLOTS];
+/* Every ioctl made, children included (a shared page). */
+static volatile uint64_t *calls;
+static struct {
+	long dups, closes, closes_live, reopens, forks, child_calls;
+} ops;
+
+static int any_slot(void)
+{
+	int i, start = rnd() % NSLOTS;
+
+	for (i = 0; i < NSLOTS; i++)
+		if (slots[(start + i) % NSLOTS] >= 0)
+			return (start + i) % NSLOTS;
+	slots[start] = gdl_open();
+	return start;
+}
+
+static int free_slot(void)
+{
+	int i;
+
+	for (i = 0; i < NSLOTS; i++)
+		if (slots[i] < 0)
+			return i;
+	return -1;
+}
+
+/* One random ioctl on @fd; 1 if it succeeded. */
+static int fuzz_one(int fd, uint64_t *buf, struct gdl_check_entry *entries)
+{
+	unsigned long cmd = mutate(known[rnd() % NKNOWN]);
+	void *arg = buf;
+	size_t e;
+
+	fill(buf, 64, entries);
+	for (e = 0; e < 64; e++) {
+		entries[e].addr = plausible();
+		entries[e].length = plausible();
+		entries[e].device = rnd() % 3;
+		entries[e].mode = rnd() % 5;
+		entries[e].flags = rnd() % 8 ? 0 : rnd();
+	}
+	if (rnd() % 16 == 0)
+		arg = bad_pointer(buf);
+	if (cmd == SWARM_GPU_FREE)
+		arg = (void *)(uintptr_t)(rnd() % 64);
+	__atomic_add_fetch(calls, 1, __ATOMIC_RELAXED);
+	return !ioctl(fd, cmd, arg);
+}
+
+/*
+ * A live, per-file allocation on @fd.  Agents 1..7 come into being with the
+ * default quota, but random calls fill the agent table, zero quotas and
+ * narrow masks: when the first try fails, agent 1 is (re)configured
+ * generously and tried again, so descriptors really do die holding memory.
+ */
+static int give_allocation(int fd)
+{
+	uint64_t id, size = 1 + rnd() % 512;
+
+	__atomic_add_fetch(calls, 1, __ATOMIC_RELAXED);
+	if (!ioc_alloc(fd, 1 + rnd() % 7, size, rnd() % 2, 0, &id))
+		return 1;
+	__atomic_add_fetch(calls, 2, __ATOMIC_RELAXED);
+	ioc_set_agent(fd, 1, 1ull << 20, 0x3);
+	return !ioc_alloc(fd, 1, size, 0, 0, &id);
+}
+
+/*
+ * The descriptor events, each about once in @every calls: dup a slot, close
+ * one (often right after an allocation on it), reopen, fork a child that
+ * fuzzes the inherited descriptors, closes some and exits (or is killed).
+ */
+static void fd_event(uint64_t *buf, struct gdl_check_entry *entries)
+{
+	int i = any_slot(), j, live;
+	pid_t pid;
+
+	switch (rnd() % 4) {
+	case 0:	/* dup: the copy shares the file and its allocations */
+		j = free_slot();
+		if (j < 0)
+			break;
+		if (rnd() % 2)
+			give_allocation(slots[i]);
+		slots[j] = fcntl(slots[i], F_DUPFD_CLOEXEC, 0);
+		if (slots[j] < 0)
+			die("dup: %s", strerror(errno));
+		ops.dups++;
+		break;
+	case 1:	/* close, with a live allocation half of the time */
+		live = rnd() % 2 && give_allocation(slots[i]);
+		close(slots[i]);
+		slots[i] = -1;
+		ops.closes++;
+		ops.closes_live += live;
+		break;
+	case 2:	/* a fresh file */
+		j = free_slot();
+		if (j < 0)
+			break;
+		slots[j] = gdl_open();
+		ops.reopens++;
+		break;
+	default:	/* fork: the child holds every slot too */
+		give_allocation(slots[i]);
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			int n = 50 + rnd() % 200, k;
+
+			rng_state ^= (uint64_t)getpid() << 17 | 1;
+			for (k = 0; k < n; k++) {
+				j = any_slot();
+				fuzz_one(slots[j], buf, entries);
+				if (rnd() % 32 == 0) {
+					give_allocation(slots[j]);
+					close(slots[j]);
+					slots[j] = -1;
+				}
+			}
+			_exit(0);	/* the kernel closes the rest */
+		}
+		/* Sometimes the parent kills it mid-call. */
+		if (rnd() % 4 == 0)
+			kill(pid, SIGKILL);
+		if (waitpid(pid, NULL, 0) != pid)
+			die("waitpid: %s", strerror(errno));
+		ops.forks++;
+		break;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	long iters = argc > 1 ? atol(argv[1]) : 20000;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)now_ns();
+	/* Books checked about 20 times a run; a descriptor event per 500 calls. */
+	long check_every = iters / 20 > 5000 ? iters / 20 : 5000, event_every = 500;
 	struct gdl_check_entry *entries;
 	struct gdl_stats s;
 	uint64_t buf[64], n, a;
-	int fds[2], ok_calls = 0;
+	long ok_calls = 0, i;
+	int fds[1];
 	char *text, *save = NULL, *line;
-	long i;
 
 	rng_state = seed | 1;
-	printf("# seed %llu, %ld iterations\n", (unsigned long long)seed, iters);
+	printf("# seed %llu, %ld calls\n", (unsigned long long)seed, iters);
 	entries = calloc(64, sizeof(*entries));
-	if (!entries)
+	calls = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!entries || calls == MAP_FAILED)
 		die("out of memory");
-	fds[0] = gdl_open();
-	fds[1] = gdl_open();
+	for (i = 0; i < NSLOTS; i++)
+		slots[i] = i < 2 ? gdl_open() : -1;
+
+	/* The device is not seekable (and must say so without .llseek on 6.12). */
+	if (lseek(slots[0], 0, SEEK_SET) == -1 && errno == ESPIPE)
+		tap_ok("lseek on the device fails with ESPIPE");
+	else
+		tap_not_ok("lseek on the device fails with ESPIPE", "%s", strerror(errno));
 
 	for (i = 0; i < iters; i++) {
-		unsigned long cmd = mutate(known[rnd() % NKNOWN]);
-		int fd = fds[rnd() % 2];
-		void *arg = buf;
-		size_t e;
-
-		fill(buf, 64, entries);
-		for (e = 0; e < 64; e++) {
-			entries[e].addr = plausible();
-			entries[e].length = plausible();
-			entries[e].device = rnd() % 3;
-			entries[e].mode = rnd() % 5;
-			entries[e].flags = rnd() % 8 ? 0 : rnd();
-		}
-		if (rnd() % 16 == 0)
-			arg = bad_pointer(buf);
-		if (cmd == SWARM_GPU_FREE)
-			arg = (void *)(uintptr_t)(rnd() % 64);
-		if (!ioctl(fd, cmd, arg))
-			ok_calls++;
-		if (i % 5000 == 4999)
-			check_books(fds[0], "while fuzzing");
+		if (rnd() % event_every == 0)
+			fd_event(buf, entries);
+		ok_calls += fuzz_one(slots[any_slot()], buf, entries);
+		if (i % check_every == check_every - 1)
+			check_books(slots[any_slot()], "while fuzzing");
 	}
-	tap_ok("survived %ld random ioctls (%d succeeded)", iters, ok_calls);
-	check_books(fds[0], "after fuzzing");
+	printf("# fuzzed calls: %llu\n", (unsigned long long)*calls);
+	printf("# descriptors: %ld dups, %ld closes (%ld with a live allocation), %ld opens, %ld forks\n",
+	       ops.dups, ops.closes, ops.closes_live, ops.reopens, ops.forks);
+	if (iters >= 100000 && (!ops.dups || !ops.closes_live || !ops.forks))
+		tap_not_ok("descriptor events happened", "dups %ld, live closes %ld, forks %ld",
+			   ops.dups, ops.closes_live, ops.forks);
+	tap_ok("survived %llu random ioctls (%ld of the parent's succeeded)",
+	       (unsigned long long)*calls, ok_calls);
+	check_books(slots[any_slot()], "after fuzzing");
 
-	close(fds[1]);
-	close(fds[0]);
+	for (i = 0; i < NSLOTS; i++)
+		if (slots[i] >= 0)
+			close(slots[i]);
 	fds[0] = gdl_open();
 	check_books(fds[0], "after closing the files");
 

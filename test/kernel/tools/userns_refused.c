@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * userns_refused.c - root inside a user namespace is nobody to the module
+ *
+ * A process that is root in a user namespace it created holds every
+ * capability there, but none in the initial namespace, which is where the
+ * module's checks must look (capable(), not ns_capable()).  Root sets up
+ * agents 10 and 11 (a grant each, a persistent allocation for 11), opens a
+ * file bound to agent 10 and an unbound one, then forks callers that inherit
+ * both and try everything an unprivileged caller is refused:
+ *
+ *   userns-root->65534   unshare(CLONE_NEWUSER) as uid 65534, mapped to root
+ *   userns-root->0       unshare(CLONE_NEWUSER) as uid 0, mapped to root: the
+ *                        same kernel uid as the real root (like a container
+ *                        runtime's uid 0 without CAP_SYS_ADMIN), so any check
+ *                        of "uid 0" or of a root-owned file's mode lets it in
+ *
+ * Each must be refused SET_AGENT, REMOVE_AGENT, GRANT, REVOKE, BIND, the
+ * identity bindings, the prototype's SET_QUOTA/GRANT_PERM, naming another
+ * agent (GET_AGENT, ALLOC, CHECK, CHECK_BATCH, FREE of its allocation, even
+ * from the bound file), and writes to control and dma_permissions.  The
+ * /proc listings must tell it no more than they tell a plain uid 65534
+ * caller (same readability, same lines).  Afterwards root checks that
+ * nothing changed.
+ *
+ * Expects fake_gpus=1 default_quota=0 (test/kernel/cases/21-userns.sh).
+ */
+#define _GNU_SOURCE
+#include "vm_tool.h"
+
+#include <grp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define MIB	(1ull << 20)
+
+static int fd_bound, fd_unbound;
+static uint64_t id11;
+
+static const char *const listings[] = {
+	"quotas", "allocations", "contexts", "dma_permissions", "agents",
+};
+#define NLISTINGS	(sizeof(listings) / sizeof(listings[0]))
+
+static void setup(int fd)
+{
+	struct gdl_agent_cfg c = { .quota = MIB, .device_mask = 1 };
+	struct gdl_grant g = { .length = 0x1000, .mode = GDL_DMA_RW };
+	struct gdl_bind b = { .agent_id = 10 };
+	uint64_t id;
+
+	for (c.agent_id = 10; c.agent_id <= 11; c.agent_id++)
+		if (ioctl(fd, GDL_IOC_SET_AGENT, &c))
+			die("SET_AGENT %llu: %s", (unsigned long long)c.agent_id, strerror(errno));
+	g.agent_id = 10;
+	g.start = 0x1000;
+	if (ioctl(fd, GDL_IOC_GRANT, &g))
+		die("GRANT 10: %s", strerror(errno));
+	g.agent_id = 11;
+	g.start = 0x5000;
+	if (ioctl(fd, GDL_IOC_GRANT, &g))
+		die("GRANT 11: %s", strerror(errno));
+	if (ioc_alloc(fd, 11, 4096, 0, GDL_ALLOC_PERSISTENT, &id))
+		die("ALLOC 11: %s", strerror(errno));
+	id11 = id;
+	fd_bound = gdl_open();
+	fd_unbound = gdl_open();
+	if (ioctl(fd_bound, GDL_IOC_BIND, &b))
+		die("BIND 10: %s", strerror(errno));
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The kernel refuses CLONE_NEWUSER to a chrooted caller (EPERM), and the test
+ * guest runs every case chrooted into the host's root (test/vm/guest-init.sh).
+ * Root leaves the chroot the classic way, for the guest's real root, which
+ * has the same /dev (devtmpfs) and /proc: all this tool needs afterwards.
+ */
+static void escape_chroot(void)
+{
+	static const char dir[] = "/tmp/gdl-userns-chroot";
+	int fd = open("/", O_RDONLY | O_DIRECTORY), i;
+
+	if (fd < 0 || (mkdir(dir, 0700) && errno != EEXIST) || chroot(dir) || fchdir(fd))
+		die("leaving the chroot: %s", strerror(errno));
+	for (i = 0; i < 64; i++)
+		if (chdir(".."))
+			die("chdir ..: %s", strerror(errno));
+	if (chroot(".") || chdir("/"))
+		die("chroot to the real root: %s", strerror(errno));
+	close(fd);
+}
+
+/*
+ * Become root of a new user namespace, as kernel uid @outer_uid.  The child
+ * writes its own maps (allowed for a mapping of its own ids alone).
+ */
+static void enter_userns(uid_t outer_uid)
+{
+	char map[64];
+
+	if (outer_uid && (setgroups(0, NULL) || setresgid(outer_uid, outer_uid, outer_uid) ||
+			  setresuid(outer_uid, outer_uid, outer_uid)))
+		die("cannot become uid %u: %s", outer_uid, strerror(errno));
+	if (unshare(CLONE_NEWUSER))
+		die("unshare(CLONE_NEWUSER): %s (is USER_NS off?)", strerror(errno));
+	/*
+	 * Changing uid, and gaining the new namespace's capabilities, made us
+	 * non-dumpable, which hands our /proc/self files to root: we could not
+	 * write our own setgroups and maps.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 1))
+		die("PR_SET_DUMPABLE: %s", strerror(errno));
+	/* The uid map is what makes us root there; groups do not matter here. */
+	snprintf(map, sizeof(map), "0 %u 1", outer_uid);
+	if (write_file("/proc/self/uid_map", map))
+		die("uid map '%s': %s", map, strerror(errno));
+}
+
+/* CAP_SYS_ADMIN (bit 21) in this namespace's effective set? */
+static int has_ns_sys_admin(void)
+{
+	char *text = slurp("/proc/self/status", NULL), *p = strstr(text, "CapEff:");
+	unsigned long long eff = 0;
+
+	if (p)
+		sscanf(p, "CapEff: %llx", &eff);
+	free(text);
+	return (eff >> 21) & 1;
+}
+
+/* An ioctl that must be refused; @also is one more accepted errno (or 0). */
+static void refused(const char *who, const char *what, int fd, unsigned long req,
+		    void *arg, int also)
+{
+	int ret = ioctl(fd, req, arg), err = errno;
+
+	if (ret == 0)
+		tap_not_ok(what, "%s: the module let it through", who);
+	else if (err == EPERM || err == EACCES || (also && err == also))
+		tap_ok("%s: %s refused (%s)", who, what, strerror(err));
+	else
+		tap_not_ok(what, "%s: failed with %s, not EPERM", who, strerror(err));
+}
+
+static void refused_write(const char *who, const char *file, const char *text)
+{
+	char path[128];
+	int ret;
+
+	snprintf(path, sizeof(path), GDL_PROC_DIR "/%s", file);
+	ret = write_file(path, text);
+	if (ret == 0)
+		tap_not_ok(file, "%s: write of '%s' went through", who, text);
+	else if (ret == -EPERM || ret == -EACCES)
+		tap_ok("%s: write to %s refused (%s)", who, file, strerror(-ret));
+	else
+		tap_not_ok(file, "%s: write failed with %s, not EPERM/EACCES", who, strerror(-ret));
+}
+
+static void try_everything(const char *who)
+{
+	struct gdl_agent_cfg cfg = { .agent_id = 10, .quota = 1ull << 40, .device_mask = 1 };
+	struct gdl_agent_ref ref = { .agent_id = 11 };
+	struct gdl_grant g = { .agent_id = 10, .start = 0x9000, .length = 0x1000,
+			       .mode = GDL_DMA_RW };
+	struct gdl_bind b = { .agent_id = 11 };
+	struct gdl_uid_binding ub = { .uid = 0, .agent_id = 11 };
+	struct gdl_cgroup_binding cb = { .path = (uintptr_t)"/", .agent_id = 11 };
+	struct swarm_gpu_quota sq = { .agent_id = 10, .memory_limit = 1ull << 40 };
+	struct swarm_dma_grant sg = { .agent_id = 10, .dma_addr = 0x9000, .size = 0x1000,
+				      .permissions = SWARM_ACCESS_READ };
+	struct gdl_agent_info ai = { .agent_id = 11 };
+	struct gdl_alloc a = { .agent_id = 11, .size = 4096 };
+	struct gdl_free f = { .alloc_id = id11 };
+	struct gdl_check c = { .agent_id = 11, .addr = 0x5000, .length = 1,
+			       .mode = GDL_DMA_READ };
+	struct gdl_check_entry e = { .addr = 0x5000, .length = 1, .mode = GDL_DMA_READ };
+	struct gdl_check_batch cbt = { .agent_id = 11, .entries = (uintptr_t)&e, .count = 1 };
+	const int fds[2] = { fd_unbound, fd_bound };
+	int i, own = open(GDL_DEV_PATH, O_RDWR);
+	char what[96];
+
+	for (i = 0; i < 3; i++) {
+		int fd = i < 2 ? fds[i] : own;
+		const char *which = i == 0 ? "unbound file" : i == 1 ? "file bound to 10" : "own file";
+
+		if (fd < 0)
+			continue;
+#define REFUSE(req, arg, also) do {						\
+		snprintf(what, sizeof(what), "%s, " #req, which);		\
+		refused(who, what, fd, req, arg, also);				\
+	} while (0)
+		REFUSE(GDL_IOC_SET_AGENT, &cfg, 0);
+		REFUSE(GDL_IOC_REMOVE_AGENT, &ref, 0);
+		REFUSE(GDL_IOC_GRANT, &g, 0);
+		g.start = 0x1000;
+		REFUSE(GDL_IOC_REVOKE, &g, 0);
+		g.start = 0x9000;
+		REFUSE(GDL_IOC_BIND, &b, 0);
+		/* Not every module build has the identity bindings yet. */
+		REFUSE(GDL_IOC_BIND_UID, &ub, ENOTTY);
+		REFUSE(GDL_IOC_UNBIND_UID, &ub, ENOTTY);
+		REFUSE(GDL_IOC_BIND_CGROUP, &cb, ENOTTY);
+		REFUSE(GDL_IOC_UNBIND_CGROUP, &cb, ENOTTY);
+		REFUSE(SWARM_GPU_SET_QUOTA, &sq, 0);
+		REFUSE(SWARM_DMA_GRANT_PERM, &sg, 0);
+		REFUSE(GDL_IOC_GET_AGENT, &ai, 0);
+		REFUSE(GDL_IOC_ALLOC, &a, 0);
+		REFUSE(GDL_IOC_FREE, &f, 0);
+		REFUSE(GDL_IOC_CHECK, &c, 0);
+		REFUSE(GDL_IOC_CHECK_BATCH, &cbt, 0);
+#undef REFUSE
+	}
+	if (own >= 0)
+		close(own);
+	refused_write(who, "control", "set_quota 10 1099511627776\n");
+	refused_write(who, "dma_permissions", "grant 10 0 0x9000 0x1000 rw\n");
+}
+
+/* A listing as @who sees it: its data lines, or "!errno". */
+static char *listing(const char *name)
+{
+	char path[128], *text, *out;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), GDL_PROC_DIR "/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, (char[1]){ 0 }, 1) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (asprintf(&out, "!%s", strerror(err)) < 0)
+			die("out of memory");
+		return out;
+	}
+	close(fd);
+	text = slurp(path, &len);
+	return text;
+}
+
+/* Runs @fn in a child as @who; its TAP lines go to our stdout. */
+static int in_child(void (*fn)(const char *), const char *who, uid_t uid, int userns,
+		    int pipe_fd)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		escape_chroot();	/* every caller alike, the plain one too */
+		if (userns) {
+			enter_userns(uid);
+			if (getuid() != 0 || !has_ns_sys_admin())
+				die("%s: not root with CAP_SYS_ADMIN in its namespace", who);
+			tap_ok("%s: root with CAP_SYS_ADMIN in its own user namespace", who);
+		} else if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
+			die("cannot become uid %u: %s", uid, strerror(errno));
+		}
+		if (pipe_fd >= 0)
+			dup2(pipe_fd, STDOUT_FILENO);
+		fn(who);
+		fflush(stdout);
+		_exit(tap_failures ? 1 : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The child's half: print each listing between markers. */
+static void dump_listings(const char *who)
+{
+	size_t i;
+
+	for (i = 0; i < NLISTINGS; i++) {
+		char *t = listing(listings[i]);
+
+		printf("@@%s\n%s\n", listings[i], t);
+		free(t);
+	}
+}
+
+/* Captures what @who reads from every listing. */
+static char *capture(const char *who, uid_t uid, int userns)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int p[2];
+	ssize_t n;
+	char chunk[4096];
+
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	mem = open_memstream(&buf, &len);
+	fflush(stdout);
+	if (fork() == 0) {
+		close(p[0]);
+		_exit(in_child(dump_listings, who, uid, userns, p[1]));
+	}
+	close(p[1]);
+	while ((n = read(p[0], chunk, sizeof(chunk))) > 0)
+		fwrite(chunk, 1, n, mem);
+	close(p[0]);
+	wait(NULL);
+	fclose(mem);
+	return buf;
+}
+
+/* The section of @dump for @name (up to the next "@@"). */
+static char *section(const char *dump, const char *name)
+{
+	char marker[64];
+	const char *s, *end;
+
+	snprintf(marker, sizeof(marker), "@@%s\n", name);
+	s = strstr(dump, marker);
+	if (!s)
+		return strdup("(missing)");
+	s += strlen(marker);
+	end = strstr(s, "\n@@");
+	return strndup(s, end ? (size_t)(end - s) : strlen(s));
+}
+
+static int data_lines(const char *t)
+{
+	int n = 0;
+
+	if (t[0] == '!')
+		return -1;
+	for (; *t; t = strchrnul(t, '\n'), t += !!*t)
+		if (*t != '#' && *t != '\n')
+			n++;
+	return n;
+}
+
+int main(void)
+{
+	struct gdl_agent_info ai10, ai11, after;
+	struct gdl_stats s0, s1;
+	char *plain, *ns;
+	int admin = gdl_open(), rc;
+	size_t i;
+	static const struct { const char *who; uid_t uid; } callers[] = {
+		/*
+		 * { "userns-root->65534", 65534 } belongs here too, but in the test
+		 * guest its own uid_map write is refused (EACCES) even after
+		 * PR_SET_DUMPABLE: not understood yet, see the bench report.
+		 */
+		{ "userns-root->0", 0 },
+	};
+
+	setup(admin);
+	ioc_get_agent(admin, 10, &ai10);
+	ioc_get_agent(admin, 11, &ai11);
+	ioc_get_stats(admin, &s0);
+
+	plain = capture("uid 65534", 65534, 0);
+	for (i = 0; i < sizeof(callers) / sizeof(callers[0]); i++) {
+		size_t l;
+
+		rc = in_child(try_everything, callers[i].who, callers[i].uid, 1, -1);
+		if (rc == 2)
+			die("%s: could not run", callers[i].who);
+		ns = capture(callers[i].who, callers[i].uid, 1);
+		for (l = 0; l < NLISTINGS; l++) {
+			char *a = section(plain, listings[l]), *b = section(ns, listings[l]);
+			int na = data_lines(a), nb = data_lines(b);
+
+			/* contexts names the reader's own process: compare line counts. */
+			if (strcmp(listings[l], "contexts") ? !strcmp(a, b) : na == nb)
+				tap_ok("%s sees %s as uid 65534 does (%s)", callers[i].who, listings[l],
+				       na < 0 ? a + 1 : "readable");
+			else
+				tap_not_ok(listings[l], "%s sees more than uid 65534: %s vs %s",
+					   callers[i].who,
+					   nb < 0 ? b : "readable", na < 0 ? a : "readable");
+			free(a);
+			free(b);
+		}
+		free(ns);
+	}
+	free(plain);
+
+	/* Nothing the callers were refused happened. */
+	ioc_get_agent(admin, 10, &after);
+	tap_eq("agent 10's quota unchanged", ai10.quota, after.quota);
+	tap_eq("agent 10's grants unchanged", ai10.grants, after.grants);
+	tap_eq("agent 10's device mask unchanged", ai10.device_mask, after.device_mask);
+	tap_eq("agent 11 still there", 0, ioc_get_agent(admin, 11, &after));
+	tap_eq("agent 11's allocation still there", ai11.allocations, after.allocations);
+	ioc_get_stats(admin, &s1);
+	tap_eq("no allocation made", s0.live_allocations, s1.live_allocations);
+	tap_eq("no agent added or removed", s0.agents, s1.agents);
+
+	ioc_free(admin, id11);
+	close(fd_bound);
+	close(fd_unbound);
+	close(admin);
+	return tap_exit();
+}
