@@ -7,7 +7,8 @@
  * kernel primitive, so the core compiled into the module is exactly as fast
  * as if it had been written against the kernel directly:
  *
- *   memory     kzalloc/kvzalloc GFP_KERNEL (the core never allocates with a
+ *   memory     kzalloc/kvzalloc GFP_KERNEL, GFP_KERNEL_ACCOUNT for what a
+ *              workload's request creates (the core never allocates with a
  *              spinlock held or inside an RCU read-side section)
  *   locks      spinlock_t, struct mutex
  *   RCU        rcu_read_lock, call_rcu, rcu_barrier, synchronize_rcu
@@ -65,6 +66,12 @@ static inline void gdl_env_uncount(const void *p)
 static inline void *gdl_zalloc(size_t n)
 {
 	return gdl_env_count(kzalloc(n, GFP_KERNEL));
+}
+
+/* Objects a workload's request creates: its memory cgroup pays for them. */
+static inline void *gdl_zalloc_account(size_t n)
+{
+	return gdl_env_count(kzalloc(n, GFP_KERNEL_ACCOUNT));
 }
 
 static inline void *gdl_kvzalloc(size_t n)

@@ -25,6 +25,9 @@
  * Memory (may sleep; never called with a spinlock held or in an RCU
  * read-side section; the userspace build can be told to fail the Nth call)
  *   void *gdl_zalloc(size_t n);          zeroed, small objects
+ *   void *gdl_zalloc_account(size_t n);  gdl_zalloc, charged to the calling
+ *                                        task's memory cgroup: for objects
+ *                                        a workload's request creates
  *   void *gdl_kvzalloc(size_t n);        zeroed, possibly large arrays
  *   void  gdl_zfree(void *p);            for gdl_zalloc (NULL ok); not
  *                                        gdl_free, which is gdl_core.h's

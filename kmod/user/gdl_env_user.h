@@ -101,6 +101,8 @@ static inline bool list_empty(const struct list_head *h)
 /* Memory, with failure injection -------------------------------------- */
 
 void *gdl_zalloc(size_t n);
+/* No memory cgroups here: the same as gdl_zalloc (and its fault point). */
+#define gdl_zalloc_account(n)	gdl_zalloc(n)
 void *gdl_kvzalloc(size_t n);
 void gdl_zfree(void *p);
 void gdl_kvfree(void *p);
