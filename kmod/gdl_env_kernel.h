@@ -31,6 +31,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -115,12 +116,13 @@ typedef struct mutex gdl_mutex_t;
 #define gdl_rcu_read_lock()	rcu_read_lock()
 #define gdl_rcu_read_unlock()	rcu_read_unlock()
 /*
- * The contract has one dereference for readers and for the updater that
- * holds the agent's mutex; lockdep cannot know which lock the core holds,
- * so the check is waived.  The dependency ordering is what matters and it
- * is kept.
+ * Readers dereference under rcu_read_lock(); a writer that holds the lock
+ * serializing the pointer's updates may read it without RCU, and says
+ * which lock, so that PROVE_RCU checks both (a NULL @lock: readers only).
  */
-#define gdl_rcu_dereference(p)		rcu_dereference_check((p), 1)
+#define gdl_rcu_dereference(p)		rcu_dereference(p)
+#define gdl_rcu_dereference_locked(p, lock)				\
+	rcu_dereference_check((p), (lock) && lockdep_is_held(lock))
 #define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
 
 /*

@@ -40,7 +40,11 @@
  *
  * RCU
  *   gdl_rcu_read_lock(), gdl_rcu_read_unlock()
- *   gdl_rcu_dereference(p), gdl_rcu_assign_pointer(p, v)
+ *   gdl_rcu_dereference(p)              under gdl_rcu_read_lock() only
+ *   gdl_rcu_dereference_locked(p, lock) also by a holder of the mutex
+ *                                       @lock (NULL: readers only); the
+ *                                       kernel has lockdep check which
+ *   gdl_rcu_assign_pointer(p, v)
  *   struct gdl_rcu_head; gdl_call_rcu(head, fn), fn(struct gdl_rcu_head *)
  *   gdl_rcu_barrier()     waits for every queued callback
  *   gdl_synchronize_rcu()

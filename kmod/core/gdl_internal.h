@@ -111,10 +111,12 @@ struct gdl_range {
  * struct gdl_rtree - one agent's permissions
  * @root:  RCU-published B+-tree of disjoint, coalesced intervals
  * @count: intervals in @root (writers under the agent lock)
+ * @lock:  the lock writers hold (the agent's), for lockdep's RCU checks
  */
 struct gdl_rtree {
 	struct gdl_rnode *root;
 	u64 count;
+	const gdl_mutex_t *lock;
 };
 
 /**
@@ -267,7 +269,7 @@ void gdl_agent_free(struct gdl_agent *a);
 void gdl_agents_destroy(struct gdl_core *c);
 
 /* gdl_rtree.c: the B+-tree; callers hold the agent lock to change it */
-void gdl_rtree_init(struct gdl_rtree *t);
+void gdl_rtree_init(struct gdl_rtree *t, const gdl_mutex_t *lock);
 int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		    u32 mode, bool grant);
 bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
