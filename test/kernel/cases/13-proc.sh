@@ -119,7 +119,7 @@ for bad in "1:0x10000" "1:0x10000:rw:x" "1:0x10000:x" "0:0x10000:rw" "1::rw" "x:
 done
 
 # --- Read-only files refuse writes -------------------------------------------
-for f in stats devices quotas allocations contexts; do
+for f in stats devices quotas agents allocations contexts; do
 	before=$(snapshot)
 	if (echo reset_stats >"$P/$f") 2>/dev/null; then
 		not_ok "$f refuses writes" "write succeeded"
