@@ -326,9 +326,9 @@ int gdl_control_run(char *line)
  * @line: NUL-terminated; modified
  *
  * Grants @MODE on one 4096-byte page at ADDR of device 0.  The prototype
- * created agents implicitly; the core does the same for every grant (with
- * default_quota and every device, as a first allocation does), in one step
- * that leaves nothing behind when the grant fails.
+ * created agents implicitly, even with default_quota 0; the core does the
+ * same (default_quota, every device) in one step that leaves nothing
+ * behind when the grant fails.
  *
  * Return: 0, -EINVAL for a malformed line, or the core's error.
  */
@@ -351,7 +351,8 @@ int gdl_dma_permission_run(char *line)
 		return -EINVAL;
 
 	mutex_lock(&gdl_control_lock);
-	ret = gdl_grant(gdl.core, agent, 0, addr, GDL_PROTO_PAGE, mode);
+	ret = gdl_grant_create(gdl.core, agent, 0, addr, GDL_PROTO_PAGE,
+			       mode);
 	mutex_unlock(&gdl_control_lock);
 	gdl_dbg("dma_permissions: %llu:0x%llx:%s: %d\n", agent, addr,
 		gdl_mode_name(mode), ret);

@@ -179,6 +179,13 @@ int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	      u64 length, u32 mode);
 int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	       u64 length, u32 mode);
+/*
+ * gdl_grant(), but an unknown agent is created (default_quota, every
+ * device) even when default_quota is 0: the prototype's dma_permissions
+ * file always did.
+ */
+int gdl_grant_create(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+		     u64 length, u32 mode);
 /* True when a request's range and mode are well formed (nonzero length, no
  * overflow, known nonzero mode): what callers validate before deciding who
  * may ask. */

@@ -51,10 +51,21 @@ static int gdl_range_create(struct gdl_core *c, u64 agent_id, u32 dev,
 	return ret;
 }
 
+/* What a range operation does: a grant may create its agent. */
+enum gdl_range_kind {
+	GDL_RANGE_REVOKE,
+	GDL_RANGE_GRANT,	/* creates an unknown agent if default_quota */
+	GDL_RANGE_GRANT_CREATE,	/* always creates an unknown agent */
+};
+
 /* Finds the agent and applies the change under its lock. */
 static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
-			    u64 start, u64 length, u32 mode, bool grant)
+			    u64 start, u64 length, u32 mode,
+			    enum gdl_range_kind kind)
 {
+	bool grant = kind != GDL_RANGE_REVOKE;
+	bool create = kind == GDL_RANGE_GRANT_CREATE ||
+		      (kind == GDL_RANGE_GRANT && c->default_quota);
 	struct gdl_agent *a;
 	int ret;
 
@@ -64,7 +75,7 @@ static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
 	a = gdl_agent_find(c, agent_id);
 	gdl_rcu_read_unlock();
 	if (!a) {
-		ret = grant && agent_id && c->default_quota ?
+		ret = create && agent_id ?
 		      gdl_range_create(c, agent_id, dev, start, length, mode) :
 		      -ENOENT;
 		gdl_mutex_unlock(&c->agents_lock);
@@ -85,8 +96,10 @@ static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
 }
 
 static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
-			u64 start, u64 length, u32 mode, bool grant)
+			u64 start, u64 length, u32 mode,
+			enum gdl_range_kind op)
 {
+	bool grant = op != GDL_RANGE_REVOKE;
 	u32 kind = grant ? GDL_DEC_GRANT : GDL_DEC_REVOKE;
 	int ret;
 
@@ -96,7 +109,7 @@ static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
 		ret = -ENODEV;
 	else
 		ret = gdl_range_change(c, agent_id, dev, start, length, mode,
-				       grant);
+				       op);
 	if (!ret)
 		gdl_count(c, grant ? GDL_ST_GRANTS : GDL_ST_REVOKES, 1);
 	if (gdl_trace_on(c->env, kind))
@@ -108,13 +121,22 @@ static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
 int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	      u64 length, u32 mode)
 {
-	return gdl_range_op(c, agent_id, device, start, length, mode, true);
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    GDL_RANGE_GRANT);
+}
+
+int gdl_grant_create(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+		     u64 length, u32 mode)
+{
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    GDL_RANGE_GRANT_CREATE);
 }
 
 int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	       u64 length, u32 mode)
 {
-	return gdl_range_op(c, agent_id, device, start, length, mode, false);
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    GDL_RANGE_REVOKE);
 }
 
 /*

@@ -192,6 +192,12 @@ static void test_grant_creates_unknown_agent(void)
 	/* Without default_quota, unknown agents stay unknown. */
 	EXPECT_EQ(gdl_grant(t0->c, 9, 1, 0x1000, 0x1000, GDL_DMA_READ),
 		  -ENOENT);
+	/* The prototype's dma_permissions path creates even then. */
+	EXPECT_EQ(gdl_grant_create(t0->c, 9, 1, 0x1000, 0x1000, GDL_DMA_READ),
+		  0);
+	EXPECT_EQ(gdl_agent_get(t0->c, 9, &info), 0);
+	EXPECT_EQ(info.quota, 0);
+	EXPECT_EQ(info.device_mask, 0x3);
 	tcore_free(t0);
 	tcore_free(t);
 }
