@@ -216,8 +216,9 @@ static void test_failed_commands_leave_no_trace(void)
 	struct gdl_check_entry *e = (void *)(mem + pg - 128 * sizeof(*e));
 	struct gdl_check_batch b = { .agent_id = 21, .entries = (uintptr_t)e,
 				     .count = 160 };
-	struct gdl_alloc *ua = (void *)(mem + pg);
-	struct swarm_gpu_alloc *sa = (void *)(mem + pg + 256);
+	/* Past the entries, at the end of the read-only page. */
+	struct gdl_alloc *ua = (void *)(mem + 2 * pg - 512);
+	struct swarm_gpu_alloc *sa = (void *)(mem + 2 * pg - 256);
 	struct gdl_stats before, after;
 	int i;
 
