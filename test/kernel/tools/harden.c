@@ -255,10 +255,19 @@ static void test_failed_commands_leave_no_trace(void)
 
 static void test_proc_reread_is_fresh(void)
 {
-	char buf[1 << 14];
+	char buf[1 << 14], line[64];
 	ssize_t n, len = 0;
-	int fd = open(GDL_PROC_DIR "/quotas", O_RDONLY | O_CLOEXEC);
+	int fd, i;
 
+	/*
+	 * Enough agents that 128 bytes end inside the first batch: the
+	 * iterator then still holds that batch when the file is re-read.
+	 */
+	for (i = 60; i < 70; i++) {
+		snprintf(line, sizeof(line), "set_agent %d 4096 0x1\n", i);
+		control(line);
+	}
+	fd = open(GDL_PROC_DIR "/quotas", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("open quotas: %s", strerror(errno));
 	if (read(fd, buf, 128) <= 0)
