@@ -78,7 +78,6 @@ static inline int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
 int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
 		 u32 flags, u64 *alloc_id);
 long gdl_alloc_reply(u64 __user *uid, u64 alloc_id);
-long gdl_check_args(u64 addr, u64 length, u32 mode);
 long gdl_do_free(struct gdl_file *f, u64 alloc_id);
 
 /* gdl_ioctl_swarm.c: a SWARM_* command, or -ENOTTY. */
