@@ -10,6 +10,7 @@
  *   remove_agent AGENT
  *   allocate [AGENT BYTES DEVICE]        (bare: allocate 1 4096 0)
  *   free ALLOC_ID
+ *   release_agent AGENT                  (frees every allocation of AGENT)
  *   grant AGENT DEVICE START LENGTH MODE
  *   revoke AGENT DEVICE START LENGTH MODE
  *   bind_cgroup PATH AGENT               (PATH as /proc/<pid>/cgroup prints it)
@@ -18,7 +19,8 @@
  *   unbind_uid UID
  *
  * and, written to /proc/swarm/gpu/dma_permissions, the prototype's
- * AGENT:ADDR:MODE (a grant of one 4096-byte page on device 0).
+ * AGENT:ADDR:MODE (a grant of one 4096-byte page on device 0).  Every
+ * command is one core call, atomic against the ioctls running meanwhile.
  *
  * Parsing is strict because a half-understood operator command is worse
  * than a refused one: tokens are separated by blanks, one trailing newline
@@ -45,9 +47,9 @@
 #define GDL_PROTO_PAGE	4096
 
 /*
- * Operator commands run one at a time: set_quota without MASK and the
- * prototype's grant read state before they change it, and must not
- * interleave with another command doing the same.
+ * Operator commands run one at a time, so that two operators' lines never
+ * interleave in the debug log.  Correctness does not depend on it: each
+ * command is a single core call, atomic against the ioctls too.
  */
 static DEFINE_MUTEX(gdl_control_lock);
 
@@ -154,9 +156,7 @@ static int gdl_cmd_reset_stats(char **arg, int n)
 
 static int gdl_cmd_set_quota(char **arg, int n)
 {
-	struct gdl_agent_info info;
 	u64 agent, bytes, mask;
-	int ret;
 
 	if (gdl_parse_u64(arg[0], &agent) || gdl_parse_u64(arg[1], &bytes))
 		return -EINVAL;
@@ -165,11 +165,7 @@ static int gdl_cmd_set_quota(char **arg, int n)
 		       gdl_agent_set(gdl.core, agent, bytes, mask);
 
 	/* No MASK: keep an existing agent's, give a new one every device. */
-	ret = gdl_agent_get(gdl.core, agent, &info);
-	if (ret && ret != -ENOENT)
-		return ret;
-	return gdl_agent_set(gdl.core, agent, bytes,
-			     ret ? gdl.all_devices : info.device_mask);
+	return gdl_agent_set_quota(gdl.core, agent, bytes, gdl.all_devices);
 }
 
 static int gdl_cmd_set_agent(char **arg, int n)
@@ -227,6 +223,21 @@ static int gdl_cmd_free(char **arg, int n)
 	if (gdl_parse_u64(arg[0], &id))
 		return -EINVAL;
 	return gdl_free(gdl.core, id, 0);
+}
+
+static int gdl_cmd_release_agent(char **arg, int n)
+{
+	u64 agent;
+	s64 ret;
+
+	if (gdl_parse_u64(arg[0], &agent) || !agent)
+		return -EINVAL;
+	ret = gdl_agent_release(gdl.core, agent);
+	if (ret < 0)
+		return ret;
+	gdl_dbg("control: released %lld allocations of agent %llu\n", ret,
+		agent);
+	return 0;
 }
 
 static int gdl_parse_range(char **arg, u64 *agent, u32 *device, u64 *start,
@@ -315,6 +326,7 @@ static const struct gdl_command gdl_commands[] = {
 	{ "remove_agent",	1, 1, gdl_cmd_remove_agent },
 	{ "allocate",		0, 3, gdl_cmd_allocate },
 	{ "free",		1, 1, gdl_cmd_free },
+	{ "release_agent",	1, 1, gdl_cmd_release_agent },
 	{ "grant",		5, 5, gdl_cmd_grant },
 	{ "revoke",		5, 5, gdl_cmd_revoke },
 	{ "bind_cgroup",	2, 2, gdl_cmd_bind_cgroup },
@@ -362,18 +374,16 @@ int gdl_control_run(char *line)
  * @line: NUL-terminated; modified
  *
  * Grants @MODE on one 4096-byte page at ADDR of device 0.  The prototype
- * created agents implicitly, so an unknown agent is created the way a first
- * allocation creates it (default_quota, every device); if the grant then
- * fails, that agent is removed again so a refused line changes nothing.
+ * created agents implicitly, even with default_quota 0; the core does the
+ * same (default_quota, every device) in one step that leaves nothing
+ * behind when the grant fails.
  *
  * Return: 0, -EINVAL for a malformed line, or the core's error.
  */
 int gdl_dma_permission_run(char *line)
 {
 	char *agent_s, *addr_s, *mode_s;
-	struct gdl_agent_info info;
 	u64 agent, addr;
-	bool created = false;
 	u32 mode;
 	int ret;
 
@@ -389,17 +399,8 @@ int gdl_dma_permission_run(char *line)
 		return -EINVAL;
 
 	mutex_lock(&gdl_control_lock);
-	ret = gdl_agent_get(gdl.core, agent, &info);
-	if (ret == -ENOENT) {
-		ret = gdl_agent_set(gdl.core, agent, gdl.default_quota,
-				    gdl.all_devices);
-		created = !ret;
-	}
-	if (!ret) {
-		ret = gdl_grant(gdl.core, agent, 0, addr, GDL_PROTO_PAGE, mode);
-		if (ret && created)
-			gdl_agent_remove(gdl.core, agent);
-	}
+	ret = gdl_grant_create(gdl.core, agent, 0, addr, GDL_PROTO_PAGE,
+			       mode);
 	mutex_unlock(&gdl_control_lock);
 	gdl_dbg("dma_permissions: %llu:0x%llx:%s: %d\n", agent, addr,
 		gdl_mode_name(mode), ret);

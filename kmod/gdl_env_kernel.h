@@ -7,7 +7,8 @@
  * kernel primitive, so the core compiled into the module is exactly as fast
  * as if it had been written against the kernel directly:
  *
- *   memory     kzalloc/kvzalloc GFP_KERNEL (the core never allocates with a
+ *   memory     kzalloc/kvzalloc GFP_KERNEL, GFP_KERNEL_ACCOUNT for what a
+ *              workload's request creates (the core never allocates with a
  *              spinlock held or inside an RCU read-side section)
  *   locks      spinlock_t, struct mutex
  *   RCU        rcu_read_lock, call_rcu, rcu_barrier, synchronize_rcu
@@ -30,6 +31,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -65,6 +67,12 @@ static inline void gdl_env_uncount(const void *p)
 static inline void *gdl_zalloc(size_t n)
 {
 	return gdl_env_count(kzalloc(n, GFP_KERNEL));
+}
+
+/* Objects a workload's request creates: its memory cgroup pays for them. */
+static inline void *gdl_zalloc_account(size_t n)
+{
+	return gdl_env_count(kzalloc(n, GFP_KERNEL_ACCOUNT));
 }
 
 static inline void *gdl_kvzalloc(size_t n)
@@ -108,12 +116,13 @@ typedef struct mutex gdl_mutex_t;
 #define gdl_rcu_read_lock()	rcu_read_lock()
 #define gdl_rcu_read_unlock()	rcu_read_unlock()
 /*
- * The contract has one dereference for readers and for the updater that
- * holds the agent's mutex; lockdep cannot know which lock the core holds,
- * so the check is waived.  The dependency ordering is what matters and it
- * is kept.
+ * Readers dereference under rcu_read_lock(); a writer that holds the lock
+ * serializing the pointer's updates may read it without RCU, and says
+ * which lock, so that PROVE_RCU checks both (a NULL @lock: readers only).
  */
-#define gdl_rcu_dereference(p)		rcu_dereference_check((p), 1)
+#define gdl_rcu_dereference(p)		rcu_dereference(p)
+#define gdl_rcu_dereference_locked(p, lock)				\
+	rcu_dereference_check((p), (lock) && lockdep_is_held(lock))
 #define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
 
 /*

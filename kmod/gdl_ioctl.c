@@ -37,7 +37,8 @@ static int gdl_open(struct inode *inode, struct file *file)
 {
 	struct gdl_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	/* Anyone may open many: the opener's memory cgroup pays. */
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
 	f->owner.pid = task_tgid_nr(current);
@@ -156,7 +157,10 @@ static long gdl_ioc_remove_agent(void __user *argp)
 /*
  * gdl_do_alloc - shared by GDL_IOC_ALLOC and SWARM_GPU_ALLOC
  *
- * A persistent allocation has no owner: only FREE ends it.
+ * A persistent allocation has no owner: only FREE (or RELEASE_AGENT) ends
+ * it, so only CAP_SYS_ADMIN may make one; otherwise a workload's records
+ * would outlive it.  On success the allocation is reserved, not yet
+ * counted: gdl_alloc_reply() settles it.
  */
 int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
 		 u32 flags, u64 *alloc_id)
@@ -169,26 +173,28 @@ int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
 	ret = gdl_act_as(f, requested, &agent);
 	if (ret)
 		return ret;
+	if ((flags & GDL_ALLOC_PERSISTENT) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 
-	ret = gdl_alloc(gdl.core,
-			flags & GDL_ALLOC_PERSISTENT ? NULL : &f->owner,
-			agent, size, device, flags, alloc_id);
+	ret = gdl_alloc_reserve(gdl.core,
+				flags & GDL_ALLOC_PERSISTENT ? NULL : &f->owner,
+				agent, size, device, flags, alloc_id);
 	return ret < 0 ? ret : 0;
 }
 
 /*
- * gdl_alloc_reply - write the new allocation's id out, or undo it
+ * gdl_alloc_reply - write the new allocation's id out, then settle it
  *
  * Only the id is written: the caller's input fields are never rewritten.
- * An allocation whose id never reached the caller could only be found
- * again through /proc: release it so a failed ioctl changes nothing.
+ * An allocation whose id never reached the caller is dropped without a
+ * trace: a failed ioctl changes no counter and reports no decision.
  */
 long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
 {
-	if (!put_user(alloc_id, uid))
-		return 0;
-	gdl_free(gdl.core, alloc_id, 0);
-	return -EFAULT;
+	bool ok = !put_user(alloc_id, uid);
+
+	gdl_alloc_settle(gdl.core, alloc_id, ok);
+	return ok ? 0 : -EFAULT;
 }
 
 static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
@@ -215,8 +221,16 @@ long gdl_do_free(struct gdl_file *f, u64 alloc_id)
 	ret = gdl_free_limit(f, &only_agent);
 	if (ret)
 		return ret;
+	/* The caller's own allocation: no privilege needed, none asked. */
+	if (only_agent) {
+		ret = gdl_free(gdl.core, alloc_id, only_agent);
+		if (ret != -EPERM)
+			return ret;
+	}
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 
-	return gdl_free(gdl.core, alloc_id, only_agent);
+	return gdl_free(gdl.core, alloc_id, 0);
 }
 
 static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
@@ -238,7 +252,8 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 
 	if (copy_from_user(&g, argp, sizeof(g)))
 		return -EFAULT;
-	if (g.flags || g.pad || !g.agent_id)
+	if (g.flags || g.pad || !g.agent_id ||
+	    !gdl_request_valid(g.start, g.length, g.mode))
 		return -EINVAL;
 	ret = gdl_require_admin();
 	if (ret)
@@ -260,7 +275,7 @@ static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 
 	if (copy_from_user(&c, argp, sizeof(c)))
 		return -EFAULT;
-	if (c.flags)
+	if (c.flags || !gdl_request_valid(c.addr, c.length, c.mode))
 		return -EINVAL;
 	ret = gdl_act_as(f, c.agent_id, &agent);
 	if (ret)
@@ -275,11 +290,7 @@ static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 
 static bool gdl_check_entry_valid(const struct gdl_check_entry *e)
 {
-	u64 end;
-
-	return !e->flags && e->length &&
-	       !check_add_overflow(e->addr, e->length, &end) &&
-	       e->mode && !(e->mode & ~GDL_DMA_RW);
+	return !e->flags && gdl_request_valid(e->addr, e->length, e->mode);
 }
 
 /*
@@ -324,22 +335,34 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * gdl_batch_run - second pass: answer each chunk and write its results
+ *
+ * Nothing is counted or reported until every result is written: a fault on
+ * a later chunk fails the command with no trace (the results already
+ * written are the caller's memory, not state).  When decisions are being
+ * reported, the whole batch is kept in @keep so that the records describe
+ * what was answered.
+ */
 static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
-			 u32 count, u32 *allowed)
+			 u32 count, struct gdl_check_entry *keep,
+			 u32 *allowed)
 {
 	struct gdl_check_entry chunk[GDL_BATCH_CHUNK];
+	struct gdl_check_entry *e;
 	u32 done, n, ok;
 	int ret;
 
 	*allowed = 0;
 	for (done = 0; done < count; done += n) {
 		n = min_t(u32, count - done, GDL_BATCH_CHUNK);
-		if (copy_from_user(chunk, ue + done, n * sizeof(chunk[0])))
+		e = keep ? keep + done : chunk;
+		if (copy_from_user(e, ue + done, n * sizeof(*e)))
 			return -EFAULT;
-		ret = gdl_check_many(gdl.core, agent, chunk, n, &ok);
+		ret = gdl_check_decide(gdl.core, agent, e, n, &ok);
 		if (ret < 0)
 			return ret;
-		ret = gdl_batch_put_results(ue + done, chunk, n);
+		ret = gdl_batch_put_results(ue + done, e, n);
 		if (ret)
 			return ret;
 		*allowed += ok;
@@ -351,6 +374,7 @@ static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
 static long gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_check_batch __user *ub = argp;
+	struct gdl_check_entry *keep = NULL;
 	struct gdl_check_batch b;
 	struct gdl_check_entry __user *ue;
 	u64 agent;
@@ -361,18 +385,50 @@ static long gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
 	if (b.flags || b.pad || !b.count || b.count > GDL_CHECK_BATCH_MAX)
 		return -EINVAL;
 	ue = u64_to_user_ptr(b.entries);
+	ret = gdl_batch_validate(ue, b.count);
+	if (ret)
+		return ret;
 	ret = gdl_act_as(f, b.agent_id, &agent);
 	if (ret)
 		return ret;
 
-	ret = gdl_batch_validate(ue, b.count);
-	if (ret)
-		return ret;
-	ret = gdl_batch_run(agent, ue, b.count, &b.allowed);
+	if (unlikely(gdl_check_reported(gdl.core))) {
+		keep = kvmalloc_array(b.count, sizeof(*keep),
+				      GFP_KERNEL_ACCOUNT);
+		if (!keep)
+			return -ENOMEM;
+	}
+	ret = gdl_batch_run(agent, ue, b.count, keep, &b.allowed);
+	if (!ret && put_user(b.allowed, &ub->allowed))
+		ret = -EFAULT;
+	if (!ret) {
+		gdl_check_count(gdl.core, b.count, b.allowed);
+		if (keep)
+			gdl_check_report(gdl.core, agent, keep, b.count);
+	}
+	kvfree(keep);
+	return ret;
+}
+
+/*
+ * GDL_IOC_RELEASE_AGENT: end every allocation of an agent, persistent or
+ * owned by any open file (their owners simply find them gone).
+ */
+static long gdl_ioc_release_agent(void __user *argp)
+{
+	struct gdl_agent_ref ref;
+	s64 ret;
+
+	if (copy_from_user(&ref, argp, sizeof(ref)))
+		return -EFAULT;
+	if (ref.flags || ref.pad || !ref.agent_id)
+		return -EINVAL;
+	ret = gdl_require_admin();
 	if (ret)
 		return ret;
 
-	return put_user(b.allowed, &ub->allowed) ? -EFAULT : 0;
+	ret = gdl_agent_release(gdl.core, ref.agent_id);
+	return ret < 0 ? ret : 0;
 }
 
 static long gdl_ioc_get_stats(void __user *argp)
@@ -504,6 +560,8 @@ static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gdl_ioc_uid_binding(argp, true);
 	case GDL_IOC_UNBIND_UID:
 		return gdl_ioc_uid_binding(argp, false);
+	case GDL_IOC_RELEASE_AGENT:
+		return gdl_ioc_release_agent(argp);
 	default:
 		return gdl_swarm_ioctl(f, cmd, arg);
 	}

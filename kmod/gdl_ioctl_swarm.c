@@ -68,6 +68,8 @@ static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 
 	if (copy_from_user(&c, argp, sizeof(c)))
 		return -EFAULT;
+	if (!gdl_request_valid(c.dma_addr, c.size, c.access_type))
+		return -EINVAL;
 	ret = gdl_act_as(f, c.agent_id, &agent);
 	if (ret)
 		return ret;
@@ -86,12 +88,14 @@ static long gdl_swarm_grant(void __user *argp)
 
 	if (copy_from_user(&g, argp, sizeof(g)))
 		return -EFAULT;
-	if (g.pad || !g.agent_id)
+	if (g.pad || !g.agent_id ||
+	    !gdl_request_valid(g.dma_addr, g.size, g.permissions))
 		return -EINVAL;
 	ret = gdl_require_admin();
 	if (ret)
 		return ret;
 
+	/* An unknown agent is created as an allocation would (core). */
 	return gdl_grant(gdl.core, g.agent_id, 0, g.dma_addr, g.size,
 			 g.permissions);
 }

@@ -35,6 +35,14 @@ static unsigned int max_agents = 200000;
 module_param(max_agents, uint, 0444);
 MODULE_PARM_DESC(max_agents, "Most agents that may exist at once, 1.. (default: 200000)");
 
+/*
+ * Each allocation is a kernel object of about 100 bytes: 65536 of them
+ * are ~6 MiB per agent, charged to the workload's memory cgroup.
+ */
+static unsigned int max_agent_allocs = 65536;
+module_param(max_agent_allocs, uint, 0444);
+MODULE_PARM_DESC(max_agent_allocs, "Most live allocations one agent may hold; 0: no limit (default: 65536)");
+
 static unsigned int fake_gpus;
 module_param(fake_gpus, uint, 0444);
 MODULE_PARM_DESC(fake_gpus, "Simulated GPUs added after the real ones, named fake0.. (default: 0)");
@@ -93,6 +101,7 @@ static int __init gdl_init(void)
 	struct gdl_core_params params = {
 		.default_quota = default_quota,
 		.max_agents = max_agents,
+		.max_agent_allocs = max_agent_allocs,
 		.env = NULL,
 	};
 	unsigned int num_pci = 0;
@@ -105,6 +114,7 @@ static int __init gdl_init(void)
 
 	gdl.default_quota = default_quota;
 	gdl.max_agents = max_agents;
+	gdl.max_agent_allocs = max_agent_allocs;
 	gdl.debug = debug;
 	gdl.core = gdl_core_create(&params);
 	if (!gdl.core)

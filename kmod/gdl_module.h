@@ -25,6 +25,7 @@
  * @all_devices:   mask with one bit per registered device
  * @default_quota: module parameter, as given
  * @max_agents:    module parameter, as given
+ * @max_agent_allocs: module parameter, as given (0: no limit)
  * @debug:         module parameter: log every operator command
  */
 struct gdl_module {
@@ -33,6 +34,7 @@ struct gdl_module {
 	u64 all_devices;
 	u64 default_quota;
 	u32 max_agents;
+	u32 max_agent_allocs;
 	bool debug;
 };
 
@@ -59,6 +61,7 @@ void gdl_proc_exit(void);
 extern const struct proc_ops gdl_quotas_ops;
 extern const struct proc_ops gdl_allocations_ops;
 extern const struct proc_ops gdl_contexts_ops;
+extern const struct proc_ops gdl_agents_ops;
 /* dma_permissions: the listing plus the prototype's AGENT:ADDR:MODE write */
 int gdl_grants_open(struct inode *inode, struct file *file);
 

@@ -4,16 +4,18 @@
  *
  *   stats            0444  "name value" lines (struct gdl_stats + extras)
  *   devices          0444  one line per device
- *   quotas           0444  one line per agent            (gdl_proc_list.c)
- *   allocations      0444  one line per live allocation  (gdl_proc_list.c)
- *   contexts         0444  one line per open file        (gdl_proc_list.c)
- *   dma_permissions  0644  one line per granted range; root writes
+ *   quotas           0400  one line per agent            (gdl_proc_list.c)
+ *   agents           0400  the same, the prototype's way (gdl_proc_list.c)
+ *   allocations      0400  one line per live allocation  (gdl_proc_list.c)
+ *   contexts         0400  one line per open file        (gdl_proc_list.c)
+ *   dma_permissions  0600  one line per granted range; root writes
  *                          AGENT:ADDR:MODE               (gdl_control.c)
  *   control          0200  root writes commands          (gdl_control.c)
  *   bindings         0400  cgroup and uid bindings       (gdl_identity.c)
  *
- * File modes keep unprivileged users out at open; the writers also check
- * CAP_SYS_ADMIN at write time, because an open file can be handed on.
+ * File modes keep unprivileged users out at open, and the listings check
+ * CAP_SYS_ADMIN at open too; the writers check it at write time, because
+ * an open file can be handed on.
  * docs/proc.md is the reference for every format.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -55,6 +57,7 @@ static int gdl_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "devices %u\n", gdl.num_devices);
 	seq_printf(m, "max_agents %u\n", gdl.max_agents);
 	seq_printf(m, "default_quota %llu\n", gdl.default_quota);
+	seq_printf(m, "max_agent_allocs %u\n", gdl.max_agent_allocs);
 	seq_printf(m, "kernel_objects %ld\n",
 		   atomic_long_read(&gdl_env_live_objects));
 	return 0;
@@ -175,10 +178,11 @@ static const struct {
 } gdl_proc_files[] = {
 	{ "stats",		0444, &gdl_stats_ops },
 	{ "devices",		0444, &gdl_devices_ops },
-	{ "quotas",		0444, &gdl_quotas_ops },
-	{ "allocations",	0444, &gdl_allocations_ops },
-	{ "contexts",		0444, &gdl_contexts_ops },
-	{ "dma_permissions",	0644, &gdl_grants_ops },
+	{ "quotas",		0400, &gdl_quotas_ops },
+	{ "agents",		0400, &gdl_agents_ops },
+	{ "allocations",	0400, &gdl_allocations_ops },
+	{ "contexts",		0400, &gdl_contexts_ops },
+	{ "dma_permissions",	0600, &gdl_grants_ops },
 	{ "control",		0200, &gdl_control_ops },
 	{ "bindings",		0400, &gdl_bindings_ops },
 };

@@ -16,8 +16,15 @@
  * Positions: 0 is the header, n >= 1 is the n-th record.  The iterator keeps
  * the batch holding the current position; seq_file asks again for the same
  * or the next position after each read(), which costs nothing, and a seek
- * backwards restarts the walk from the beginning.
+ * backwards, or any read from offset 0, restarts the walk from the
+ * beginning (a fresh read never serves a batch cached by an earlier one).
+ *
+ * Access: these listings show every agent's quota and use, every granted
+ * range and the pid and comm of every opener, which GET_AGENT refuses an
+ * unprivileged caller; so they are root-only (mode 0400, and CAP_SYS_ADMIN
+ * at open, which also keeps out a root without it, e.g. in a container).
  */
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -95,8 +102,11 @@ static void *gdl_list_seek(struct gdl_list_iter *it, loff_t pos)
 
 static void *gdl_list_start(struct seq_file *m, loff_t *pos)
 {
-	if (!*pos)
+	if (!*pos) {
+		/* A new read from the top: nothing cached may be served. */
+		gdl_list_rewind(m->private);
 		return SEQ_START_TOKEN;
+	}
 	return gdl_list_seek(m->private, *pos);
 }
 
@@ -132,6 +142,8 @@ static int gdl_list_open(struct file *file, const struct gdl_list_kind *kind)
 {
 	struct gdl_list_iter *it;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	it = __seq_open_private(file, &gdl_list_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
@@ -166,6 +178,39 @@ static const struct gdl_list_kind gdl_quotas_kind = {
 static int gdl_quotas_open(struct inode *inode, struct file *file)
 {
 	return gdl_list_open(file, &gdl_quotas_kind);
+}
+
+/* agents: the prototype's listing ----------------------------------------- */
+
+/* The devices of a mask as the prototype wrote them: "0,2", or "-". */
+static void gdl_show_agent_line(struct seq_file *m, const void *rec)
+{
+	const struct gdl_agent_view *a = rec;
+	u64 mask = a->device_mask;
+	bool first = true;
+	u32 d;
+
+	seq_printf(m, "%llu %llu %llu ", a->agent_id, a->quota, a->used);
+	for (d = 0; d < 64; d++) {
+		if (!((mask >> d) & 1))
+			continue;
+		seq_printf(m, first ? "%u" : ",%u", d);
+		first = false;
+	}
+	seq_printf(m, "%s %llu %llu\n", first ? "-" : "", a->allocations,
+		   a->grants);
+}
+
+static const struct gdl_list_kind gdl_agents_kind = {
+	.header = "# agent quota used devices allocations grants\n",
+	.rec_size = sizeof(struct gdl_agent_view),
+	.fetch = gdl_fetch_agents,
+	.show = gdl_show_agent_line,
+};
+
+static int gdl_agents_open(struct inode *inode, struct file *file)
+{
+	return gdl_list_open(file, &gdl_agents_kind);
 }
 
 /* allocations ------------------------------------------------------------- */
@@ -267,6 +312,13 @@ const struct proc_ops gdl_quotas_ops = {
 
 const struct proc_ops gdl_allocations_ops = {
 	.proc_open	= gdl_allocations_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release_private,
+};
+
+const struct proc_ops gdl_agents_ops = {
+	.proc_open	= gdl_agents_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
 	.proc_release	= seq_release_private,

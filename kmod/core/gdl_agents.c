@@ -58,6 +58,52 @@ struct gdl_agent *gdl_agent_next(struct gdl_core *c, u64 id)
 }
 
 /**
+ * gdl_agent_new - a new agent, not yet visible to anyone
+ * @id:    nonzero
+ * @quota: bytes
+ * @mask:  devices
+ *
+ * Return: the agent, or NULL (no memory).  Publish it with
+ * gdl_agent_link_locked() or free it with gdl_agent_free().
+ */
+struct gdl_agent *gdl_agent_new(u64 id, u64 quota, u64 mask)
+{
+	struct gdl_agent *a = gdl_zalloc(sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->id = id;
+	a->quota = quota;
+	a->device_mask = mask;
+	INIT_LIST_HEAD(&a->allocs);
+	gdl_mutex_init(&a->lock);
+	gdl_rtree_init(&a->ranges, &a->lock);
+	return a;
+}
+
+/**
+ * gdl_agent_link_locked - publish a new agent
+ * @c: core, agents_lock held, @a->id not present
+ * @a: from gdl_agent_new()
+ *
+ * Return: 0, or -ENOSPC at max_agents (@a is then still the caller's).
+ */
+int gdl_agent_link_locked(struct gdl_core *c, struct gdl_agent *a)
+{
+	struct gdl_agent **pp;
+
+	if (c->nagents >= c->max_agents)
+		return -ENOSPC;
+	pp = &c->agent_hash[gdl_agent_bucket(c, a->id)];
+	while (*pp && (*pp)->id < a->id)
+		pp = &(*pp)->next;
+	a->next = *pp;
+	gdl_rcu_assign_pointer(*pp, a);
+	WRITE_ONCE(c->nagents, c->nagents + 1);
+	return 0;
+}
+
+/**
  * gdl_agent_create_locked - add a new agent
  * @c:     core, agents_lock held, @id not present
  * @id:    nonzero
@@ -68,30 +114,23 @@ struct gdl_agent *gdl_agent_next(struct gdl_core *c, u64 id)
  */
 int gdl_agent_create_locked(struct gdl_core *c, u64 id, u64 quota, u64 mask)
 {
-	struct gdl_agent *a, **pp;
+	struct gdl_agent *a;
+	int ret;
 
 	if (c->nagents >= c->max_agents)
 		return -ENOSPC;
-	a = gdl_zalloc(sizeof(*a));
+	a = gdl_agent_new(id, quota, mask);
 	if (!a)
 		return -ENOMEM;
-	a->id = id;
-	a->quota = quota;
-	a->device_mask = mask;
-	gdl_mutex_init(&a->lock);
-	gdl_rtree_init(&a->ranges);
-
-	pp = &c->agent_hash[gdl_agent_bucket(c, id)];
-	while (*pp && (*pp)->id < id)
-		pp = &(*pp)->next;
-	a->next = *pp;
-	gdl_rcu_assign_pointer(*pp, a);
-	WRITE_ONCE(c->nagents, c->nagents + 1);
-	return 0;
+	ret = gdl_agent_link_locked(c, a);
+	if (ret)
+		gdl_agent_free(a);
+	return ret;
 }
 
-int gdl_agent_set(struct gdl_core *c, u64 agent_id, u64 quota,
-		  u64 device_mask)
+/* Create, or update the quota and (unless @keep_mask) the mask, in one step. */
+static int gdl_agent_update(struct gdl_core *c, u64 agent_id, u64 quota,
+			    u64 device_mask, bool keep_mask)
 {
 	struct gdl_agent *a;
 	int ret = 0;
@@ -106,13 +145,26 @@ int gdl_agent_set(struct gdl_core *c, u64 agent_id, u64 quota,
 		/* Allocations read both under alloc_lock: never half-updated. */
 		gdl_spin_lock(&c->alloc_lock);
 		a->quota = quota;
-		WRITE_ONCE(a->device_mask, device_mask);
+		if (!keep_mask)
+			WRITE_ONCE(a->device_mask, device_mask);
 		gdl_spin_unlock(&c->alloc_lock);
 	} else {
 		ret = gdl_agent_create_locked(c, agent_id, quota, device_mask);
 	}
 	gdl_mutex_unlock(&c->agents_lock);
 	return ret;
+}
+
+int gdl_agent_set(struct gdl_core *c, u64 agent_id, u64 quota,
+		  u64 device_mask)
+{
+	return gdl_agent_update(c, agent_id, quota, device_mask, false);
+}
+
+int gdl_agent_set_quota(struct gdl_core *c, u64 agent_id, u64 quota,
+			u64 new_mask)
+{
+	return gdl_agent_update(c, agent_id, quota, new_mask, true);
 }
 
 int gdl_agent_get(struct gdl_core *c, u64 agent_id,
@@ -140,7 +192,7 @@ int gdl_agent_get(struct gdl_core *c, u64 agent_id,
 	return ret;
 }
 
-static void gdl_agent_free(struct gdl_agent *a)
+void gdl_agent_free(struct gdl_agent *a)
 {
 	gdl_rtree_free_now(a->ranges.root);
 	gdl_mutex_destroy(&a->lock);
@@ -172,8 +224,20 @@ int gdl_agent_remove(struct gdl_core *c, u64 agent_id)
 	if (a->nallocs) {
 		ret = -EBUSY;
 	} else {
+		u32 b;
+		struct gdl_owner *o;
+
 		/* An allocation that found it under RCU sees this and retries. */
 		a->dead = true;
+		/*
+		 * A file still bound to it must not bring it back, with
+		 * default_quota and every device, by allocating: that would
+		 * undo the operator's removal with more rights than it had.
+		 */
+		for (b = 0; b < (1u << GDL_OWNER_HASH_BITS); b++)
+			list_for_each_entry(o, &c->owner_hash[b], node)
+				if (READ_ONCE(o->bound_agent) == agent_id)
+					WRITE_ONCE(o->removed_agent, agent_id);
 	}
 	gdl_spin_unlock(&c->alloc_lock);
 	gdl_mutex_unlock(&a->lock);

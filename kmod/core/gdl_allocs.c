@@ -34,8 +34,12 @@ static void gdl_alloc_trace(struct gdl_core *c, u32 kind, u64 agent_id,
 	gdl_trace(c->env, &d);
 }
 
-/* Creates an unknown agent on its first allocation, if the core allows. */
-static int gdl_alloc_autocreate(struct gdl_core *c, u64 agent_id)
+/*
+ * Creates an unknown agent on its first allocation, if the core allows:
+ * never for a file bound to it after the operator removed it.
+ */
+static int gdl_alloc_autocreate(struct gdl_core *c, struct gdl_owner *owner,
+				u64 agent_id)
 {
 	bool found;
 	int ret = 0;
@@ -46,7 +50,10 @@ static int gdl_alloc_autocreate(struct gdl_core *c, u64 agent_id)
 	gdl_rcu_read_lock();
 	found = gdl_agent_find(c, agent_id) != NULL;
 	gdl_rcu_read_unlock();
-	if (!found)
+	/* Removal sets removed_agent under agents_lock: no window here. */
+	if (!found && owner && READ_ONCE(owner->removed_agent) == agent_id)
+		ret = -ENOENT;
+	else if (!found)
 		ret = gdl_agent_create_locked(c, agent_id, c->default_quota,
 					      gdl_all_devices(c));
 	gdl_mutex_unlock(&c->agents_lock);
@@ -54,8 +61,8 @@ static int gdl_alloc_autocreate(struct gdl_core *c, u64 agent_id)
 }
 
 /*
- * Decides and, if allowed, links @r.  Under alloc_lock.  Reports the
- * agent's usage and quota for the decision record in @used and @quota.
+ * Decides and, if allowed, links @r (pending).  Under alloc_lock.  Reports
+ * the agent's usage and quota for the decision record in @used and @quota.
  */
 static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
 			    struct gdl_arec *r, struct gdl_owner *owner,
@@ -68,12 +75,17 @@ static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
 		ret = -EPERM;
 	else if (r->size > a->quota || a->used > a->quota - r->size)
 		ret = -EDQUOT;
+	else if (c->max_agent_allocs && a->nallocs >= c->max_agent_allocs)
+		ret = -EDQUOT;	/* a quota on kernel objects */
 	else if (r->size > dev->desc.capacity - dev->used)
 		ret = -ENOSPC;
 	if (!ret) {
 		r->id = ++c->next_alloc_id;
 		r->agent = a;
+		r->agent_id = a->id;
+		r->pending = true;
 		list_add_tail(&r->hnode, gdl_alloc_chain(c, r->id));
+		list_add_tail(&r->anode, &a->allocs);
 		if (owner) {
 			r->owner = owner;
 			list_add_tail(&r->onode, &owner->allocs);
@@ -93,13 +105,27 @@ static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
 	return ret;
 }
 
-int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
-	      u64 size, u32 device, u32 flags, u64 *alloc_id)
+static void gdl_alloc_refused(struct gdl_core *c, int ret, u64 agent_id,
+			      u32 device, u64 size, u64 used, u64 quota)
+{
+	u32 kind = ret == -EDQUOT ? GDL_DEC_QUOTA_VIOLATION :
+				    GDL_DEC_ALLOC_FAIL;
+
+	gdl_count(c, GDL_ST_ALLOC_FAILURES, 1);
+	if (ret == -EDQUOT)
+		gdl_count(c, GDL_ST_QUOTA_VIOLATIONS, 1);
+	if (gdl_trace_on(c->env, kind))
+		gdl_alloc_trace(c, kind, agent_id, device, 0, size, ret, used,
+				quota);
+}
+
+int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
+		      u64 agent_id, u64 size, u32 device, u32 flags,
+		      u64 *alloc_id)
 {
 	struct gdl_arec *r = NULL;
 	struct gdl_agent *a;
 	u64 used = 0, quota = 0;
-	u32 kind;
 	int ret;
 
 	if (!size || (flags & ~GDL_ALLOC_FLAGS) ||
@@ -111,7 +137,8 @@ int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
 		ret = -ENODEV;
 		goto out;
 	}
-	r = gdl_zalloc(sizeof(*r));
+	/* Charged to the memory cgroup of whoever asks (the workload). */
+	r = gdl_zalloc_account(sizeof(*r));
 	if (!r) {
 		ret = -ENOMEM;
 		goto out;
@@ -130,7 +157,7 @@ int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
 			gdl_spin_unlock(&c->alloc_lock);
 		}
 		gdl_rcu_read_unlock();
-		ret = gdl_alloc_autocreate(c, agent_id);
+		ret = gdl_alloc_autocreate(c, owner, agent_id);
 		if (ret)
 			goto out;
 	}
@@ -139,59 +166,14 @@ int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
 			       &used, &quota);
 	gdl_spin_unlock(&c->alloc_lock);
 	gdl_rcu_read_unlock();
-	if (!ret)
-		*alloc_id = r->id;
-
-out:
 	if (!ret) {
-		gdl_count(c, GDL_ST_ALLOCS, 1);
-		gdl_count(c, GDL_ST_BYTES_ALLOCATED, size);
-		kind = GDL_DEC_ALLOC;
-	} else {
-		gdl_count(c, GDL_ST_ALLOC_FAILURES, 1);
-		if (ret == -EDQUOT)
-			gdl_count(c, GDL_ST_QUOTA_VIOLATIONS, 1);
-		kind = ret == -EDQUOT ? GDL_DEC_QUOTA_VIOLATION :
-					GDL_DEC_ALLOC_FAIL;
+		*alloc_id = r->id;
+		return 0;
 	}
-	if (gdl_trace_on(c->env, kind))
-		gdl_alloc_trace(c, kind, agent_id, device, ret ? 0 : r->id,
-				size, ret, used, quota);
-	if (ret)
-		gdl_zfree(r);
-	return ret;
-}
-
-/* Unlinks @r and gives its bytes back.  Under alloc_lock. */
-static void gdl_alloc_unlink(struct gdl_core *c, struct gdl_arec *r)
-{
-	struct gdl_agent *a = r->agent;
-
-	list_del(&r->hnode);
-	if (r->owner) {
-		list_del(&r->onode);
-		r->owner->nallocs--;
-		r->owner->bytes -= r->size;
-	}
-	a->used -= r->size;
-	a->nallocs--;
-	c->dev[r->device].used -= r->size;
-	c->live--;
-	c->used -= r->size;
-	r->used_after = a->used;
-	r->quota_then = a->quota;
-}
-
-/* Accounts, reports and frees a record already unlinked. */
-static void gdl_alloc_retire(struct gdl_core *c, struct gdl_arec *r)
-{
-	gdl_count(c, GDL_ST_FREES, 1);
-	gdl_count(c, GDL_ST_BYTES_FREED, r->size);
-	if (gdl_trace_on(c->env, GDL_DEC_FREE))
-		gdl_alloc_trace(c, GDL_DEC_FREE, r->agent->id, r->device,
-				r->id, r->size, 0, r->used_after,
-				r->quota_then);
+out:
+	gdl_alloc_refused(c, ret, agent_id, device, size, used, quota);
 	gdl_zfree(r);
+	return ret;
 }
 
 static struct gdl_arec *gdl_alloc_lookup(struct gdl_core *c, u64 id)
@@ -208,6 +190,94 @@ static struct gdl_arec *gdl_alloc_lookup(struct gdl_core *c, u64 id)
 	return NULL;
 }
 
+/* Unlinks @r and gives its bytes back.  Under alloc_lock. */
+static void gdl_alloc_unlink(struct gdl_core *c, struct gdl_arec *r)
+{
+	struct gdl_agent *a = r->agent;
+
+	list_del(&r->hnode);
+	list_del(&r->anode);
+	if (r->owner) {
+		list_del(&r->onode);
+		r->owner->nallocs--;
+		r->owner->bytes -= r->size;
+	}
+	a->used -= r->size;
+	a->nallocs--;
+	c->dev[r->device].used -= r->size;
+	c->live--;
+	c->used -= r->size;
+	r->used_after = a->used;
+	r->quota_then = a->quota;
+	/* From here the agent may be removed and freed: r->agent is stale. */
+	r->agent = NULL;
+}
+
+void gdl_alloc_settle(struct gdl_core *c, u64 alloc_id, bool keep)
+{
+	struct gdl_arec *r;
+	u64 size = 0, agent_id = 0, used = 0, quota = 0;
+	u32 device = 0;
+	bool found = false;
+
+	gdl_spin_lock(&c->alloc_lock);
+	r = gdl_alloc_lookup(c, alloc_id);
+	if (r && r->pending) {
+		found = true;
+		size = r->size;
+		device = r->device;
+		agent_id = r->agent_id;
+		if (keep) {
+			r->pending = false;
+			used = r->agent->used;
+			quota = r->agent->quota;
+		} else {
+			gdl_alloc_unlink(c, r);
+		}
+	}
+	gdl_spin_unlock(&c->alloc_lock);
+	if (!found)
+		return;
+	if (!keep) {
+		gdl_zfree(r);
+		return;
+	}
+	gdl_count(c, GDL_ST_ALLOCS, 1);
+	gdl_count(c, GDL_ST_BYTES_ALLOCATED, size);
+	if (gdl_trace_on(c->env, GDL_DEC_ALLOC))
+		gdl_alloc_trace(c, GDL_DEC_ALLOC, agent_id, device, alloc_id,
+				size, 0, used, quota);
+}
+
+int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
+	      u64 size, u32 device, u32 flags, u64 *alloc_id)
+{
+	int ret = gdl_alloc_reserve(c, owner, agent_id, size, device, flags,
+				    alloc_id);
+
+	if (!ret)
+		gdl_alloc_settle(c, *alloc_id, true);
+	return ret;
+}
+
+/*
+ * Accounts, reports and frees a record already unlinked.  Reads nothing
+ * through r->agent: the agent may be gone by now.  A record that was never
+ * settled was never counted: it leaves without a trace.
+ */
+static void gdl_alloc_retire(struct gdl_core *c, struct gdl_arec *r)
+{
+	if (!r->pending) {
+		gdl_count(c, GDL_ST_FREES, 1);
+		gdl_count(c, GDL_ST_BYTES_FREED, r->size);
+		if (gdl_trace_on(c->env, GDL_DEC_FREE))
+			gdl_alloc_trace(c, GDL_DEC_FREE, r->agent_id,
+					r->device, r->id, r->size, 0,
+					r->used_after, r->quota_then);
+	}
+	gdl_zfree(r);
+}
+
 int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent)
 {
 	struct gdl_arec *r;
@@ -215,17 +285,65 @@ int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent)
 
 	gdl_spin_lock(&c->alloc_lock);
 	r = gdl_alloc_lookup(c, alloc_id);
-	if (!r)
+	if (!r || r->pending)
 		ret = -ENOENT;
-	else if (only_agent && r->agent->id != only_agent)
+	else if (only_agent && r->agent_id != only_agent)
 		ret = -EPERM;
 	else
 		gdl_alloc_unlink(c, r);
 	gdl_spin_unlock(&c->alloc_lock);
-	/* The agent cannot go while it had this allocation: r->agent is ok. */
 	if (!ret)
 		gdl_alloc_retire(c, r);
 	return ret;
+}
+
+s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
+{
+	struct list_head batch;
+	struct gdl_arec *r, *tmp;
+	struct gdl_agent *a;
+	s64 released = 0;
+	int i;
+
+	/* agents_lock keeps the agent from being removed under us. */
+	gdl_mutex_lock(&c->agents_lock);
+	gdl_rcu_read_lock();
+	a = gdl_agent_find(c, agent_id);
+	gdl_rcu_read_unlock();
+	if (!a) {
+		gdl_mutex_unlock(&c->agents_lock);
+		return -ENOENT;
+	}
+	for (;;) {
+		INIT_LIST_HEAD(&batch);
+		i = 0;
+		gdl_spin_lock(&c->alloc_lock);
+		list_for_each_entry_safe(r, tmp, &a->allocs, anode) {
+			if (i == GDL_RELEASE_BATCH)
+				break;
+			/* Mid-ioctl: its caller settles it in a moment. */
+			if (r->pending)
+				continue;
+			gdl_alloc_unlink(c, r);
+			/* onode is free now (unlinked from any owner). */
+			list_add_tail(&r->onode, &batch);
+			i++;
+		}
+		gdl_spin_unlock(&c->alloc_lock);
+		if (!i)
+			break;
+		list_for_each_entry_safe(r, tmp, &batch, onode)
+			gdl_alloc_retire(c, r);
+		released += i;
+		gdl_cond_resched();
+	}
+	gdl_mutex_unlock(&c->agents_lock);
+	return released;
+}
+
+static struct list_head *gdl_owner_chain(struct gdl_core *c, u64 seq)
+{
+	return &c->owner_hash[seq & ((1u << GDL_OWNER_HASH_BITS) - 1)];
 }
 
 void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
@@ -233,8 +351,11 @@ void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
 	INIT_LIST_HEAD(&owner->allocs);
 	owner->nallocs = 0;
 	owner->bytes = 0;
+	owner->removed_agent = 0;
 	gdl_spin_lock(&c->alloc_lock);
-	list_add_tail(&owner->node, &c->owners);
+	/* Ascending seqs: appending keeps each chain sorted. */
+	owner->seq = ++c->next_owner_seq;
+	list_add_tail(&owner->node, gdl_owner_chain(c, owner->seq));
 	gdl_spin_unlock(&c->alloc_lock);
 }
 

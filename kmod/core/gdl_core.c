@@ -27,16 +27,20 @@ struct gdl_core *gdl_core_create(const struct gdl_core_params *p)
 	c->env = p->env;
 	c->default_quota = p->default_quota;
 	c->max_agents = p->max_agents;
+	c->max_agent_allocs = p->max_agent_allocs;
 	c->agent_bits = gdl_agent_hash_bits(p->max_agents);
 	c->agent_hash = gdl_kvzalloc(sizeof(*c->agent_hash) << c->agent_bits);
 	c->alloc_hash = gdl_kvzalloc(sizeof(*c->alloc_hash) <<
 				     GDL_ALLOC_HASH_BITS);
+	c->owner_hash = gdl_kvzalloc(sizeof(*c->owner_hash) <<
+				     GDL_OWNER_HASH_BITS);
 	c->stats = gdl_pcpu_alloc(GDL_ST_NR);
-	if (!c->agent_hash || !c->alloc_hash || !c->stats)
+	if (!c->agent_hash || !c->alloc_hash || !c->owner_hash || !c->stats)
 		goto fail;
 	for (b = 0; b < (1u << GDL_ALLOC_HASH_BITS); b++)
 		INIT_LIST_HEAD(&c->alloc_hash[b]);
-	INIT_LIST_HEAD(&c->owners);
+	for (b = 0; b < (1u << GDL_OWNER_HASH_BITS); b++)
+		INIT_LIST_HEAD(&c->owner_hash[b]);
 	gdl_mutex_init(&c->agents_lock);
 	gdl_spin_init(&c->alloc_lock);
 	return c;
@@ -44,6 +48,7 @@ struct gdl_core *gdl_core_create(const struct gdl_core_params *p)
 fail:
 	if (c->stats)
 		gdl_pcpu_free(c->stats);
+	gdl_kvfree(c->owner_hash);
 	gdl_kvfree(c->alloc_hash);
 	gdl_kvfree(c->agent_hash);
 	gdl_kvfree(c);
@@ -60,6 +65,7 @@ void gdl_core_destroy(struct gdl_core *c)
 	gdl_rcu_barrier();
 	gdl_mutex_destroy(&c->agents_lock);
 	gdl_pcpu_free(c->stats);
+	gdl_kvfree(c->owner_hash);
 	gdl_kvfree(c->alloc_hash);
 	gdl_kvfree(c->agent_hash);
 	gdl_kvfree(c);

@@ -34,14 +34,18 @@ struct gdl_core;
 
 /**
  * struct gdl_core_params - fixed at creation
- * @default_quota: quota of an agent created on first allocation; 0 refuses
- *                 allocations by unknown agents (-ENOENT)
+ * @default_quota: quota of an agent created on first allocation or grant;
+ *                 0 refuses allocations by unknown agents (-ENOENT)
  * @max_agents:    most agents that may exist at once (-ENOSPC beyond)
+ * @max_agent_allocs: most live allocations one agent may hold (-EDQUOT
+ *                 beyond): each is a kernel object, and a byte quota alone
+ *                 lets a workload make millions of 1-byte ones; 0: no limit
  * @env:           handed back to gdl_trace_on()/gdl_trace() (gdl_env.h)
  */
 struct gdl_core_params {
 	u64 default_quota;
 	u32 max_agents;
+	u32 max_agent_allocs;
 	void *env;
 };
 
@@ -73,7 +77,9 @@ struct gdl_device_desc {
  */
 struct gdl_owner {
 	struct list_head allocs;	/* core-private, under the alloc lock */
-	struct list_head node;		/* core-private: all owners */
+	struct list_head node;		/* core-private: owner hash chain */
+	u64 seq;			/* core-private: listing key */
+	u64 removed_agent;		/* core-private: see gdl_agent_remove */
 	u64 nallocs;			/* core-private */
 	u64 bytes;			/* core-private */
 	u64 bound_agent;		/* caller's: 0 if unbound */
@@ -103,11 +109,28 @@ int gdl_core_device_info(struct gdl_core *c, u32 index,
 /* Create or update.  -EINVAL agent 0; -ENOSPC at max_agents; -ENOMEM. */
 int gdl_agent_set(struct gdl_core *c, u64 agent_id, u64 quota,
 		  u64 device_mask);
+/*
+ * Set the quota only: an existing agent keeps its mask, a new one gets
+ * @new_mask.  One step, so nothing changing the mask meanwhile is undone.
+ */
+int gdl_agent_set_quota(struct gdl_core *c, u64 agent_id, u64 quota,
+			u64 new_mask);
 /* -ENOENT unknown.  out->flags and out->pad are written as 0. */
 int gdl_agent_get(struct gdl_core *c, u64 agent_id,
 		  struct gdl_agent_info *out);
-/* -ENOENT unknown; -EBUSY while it has live allocations.  Drops grants. */
+/*
+ * -ENOENT unknown; -EBUSY while it has live allocations.  Drops grants.
+ * Owners bound to it (bound_agent) never re-create it by allocating: only
+ * gdl_agent_set() brings it back for them.
+ */
 int gdl_agent_remove(struct gdl_core *c, u64 agent_id);
+/*
+ * Release every live allocation of an agent, persistent or owned (the
+ * operator's way out of a workload that hoarded ids).  Returns the number
+ * released, or -ENOENT for an unknown agent.  Allocations being made while
+ * it runs may survive it.
+ */
+s64 gdl_agent_release(struct gdl_core *c, u64 agent_id);
 
 /* Allocations ---------------------------------------------------------- */
 
@@ -115,10 +138,23 @@ int gdl_agent_remove(struct gdl_core *c, u64 agent_id);
  * Charge @size bytes on @device to @agent_id.  @owner may be NULL only with
  * GDL_ALLOC_PERSISTENT.  Errors as documented for GDL_IOC_ALLOC.  An unknown
  * agent is created with default_quota and every device in its mask (or
- * -ENOENT when default_quota is 0).
+ * -ENOENT when default_quota is 0, or when @owner is bound to @agent_id and
+ * that agent was removed).
  */
 int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
 	      u64 size, u32 device, u32 flags, u64 *alloc_id);
+/*
+ * gdl_alloc() in two steps, for callers that must hand the id out before
+ * the allocation may count (the ioctl's copy-out): gdl_alloc_reserve()
+ * decides and holds the bytes under a pending record that FREE and the
+ * listings do not see yet; a refusal is counted and reported as usual, a
+ * success not yet.  gdl_alloc_settle() then either publishes it (@keep:
+ * counted and reported as an allocation) or drops it without a trace.
+ */
+int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
+		      u64 agent_id, u64 size, u32 device, u32 flags,
+		      u64 *alloc_id);
+void gdl_alloc_settle(struct gdl_core *c, u64 alloc_id, bool keep);
 /*
  * Release one allocation.  @only_agent nonzero: -EPERM unless the
  * allocation belongs to that agent (unprivileged callers).  -ENOENT unknown.
@@ -135,16 +171,37 @@ void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner);
  * Add (grant) or remove (revoke) @mode on [start, start + length) of
  * @device for @agent_id.  -EINVAL zero length, overflow, mode 0 or unknown
  * bits; -ENODEV unknown device; -ENOENT unknown agent; -EPERM (grant only)
- * device not in the agent's mask; -ENOMEM.
+ * device not in the agent's mask; -ENOMEM; -ENOSPC (grant creating an agent
+ * at max_agents).  A grant to an unknown agent creates it as a first
+ * allocation does when default_quota is set; a failed grant creates nothing.
  */
 int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	      u64 length, u32 mode);
 int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	       u64 length, u32 mode);
 /*
+ * gdl_grant(), but an unknown agent is created (default_quota, every
+ * device) even when default_quota is 0: the prototype's dma_permissions
+ * file always did.
+ */
+int gdl_grant_create(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+		     u64 length, u32 mode);
+/* True when a request's range and mode are well formed (nonzero length, no
+ * overflow, known nonzero mode): what callers validate before deciding who
+ * may ask. */
+static inline bool gdl_request_valid(u64 start, u64 length, u32 mode)
+{
+	u64 end;
+
+	return length && !check_add_overflow(start, length, &end) && mode &&
+	       !(mode & ~(u32)GDL_DMA_RW);
+}
+
+/*
  * GDL_CHECK_ALLOWED (1) or GDL_CHECK_DENIED (0); -EINVAL for zero length,
  * overflow, mode 0 or unknown mode bits.  Lock-free; may run in any context
- * a kernel RCU reader may (also from other modules via the export).
+ * a kernel RCU reader may (also from other modules via the export).  Only
+ * devices in the agent's current mask are allowed, whatever was granted.
  */
 int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
 	      u64 length, u32 mode);
@@ -154,6 +211,20 @@ int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
  */
 int gdl_check_many(struct gdl_core *c, u64 agent_id,
 		   struct gdl_check_entry *e, u32 n, u32 *allowed);
+/*
+ * gdl_check_many() in parts, for a batch that is only counted once it has
+ * fully succeeded (the ioctl's later chunks may fault): decide validates
+ * and answers, counting and reporting nothing; gdl_check_count() counts
+ * @n checks of which @allowed passed; gdl_check_report() emits the
+ * decision records of answered entries; gdl_check_reported() says whether
+ * anyone listens (so the caller keeps the entries for the report).
+ */
+int gdl_check_decide(struct gdl_core *c, u64 agent_id,
+		     struct gdl_check_entry *e, u32 n, u32 *allowed);
+void gdl_check_count(struct gdl_core *c, u64 n, u64 allowed);
+void gdl_check_report(struct gdl_core *c, u64 agent_id,
+		      const struct gdl_check_entry *e, u32 n);
+bool gdl_check_reported(struct gdl_core *c);
 
 /* Statistics ----------------------------------------------------------- */
 

@@ -25,6 +25,9 @@
  * Memory (may sleep; never called with a spinlock held or in an RCU
  * read-side section; the userspace build can be told to fail the Nth call)
  *   void *gdl_zalloc(size_t n);          zeroed, small objects
+ *   void *gdl_zalloc_account(size_t n);  gdl_zalloc, charged to the calling
+ *                                        task's memory cgroup: for objects
+ *                                        a workload's request creates
  *   void *gdl_kvzalloc(size_t n);        zeroed, possibly large arrays
  *   void  gdl_zfree(void *p);            for gdl_zalloc (NULL ok); not
  *                                        gdl_free, which is gdl_core.h's
@@ -37,7 +40,11 @@
  *
  * RCU
  *   gdl_rcu_read_lock(), gdl_rcu_read_unlock()
- *   gdl_rcu_dereference(p), gdl_rcu_assign_pointer(p, v)
+ *   gdl_rcu_dereference(p)              under gdl_rcu_read_lock() only
+ *   gdl_rcu_dereference_locked(p, lock) also by a holder of the mutex
+ *                                       @lock (NULL: readers only); the
+ *                                       kernel has lockdep check which
+ *   gdl_rcu_assign_pointer(p, v)
  *   struct gdl_rcu_head; gdl_call_rcu(head, fn), fn(struct gdl_rcu_head *)
  *   gdl_rcu_barrier()     waits for every queued callback
  *   gdl_synchronize_rcu()

@@ -12,6 +12,7 @@
 #include "gdl_core.h"
 
 #define GDL_ALLOC_HASH_BITS	13	/* 8192 chains: ~12 per 100 000 */
+#define GDL_OWNER_HASH_BITS	10	/* 1024 chains: ~100 per 100 000 */
 #define GDL_AGENT_HASH_MIN	16
 #define GDL_AGENT_HASH_MAX	(1u << 16)
 
@@ -110,10 +111,12 @@ struct gdl_range {
  * struct gdl_rtree - one agent's permissions
  * @root:  RCU-published B+-tree of disjoint, coalesced intervals
  * @count: intervals in @root (writers under the agent lock)
+ * @lock:  the lock writers hold (the agent's), for lockdep's RCU checks
  */
 struct gdl_rtree {
 	struct gdl_rnode *root;
 	u64 count;
+	const gdl_mutex_t *lock;
 };
 
 /**
@@ -124,6 +127,7 @@ struct gdl_rtree {
  * @device_mask: devices it may use (under alloc_lock; READ_ONCE outside)
  * @used:        bytes of live allocations (under alloc_lock)
  * @nallocs:     live allocations (under alloc_lock)
+ * @allocs:      its live allocations, struct gdl_arec.anode (alloc_lock)
  * @dead:        removed: allocations must not charge it (under alloc_lock)
  * @lock:        serializes grants and revokes
  * @ranges:      DMA permissions
@@ -136,6 +140,7 @@ struct gdl_agent {
 	u64 device_mask;
 	u64 used;
 	u64 nallocs;
+	struct list_head allocs;
 	bool dead;
 	gdl_mutex_t lock;
 	struct gdl_rtree ranges;
@@ -146,9 +151,15 @@ struct gdl_agent {
  * struct gdl_arec - one live allocation
  * @hnode: chain of the allocation hash, sorted by id
  * @onode: its owner's list (empty for persistent allocations)
- * @agent: charged agent; cannot be removed while it has allocations
+ * @anode: its agent's list
+ * @agent: charged agent; cannot be removed while it has allocations, but
+ *         may be as soon as this record is unlinked: after that, only
+ *         @agent_id may be read
  * @owner: NULL for persistent allocations
+ * @agent_id: the charged agent's id
  * @id:    never 0, never reused
+ * @pending: reserved, not yet settled (gdl_alloc_reserve): FREE and the
+ *         listings do not see it
  * @size:  bytes
  * @device: device index
  * @flags: GDL_ALLOC_*
@@ -158,12 +169,15 @@ struct gdl_agent {
 struct gdl_arec {
 	struct list_head hnode;
 	struct list_head onode;
+	struct list_head anode;
 	struct gdl_agent *agent;
 	struct gdl_owner *owner;
+	u64 agent_id;
 	u64 id;
 	u64 size;
 	u32 device;
 	u32 flags;
+	bool pending;
 	u64 used_after;
 	u64 quota_then;
 };
@@ -178,6 +192,7 @@ struct gdl_dev {
  * @env:           handed to gdl_trace*()
  * @default_quota: quota of auto-created agents (0: none are created)
  * @max_agents:    most agents at once
+ * @max_agent_allocs: most live allocations of one agent (0: no limit)
  * @ndev:          devices registered (before any use)
  * @capacity:      sum of the devices' capacity
  * @dev:           the devices
@@ -190,13 +205,15 @@ struct gdl_dev {
  * @next_alloc_id: last id handed out
  * @live:          live allocations
  * @used:          bytes of live allocations
- * @owners:        every registered struct gdl_owner
+ * @owner_hash:    chains of registered struct gdl_owner, sorted by seq
+ * @next_owner_seq: last owner seq handed out
  * @stats:         per-CPU counters, enum gdl_stat
  */
 struct gdl_core {
 	void *env;
 	u64 default_quota;
 	u32 max_agents;
+	u32 max_agent_allocs;
 	u32 ndev;
 	u64 capacity;
 	struct gdl_dev dev[GDL_MAX_DEVICES];
@@ -211,7 +228,8 @@ struct gdl_core {
 	u64 next_alloc_id;
 	u64 live;
 	u64 used;
-	struct list_head owners;
+	struct list_head *owner_hash;
+	u64 next_owner_seq;
 
 	struct gdl_pcpu *stats;
 };
@@ -245,10 +263,13 @@ struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id);
 struct gdl_agent *gdl_agent_next(struct gdl_core *c, u64 id);
 int gdl_agent_create_locked(struct gdl_core *c, u64 id, u64 quota,
 			    u64 mask);
+struct gdl_agent *gdl_agent_new(u64 id, u64 quota, u64 mask);
+int gdl_agent_link_locked(struct gdl_core *c, struct gdl_agent *a);
+void gdl_agent_free(struct gdl_agent *a);
 void gdl_agents_destroy(struct gdl_core *c);
 
 /* gdl_rtree.c: the B+-tree; callers hold the agent lock to change it */
-void gdl_rtree_init(struct gdl_rtree *t);
+void gdl_rtree_init(struct gdl_rtree *t, const gdl_mutex_t *lock);
 int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		    u32 mode, bool grant);
 bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,

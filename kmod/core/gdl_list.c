@@ -4,8 +4,10 @@
  *
  * Cursors name the last record copied by a key that survives changes:
  * agents by (bucket, id), allocations by (bucket, id), ranges by (agent,
- * device, start).  Owners have no key of their own and are counted by
- * position (an owner is an open file: there are few).
+ * device, start), owners by (bucket, seq).  A batch resumes by skipping at
+ * most one chain's head, never the table's: anyone may open 100 000 files,
+ * and a listing must not hold the allocation lock for a walk of all of them
+ * per batch.
  */
 #include "gdl_internal.h"
 
@@ -57,8 +59,8 @@ int gdl_list_allocs(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		list_for_each_entry(r, h, hnode) {
 			struct gdl_alloc_view *v;
 
-			if (r->id <= cur->b ||
-			    (agent_id && r->agent->id != agent_id))
+			if (r->id <= cur->b || r->pending ||
+			    (agent_id && r->agent_id != agent_id))
 				continue;
 			if (n == max) {
 				rest = true;
@@ -66,7 +68,7 @@ int gdl_list_allocs(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 			}
 			v = &out[n++];
 			v->alloc_id = r->id;
-			v->agent_id = r->agent->id;
+			v->agent_id = r->agent_id;
 			v->size = r->size;
 			v->device = r->device;
 			v->flags = r->flags;
@@ -138,28 +140,38 @@ int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 int gdl_list_owners(struct gdl_core *c, struct gdl_cursor *cur,
 		    struct gdl_owner_view *out, u32 max)
 {
+	const u64 nb = 1u << GDL_OWNER_HASH_BITS;
 	struct gdl_owner *o;
-	u64 pos = 0;
 	u32 n = 0;
 
 	gdl_spin_lock(&c->alloc_lock);
-	list_for_each_entry(o, &c->owners, node) {
-		struct gdl_owner_view *v;
+	while (n < max && cur->a < nb) {
+		bool rest = false;	/* stopped before the chain's end */
 
-		if (pos++ < cur->a)
-			continue;
-		if (n == max)
-			break;
-		v = &out[n++];
-		v->bound_agent = o->bound_agent;
-		v->nallocs = o->nallocs;
-		v->bytes = o->bytes;
-		v->pid = o->pid;
-		v->pad = 0;
-		memcpy(v->comm, o->comm, sizeof(v->comm));
-		v->comm[sizeof(v->comm) - 1] = '\0';
+		list_for_each_entry(o, &c->owner_hash[cur->a], node) {
+			struct gdl_owner_view *v;
+
+			if (o->seq <= cur->b)
+				continue;
+			if (n == max) {
+				rest = true;
+				break;
+			}
+			v = &out[n++];
+			v->bound_agent = READ_ONCE(o->bound_agent);
+			v->nallocs = o->nallocs;
+			v->bytes = o->bytes;
+			v->pid = o->pid;
+			v->pad = 0;
+			memcpy(v->comm, o->comm, sizeof(v->comm));
+			v->comm[sizeof(v->comm) - 1] = '\0';
+			cur->b = o->seq;
+		}
+		if (!rest) {
+			cur->a++;
+			cur->b = 0;
+		}
 	}
-	cur->a += n;
 	gdl_spin_unlock(&c->alloc_lock);
 	return (int)n;
 }

@@ -21,10 +21,51 @@ static void gdl_range_trace(struct gdl_core *c, u32 kind, u64 agent_id,
 	gdl_trace(c->env, &d);
 }
 
+/*
+ * A grant to an unknown agent, when the core creates agents: the agent is
+ * built privately, granted, and published only if that succeeded, so a
+ * failed grant leaves nothing behind and nobody sees a half-made agent.
+ * Called and returns with agents_lock held.
+ */
+static int gdl_range_create(struct gdl_core *c, u64 agent_id, u32 dev,
+			    u64 start, u64 length, u32 mode)
+{
+	struct gdl_agent *a;
+	int ret;
+
+	if (c->nagents >= c->max_agents)
+		return -ENOSPC;
+	a = gdl_agent_new(agent_id, c->default_quota, gdl_all_devices(c));
+	if (!a)
+		return -ENOMEM;
+	gdl_mutex_lock(&a->lock);
+	ret = gdl_rtree_apply(&a->ranges, dev, start, start + length, mode,
+			      true);
+	gdl_mutex_unlock(&a->lock);
+	if (!ret)
+		ret = gdl_agent_link_locked(c, a);
+	if (ret) {
+		/* Never published: no reader can hold it or its tree. */
+		gdl_agent_free(a);
+	}
+	return ret;
+}
+
+/* What a range operation does: a grant may create its agent. */
+enum gdl_range_kind {
+	GDL_RANGE_REVOKE,
+	GDL_RANGE_GRANT,	/* creates an unknown agent if default_quota */
+	GDL_RANGE_GRANT_CREATE,	/* always creates an unknown agent */
+};
+
 /* Finds the agent and applies the change under its lock. */
 static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
-			    u64 start, u64 length, u32 mode, bool grant)
+			    u64 start, u64 length, u32 mode,
+			    enum gdl_range_kind kind)
 {
+	bool grant = kind != GDL_RANGE_REVOKE;
+	bool create = kind == GDL_RANGE_GRANT_CREATE ||
+		      (kind == GDL_RANGE_GRANT && c->default_quota);
 	struct gdl_agent *a;
 	int ret;
 
@@ -34,8 +75,11 @@ static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
 	a = gdl_agent_find(c, agent_id);
 	gdl_rcu_read_unlock();
 	if (!a) {
+		ret = create && agent_id ?
+		      gdl_range_create(c, agent_id, dev, start, length, mode) :
+		      -ENOENT;
 		gdl_mutex_unlock(&c->agents_lock);
-		return -ENOENT;
+		return ret;
 	}
 	/* The mask only changes under agents_lock, which we hold. */
 	if (grant && !((a->device_mask >> dev) & 1)) {
@@ -52,8 +96,10 @@ static int gdl_range_change(struct gdl_core *c, u64 agent_id, u32 dev,
 }
 
 static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
-			u64 start, u64 length, u32 mode, bool grant)
+			u64 start, u64 length, u32 mode,
+			enum gdl_range_kind op)
 {
+	bool grant = op != GDL_RANGE_REVOKE;
 	u32 kind = grant ? GDL_DEC_GRANT : GDL_DEC_REVOKE;
 	int ret;
 
@@ -63,7 +109,7 @@ static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
 		ret = -ENODEV;
 	else
 		ret = gdl_range_change(c, agent_id, dev, start, length, mode,
-				       grant);
+				       op);
 	if (!ret)
 		gdl_count(c, grant ? GDL_ST_GRANTS : GDL_ST_REVOKES, 1);
 	if (gdl_trace_on(c->env, kind))
@@ -75,20 +121,34 @@ static int gdl_range_op(struct gdl_core *c, u64 agent_id, u32 dev,
 int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	      u64 length, u32 mode)
 {
-	return gdl_range_op(c, agent_id, device, start, length, mode, true);
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    GDL_RANGE_GRANT);
+}
+
+int gdl_grant_create(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
+		     u64 length, u32 mode)
+{
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    GDL_RANGE_GRANT_CREATE);
 }
 
 int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	       u64 length, u32 mode)
 {
-	return gdl_range_op(c, agent_id, device, start, length, mode, false);
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    GDL_RANGE_REVOKE);
 }
 
-/* The answer for one range; the caller holds gdl_rcu_read_lock(). */
+/*
+ * The answer for one range; the caller holds gdl_rcu_read_lock().  The
+ * mask is part of the answer: narrowing it ends DMA to the devices left
+ * at once, whatever grants remain there (they apply again if the device
+ * comes back into the mask).
+ */
 static bool gdl_check_one(struct gdl_core *c, struct gdl_agent *a, u32 dev,
 			  u64 addr, u64 length, u32 mode)
 {
-	if (!a || dev >= c->ndev)
+	if (!a || dev >= c->ndev || !((READ_ONCE(a->device_mask) >> dev) & 1))
 		return false;
 	return gdl_rtree_covers(gdl_rcu_dereference(a->ranges.root), dev,
 				addr, addr + length, mode);
@@ -121,8 +181,8 @@ int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
 	return ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
 }
 
-int gdl_check_many(struct gdl_core *c, u64 agent_id,
-		   struct gdl_check_entry *e, u32 n, u32 *allowed)
+int gdl_check_decide(struct gdl_core *c, u64 agent_id,
+		     struct gdl_check_entry *e, u32 n, u32 *allowed)
 {
 	struct gdl_agent *a;
 	u32 i, yes = 0;
@@ -145,20 +205,45 @@ int gdl_check_many(struct gdl_core *c, u64 agent_id,
 		yes += ok;
 	}
 	gdl_rcu_read_unlock();
-
-	gdl_count(c, GDL_ST_CHECKS, n);
-	gdl_count(c, GDL_ST_CHECKS_DENIED, n - yes);
-	if (unlikely(gdl_trace_on(c->env, GDL_DEC_CHECK) ||
-		     gdl_trace_on(c->env, GDL_DEC_DENY))) {
-		for (i = 0; i < n; i++) {
-			u32 kind = e[i].result ? GDL_DEC_CHECK : GDL_DEC_DENY;
-
-			if (gdl_trace_on(c->env, kind))
-				gdl_range_trace(c, kind, agent_id,
-						e[i].device, e[i].addr,
-						e[i].length, e[i].mode, 0);
-		}
-	}
 	*allowed = yes;
+	return 0;
+}
+
+void gdl_check_count(struct gdl_core *c, u64 n, u64 allowed)
+{
+	gdl_count(c, GDL_ST_CHECKS, n);
+	gdl_count(c, GDL_ST_CHECKS_DENIED, n - allowed);
+}
+
+bool gdl_check_reported(struct gdl_core *c)
+{
+	return gdl_trace_on(c->env, GDL_DEC_CHECK) ||
+	       gdl_trace_on(c->env, GDL_DEC_DENY);
+}
+
+void gdl_check_report(struct gdl_core *c, u64 agent_id,
+		      const struct gdl_check_entry *e, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		u32 kind = e[i].result ? GDL_DEC_CHECK : GDL_DEC_DENY;
+
+		if (gdl_trace_on(c->env, kind))
+			gdl_range_trace(c, kind, agent_id, e[i].device,
+					e[i].addr, e[i].length, e[i].mode, 0);
+	}
+}
+
+int gdl_check_many(struct gdl_core *c, u64 agent_id,
+		   struct gdl_check_entry *e, u32 n, u32 *allowed)
+{
+	int ret = gdl_check_decide(c, agent_id, e, n, allowed);
+
+	if (ret)
+		return ret;
+	gdl_check_count(c, n, *allowed);
+	if (unlikely(gdl_check_reported(c)))
+		gdl_check_report(c, agent_id, e, n);
 	return 0;
 }

@@ -134,12 +134,17 @@ static inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
 	return i;
 }
 
-/* The leaf that holds the greatest key <= (dev, at), else the first. */
+/*
+ * The leaf that holds the greatest key <= (dev, at), else the first.
+ * Readers pass a NULL @lock and hold RCU; the writer passes the lock it
+ * holds instead.
+ */
 static const struct gdl_rnode *leaf_floor(const struct gdl_rnode *n, u32 dev,
-					  u64 at)
+					  u64 at, const gdl_mutex_t *lock)
 {
 	while (n && n->l.level)
-		n = gdl_rcu_dereference(n->i.child[in_pick(n, dev, at)]);
+		n = gdl_rcu_dereference_locked(n->i.child[in_pick(n, dev, at)],
+					       lock);
 	return n;
 }
 
@@ -193,7 +198,7 @@ static u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
 		      u64 end, u32 mode)
 {
-	const struct gdl_rnode *r = leaf_floor(root, dev, addr);
+	const struct gdl_rnode *r = leaf_floor(root, dev, addr, NULL);
 	u64 pos = addr;
 	u32 i;
 
@@ -213,7 +218,7 @@ bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
 				return false;
 			continue;
 		}
-		r = leaf_floor(root, dev, pos);
+		r = leaf_floor(root, dev, pos, NULL);
 		if (r->l.sdev[0] != dev || r->l.sep[0] != pos)
 			return false;
 		i = 0;
@@ -251,7 +256,7 @@ bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
 		/* Nothing left in the floor leaf: the head of the next one. */
 		if (!after)
 			return false;
-		r = leaf_floor(after, 0, 0);
+		r = leaf_floor(after, 0, 0, NULL);
 		i = 0;
 	}
 	out->start = r_start(r, i);
@@ -733,7 +738,8 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		.x = x, .dev = dev, .s = start, .e = end,
 		.mode = mode, .grant = grant, .pos = start,
 	};
-	struct gdl_rnode *root = t->root, *n, *last = NULL;
+	struct gdl_rnode *root = gdl_rcu_dereference_locked(t->root, t->lock);
+	struct gdl_rnode *n, *last = NULL;
 	const struct gdl_rnode *r;
 	u64 lo = start, old = 0;
 	u32 height = 0, j, i, k;
@@ -742,7 +748,7 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		return -ENOMEM;
 	x->t = t;
 	/* The interval that reaches @start from below is the new neighbour. */
-	r = start ? leaf_floor(root, dev, start - 1) : NULL;
+	r = start ? leaf_floor(root, dev, start - 1, t->lock) : NULL;
 	if (r) {
 		i = leaf_rank(r, dev, start - 1);
 		if (i && r_dev(r, i - 1) == dev && r_end(r, i - 1) >= start)
@@ -805,10 +811,11 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 	return 0;
 }
 
-void gdl_rtree_init(struct gdl_rtree *t)
+void gdl_rtree_init(struct gdl_rtree *t, const gdl_mutex_t *lock)
 {
 	t->root = NULL;
 	t->count = 0;
+	t->lock = lock;
 }
 
 /**

@@ -101,6 +101,8 @@ static inline bool list_empty(const struct list_head *h)
 /* Memory, with failure injection -------------------------------------- */
 
 void *gdl_zalloc(size_t n);
+/* No memory cgroups here: the same as gdl_zalloc (and its fault point). */
+#define gdl_zalloc_account(n)	gdl_zalloc(n)
 void *gdl_kvzalloc(size_t n);
 void gdl_zfree(void *p);
 void gdl_kvfree(void *p);
@@ -179,6 +181,8 @@ static inline void gdl_call_rcu(struct gdl_rcu_head *h,
 }
 
 #define gdl_rcu_dereference(p)		rcu_dereference(p)
+/* No lockdep here: the lock only documents who may read without RCU. */
+#define gdl_rcu_dereference_locked(p, lock) ((void)(lock), rcu_dereference(p))
 #define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer(p, v)
 #define gdl_rcu_barrier()		urcu_memb_barrier()
 #define gdl_synchronize_rcu()		urcu_memb_synchronize_rcu()

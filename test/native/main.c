@@ -17,10 +17,11 @@ extern const struct tap_case fault_cases[];
 extern const struct tap_case concurrency_cases[];
 extern const struct tap_case listing_cases[];
 extern const struct tap_case events_cases[];
+extern const struct tap_case harden_cases[];
 
 static const struct tap_case *const suites[] = {
 	api_cases, rtree_cases, fault_cases, concurrency_cases,
-	listing_cases, events_cases,
+	listing_cases, events_cases, harden_cases,
 };
 
 static int selected(const char *name, int argc, char **argv)

@@ -136,7 +136,10 @@ struct gdl_agent_ref {
 	__u32 pad;
 };
 
-/* The allocation outlives the open file that made it: only FREE ends it. */
+/*
+ * The allocation outlives the open file that made it: only FREE (or
+ * RELEASE_AGENT) ends it.  Needs CAP_SYS_ADMIN.
+ */
 #define GDL_ALLOC_PERSISTENT	0x1u
 #define GDL_ALLOC_FLAGS		GDL_ALLOC_PERSISTENT
 
@@ -412,6 +415,11 @@ struct gdl_uid_binding {
 #define GDL_IOC_UNBIND_CGROUP	_IOWR(GDL_IOC_MAGIC, 0x4f, struct gdl_cgroup_binding)
 #define GDL_IOC_BIND_UID	_IOW(GDL_IOC_MAGIC, 0x50, struct gdl_uid_binding)
 #define GDL_IOC_UNBIND_UID	_IOW(GDL_IOC_MAGIC, 0x51, struct gdl_uid_binding)
+/*
+ * Release every live allocation of an agent (persistent ones and those of
+ * any open file).  Needs CAP_SYS_ADMIN.  -ENOENT for an unknown agent.
+ */
+#define GDL_IOC_RELEASE_AGENT	_IOW(GDL_IOC_MAGIC, 0x52, struct gdl_agent_ref)
 
 /*
  * The agent's local socket (no module loaded) carries the same requests as

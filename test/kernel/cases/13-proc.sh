@@ -9,15 +9,16 @@ P=$GDL_PROC
 gdl_load fake_gpus=2 fake_gpu_mem=1073741824 || exit 1
 
 # --- Files and modes ---------------------------------------------------------
-for f in stats:444 devices:444 quotas:444 allocations:444 contexts:444 \
-	dma_permissions:644 control:200; do
+for f in stats:444 devices:444 quotas:400 agents:400 allocations:400 \
+	contexts:400 dma_permissions:600 control:200; do
 	check_eq "$f has mode ${f#*:}" "${f#*:}" "$(stat -c %a "$P/${f%%:*}" 2>&1)"
 done
 
 # --- stats and devices -------------------------------------------------------
 for name in allocs alloc_failures frees bytes_allocated bytes_freed checks \
 	checks_denied quota_violations grants revokes agents live_allocations \
-	used_bytes capacity_bytes devices max_agents default_quota kernel_objects; do
+	used_bytes capacity_bytes devices max_agents default_quota max_agent_allocs \
+	kernel_objects; do
 	v=$(gdl_stat "$name")
 	[[ $v =~ ^[0-9]+$ ]] && ok "stats has $name ($v)" || not_ok "stats has $name" "got '$v'"
 done
@@ -118,7 +119,7 @@ for bad in "1:0x10000" "1:0x10000:rw:x" "1:0x10000:x" "0:0x10000:rw" "1::rw" "x:
 done
 
 # --- Read-only files refuse writes -------------------------------------------
-for f in stats devices quotas allocations contexts; do
+for f in stats devices quotas agents allocations contexts; do
 	before=$(snapshot)
 	if (echo reset_stats >"$P/$f") 2>/dev/null; then
 		not_ok "$f refuses writes" "write succeeded"

@@ -4,7 +4,7 @@
 # timeout: 280
 . "$GDL_REPO/test/kernel/lib.sh"
 
-gdl_load fake_gpus=1 fake_gpu_mem=$((1 << 40)) || exit 1
+gdl_load fake_gpus=1 fake_gpu_mem=$((1 << 40)) max_agent_allocs=0 || exit 1
 gdl_tool proc_list 100000
 rc=$?
 [[ $rc -eq 0 ]] || not_ok "proc_list exit status" "exit $rc"

@@ -31,7 +31,7 @@ gdl_load gpudirect_enable=1 fake_gpus=1 || exit 1
 ok "gpudirect_enable=1 is accepted"
 check "load line says gpudirect_enable is ignored" \
 	sh -c "dmesg | grep 'gpu_dma_lock: loaded' | tail -n 1 | grep -q 'gpudirect_enable ignored'"
-for p in debug default_quota max_agents fake_gpus fake_gpu_mem gpudirect_enable; do
+for p in debug default_quota max_agents max_agent_allocs fake_gpus fake_gpu_mem gpudirect_enable; do
 	check_eq "parameter $p is read-only in sysfs" 444 \
 		"$(stat -c %a /sys/module/gpu_dma_lock/parameters/$p 2>&1)"
 done

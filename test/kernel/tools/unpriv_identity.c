@@ -249,8 +249,13 @@ static void child_proc(void)
 			       EACCES, errno);
 		}
 	}
+	/* Listings of other agents are root-only (docs/proc.md). */
 	fd = open(GDL_PROC_DIR "/quotas", O_RDONLY);
-	tap_eq("unprivileged read of quotas allowed", 1, fd >= 0);
+	tap_eq("unprivileged read of quotas refused", 0, fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	fd = open(GDL_PROC_DIR "/stats", O_RDONLY);
+	tap_eq("unprivileged read of stats allowed", 1, fd >= 0);
 	if (fd >= 0)
 		close(fd);
 }
