@@ -9,6 +9,8 @@ bench_ko=$GDL_BUILD/bench/kmod/gdl_bench.ko
 bench_file=/sys/kernel/debug/gdl_bench/check
 
 gdl_load fake_gpus=2 || exit 1
+# The cgroup-identity row binds a cgroup of its own.
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup || comment "no cgroup2"
 kargs=()
 if [[ ! -f "$bench_ko" ]]; then
 	not_ok "gdl_bench.ko built" "$bench_ko missing (run.sh --bench builds it)"
