@@ -598,30 +598,44 @@ static int agent_budget(uint64_t *quota, uint64_t *left)
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-GDL_HOOK CUresult cuMemGetInfo_v2(size_t *free_b, size_t *total_b)
+/* The driver's free and total, never above the agent's quota and what it has left. */
+static void cap_to_budget(uint64_t *free_b, uint64_t *total_b)
 {
 	uint64_t quota, left;
+
+	if (agent_budget(&quota, &left))
+		return;
+	*total_b = min64(*total_b, quota);
+	*free_b = min64(min64(*free_b, left), *total_b);
+}
+
+GDL_HOOK CUresult cuMemGetInfo_v2(size_t *free_b, size_t *total_b)
+{
+	uint64_t f, t;
 	CUresult r;
 
 	ENTER(cuMemGetInfo_v2);
 	r = REAL(cuMemGetInfo_v2)(free_b, total_b);
-	if (r == CUDA_SUCCESS && free_b && total_b && !agent_budget(&quota, &left)) {
-		*total_b = min64(*total_b, quota);
-		*free_b = min64(min64(*free_b, left), *total_b);
+	if (r == CUDA_SUCCESS && free_b && total_b) {
+		f = *free_b, t = *total_b;
+		cap_to_budget(&f, &t);
+		*free_b = f, *total_b = t;
 	}
 	return r;
 }
 
+/* The v1 ABI: 32-bit sizes. */
 GDL_HOOK CUresult cuMemGetInfo(unsigned int *free_b, unsigned int *total_b)
 {
-	uint64_t quota, left;
+	uint64_t f, t;
 	CUresult r;
 
 	ENTER(cuMemGetInfo);
 	r = REAL(cuMemGetInfo)(free_b, total_b);
-	if (r == CUDA_SUCCESS && free_b && total_b && !agent_budget(&quota, &left)) {
-		*total_b = (unsigned int)min64(*total_b, quota);
-		*free_b = (unsigned int)min64(min64(*free_b, left), *total_b);
+	if (r == CUDA_SUCCESS && free_b && total_b) {
+		f = *free_b, t = *total_b;
+		cap_to_budget(&f, &t);
+		*free_b = (unsigned int)f, *total_b = (unsigned int)t;
 	}
 	return r;
 }
