@@ -90,7 +90,7 @@ if [[ $bpf -eq 1 ]]; then
 	GDL_WAIT_S=20 gdl_wait_for grep -q '"gdl.quota_violation"' "$t/spans.jsonl"
 	# -s: one answer over all spans (jq -e judges only the last input otherwise).
 	check "quota violation span with agent 501" jq -s -e 'any(.[]; .name == "gdl.quota_violation" and .attributes["gdl.agent.id"] == "501" and .attributes["gdl.errno.name"] == "EDQUOT" and .attributes["gdl.size_bytes"] == 1048576)' "$t/spans.jsonl"
-	check "denial span with range and mode" jq -s -e 'any(.[]; .name == "gdl.dma_deny" and .attributes["gdl.dma.addr"] == "0x10000" and .attributes["gdl.dma.mode"] == 2 and .status.code == 2)' "$t/spans.jsonl"
+	check "denial span with range and mode" jq -s -e 'any(.[]; .name == "gdl.dma_deny" and .attributes["gdl.dma.addr"] == "0x10000" and .attributes["gdl.dma.mode"] == "w" and .status.code == 2)' "$t/spans.jsonl"
 	check "spans of the module's decisions carry the caller's pid" jq -s -e 'any(.[]; .name == "gdl.alloc" and .attributes["gdl.agent.id"] == "501" and .attributes["process.pid"] > 0)' "$t/spans.jsonl"
 	check "resource names the service and host" jq -s -e 'all(.[]; .resource["service.name"] == "gdl-agent" and (.resource["host.name"] | length) > 0)' "$t/spans.jsonl"
 else
