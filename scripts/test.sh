@@ -110,7 +110,8 @@ if sel vm || sel vm-6.12; then
 fi
 # The debug-kernel lane: asked for by name, or on its own when its kernel is
 # already cached (building it takes over an hour of two cores).
-if sel deep || { [ ${#SELECTED[@]} -eq 0 ] && bash scripts/deep-kernel.sh --cached >/dev/null 2>&1; }; then
+# (sel is true for every step when none is named: ask for "deep" by name.)
+if [[ " ${SELECTED[*]} " == *" deep "* ]] || { [ ${#SELECTED[@]} -eq 0 ] && bash scripts/deep-kernel.sh --cached >/dev/null 2>&1; }; then
 	run_step deep-kernel bash scripts/deep-kernel.sh --run
 fi
 
