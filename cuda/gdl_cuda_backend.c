@@ -146,86 +146,32 @@ static int full_io(int s, void *buf, size_t len, int out)
 	return 0;
 }
 
-/*
- * FREEs sent whose replies are not read yet.  The agent answers in order and
- * applies a connection's requests in order, so a FREE need not wait for its
- * reply: the next request on this connection is decided after it.  That
- * saves a round trip per cuMemFree; the replies are read before the next
- * reply, and at most MAX_PENDING wait, so neither side's buffer fills.
- */
-#define MAX_PENDING	64
-static unsigned int pending;
-
-static int socket_send(unsigned long cmd, const void *arg)
+/* One request, one reply, under the lock: the agent answers in order. */
+static int socket_request(unsigned long cmd, void *arg)
 {
 	unsigned int size = _IOC_SIZE(cmd);
 	struct {
 		struct gdl_wire_hdr h;
 		unsigned char body[128];
 	} req = { .h = { .cmd = (__u32)cmd, .len = size } };
+	struct gdl_wire_hdr rep;
 
 	if (size > sizeof(req.body))
 		return -EINVAL;
 	memcpy(req.body, arg, size);
-	return full_io(fd, &req, sizeof(req.h) + size, 1) ? -EPIPE : 0;
-}
-
-/* Reads one reply to @cmd into @arg (NULL: discard the struct). */
-static int socket_reply(unsigned long cmd, void *arg)
-{
-	unsigned int size = _IOC_SIZE(cmd);
-	unsigned char sink[128];
-	struct gdl_wire_hdr rep;
-
-	if (full_io(fd, &rep, sizeof(rep), 0))
+	if (full_io(fd, &req, sizeof(req.h) + size, 1) ||
+	    full_io(fd, &rep, sizeof(rep), 0))
 		return -EPIPE;
 	if (rep.cmd != (__u32)cmd || rep.flags ||
 	    (rep.result == 0 && rep.len != size) || (rep.result && rep.len) ||
-	    rep.result > 0 || size > sizeof(sink))
+	    rep.result > 0)
 		return -EPROTO;
 	if (rep.result)
 		return rep.result;
-	return full_io(fd, arg ? arg : sink, size, 0) ? -EPIPE : 0;
+	return full_io(fd, arg, size, 0) ? -EPIPE : 0;
 }
 
-/* The replies of the FREEs in flight; a refused one is only traced. */
-static int socket_drain(void)
-{
-	int r;
-
-	for (; pending; pending--) {
-		r = socket_reply(GDL_IOC_FREE, NULL);
-		if (r == -EPIPE || r == -EPROTO)
-			return r;
-		if (r)
-			gdl_trace("free: %s", strerror(-r));
-	}
-	return 0;
-}
-
-/* One request, one reply, under the lock: the agent answers in order. */
-static int socket_request(unsigned long cmd, void *arg)
-{
-	int r = socket_drain();
-
-	if (!r)
-		r = socket_send(cmd, arg);
-	return r ? r : socket_reply(cmd, arg);
-}
-
-/* A FREE whose reply is read later (see pending). */
-static int socket_post_free(const struct gdl_free *f)
-{
-	int r = pending >= MAX_PENDING ? socket_drain() : 0;
-
-	if (!r)
-		r = socket_send(GDL_IOC_FREE, f);
-	if (!r)
-		pending++;
-	return r;
-}
-
-static int backend_call(unsigned long cmd, void *arg, int post)
+int gdl_backend_request(unsigned long cmd, void *arg)
 {
 	int k = __atomic_load_n(&kind, __ATOMIC_ACQUIRE), r;
 
@@ -243,7 +189,7 @@ static int backend_call(unsigned long cmd, void *arg, int post)
 		pthread_mutex_unlock(&lock);
 		return GDL_NO_BACKEND;
 	}
-	r = post ? socket_post_free(arg) : socket_request(cmd, arg);
+	r = socket_request(cmd, arg);
 	if (r == -EPIPE || r == -EPROTO) {
 		/*
 		 * The agent went away: it released this connection's charges,
@@ -253,17 +199,11 @@ static int backend_call(unsigned long cmd, void *arg, int post)
 		fprintf(stderr, "gdl-cuda: lost the agent's socket (%s)\n", strerror(-r));
 		close(fd);
 		fd = -1;
-		pending = 0;
 		kind = BK_NONE;
 		r = GDL_NO_BACKEND;
 	}
 	pthread_mutex_unlock(&lock);
 	return r;
-}
-
-int gdl_backend_request(unsigned long cmd, void *arg)
-{
-	return backend_call(cmd, arg, 0);
 }
 
 int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id)
@@ -282,7 +222,7 @@ void gdl_backend_free(uint64_t alloc_id)
 
 	if (!alloc_id)
 		return;
-	r = backend_call(GDL_IOC_FREE, &f, 1);
+	r = gdl_backend_request(GDL_IOC_FREE, &f);
 	if (r && r != GDL_NO_BACKEND)
 		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
 }
@@ -293,7 +233,6 @@ void gdl_backend_after_fork(void)
 	if (kind == BK_SOCKET || (kind == BK_IOCTL && !fd_inherited)) {
 		close(fd);
 		fd = -1;
-		pending = 0;
 		kind = BK_UNKNOWN;
 	}
 }
