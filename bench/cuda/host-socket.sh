@@ -24,17 +24,8 @@ agent=$!
 for _ in $(seq 150); do [[ -S $T/agent.sock ]] && break; sleep 0.2; done
 [[ -S $T/agent.sock ]] || { echo "host-socket.sh: the agent did not start: $(tail -n 3 "$T/agent.log")" >&2; exit 1; }
 
-# best FIELD CMD...: the smallest FIELD of 5 runs (the least disturbed).
-best() {
-	local field=$1 v min=
-	shift
-	for _ in 1 2 3 4 5; do
-		v=$("$@" "$pairs" | sed -n "s/.*$field=\([0-9.]*\).*/\1/p")
-		[[ -n $v ]] || { echo "host-socket.sh: $* printed no $field" >&2; exit 1; }
-		if [[ -z $min ]] || awk -v a="$v" -v b="$min" 'BEGIN { exit !(a < b) }'; then min=$v; fi
-	done
-	echo "$min"
-}
+. "$ROOT/bench/cuda/best-of.sh"
+best() { best_of "$pairs" "$@" || { echo "host-socket.sh: $* printed no $1" >&2; exit 1; }; }
 plain=("$B/cuda_bench")
 under=(env LD_PRELOAD="$B/libgdl_cuda.so" GDL_SOCKET="$T/agent.sock" GDL_DEVICE="$T/no-module" "$B/cuda_bench")
 pair0=$(best pair_ns "${plain[@]}")

@@ -13,17 +13,9 @@ L=$B/gdl_cuda_launch
 gdl_load fake_gpus=1 fake_gpu_mem=$((1 << 30)) || exit 1
 check "agent 42 with room" "$L" set 42 $((1 << 30))
 pairs=2000
-# best FIELD CMD...: the smallest FIELD of 5 runs (one no interrupt hit).
-best() {
-	local field=$1 v min=
-	shift
-	for _ in 1 2 3 4 5; do
-		v=$("$@" "$pairs" 2>/dev/null | sed -n "s/.*$field=\([0-9.]*\).*/\1/p")
-		[[ -n $v ]] || return 1
-		if [[ -z $min ]] || awk -v a="$v" -v b="$min" 'BEGIN { exit !(a < b) }'; then min=$v; fi
-	done
-	echo "$min"
-}
+# The smallest of 5 runs: on the instruction clock, one no interrupt hit.
+. "$GDL_REPO/bench/cuda/best-of.sh"
+best() { best_of "$pairs" "$@"; }
 plain=("$L" run 42 65534 "$B/cuda_bench")
 under=("$L" run 42 65534 env LD_PRELOAD="$B/libgdl_cuda.so" "$B/cuda_bench")
 if pair0=$(best pair_ns "${plain[@]}") && pair1=$(best pair_ns "${under[@]}") &&
