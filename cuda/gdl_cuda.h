@@ -29,6 +29,7 @@ enum gdl_cuda_op_idx {
 extern void *gdl_real[GDL_OP_COUNT];
 int gdl_driver_ready(void);		/* 0, or -1 if libcuda cannot load */
 void *gdl_driver_sym(const char *name);	/* a driver entry we do not hook */
+int gdl_driver_current_device(CUdevice *dev);	/* 0, or -1: no context */
 void *gdl_hook_for(void *real_entry);	/* the hook, or real_entry itself */
 void gdl_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define REAL(fn) ((__typeof__(&fn))gdl_real[GDL_OP_##fn])

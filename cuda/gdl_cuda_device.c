@@ -16,11 +16,9 @@
 #include <string.h>
 #include "gdl_cuda.h"
 
-#define UNRESOLVED (-1000)
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int cache[GDL_MAX_DEVICES];
-static int cache_ready;
+static int resolved[GDL_MAX_DEVICES];	/* cache[i] is the answer: set once */
 
 int gdl_device_pick(const char *bus_id, int ordinal,
 		    const struct gdl_device_info *devs, unsigned int n)
@@ -77,18 +75,23 @@ int gdl_device_index(int ordinal)
 
 	if (ordinal < 0 || ordinal >= GDL_MAX_DEVICES)
 		return -ENODEV;
+	/*
+	 * Asked on every allocation: a resolved ordinal's answer never
+	 * changes, so read it without the lock (the lock only keeps two
+	 * threads from resolving the same ordinal at once).
+	 */
+	if (__atomic_load_n(&resolved[ordinal], __ATOMIC_ACQUIRE))
+		return cache[ordinal];
 	pthread_mutex_lock(&lock);
-	if (!cache_ready) {
-		for (int i = 0; i < GDL_MAX_DEVICES; i++)
-			cache[i] = UNRESOLVED;
-		cache_ready = 1;
-	}
-	r = cache[ordinal];
-	if (r == UNRESOLVED) {
+	if (resolved[ordinal]) {
+		r = cache[ordinal];
+	} else {
 		r = resolve(ordinal);
 		/* "No backend" is not an answer about the device: ask again. */
-		if (r != GDL_NO_BACKEND)
+		if (r != GDL_NO_BACKEND) {
 			cache[ordinal] = r;
+			__atomic_store_n(&resolved[ordinal], 1, __ATOMIC_RELEASE);
+		}
 	}
 	pthread_mutex_unlock(&lock);
 	return r;

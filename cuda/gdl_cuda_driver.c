@@ -48,6 +48,8 @@ static const char *const names[GDL_OP_COUNT] = {
 static void *(*real_dlsym)(void *, const char *);
 static void *driver;
 static int driver_state;	/* 0 not tried, 1 ready, -1 failed */
+/* Asked on every allocation (which device?): looked up once, not per call. */
+static CUresult (*ctx_get_device)(CUdevice *);
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int tracing = -1;
 
@@ -110,14 +112,23 @@ static void load(void)
 			return;
 		}
 	}
-	driver_state = 1;
+	ctx_get_device = (CUresult (*)(CUdevice *))real_dlsym(driver, "cuCtxGetDevice");
+	__atomic_store_n(&driver_state, 1, __ATOMIC_RELEASE);
 	gdl_trace("driver %s loaded", path);
 }
 
 int gdl_driver_ready(void)
 {
+	/* Every hooked call asks: once loaded, one load, not pthread_once's. */
+	if (__atomic_load_n(&driver_state, __ATOMIC_ACQUIRE) == 1)
+		return 0;
 	pthread_once(&once, load);
 	return driver_state == 1 ? 0 : -1;
+}
+
+int gdl_driver_current_device(CUdevice *dev)
+{
+	return gdl_driver_ready() || !ctx_get_device || ctx_get_device(dev) != CUDA_SUCCESS ? -1 : 0;
 }
 
 void *gdl_driver_sym(const char *name)

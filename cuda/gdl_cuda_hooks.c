@@ -34,10 +34,9 @@ struct charge {
 
 static int current_ordinal(int *ordinal)
 {
-	CUresult (*get)(CUdevice *) = (CUresult (*)(CUdevice *))gdl_driver_sym("cuCtxGetDevice");
 	CUdevice d;
 
-	if (!get || get(&d) != CUDA_SUCCESS)
+	if (gdl_driver_current_device(&d))
 		return -1;
 	*ordinal = d;
 	return 0;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * gdl_cuda_unit.c - the interposer's device mapping, natively (TAP)
+ * gdl_cuda_unit.c - the interposer's pure parts, natively (TAP)
  *
  * gdl_device_pick: a CUDA device maps to the module device with its PCI
  * address whatever the two orders are; simulated devices map by rank.
+ * The ledger (a hash table with backward-shift deletion): random puts,
+ * takes, reference counts and range sweeps against a plain array, through
+ * growth and long probe runs; every charge it drops is given back once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +16,8 @@
 /* What gdl_cuda_device.c needs from the rest of the library: unused here. */
 int gdl_backend_request(unsigned long cmd, void *arg) { (void)cmd; (void)arg; return GDL_NO_BACKEND; }
 void *gdl_driver_sym(const char *name) { (void)name; return NULL; }
+static uint64_t given_back;	/* sum of the ids the ledger gave back */
+void gdl_backend_free(uint64_t alloc_id) { given_back += alloc_id; }
 void gdl_trace(const char *fmt, ...) { (void)fmt; }
 
 static int pass, fail;
@@ -35,6 +40,139 @@ static struct gdl_device_info pci(unsigned int domain, unsigned int bus, unsigne
 					 .pci_bdf = bus << 8 | dev << 3 | fn };
 }
 
+/* The model: what the ledger must hold, as a plain array. */
+#define MODEL_MAX 6000
+static struct gdl_entry model[MODEL_MAX];
+static unsigned int model_n;
+
+static int model_find(int kind, uint64_t key)
+{
+	for (unsigned int i = 0; i < model_n; i++)
+		if (model[i].kind == kind && model[i].key == key)
+			return (int)i;
+	return -1;
+}
+
+static void model_drop(unsigned int i)
+{
+	model[i] = model[--model_n];
+}
+
+static uint64_t rnd_state = 42;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* Random operations; returns the number of disagreements with the model. */
+static int ledger_against_model(unsigned int ops, unsigned int keys)
+{
+	uint64_t next_id = 1, want_back = 0;
+	int bad = 0;
+
+	for (unsigned int op = 0; op < ops; op++) {
+		int kind = 1 + (int)(rnd() % 3);
+		/* Page-aligned keys from a window: lots of reuse, long probe runs. */
+		uint64_t key = 0x7f0000000000ull + (rnd() % keys) * 4096;
+		unsigned int what = (unsigned int)(rnd() % 10);
+		struct gdl_entry got, out[64];
+		int m = model_find(kind, key);
+
+		if (what < 5) {
+			if (m >= 0) {
+				want_back += model[m].alloc_id;	/* a reused key: stale */
+				model_drop((unsigned int)m);
+			}
+			if (model_n < MODEL_MAX) {
+				model[model_n++] = (struct gdl_entry){ kind, key, next_id, key >> 12, 1, 1 };
+				gdl_ledger_put(kind, key, next_id, key >> 12, 1);
+			}
+			next_id++;
+		} else if (what < 8) {
+			int held = gdl_ledger_take(kind, key, &got);
+
+			bad += held != (m >= 0) || (held && got.alloc_id != model[m].alloc_id);
+			if (m >= 0)
+				model_drop((unsigned int)m);
+		} else if (what < 9) {
+			uint64_t freed;
+			int found = gdl_ledger_ref(kind, key, -1, &freed);
+
+			bad += found != (m >= 0) || (m >= 0 && freed != model[m].alloc_id);
+			if (m >= 0)
+				model_drop((unsigned int)m);
+		} else {
+			/* Sweep a range of keys of one kind, as cuMemUnmap does. */
+			uint64_t lo = key, hi = key + 40 * 4096;
+			unsigned int n = gdl_ledger_take_all(kind, 1, lo, hi, out, 64), want = 0;
+
+			for (unsigned int i = 0; i < model_n;) {
+				if (model[i].kind == kind && model[i].key >= lo && model[i].key < hi) {
+					want++;
+					model_drop(i);
+				} else {
+					i++;
+				}
+			}
+			bad += n != want;
+		}
+	}
+	/* Whatever is left must come out exactly once. */
+	for (unsigned int i = 0; i < model_n; i++) {
+		struct gdl_entry got;
+
+		bad += !gdl_ledger_take(model[i].kind, model[i].key, &got) ||
+		       got.alloc_id != model[i].alloc_id;
+	}
+	for (int kind = 1; kind <= 3; kind++) {
+		struct gdl_entry got;
+
+		bad += gdl_ledger_take_all(kind, 1, 0, UINT64_MAX, &got, 1) != 0;
+	}
+	bad += given_back != want_back;
+	model_n = 0;
+	given_back = 0;
+	return bad;
+}
+
+static void ledger_tests(void)
+{
+	struct gdl_entry got, out[8];
+	uint64_t freed;
+
+	is("empty ledger: take finds nothing", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
+	gdl_ledger_put(GDL_KEY_PTR, 0x1000, 7, 0, 4096);
+	gdl_ledger_put(GDL_KEY_HANDLE, 0x1000, 8, 0, 4096);
+	is("same key, other kind: separate entries", 1,
+	   gdl_ledger_take(GDL_KEY_HANDLE, 0x1000, &got) && got.alloc_id == 8);
+	is("take returns the charge", 7,
+	   gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got) ? (int)got.alloc_id : -1);
+	is("taken once only", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
+	gdl_ledger_put(GDL_KEY_HANDLE, 0x2000, 9, 0, 1);
+	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, +1, &freed);
+	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &freed);
+	is("a reference held: nothing freed", 0, (int)freed);
+	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &freed);
+	is("last reference dropped: its charge freed", 9, (int)freed);
+	for (int i = 0; i < 5; i++)
+		gdl_ledger_put(GDL_KEY_GNODE, 0x100 + i, 20 + i, i < 3 ? 0xabc : 0xdef, 1);
+	is("sweep by graph (aux) takes that graph's nodes", 3,
+	   (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xabc, 0, out, 8));
+	is("sweep stops at max", 1, (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xdef, 0, out, 1));
+	is("and leaves the rest", 1, (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xdef, 0, out, 8));
+	given_back = 0;
+	is("random operations, few keys, agree with a model", 0, ledger_against_model(200000, 300));
+	is("random operations, many keys (growth), agree with a model", 0,
+	   ledger_against_model(100000, 20000));
+	gdl_ledger_put(GDL_KEY_PTR, 0x5000, 11, 0, 1);
+	gdl_ledger_after_fork();
+	is("after fork the child holds nothing, frees nothing", 0,
+	   gdl_ledger_take(GDL_KEY_PTR, 0x5000, &got) + (int)given_back);
+}
+
 int main(void)
 {
 	struct gdl_device_info devs[4] = {
@@ -52,6 +190,7 @@ int main(void)
 	is("no bus id: by ordinal among simulated", 2, gdl_device_pick(NULL, 2, fakes, 3));
 	is("ordinal past the simulated devices", -ENODEV, gdl_device_pick(NULL, 3, fakes, 3));
 	is("garbage bus id", 0, gdl_device_pick("not a bus id", 0, fakes, 3));
+	ledger_tests();
 	printf("%d passed, %d failed\n", pass, fail);
 	return fail != 0;
 }

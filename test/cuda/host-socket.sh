@@ -36,7 +36,7 @@ under=(env LD_PRELOAD="$B/libgdl_cuda.so" GDL_SOCKET="$S" GDL_DEVICE="$T/no-modu
 # wait_for FILE PATTERN: until a line matches (a workload reached its hold)
 wait_for() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-"$B/gdl_cuda_unit" | sed -n 's/^\(not \)\{0,1\}ok - /&device mapping: /p' | tee "$T/unit"
+"$B/gdl_cuda_unit" | sed -n 's/^\(not \)\{0,1\}ok - /&interposer unit: /p' | tee "$T/unit"
 pass=$((pass + $(grep -c '^ok' "$T/unit"))); fail=$((fail + $(grep -c '^not ok' "$T/unit")))
 
 # The agent itself, always, unless a developer asks for the stand-in server
