@@ -9,24 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 #include "../../cuda/gdl_cuda.h"
+#include "../gdl_tap.h"
 
 /* What gdl_cuda_device.c needs from the rest of the library: unused here. */
 int gdl_backend_request(unsigned long cmd, void *arg) { (void)cmd; (void)arg; return GDL_NO_BACKEND; }
 void *gdl_driver_sym(const char *name) { (void)name; return NULL; }
 void gdl_trace(const char *fmt, ...) { (void)fmt; }
 
-static int pass, fail;
-
-static void is(const char *what, int want, int got)
-{
-	if (want == got) {
-		pass++;
-		printf("ok - %s\n", what);
-	} else {
-		fail++;
-		printf("not ok - %s: want %d, got %d\n", what, want, got);
-	}
-}
 
 static struct gdl_device_info pci(unsigned int domain, unsigned int bus, unsigned int dev,
 				  unsigned int fn)
@@ -45,13 +34,13 @@ int main(void)
 		{ .kind = GDL_DEVICE_FAKE }, { .kind = GDL_DEVICE_FAKE }, { .kind = GDL_DEVICE_FAKE },
 	};
 
-	is("bus id picks the PCI device, not the ordinal", 1, gdl_device_pick("0000:65:00.0", 0, devs, 4));
-	is("upper-case hex and domain count", 2, gdl_device_pick("0001:65:00.0", 0, devs, 4));
-	is("device and function bits", -ENODEV, gdl_device_pick("0000:b3:00.1", 5, devs, 4));
-	is("no PCI match: the ordinal-th simulated device", 3, gdl_device_pick("0000:99:00.0", 0, devs, 4));
-	is("no bus id: by ordinal among simulated", 2, gdl_device_pick(NULL, 2, fakes, 3));
-	is("ordinal past the simulated devices", -ENODEV, gdl_device_pick(NULL, 3, fakes, 3));
-	is("garbage bus id", 0, gdl_device_pick("not a bus id", 0, fakes, 3));
-	printf("%d passed, %d failed\n", pass, fail);
-	return fail != 0;
+	tap_eq_signed("bus id picks the PCI device, not the ordinal", 1, gdl_device_pick("0000:65:00.0", 0, devs, 4));
+	tap_eq_signed("upper-case hex and domain count", 2, gdl_device_pick("0001:65:00.0", 0, devs, 4));
+	tap_eq_signed("device and function bits", -ENODEV, gdl_device_pick("0000:b3:00.1", 5, devs, 4));
+	tap_eq_signed("no PCI match: the ordinal-th simulated device", 3, gdl_device_pick("0000:99:00.0", 0, devs, 4));
+	tap_eq_signed("no bus id: by ordinal among simulated", 2, gdl_device_pick(NULL, 2, fakes, 3));
+	tap_eq_signed("ordinal past the simulated devices", -ENODEV, gdl_device_pick(NULL, 3, fakes, 3));
+	tap_eq_signed("garbage bus id", 0, gdl_device_pick("not a bus id", 0, fakes, 3));
+	tap_summary();
+	return tap_exit();
 }
