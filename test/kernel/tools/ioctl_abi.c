@@ -567,6 +567,10 @@ static void test_remove_and_limits(uint64_t live_id)
 static void test_bind_and_owner(void)
 {
 	struct gdl_bind b;
+	static const struct tap_refusal bind_refused[] = {
+		TAP_REFUSE(struct gdl_bind, flags, PAT32, EINVAL, "BIND flags != 0"),
+		TAP_REFUSE(struct gdl_bind, pad, 3, EINVAL, "BIND pad != 0"),
+	};
 	struct gdl_info i;
 	struct gdl_agent_cfg c = { .agent_id = 20, .quota = MIB, .device_mask = 1 };
 	struct gdl_agent_info ai;
@@ -583,14 +587,8 @@ static void test_bind_and_owner(void)
 		die("open: %s", strerror(errno));
 	fd = fd2;
 
-	pattern(&b, sizeof(b));
-	b.agent_id = 20;
-	b.pad = 0;
-	tap_ioctl_fails(fd, "BIND flags != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
-	b.flags = 0;
-	b.pad = 3;
-	tap_ioctl_fails(fd, "BIND pad != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
-	b.pad = 0;
+	b = (struct gdl_bind){ .agent_id = 20 };
+	TAP_REFUSALS(fd, GDL_IOC_BIND, b, bind_refused);
 	tap_ioctl_succeeds(fd, "BIND to agent 20", GDL_IOC_BIND, &b);
 	memset(&i, 0, sizeof(i));
 	ioctl(fd, GDL_IOC_INFO, &i);
