@@ -109,11 +109,7 @@ int BPF_PROG(tp, const struct gdl_decision *d)			\
 	return emit_decision(d, allowed_check);			\
 }
 
-GDL_DECISION_PROG(gdl_alloc, false)
-GDL_DECISION_PROG(gdl_alloc_fail, false)
-GDL_DECISION_PROG(gdl_quota_violation, false)
-GDL_DECISION_PROG(gdl_free, false)
-GDL_DECISION_PROG(gdl_check, true)
-GDL_DECISION_PROG(gdl_deny, false)
-GDL_DECISION_PROG(gdl_grant, false)
-GDL_DECISION_PROG(gdl_revoke, false)
+/* GDL_DECISION_KINDS (uapi/gpu_dma_lock.h): raw_tp/gdl_<name> for each kind. */
+#define GDL_KIND_PROG_(kind, value, name, why)			\
+	GDL_DECISION_PROG(gdl_##name, GDL_DEC_##kind == GDL_DEC_CHECK)
+GDL_DECISION_KINDS(GDL_KIND_PROG_, GDL_KIND_PROG_)

@@ -218,15 +218,11 @@ static inline u32 gdl_random_u32(void)
  */
 static __always_inline bool gdl_trace_on(void *env, u32 kind)
 {
+#define GDL_TRACE_ON_(kind, value, name, why)	\
+	case GDL_DEC_##kind: return trace_gdl_##name##_enabled();
 	switch (kind) {
-	case GDL_DEC_ALLOC:		return trace_gdl_alloc_enabled();
-	case GDL_DEC_ALLOC_FAIL:	return trace_gdl_alloc_fail_enabled();
-	case GDL_DEC_QUOTA_VIOLATION:	return trace_gdl_quota_violation_enabled();
-	case GDL_DEC_FREE:		return trace_gdl_free_enabled();
-	case GDL_DEC_CHECK:		return trace_gdl_check_enabled();
-	case GDL_DEC_DENY:		return trace_gdl_deny_enabled();
-	case GDL_DEC_GRANT:		return trace_gdl_grant_enabled();
-	case GDL_DEC_REVOKE:		return trace_gdl_revoke_enabled();
+	GDL_DECISION_KINDS(GDL_TRACE_ON_, GDL_TRACE_ON_)
+#undef GDL_TRACE_ON_
 	}
 	return false;
 }
@@ -241,15 +237,11 @@ static __always_inline void gdl_trace(void *env, const struct gdl_decision *src)
 	const struct gdl_decision *d = &rec;
 
 	rec.cgroup_id = gdl_decision_cgroup_id();
+#define GDL_TRACE_(kind, value, name, why)	\
+	case GDL_DEC_##kind: trace_gdl_##name(d); break;
 	switch (d->kind) {
-	case GDL_DEC_ALLOC:		trace_gdl_alloc(d); break;
-	case GDL_DEC_ALLOC_FAIL:	trace_gdl_alloc_fail(d); break;
-	case GDL_DEC_QUOTA_VIOLATION:	trace_gdl_quota_violation(d); break;
-	case GDL_DEC_FREE:		trace_gdl_free(d); break;
-	case GDL_DEC_CHECK:		trace_gdl_check(d); break;
-	case GDL_DEC_DENY:		trace_gdl_deny(d); break;
-	case GDL_DEC_GRANT:		trace_gdl_grant(d); break;
-	case GDL_DEC_REVOKE:		trace_gdl_revoke(d); break;
+	GDL_DECISION_KINDS(GDL_TRACE_, GDL_TRACE_)
+#undef GDL_TRACE_
 	}
 }
 

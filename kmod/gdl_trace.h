@@ -23,16 +23,11 @@
 
 #include "uapi/gpu_dma_lock.h"
 
+/* GDL_DECISION_KINDS (uapi/gpu_dma_lock.h): { value, "name" } for each kind. */
+#define GDL_SHOW_KIND_(kind, value, name, why)	{ GDL_DEC_##kind, #name },
+#define GDL_SHOW_KIND_LAST_(kind, value, name, why)	{ GDL_DEC_##kind, #name }
 #define gdl_show_kind(k)						\
-	__print_symbolic(k,						\
-		{ GDL_DEC_ALLOC,		"alloc" },		\
-		{ GDL_DEC_ALLOC_FAIL,		"alloc_fail" },		\
-		{ GDL_DEC_QUOTA_VIOLATION,	"quota_violation" },	\
-		{ GDL_DEC_FREE,			"free" },		\
-		{ GDL_DEC_CHECK,		"check" },		\
-		{ GDL_DEC_DENY,			"deny" },		\
-		{ GDL_DEC_GRANT,		"grant" },		\
-		{ GDL_DEC_REVOKE,		"revoke" })
+	__print_symbolic(k, GDL_DECISION_KINDS(GDL_SHOW_KIND_, GDL_SHOW_KIND_LAST_))
 
 #define gdl_show_mode(m)						\
 	__print_symbolic(m,						\
@@ -109,14 +104,9 @@ DEFINE_EVENT(gdl_decision_class, name,					\
 	TP_PROTO(const struct gdl_decision *d),				\
 	TP_ARGS(d))
 
-GDL_DEFINE_DECISION_EVENT(gdl_alloc);
-GDL_DEFINE_DECISION_EVENT(gdl_alloc_fail);
-GDL_DEFINE_DECISION_EVENT(gdl_quota_violation);
-GDL_DEFINE_DECISION_EVENT(gdl_free);
-GDL_DEFINE_DECISION_EVENT(gdl_check);
-GDL_DEFINE_DECISION_EVENT(gdl_deny);
-GDL_DEFINE_DECISION_EVENT(gdl_grant);
-GDL_DEFINE_DECISION_EVENT(gdl_revoke);
+/* One event per decision kind: gdl_<name> of GDL_DECISION_KINDS. */
+#define GDL_DECISION_EVENT_(kind, value, name, why)	GDL_DEFINE_DECISION_EVENT(gdl_##name);
+GDL_DECISION_KINDS(GDL_DECISION_EVENT_, GDL_DECISION_EVENT_)
 
 #endif /* GDL_TRACE_H */
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../../cuda/gdl_cuda.h"
+#include "../gdl_tap.h"
 
 /* What gdl_cuda_device.c needs from the rest of the library: unused here. */
 int gdl_backend_request(unsigned long cmd, void *arg) { (void)cmd; (void)arg; return GDL_NO_BACKEND; }
@@ -20,18 +21,6 @@ static uint64_t given_back;	/* sum of the ids the ledger gave back */
 void gdl_backend_free(uint64_t alloc_id) { given_back += alloc_id; }
 void gdl_trace(const char *fmt, ...) { (void)fmt; }
 
-static int pass, fail;
-
-static void is(const char *what, int want, int got)
-{
-	if (want == got) {
-		pass++;
-		printf("ok - %s\n", what);
-	} else {
-		fail++;
-		printf("not ok - %s: want %d, got %d\n", what, want, got);
-	}
-}
 
 static struct gdl_device_info pci(unsigned int domain, unsigned int bus, unsigned int dev,
 				  unsigned int fn)
@@ -143,33 +132,33 @@ static void ledger_tests(void)
 	struct gdl_entry got, out[8];
 	uint64_t freed;
 
-	is("empty ledger: take finds nothing", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
+	tap_eq_signed("empty ledger: take finds nothing", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
 	gdl_ledger_put(GDL_KEY_PTR, 0x1000, 7, 0, 4096);
 	gdl_ledger_put(GDL_KEY_HANDLE, 0x1000, 8, 0, 4096);
-	is("same key, other kind: separate entries", 1,
+	tap_eq_signed("same key, other kind: separate entries", 1,
 	   gdl_ledger_take(GDL_KEY_HANDLE, 0x1000, &got) && got.alloc_id == 8);
-	is("take returns the charge", 7,
+	tap_eq_signed("take returns the charge", 7,
 	   gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got) ? (int)got.alloc_id : -1);
-	is("taken once only", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
+	tap_eq_signed("taken once only", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
 	gdl_ledger_put(GDL_KEY_HANDLE, 0x2000, 9, 0, 1);
 	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, +1, &freed);
 	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &freed);
-	is("a reference held: nothing freed", 0, (int)freed);
+	tap_eq_signed("a reference held: nothing freed", 0, (int)freed);
 	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &freed);
-	is("last reference dropped: its charge freed", 9, (int)freed);
+	tap_eq_signed("last reference dropped: its charge freed", 9, (int)freed);
 	for (int i = 0; i < 5; i++)
 		gdl_ledger_put(GDL_KEY_GNODE, 0x100 + i, 20 + i, i < 3 ? 0xabc : 0xdef, 1);
-	is("sweep by graph (aux) takes that graph's nodes", 3,
+	tap_eq_signed("sweep by graph (aux) takes that graph's nodes", 3,
 	   (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xabc, 0, out, 8));
-	is("sweep stops at max", 1, (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xdef, 0, out, 1));
-	is("and leaves the rest", 1, (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xdef, 0, out, 8));
+	tap_eq_signed("sweep stops at max", 1, (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xdef, 0, out, 1));
+	tap_eq_signed("and leaves the rest", 1, (int)gdl_ledger_take_all(GDL_KEY_GNODE, 0, 0xdef, 0, out, 8));
 	given_back = 0;
-	is("random operations, few keys, agree with a model", 0, ledger_against_model(200000, 300));
-	is("random operations, many keys (growth), agree with a model", 0,
+	tap_eq_signed("random operations, few keys, agree with a model", 0, ledger_against_model(200000, 300));
+	tap_eq_signed("random operations, many keys (growth), agree with a model", 0,
 	   ledger_against_model(100000, 20000));
 	gdl_ledger_put(GDL_KEY_PTR, 0x5000, 11, 0, 1);
 	gdl_ledger_after_fork();
-	is("after fork the child holds nothing, frees nothing", 0,
+	tap_eq_signed("after fork the child holds nothing, frees nothing", 0,
 	   gdl_ledger_take(GDL_KEY_PTR, 0x5000, &got) + (int)given_back);
 }
 
@@ -183,14 +172,14 @@ int main(void)
 		{ .kind = GDL_DEVICE_FAKE }, { .kind = GDL_DEVICE_FAKE }, { .kind = GDL_DEVICE_FAKE },
 	};
 
-	is("bus id picks the PCI device, not the ordinal", 1, gdl_device_pick("0000:65:00.0", 0, devs, 4));
-	is("upper-case hex and domain count", 2, gdl_device_pick("0001:65:00.0", 0, devs, 4));
-	is("device and function bits", -ENODEV, gdl_device_pick("0000:b3:00.1", 5, devs, 4));
-	is("no PCI match: the ordinal-th simulated device", 3, gdl_device_pick("0000:99:00.0", 0, devs, 4));
-	is("no bus id: by ordinal among simulated", 2, gdl_device_pick(NULL, 2, fakes, 3));
-	is("ordinal past the simulated devices", -ENODEV, gdl_device_pick(NULL, 3, fakes, 3));
-	is("garbage bus id", 0, gdl_device_pick("not a bus id", 0, fakes, 3));
+	tap_eq_signed("bus id picks the PCI device, not the ordinal", 1, gdl_device_pick("0000:65:00.0", 0, devs, 4));
+	tap_eq_signed("upper-case hex and domain count", 2, gdl_device_pick("0001:65:00.0", 0, devs, 4));
+	tap_eq_signed("device and function bits", -ENODEV, gdl_device_pick("0000:b3:00.1", 5, devs, 4));
+	tap_eq_signed("no PCI match: the ordinal-th simulated device", 3, gdl_device_pick("0000:99:00.0", 0, devs, 4));
+	tap_eq_signed("no bus id: by ordinal among simulated", 2, gdl_device_pick(NULL, 2, fakes, 3));
+	tap_eq_signed("ordinal past the simulated devices", -ENODEV, gdl_device_pick(NULL, 3, fakes, 3));
+	tap_eq_signed("garbage bus id", 0, gdl_device_pick("not a bus id", 0, fakes, 3));
 	ledger_tests();
-	printf("%d passed, %d failed\n", pass, fail);
-	return fail != 0;
+	tap_summary();
+	return tap_exit();
 }

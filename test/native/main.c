@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
+#include "../gdl_tap.h"
 
 int tap_case_failures;
 
@@ -38,7 +39,7 @@ static int selected(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int n = 0, passed = 0, failed = 0;
+	int n = 0;
 	size_t s;
 	const struct tap_case *t;
 
@@ -54,16 +55,12 @@ int main(int argc, char **argv)
 				continue;
 			tap_case_failures = 0;
 			t->fn();
-			n++;
-			if (tap_case_failures) {
-				failed++;
-				printf("not ok %d - %s\n", n, t->name);
-			} else {
-				passed++;
-				printf("ok %d - %s\n", n, t->name);
-			}
+			if (tap_case_failures)
+				tap_not_ok(t->name, "%d expectation(s) failed (above)", tap_case_failures);
+			else
+				tap_ok("%s", t->name);
 		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tap_summary();
+	return tap_exit() ? EXIT_FAILURE : EXIT_SUCCESS;
 }

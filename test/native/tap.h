@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tap.h - a minimal TAP harness for the native tests
+ * tap.h - cases and expectations of the native tests
  *
  * Each case is one function; EXPECT*() record failures (with the place and
  * the values) and carry on, so one run shows every broken assertion.  The
- * runner prints "ok N - name" per case and ends with "N passed, N failed".
+ * runner (main.c) prints one line per case in the project's TAP format
+ * (../gdl_tap.h) and ends with "N passed, N failed".
  */
-#ifndef GDL_TAP_H
-#define GDL_TAP_H
+#ifndef GDL_NATIVE_TAP_H
+#define GDL_NATIVE_TAP_H
 
 #include <stdio.h>
 
@@ -47,4 +48,4 @@ extern int tap_case_failures;
 
 #define TAP_END { NULL, NULL }
 
-#endif /* GDL_TAP_H */
+#endif /* GDL_NATIVE_TAP_H */

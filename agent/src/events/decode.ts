@@ -8,13 +8,13 @@
  * of an unknown kind and records too short for their kind are counted in
  * EventSourceStats and skipped, so one bad producer cannot stop the stream.
  */
+import { DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
 import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C, EVENT_HDR } from '../native/event-layouts.ts';
 import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventSourceStats, GdlEvent } from './types.ts';
 
-/** enum gdl_decision_kind, indexed by value. */
-const DECISION_KINDS: readonly (DecisionKind | undefined)[] = [
-  undefined, 'alloc', 'alloc_fail', 'quota_violation', 'free', 'check', 'deny', 'grant', 'revoke',
-];
+/** enum gdl_decision_kind, indexed by value (GDL_DECISION_KINDS, generated). */
+const DECISION_KINDS: readonly (DecisionKind | undefined)[] = Array.from(
+  { length: C.GDL_DEC_KIND_MAX + 1 }, (_, v) => (KIND_NAMES as Record<number, DecisionKind>)[v]);
 
 /** enum gdl_cuda_op, indexed by value. */
 const CUDA_OPS: readonly (CudaOp | undefined)[] = [

@@ -8,16 +8,10 @@
  * range and must not lose precision on their way to a span or a metric.
  */
 
-/** struct gdl_decision.kind (enum gdl_decision_kind), as names. */
-export type DecisionKind =
-  | 'alloc'
-  | 'alloc_fail'
-  | 'quota_violation'
-  | 'free'
-  | 'check'
-  | 'deny'
-  | 'grant'
-  | 'revoke';
+import type { DECISION_KINDS } from '../native/abi.gen.ts';
+
+/** struct gdl_decision.kind (enum gdl_decision_kind), as names: GDL_DECISION_KINDS of the UAPI header. */
+export type DecisionKind = (typeof DECISION_KINDS)[keyof typeof DECISION_KINDS];
 
 /** Who caused an event (filled by the BPF program or the embedded ring). */
 export interface EventCaller {

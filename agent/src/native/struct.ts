@@ -1,25 +1,29 @@
 /**
- * C struct mirrors: one field list gives both the koffi type (so a test can
- * compare koffi's layout with the C compiler's) and a codec between a Buffer
- * and a plain object.
+ * C struct mirrors: a codec between a Buffer and a plain object for a struct
+ * of abi.gen.ts, whose sizes, offsets and member types the C compiler gave
+ * (scripts/gen-abi.ts). Nothing here restates a layout: defineStruct('gdl_x')
+ * is the whole mirror.
  *
- * The codec reads and writes the buffer itself at koffi's offsets instead of
- * koffi.decode(), because koffi turns 64-bit fields into a number or a
- * bigint depending on the value; here every u64 is always a bigint.
+ * Every u64 is a bigint and every 32-bit member a number, whatever the value
+ * (koffi.decode would pick between the two by magnitude).
  */
-import koffi, { type TypeObject } from 'koffi';
+import { STRUCTS } from './abi.gen.ts';
 
-type KoffiType = string | TypeObject;
+type Structs = typeof STRUCTS;
+export type StructName = keyof Structs;
 
-type FieldType = 'u32' | 's32' | 'u64' | `char[${number}]`;
+/** The C member types a codec reads and writes (nested structs are not: a codec mirrors a flat struct). */
+type FieldType = 'u16' | 'u32' | 's32' | 'u64' | `char[${number}]` | `u8[${number}]`;
 
-type FieldValue<T extends FieldType> = T extends 'u64' ? bigint : T extends 'u32' | 's32' ? number : string;
+/** Member name -> its C type, as generated for struct @N. */
+export type FieldsOf<N extends StructName> = { [K in keyof Structs[N]['fields']]: Structs[N]['fields'][K] extends { type: infer T } ? T : never };
 
-export type StructValue<F extends Record<string, FieldType>> = { [K in keyof F]: FieldValue<F[K]> };
+type FieldValue<T> = T extends 'u64' ? bigint : T extends 'u16' | 'u32' | 's32' ? number : string;
 
-export interface StructCodec<F extends Record<string, FieldType>> {
+export type StructValue<F> = { [K in keyof F]: FieldValue<F[K]> };
+
+export interface StructCodec<F> {
   readonly name: string;
-  readonly type: TypeObject;
   readonly size: number;
   readonly fields: F;
   offsetOf(field: keyof F & string): number;
@@ -28,59 +32,55 @@ export interface StructCodec<F extends Record<string, FieldType>> {
   decode(buf: Buffer, offset?: number): StructValue<F>;
 }
 
-const KOFFI_TYPE: Record<string, string> = { u32: 'uint32_t', s32: 'int32_t', u64: 'uint64_t' };
+interface Member { name: string; offset: number; size: number; type: FieldType }
 
-function koffiFieldType(t: FieldType): KoffiType {
-  const m = /^char\[(\d+)\]$/.exec(t);
-  if (m) return koffi.array('uint8_t', Number(m[1]), 'Typed');
-  return KOFFI_TYPE[t]!;
+function isFieldType(t: string): t is FieldType {
+  return /^(u16|u32|s32|u64|(char|u8)\[\d+\])$/.test(t);
 }
 
-function charLength(t: FieldType): number {
-  return Number(/^char\[(\d+)\]$/.exec(t)![1]);
-}
-
-export function defineStruct<const F extends Record<string, FieldType>>(name: string, fields: F): StructCodec<F> {
-  const def: Record<string, KoffiType> = {};
-  for (const [k, t] of Object.entries(fields)) def[k] = koffiFieldType(t);
-  const type = koffi.struct(name, def);
-  const size = koffi.sizeof(type);
-  const offsets = new Map<string, number>(Object.keys(fields).map((k) => [k, koffi.offsetof(type, k)]));
-  const entries = Object.entries(fields) as [string, FieldType][];
+export function defineStruct<const N extends StructName>(name: N): StructCodec<FieldsOf<N>> {
+  const layout = STRUCTS[name] as { size: number; fields: Record<string, { offset: number; size: number; type: string }> };
+  const members: Member[] = Object.entries(layout.fields).map(([field, f]) => {
+    if (!isFieldType(f.type)) throw new Error(`struct ${name}.${field}: no codec for C type ${f.type}`);
+    return { name: field, offset: f.offset, size: f.size, type: f.type };
+  });
+  const offsets = new Map(members.map((m) => [m.name, m.offset]));
+  const fields = Object.fromEntries(members.map((m) => [m.name, m.type])) as FieldsOf<N>;
+  const size = layout.size;
 
   return {
     name,
-    type,
     size,
     fields,
     offsetOf: (field) => offsets.get(field)!,
     encode(value) {
       const buf = Buffer.alloc(size);
-      for (const [k, t] of entries) {
-        const v = (value as Record<string, unknown>)[k];
+      for (const m of members) {
+        const v = (value as Record<string, unknown>)[m.name];
         if (v === undefined) continue;
-        const off = offsets.get(k)!;
-        if (t === 'u64') buf.writeBigUInt64LE(BigInt(v as bigint), off);
-        else if (t === 'u32') buf.writeUInt32LE(Number(v), off);
-        else if (t === 's32') buf.writeInt32LE(Number(v), off);
-        else buf.write(String(v), off, charLength(t) - 1, 'utf8');
+        if (m.type === 'u64') buf.writeBigUInt64LE(BigInt(v as bigint), m.offset);
+        else if (m.type === 'u32') buf.writeUInt32LE(Number(v), m.offset);
+        else if (m.type === 's32') buf.writeInt32LE(Number(v), m.offset);
+        else if (m.type === 'u16') buf.writeUInt16LE(Number(v), m.offset);
+        else buf.write(String(v), m.offset, m.size - 1, 'utf8');
       }
       return buf;
     },
     decode(buf, base = 0) {
       const out: Record<string, unknown> = {};
-      for (const [k, t] of entries) {
-        const off = base + offsets.get(k)!;
-        if (t === 'u64') out[k] = buf.readBigUInt64LE(off);
-        else if (t === 'u32') out[k] = buf.readUInt32LE(off);
-        else if (t === 's32') out[k] = buf.readInt32LE(off);
+      for (const m of members) {
+        const off = base + m.offset;
+        if (m.type === 'u64') out[m.name] = buf.readBigUInt64LE(off);
+        else if (m.type === 'u32') out[m.name] = buf.readUInt32LE(off);
+        else if (m.type === 's32') out[m.name] = buf.readInt32LE(off);
+        else if (m.type === 'u16') out[m.name] = buf.readUInt16LE(off);
         else {
-          const raw = buf.subarray(off, off + charLength(t));
+          const raw = buf.subarray(off, off + m.size);
           const nul = raw.indexOf(0);
-          out[k] = raw.subarray(0, nul < 0 ? raw.length : nul).toString('utf8');
+          out[m.name] = raw.subarray(0, nul < 0 ? raw.length : nul).toString('utf8');
         }
       }
-      return out as StructValue<F>;
+      return out as StructValue<FieldsOf<N>>;
     },
   };
 }

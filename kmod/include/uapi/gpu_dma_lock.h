@@ -538,17 +538,32 @@ struct swarm_dma_grant {
  * argument, so a raw tracepoint program reads it with one probe read and the
  * layout is checked here rather than guessed from argument positions.
  */
+/*
+ * GDL_DECISION_KINDS(X, X_LAST) - every decision kind, once.  X(KIND, value,
+ * name, why) for each but the last, X_LAST(...) for the last (the kernel's
+ * EM/EMe idiom: a list that ends without a separator).  KIND names the enum
+ * constant GDL_DEC_<KIND>, @name the tracepoint gdl_<name> and the word
+ * ftrace, the BPF programs and the agent print.  Users: the enum below, the
+ * tracepoints and their printing (kmod/gdl_trace.h, kmod/gdl_env_kernel.h),
+ * the BPF programs (bpf/gdl_module.bpf.c) and the agent's generated mirror
+ * (agent/src/native/abi.gen.ts, scripts/gen-abi.ts).  Values are ABI: append.
+ */
+#define GDL_DECISION_KINDS(X, X_LAST)					\
+	X(ALLOC,		1, alloc,		"allocation made")	\
+	X(ALLOC_FAIL,		2, alloc_fail,		"allocation refused (not quota)") \
+	X(QUOTA_VIOLATION,	3, quota_violation,	"allocation refused with -EDQUOT") \
+	X(FREE,			4, free,		"allocation released")	\
+	X(CHECK,		5, check,		"DMA check allowed")	\
+	X(DENY,			6, deny,		"DMA check denied")	\
+	X(GRANT,		7, grant,		"grant applied")	\
+	X_LAST(REVOKE,		8, revoke,		"revoke applied")
+
+#define GDL_DEC_ENUM_(kind, value, name, why)	GDL_DEC_##kind = value,
 enum gdl_decision_kind {
-	GDL_DEC_ALLOC = 1,		/* allocation made */
-	GDL_DEC_ALLOC_FAIL = 2,		/* allocation refused (not quota) */
-	GDL_DEC_QUOTA_VIOLATION = 3,	/* allocation refused with -EDQUOT */
-	GDL_DEC_FREE = 4,		/* allocation released */
-	GDL_DEC_CHECK = 5,		/* DMA check allowed */
-	GDL_DEC_DENY = 6,		/* DMA check denied */
-	GDL_DEC_GRANT = 7,		/* grant applied */
-	GDL_DEC_REVOKE = 8,		/* revoke applied */
+	GDL_DECISION_KINDS(GDL_DEC_ENUM_, GDL_DEC_ENUM_)
 	GDL_DEC_KIND_MAX = 8,
 };
+#undef GDL_DEC_ENUM_
 
 /**
  * struct gdl_decision - what a tracepoint reports about one decision

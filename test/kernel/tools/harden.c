@@ -10,46 +10,13 @@
 #define _GNU_SOURCE
 #include "vm_tool.h"
 
-#include <grp.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 
 #define MIB		(1ull << 20)
 #define DEFAULT_QUOTA	MIB
 #define MAX_ALLOCS	4
 
 static int fd_admin;
-
-static void drop_privileges(void)
-{
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
-		die("cannot drop privileges: %s", strerror(errno));
-	if (geteuid() != 65534)
-		die("still privileged");
-}
-
-/* Runs @fn unprivileged in a child; its TAP lines count as ours. */
-static void as_nobody(void (*fn)(void *), void *arg)
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		drop_privileges();
-		fn(arg);
-		fflush(stdout);
-		_exit(tap_failures ? 1 : 0);
-	}
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
-		tap_not_ok("unprivileged child", "did not finish");
-	else if (WEXITSTATUS(st))
-		tap_failures++;	/* its "not ok" lines are already out */
-}
 
 static int bound_file(uint64_t agent)
 {
@@ -100,7 +67,7 @@ static void test_alloc_limit_and_release(void)
 
 	ioc_set_agent(fd_admin, 20, MIB, 0x3);
 	fd = bound_file(20);
-	as_nobody(nobody_allocates, &fd);
+	vm_as_nobody(nobody_allocates, &fd);
 	ioc_get_agent(fd_admin, 20, &ai);
 	tap_eq("agent 20 holds max_agent_allocs allocations", MAX_ALLOCS,
 	       ai.allocations);
@@ -342,10 +309,10 @@ int main(void)
 	test_alloc_limit_and_release();
 	test_mask_narrowing();
 	test_removed_agent_stays_removed();
-	as_nobody(nobody_reads_proc, NULL);
+	vm_as_nobody(nobody_reads_proc, NULL);
 	test_failed_commands_leave_no_trace();
 	test_proc_reread_is_fresh();
-	as_nobody(nobody_malformed, NULL);
+	vm_as_nobody(nobody_malformed, NULL);
 	test_grant_creates_agent();
 	close(fd_admin);
 	return tap_exit();

@@ -650,6 +650,23 @@ static void test_ioctl_abi(void)
 {
 	struct gdl_cgroup_binding cb, *ro;
 	struct gdl_uid_binding ub;
+	/* Against a well-formed BIND_CGROUP of /gdl-id/b to agent 103. */
+	const struct tap_refusal bind_cgroup_refused[] = {
+		TAP_REFUSE(struct gdl_cgroup_binding, flags, 1, EINVAL, "BIND_CGROUP flags != 0"),
+		TAP_REFUSE(struct gdl_cgroup_binding, pad, 1, EINVAL, "BIND_CGROUP pad != 0"),
+		TAP_REFUSE(struct gdl_cgroup_binding, agent_id, 0, EINVAL, "BIND_CGROUP agent 0"),
+		TAP_REFUSE(struct gdl_cgroup_binding, path, 16, EFAULT, "BIND_CGROUP bad path pointer"),
+		TAP_REFUSE(struct gdl_cgroup_binding, path, (uintptr_t)"relative/path", EINVAL,
+		       "BIND_CGROUP relative path"),
+		TAP_REFUSE(struct gdl_cgroup_binding, path, (uintptr_t)"/gdl-id/none", ENOENT,
+		       "BIND_CGROUP unknown path"),
+	};
+	/* Against a well-formed BIND_UID of uid 1000 to agent 5. */
+	static const struct tap_refusal bind_uid_refused[] = {
+		TAP_REFUSE(struct gdl_uid_binding, flags, 1, EINVAL, "BIND_UID flags != 0"),
+		TAP_REFUSE(struct gdl_uid_binding, agent_id, 0, EINVAL, "BIND_UID agent 0"),
+		TAP_REFUSE(struct gdl_uid_binding, uid, (uint32_t)-1, EINVAL, "BIND_UID uid -1"),
+	};
 	char *before, *after, *big;
 	uint64_t ino = cg_ino("/gdl-id/b");
 
@@ -669,22 +686,11 @@ static void test_ioctl_abi(void)
 	tap_ioctl_succeeds(fd_root, "BIND_CGROUP /gdl-id/b back to 103", GDL_IOC_BIND_CGROUP, &cb);
 
 	before = bindings();
-	cb.flags = 1;
-	tap_ioctl_fails(fd_root, "BIND_CGROUP flags != 0", GDL_IOC_BIND_CGROUP, &cb, sizeof(cb), EINVAL);
 	cb.flags = 0;
-	cb.pad = 1;
-	tap_ioctl_fails(fd_root, "BIND_CGROUP pad != 0", GDL_IOC_BIND_CGROUP, &cb, sizeof(cb), EINVAL);
 	cb.pad = 0;
-	cb.agent_id = 0;
-	tap_ioctl_fails(fd_root, "BIND_CGROUP agent 0", GDL_IOC_BIND_CGROUP, &cb, sizeof(cb), EINVAL);
+	TAP_REFUSALS(fd_root, GDL_IOC_BIND_CGROUP, cb, bind_cgroup_refused);
 	cb.agent_id = 5;
 	tap_ioctl_fails(fd_root, "UNBIND_CGROUP with an agent", GDL_IOC_UNBIND_CGROUP, &cb, sizeof(cb), EINVAL);
-	cb.path = 16;
-	tap_ioctl_fails(fd_root, "BIND_CGROUP bad path pointer", GDL_IOC_BIND_CGROUP, &cb, sizeof(cb), EFAULT);
-	cb.path = (uintptr_t)"relative/path";
-	tap_ioctl_fails(fd_root, "BIND_CGROUP relative path", GDL_IOC_BIND_CGROUP, &cb, sizeof(cb), EINVAL);
-	cb.path = (uintptr_t)"/gdl-id/none";
-	tap_ioctl_fails(fd_root, "BIND_CGROUP unknown path", GDL_IOC_BIND_CGROUP, &cb, sizeof(cb), ENOENT);
 	big = malloc(GDL_CGROUP_PATH_MAX + 16);
 	memset(big, 'a', GDL_CGROUP_PATH_MAX + 15);
 	big[0] = '/';
@@ -711,18 +717,8 @@ static void test_ioctl_abi(void)
 			ro, 0, EFAULT);
 	munmap(ro, 4096);
 
-	memset(&ub, 0, sizeof(ub));
-	ub.uid = 1000;
-	ub.agent_id = 5;
-	ub.flags = 1;
-	tap_ioctl_fails(fd_root, "BIND_UID flags != 0", GDL_IOC_BIND_UID, &ub, sizeof(ub), EINVAL);
-	ub.flags = 0;
-	ub.agent_id = 0;
-	tap_ioctl_fails(fd_root, "BIND_UID agent 0", GDL_IOC_BIND_UID, &ub, sizeof(ub), EINVAL);
-	ub.uid = (uint32_t)-1;
-	ub.agent_id = 5;
-	tap_ioctl_fails(fd_root, "BIND_UID uid -1", GDL_IOC_BIND_UID, &ub, sizeof(ub), EINVAL);
-	ub.uid = 1000;
+	ub = (struct gdl_uid_binding){ .uid = 1000, .agent_id = 5 };
+	TAP_REFUSALS(fd_root, GDL_IOC_BIND_UID, ub, bind_uid_refused);
 	tap_ioctl_fails(fd_root, "UNBIND_UID with an agent", GDL_IOC_UNBIND_UID, &ub, sizeof(ub), EINVAL);
 	ub.agent_id = 0;
 	tap_ioctl_fails(fd_root, "UNBIND_UID of an unbound uid", GDL_IOC_UNBIND_UID, &ub, sizeof(ub), ENOENT);

@@ -204,19 +204,31 @@ static void test_agents(void)
 	struct gdl_agent_info ai;
 	struct gdl_agent_ref r;
 
+	static const struct tap_refusal set_agent_refused[] = {
+		TAP_REFUSE(struct gdl_agent_cfg, flags, PAT32, EINVAL, "SET_AGENT flags != 0"),
+		TAP_REFUSE(struct gdl_agent_cfg, pad, 1, EINVAL, "SET_AGENT pad != 0"),
+		TAP_REFUSE(struct gdl_agent_cfg, agent_id, 0, EINVAL, "SET_AGENT agent 0"),
+	};
+	static const struct tap_refusal get_agent_refused[] = {
+		TAP_REFUSE(struct gdl_agent_info, agent_id, 99, ENOENT, "GET_AGENT unknown"),
+		TAP_REFUSE(struct gdl_agent_info, agent_id, 0, EINVAL, "GET_AGENT 0 on an unbound file (root)"),
+		TAP_REFUSE(struct gdl_agent_info, flags, 1, EINVAL, "GET_AGENT flags != 0"),
+		TAP_REFUSE(struct gdl_agent_info, pad, 1, EINVAL, "GET_AGENT pad != 0"),
+	};
+	static const struct tap_refusal remove_agent_refused[] = {
+		TAP_REFUSE(struct gdl_agent_ref, flags, PAT32, EINVAL, "REMOVE_AGENT flags != 0"),
+		TAP_REFUSE(struct gdl_agent_ref, pad, 7, EINVAL, "REMOVE_AGENT pad != 0"),
+		TAP_REFUSE_AS_IS(ENOENT, "REMOVE_AGENT unknown"),
+		TAP_REFUSE(struct gdl_agent_ref, agent_id, 0, EINVAL, "REMOVE_AGENT agent 0"),
+	};
+
 	pattern(&c, sizeof(c));
 	c.agent_id = 1;
 	c.quota = MIB;
 	c.device_mask = 1;
-	c.pad = 0;
-	tap_ioctl_fails(fd, "SET_AGENT flags != 0", GDL_IOC_SET_AGENT, &c, sizeof(c), EINVAL);
 	c.flags = 0;
-	c.pad = 1;
-	tap_ioctl_fails(fd, "SET_AGENT pad != 0", GDL_IOC_SET_AGENT, &c, sizeof(c), EINVAL);
 	c.pad = 0;
-	c.agent_id = 0;
-	tap_ioctl_fails(fd, "SET_AGENT agent 0", GDL_IOC_SET_AGENT, &c, sizeof(c), EINVAL);
-	c.agent_id = 1;
+	TAP_REFUSALS(fd, GDL_IOC_SET_AGENT, c, set_agent_refused);
 	tap_ioctl_succeeds(fd, "SET_AGENT 1: 1 MiB on device 0", GDL_IOC_SET_AGENT, &c);
 	c.agent_id = 2;
 	c.quota = 4 * GIB;
@@ -235,31 +247,14 @@ static void test_agents(void)
 		tap_eq("agent 1 allocations", 0, ai.allocations);
 		tap_eq("agent 1 grants", 0, ai.grants);
 	}
-	ai.agent_id = 99;
+	ai.agent_id = 1;
 	pattern(&ai.quota, sizeof(ai) - 8);
 	ai.flags = 0;
 	ai.pad = 0;
-	tap_ioctl_fails(fd, "GET_AGENT unknown", GDL_IOC_GET_AGENT, &ai, sizeof(ai), ENOENT);
-	ai.agent_id = 0;
-	tap_ioctl_fails(fd, "GET_AGENT 0 on an unbound file (root)", GDL_IOC_GET_AGENT, &ai, sizeof(ai), EINVAL);
-	ai.agent_id = 1;
-	ai.flags = 1;
-	tap_ioctl_fails(fd, "GET_AGENT flags != 0", GDL_IOC_GET_AGENT, &ai, sizeof(ai), EINVAL);
-	ai.flags = 0;
-	ai.pad = 1;
-	tap_ioctl_fails(fd, "GET_AGENT pad != 0", GDL_IOC_GET_AGENT, &ai, sizeof(ai), EINVAL);
+	TAP_REFUSALS(fd, GDL_IOC_GET_AGENT, ai, get_agent_refused);
 
-	pattern(&r, sizeof(r));
-	r.agent_id = 42;
-	r.pad = 0;
-	tap_ioctl_fails(fd, "REMOVE_AGENT flags != 0", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EINVAL);
-	r.flags = 0;
-	r.pad = 7;
-	tap_ioctl_fails(fd, "REMOVE_AGENT pad != 0", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EINVAL);
-	r.pad = 0;
-	tap_ioctl_fails(fd, "REMOVE_AGENT unknown", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), ENOENT);
-	r.agent_id = 0;
-	tap_ioctl_fails(fd, "REMOVE_AGENT agent 0", GDL_IOC_REMOVE_AGENT, &r, sizeof(r), EINVAL);
+	r = (struct gdl_agent_ref){ .agent_id = 42 };
+	TAP_REFUSALS(fd, GDL_IOC_REMOVE_AGENT, r, remove_agent_refused);
 }
 
 static uint64_t test_alloc(void)
@@ -572,6 +567,10 @@ static void test_remove_and_limits(uint64_t live_id)
 static void test_bind_and_owner(void)
 {
 	struct gdl_bind b;
+	static const struct tap_refusal bind_refused[] = {
+		TAP_REFUSE(struct gdl_bind, flags, PAT32, EINVAL, "BIND flags != 0"),
+		TAP_REFUSE(struct gdl_bind, pad, 3, EINVAL, "BIND pad != 0"),
+	};
 	struct gdl_info i;
 	struct gdl_agent_cfg c = { .agent_id = 20, .quota = MIB, .device_mask = 1 };
 	struct gdl_agent_info ai;
@@ -588,14 +587,8 @@ static void test_bind_and_owner(void)
 		die("open: %s", strerror(errno));
 	fd = fd2;
 
-	pattern(&b, sizeof(b));
-	b.agent_id = 20;
-	b.pad = 0;
-	tap_ioctl_fails(fd, "BIND flags != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
-	b.flags = 0;
-	b.pad = 3;
-	tap_ioctl_fails(fd, "BIND pad != 0", GDL_IOC_BIND, &b, sizeof(b), EINVAL);
-	b.pad = 0;
+	b = (struct gdl_bind){ .agent_id = 20 };
+	TAP_REFUSALS(fd, GDL_IOC_BIND, b, bind_refused);
 	tap_ioctl_succeeds(fd, "BIND to agent 20", GDL_IOC_BIND, &b);
 	memset(&i, 0, sizeof(i));
 	ioctl(fd, GDL_IOC_INFO, &i);

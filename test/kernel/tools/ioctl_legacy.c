@@ -43,6 +43,16 @@ int main(void)
 	struct swarm_gpu_alloc a;
 	struct swarm_gpu_query q;
 	struct swarm_dma_grant g;
+	static const struct tap_refusal set_quota_refused[] = {
+		TAP_REFUSE(struct swarm_gpu_quota, pad, 0xa5a5a5a5u, EINVAL, "SET_QUOTA pad != 0"),
+		TAP_REFUSE(struct swarm_gpu_quota, agent_id, 0, EINVAL, "SET_QUOTA agent 0"),
+	};
+	static const struct tap_refusal grant_perm_refused[] = {
+		TAP_REFUSE(struct swarm_dma_grant, pad, 0xa5a5a5a5u, EINVAL, "GRANT_PERM pad != 0"),
+		TAP_REFUSE(struct swarm_dma_grant, size, 0, EINVAL, "GRANT_PERM size 0"),
+		TAP_REFUSE(struct swarm_dma_grant, permissions, 0, EINVAL, "GRANT_PERM permissions 0"),
+		TAP_REFUSE(struct swarm_dma_grant, agent_id, 0, EINVAL, "GRANT_PERM agent 0"),
+	};
 	struct swarm_dma_check c;
 	struct gdl_agent_info ai;
 	uint64_t id;
@@ -60,11 +70,8 @@ int main(void)
 	sq.agent_id = 3;
 	sq.memory_limit = MIB;
 	sq.device_mask = 0;
-	tap_ioctl_fails(fd, "SET_QUOTA pad != 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq), EINVAL);
 	sq.pad = 0;
-	sq.agent_id = 0;
-	tap_ioctl_fails(fd, "SET_QUOTA agent 0", SWARM_GPU_SET_QUOTA, &sq, sizeof(sq), EINVAL);
-	sq.agent_id = 3;
+	TAP_REFUSALS(fd, SWARM_GPU_SET_QUOTA, sq, set_quota_refused);
 	tap_ioctl_succeeds(fd, "SET_QUOTA agent 3, 1 MiB, mask 0", SWARM_GPU_SET_QUOTA, &sq);
 	memset(&ai, 0, sizeof(ai));
 	ai.agent_id = 3;
@@ -98,17 +105,8 @@ int main(void)
 	g.dma_addr = 0x100000;
 	g.size = 0x2000;
 	g.permissions = SWARM_ACCESS_READ;
-	tap_ioctl_fails(fd, "GRANT_PERM pad != 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
 	g.pad = 0;
-	g.size = 0;
-	tap_ioctl_fails(fd, "GRANT_PERM size 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
-	g.size = 0x2000;
-	g.permissions = 0;
-	tap_ioctl_fails(fd, "GRANT_PERM permissions 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
-	g.permissions = SWARM_ACCESS_READ;
-	g.agent_id = 0;
-	tap_ioctl_fails(fd, "GRANT_PERM agent 0", SWARM_DMA_GRANT_PERM, &g, sizeof(g), EINVAL);
-	g.agent_id = 3;
+	TAP_REFUSALS(fd, SWARM_DMA_GRANT_PERM, g, grant_perm_refused);
 	tap_ioctl_succeeds(fd, "GRANT_PERM read [0x100000, 0x102000) on device 0", SWARM_DMA_GRANT_PERM, &g);
 
 	c = mk_check(3, 0x100000, 0x2000, SWARM_ACCESS_READ);

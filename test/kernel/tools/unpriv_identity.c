@@ -15,54 +15,9 @@
 #define _GNU_SOURCE
 #include "vm_tool.h"
 
-#include <grp.h>
-#include <sys/wait.h>
-
 #define MIB	(1ull << 20)
 
 static int fd_admin, fd_bound, fd_unbound;
-
-static void setup(uint64_t *id11)
-{
-	struct gdl_agent_cfg c = { .quota = MIB, .device_mask = 1 };
-	struct gdl_grant g = { .device = 0, .length = 0x1000,
-			       .mode = GDL_DMA_RW };
-	struct gdl_bind b = { .agent_id = 10 };
-	struct gdl_alloc a = { .agent_id = 11, .size = 4096,
-			       .flags = GDL_ALLOC_PERSISTENT };
-
-	fd_admin = gdl_open();
-	fd_bound = gdl_open();
-	fd_unbound = gdl_open();
-	c.agent_id = 10;
-	if (ioctl(fd_admin, GDL_IOC_SET_AGENT, &c))
-		die("SET_AGENT 10: %s", strerror(errno));
-	c.agent_id = 11;
-	if (ioctl(fd_admin, GDL_IOC_SET_AGENT, &c))
-		die("SET_AGENT 11: %s", strerror(errno));
-	g.agent_id = 10;
-	g.start = 0x1000;
-	if (ioctl(fd_admin, GDL_IOC_GRANT, &g))
-		die("GRANT 10: %s", strerror(errno));
-	g.agent_id = 11;
-	g.start = 0x5000;
-	if (ioctl(fd_admin, GDL_IOC_GRANT, &g))
-		die("GRANT 11: %s", strerror(errno));
-	if (ioctl(fd_admin, GDL_IOC_ALLOC, &a))
-		die("ALLOC 11: %s", strerror(errno));
-	*id11 = a.alloc_id;
-	if (ioctl(fd_bound, GDL_IOC_BIND, &b))
-		die("BIND 10: %s", strerror(errno));
-}
-
-static void drop_privileges(void)
-{
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
-		die("cannot drop privileges: %s", strerror(errno));
-	if (geteuid() != 65534 || getegid() != 65534)
-		die("still privileged");
-}
 
 /* What an unbound, unprivileged file may and may not do. */
 static void child_unbound(uint64_t id11)
@@ -260,28 +215,14 @@ static void child_proc(void)
 		close(fd);
 }
 
-static int run_child(uint64_t id11)
+/* The child, as uid 65534 holding the three files. */
+static void child(void *id11)
 {
-	pid_t pid;
-	int status;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		drop_privileges();
-		tap_ok("child runs as uid 65534 holding three open files");
-		child_unbound(id11);
-		child_bound(id11);
-		child_admin_only();
-		child_proc();
-		fflush(stdout);
-		_exit(tap_failures ? 1 : 0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		die("waitpid: %s", strerror(errno));
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	tap_ok("child runs as uid 65534 holding three open files");
+	child_unbound(*(uint64_t *)id11);
+	child_bound(*(uint64_t *)id11);
+	child_admin_only();
+	child_proc();
 }
 
 static void verify_nothing_changed(uint64_t id11)
@@ -320,15 +261,15 @@ static void verify_nothing_changed(uint64_t id11)
 
 int main(void)
 {
-	uint64_t id11;
-	int rc;
+	struct vm_two_agents scene;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	setup(&id11);
-	rc = run_child(id11);
-	if (rc)
-		tap_not_ok("unprivileged child", "exit status %d", rc);
-	verify_nothing_changed(id11);
+	fd_admin = gdl_open();
+	vm_two_agents_setup(fd_admin, &scene);
+	fd_bound = scene.fd_bound;
+	fd_unbound = scene.fd_unbound;
+	vm_as_nobody(child, &scene.id11);
+	verify_nothing_changed(scene.id11);
 	close(fd_unbound);
 	close(fd_admin);
 	return tap_exit();

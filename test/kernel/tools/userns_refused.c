@@ -28,13 +28,9 @@
 #define _GNU_SOURCE
 #include "vm_tool.h"
 
-#include <grp.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-
-#define MIB	(1ull << 20)
 
 static int fd_bound, fd_unbound;
 static uint64_t id11;
@@ -43,33 +39,6 @@ static const char *const listings[] = {
 	"quotas", "allocations", "contexts", "dma_permissions", "agents",
 };
 #define NLISTINGS	(sizeof(listings) / sizeof(listings[0]))
-
-static void setup(int fd)
-{
-	struct gdl_agent_cfg c = { .quota = MIB, .device_mask = 1 };
-	struct gdl_grant g = { .length = 0x1000, .mode = GDL_DMA_RW };
-	struct gdl_bind b = { .agent_id = 10 };
-	uint64_t id;
-
-	for (c.agent_id = 10; c.agent_id <= 11; c.agent_id++)
-		if (ioctl(fd, GDL_IOC_SET_AGENT, &c))
-			die("SET_AGENT %llu: %s", (unsigned long long)c.agent_id, strerror(errno));
-	g.agent_id = 10;
-	g.start = 0x1000;
-	if (ioctl(fd, GDL_IOC_GRANT, &g))
-		die("GRANT 10: %s", strerror(errno));
-	g.agent_id = 11;
-	g.start = 0x5000;
-	if (ioctl(fd, GDL_IOC_GRANT, &g))
-		die("GRANT 11: %s", strerror(errno));
-	if (ioc_alloc(fd, 11, 4096, 0, GDL_ALLOC_PERSISTENT, &id))
-		die("ALLOC 11: %s", strerror(errno));
-	id11 = id;
-	fd_bound = gdl_open();
-	fd_unbound = gdl_open();
-	if (ioctl(fd_bound, GDL_IOC_BIND, &b))
-		die("BIND 10: %s", strerror(errno));
-}
 
 static int write_file(const char *path, const char *text)
 {
@@ -274,8 +243,8 @@ static int in_child(void (*fn)(const char *), const char *who, uid_t uid, int us
 			if (getuid() != 0 || !has_ns_sys_admin())
 				die("%s: not root with CAP_SYS_ADMIN in its namespace", who);
 			tap_ok("%s: root with CAP_SYS_ADMIN in its own user namespace", who);
-		} else if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
-			die("cannot become uid %u: %s", uid, strerror(errno));
+		} else {
+			vm_become(uid);
 		}
 		if (pipe_fd >= 0)
 			dup2(pipe_fd, STDOUT_FILENO);
@@ -359,6 +328,7 @@ int main(void)
 {
 	struct gdl_agent_info ai10, ai11, after;
 	struct gdl_stats s0, s1;
+	struct vm_two_agents scene;
 	char *plain, *ns;
 	int admin = gdl_open(), rc;
 	size_t i;
@@ -371,7 +341,10 @@ int main(void)
 		{ "userns-root->0", 0 },
 	};
 
-	setup(admin);
+	vm_two_agents_setup(admin, &scene);
+	fd_bound = scene.fd_bound;
+	fd_unbound = scene.fd_unbound;
+	id11 = scene.id11;
 	ioc_get_agent(admin, 10, &ai10);
 	ioc_get_agent(admin, 11, &ai11);
 	ioc_get_stats(admin, &s0);

@@ -4,8 +4,9 @@
  *
  * stress_*, scale_*, kill_*, reload_* and bench_* tools talk to the real
  * module through /dev/gpu_dma_lock and read /proc/swarm/gpu/.  They report
- * TAP lines themselves ("ok - ..." / "not ok - ...: ...") and exit 0 when
- * all passed, 1 when some assertion failed, 2 when they could not run.
+ * TAP lines through ../../gdl_tap.h ("ok - ..." / "not ok - ...: ...") and
+ * exit 0 when all passed, 1 when some assertion failed, 2 (die()) when they
+ * could not run.
  * Header-only so that every tool stays one .c file for test/kernel/Makefile.
  */
 #ifndef VM_TOOL_H
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,49 +25,10 @@
 #include <unistd.h>
 
 #include "uapi/gpu_dma_lock.h"
+#include "../../gdl_tap.h"
 
 #define GDL_DEV_PATH	"/dev/" GDL_DEVICE_NAME
 #define GDL_PROC_DIR	"/proc/swarm/gpu"
-
-static int tap_failures;
-
-static inline void __attribute__((format(printf, 1, 2))) tap_ok(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-/* tap_not_ok("what", "why fmt", ...) */
-static inline void __attribute__((format(printf, 2, 3)))
-tap_not_ok(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_failures++;
-	printf("not ok - %s: ", what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-/* Exactly one TAP line for an expectation about two numbers. */
-static inline int tap_eq(const char *what, unsigned long long want, unsigned long long got)
-{
-	if (want == got) {
-		tap_ok("%s (%llu)", what, got);
-		return 1;
-	}
-	tap_not_ok(what, "expected %llu, got %llu", want, got);
-	return 0;
-}
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -77,11 +40,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	va_end(ap);
 	fprintf(stderr, "\n");
 	exit(2);
-}
-
-static inline int tap_exit(void)
-{
-	return tap_failures ? 1 : 0;
 }
 
 static inline uint64_t now_ns(void)
@@ -125,6 +83,42 @@ static inline void tap_ioctl_fails(int fd, const char *what, unsigned long req, 
 	else
 		tap_ok("%s: %s", what, strerror(want));
 }
+
+/*
+ * Refusal tables.  Each row is a well-formed request (@base) with one member
+ * set to a bad value, and the errno the module must answer; the request must
+ * fail with it and write nothing back (tap_ioctl_fails).  TAP_REFUSE_AS_IS names
+ * a row that sends @base unchanged (e.g. an unknown agent).  Values are
+ * stored little-endian, as on every machine the guest runs on.
+ */
+struct tap_refusal {
+	const char *what;
+	size_t offset, size;		/* the member; size 0: @base as is */
+	uint64_t value;
+	int err;
+};
+
+#define TAP_REFUSE(type, member, val, errno_, what_)				\
+	{ .what = (what_), .offset = offsetof(type, member),			\
+	  .size = sizeof(((type *)0)->member), .value = (uint64_t)(val), .err = (errno_) }
+#define TAP_REFUSE_AS_IS(errno_, what_)	{ .what = (what_), .err = (errno_) }
+
+static inline void tap_refusals(int fd, unsigned long req, const void *base, size_t size,
+				const struct tap_refusal *rows, size_t n)
+{
+	unsigned char buf[512];
+	size_t i;
+
+	if (size > sizeof(buf))
+		die("refusal table: struct of %zu bytes is too big", size);
+	for (i = 0; i < n; i++) {
+		memcpy(buf, base, size);
+		memcpy(buf + rows[i].offset, &rows[i].value, rows[i].size);
+		tap_ioctl_fails(fd, rows[i].what, req, buf, size, rows[i].err);
+	}
+}
+#define TAP_REFUSALS(fd, req, base, rows)					\
+	tap_refusals((fd), (req), &(base), sizeof(base), (rows), sizeof(rows) / sizeof((rows)[0]))
 
 /* An ioctl that must succeed; returns 1 if it did. */
 static inline int tap_ioctl_succeeds(int fd, const char *what, unsigned long req, void *arg)
@@ -206,6 +200,79 @@ static inline int ioc_get_device(int fd, uint32_t index, struct gdl_device_info 
 	memset(d, 0, sizeof(*d));
 	d->index = index;
 	return ioc(fd, GDL_IOC_GET_DEVICE, d);
+}
+
+#ifdef _GNU_SOURCE	/* setresuid(): the identity tools define it */
+#include <grp.h>
+#include <sys/wait.h>
+
+/* Become @uid/@uid with no supplementary groups: no capability is left. */
+static inline void vm_become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		die("cannot become uid %u: %s", (unsigned int)uid, strerror(errno));
+	if (geteuid() != uid || getegid() != uid)
+		die("still privileged");
+}
+
+/*
+ * vm_as_nobody - runs @fn(@arg) in a child that became uid/gid 65534 and
+ * still holds every file the caller has open.  The child's TAP lines go to
+ * our stdout and count as ours: its "not ok" lines are already out, so a
+ * child that exits 1 only adds to tap_failures; one that could not finish
+ * is a "not ok" of its own.
+ */
+static inline void vm_as_nobody(void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		vm_become(65534);
+		fn(arg);
+		fflush(stdout);
+		_exit(tap_exit());
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		tap_not_ok("unprivileged child", "did not finish");
+	else if (WEXITSTATUS(st))
+		tap_failures++;
+}
+#endif /* _GNU_SOURCE */
+
+/*
+ * The identity tools' scene (12-unpriv, 21-userns): agents 10 and 11 with a
+ * 1 MiB quota on device 0, a read-write page granted to each (10 at 0x1000,
+ * 11 at 0x5000), a persistent 4 KiB allocation of agent 11, a file bound to
+ * agent 10 and an unbound one, both for the unprivileged callers to inherit.
+ */
+struct vm_two_agents {
+	int fd_bound, fd_unbound;
+	uint64_t id11;		/* agent 11's allocation */
+};
+
+static inline void vm_two_agents_setup(int fd_admin, struct vm_two_agents *s)
+{
+	struct gdl_bind b = { .agent_id = 10 };
+	uint64_t agent;
+
+	for (agent = 10; agent <= 11; agent++) {
+		if (ioc_set_agent(fd_admin, agent, 1ull << 20, 1))
+			die("SET_AGENT %llu: %s", (unsigned long long)agent, strerror(errno));
+		if (ioc_grant_op(fd_admin, GDL_IOC_GRANT, agent, 0, agent == 10 ? 0x1000 : 0x5000,
+				 0x1000, GDL_DMA_RW))
+			die("GRANT %llu: %s", (unsigned long long)agent, strerror(errno));
+	}
+	if (ioc_alloc(fd_admin, 11, 4096, 0, GDL_ALLOC_PERSISTENT, &s->id11))
+		die("ALLOC 11: %s", strerror(errno));
+	s->fd_bound = gdl_open();
+	s->fd_unbound = gdl_open();
+	if (ioctl(s->fd_bound, GDL_IOC_BIND, &b))
+		die("BIND 10: %s", strerror(errno));
 }
 
 /* Whole file into a NUL-terminated buffer; /proc files have no size. */

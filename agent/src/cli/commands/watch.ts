@@ -11,6 +11,7 @@ import { print } from '../output.ts';
 import { errnoName } from '../../backends/errors.ts';
 import { modeName } from '../../dma-mode.ts';
 import { GDL_DMA_READ, GDL_DMA_RW, GDL_DMA_WRITE } from '../../native/uapi.ts';
+import { DECISION_KINDS } from '../../native/abi.gen.ts';
 
 interface WatchFlags extends ClientFlags {
   kinds?: string;
@@ -45,7 +46,7 @@ export function registerWatch(program: Command): void {
     program
       .command('watch')
       .description('stream decisions live (Ctrl-C to stop)')
-      .option('--kinds <list>', 'only these kinds: alloc,alloc_fail,quota_violation,free,check,deny,grant,revoke,cuda')
+      .option('--kinds <list>', `only these kinds: ${[...Object.values(DECISION_KINDS), 'cuda'].join(',')}`)
       .option('--agent <id>', 'only this agent', agentIdArg)
       .option('--count <n>', 'stop after n events', (v) => {
         const n = Number(v);

@@ -12,8 +12,10 @@ import type { DecisionKind, GdlEvent } from '../../events/types.ts';
 import { eventJson } from '../../events/json.ts';
 import { AgentId, errors } from '../schemas/common.ts';
 import { badRequest, HttpError } from '../http-error.ts';
+import { DECISION_KINDS } from '../../native/abi.gen.ts';
 
-const KINDS: readonly DecisionKind[] = ['alloc', 'alloc_fail', 'quota_violation', 'free', 'check', 'deny', 'grant', 'revoke'];
+/** GDL_DECISION_KINDS (the UAPI header's one list), in value order. */
+const KINDS: readonly DecisionKind[] = Object.values(DECISION_KINDS);
 const MAX_BUFFERED_BYTES = 1 << 20;
 const HEARTBEAT_MS = 15_000;
 
