@@ -72,6 +72,11 @@ fi
 
 stage=$(mktemp -d "$outdir/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+# The stage becomes the guest's "/" (the kernel applies the "." entry's mode
+# to the root), and mktemp makes it 0700: any caller that is not root there
+# and walks an absolute path (uid 65534 after leaving the case's chroot for a
+# user namespace, test/kernel/tools/userns_refused.c) would get EACCES.
+chmod 0755 "$stage"
 mkdir -p "$stage"/{bin,dev,proc,sys,modules}
 : >"$stage/modules/order"
 cp "$busybox" "$stage/bin/busybox"

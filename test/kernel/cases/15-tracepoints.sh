@@ -2,11 +2,85 @@
 # 15-tracepoints: every gpu_dma_lock tracepoint exists, carries the decision
 # record's fields, and fires (only) when enabled.
 # timeout: 180
+#
+# Nothing here reads trace_pipe or leaves a reader behind: each event is read
+# back from the non-consuming "trace" file after the command that fired it
+# has returned (the record is committed by then).  What can block is the
+# kernel side of tracefs writes (the ring buffer's first resize, a reset's
+# RCU grace period, patching the tracepoint's static key) and rmmod, which on
+# a guest starved by a loaded host once held this case until its time limit.
+# So every step runs under one watchdog process: a step that has not
+# finished after STEP_S seconds gets its processes' kernel stacks printed, a
+# "not ok" naming it, and ends the case at once.
 . "$GDL_REPO/test/kernel/lib.sh"
 
 T=/sys/kernel/tracing
 E=$T/events/gpu_dma_lock
 EVENTS="gdl_alloc gdl_alloc_fail gdl_quota_violation gdl_free gdl_check gdl_deny gdl_grant gdl_revoke"
+STEP_S=$((60 * ${GDL_TIMEOUT_SCALE:-1}))
+
+# _watchdog: reads "begin WHAT" / "end" lines (fd 9 of the case); a "begin"
+# not followed by "end" within STEP_S seconds is a hung step.  One process
+# for the whole case: a step costs two pipe writes, no fork.
+_watchdog() {
+	local line what= pid rc me=$BASHPID
+	while :; do
+		read -r -t "$STEP_S" line
+		rc=$?
+		if ((rc == 0)); then
+			case $line in
+			"begin "*) what=${line#begin } ;;
+			*) what= ;;
+			esac
+		elif ((rc > 128)); then
+			[[ -n $what ]] && break
+		else
+			return	# the case closed fd 9
+		fi
+	done
+	{
+		echo "# stuck: '$what' still running after ${STEP_S}s"
+		for pid in $(_descendants $$ "$me"); do
+			[[ -d /proc/$pid ]] || continue
+			echo "# pid $pid ($(cat "/proc/$pid/comm")) waits in $(cat "/proc/$pid/wchan"):"
+			sed 's/^/#   /' "/proc/$pid/stack"
+		done
+		echo "not ok - step finishes within ${STEP_S}s: '$what' hung (kernel stacks above)"
+	} >&3 2>&1
+	# The case ends here: what follows would only wait on the same kernel.
+	for pid in $(_descendants $$ "$me"); do
+		[[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
+	done
+	kill -TERM $$
+}
+_descendants() { # PID SKIP: PID and every process below it, SKIP's subtree left out
+	local kid
+	[[ $1 == "$2" ]] && return
+	echo "$1"
+	for kid in $(cat /proc/"$1"/task/*/children 2>/dev/null); do _descendants "$kid" "$2"; done
+}
+# The watchdog's report goes to the case's log even from inside $(...).
+exec 3>&1
+fifo=$(mktemp -u "${TMPDIR:-/tmp}/gdl-tp-watchdog.XXXXXX")
+mkfifo "$fifo" || { not_ok "watchdog FIFO" "mkfifo $fifo failed"; gdl_done; exit 1; }
+_watchdog <"$fifo" &
+exec 9>"$fifo"
+rm -f "$fifo"
+
+# bounded WHAT CMD...: CMD (a command or a function) under the watchdog; its
+# exit status.  Not nested.
+bounded() {
+	local rc
+	echo "begin $1" >&9
+	shift
+	"$@"
+	rc=$?
+	echo end >&9
+	return "$rc"
+}
+# put VALUE FILE: one bounded tracefs write.
+put() { bounded "writing '$1' to ${2#"$T"/}" _put "$1" "$2"; }
+_put() { echo "$1" >"$2"; }
 
 gdl_load fake_gpus=2 fake_gpu_mem=1073741824 || exit 1
 
@@ -19,20 +93,20 @@ for field in kind device agent_id alloc_id addr length mode result used quota pi
 		not_ok "gdl_alloc format has field $field" "not in format"
 done
 
-echo 0 >"$T/tracing_on"
-echo >"$T/trace"
-echo 1 >"$T/tracing_on"
+put 0 "$T/tracing_on"
+put "" "$T/trace"
+put 1 "$T/tracing_on"
 
 # fire EVENT CMD...: with only EVENT enabled, CMD must put an EVENT line in
 # the trace; prints that line for further checks.
 fire() {
 	local ev=$1 line
 	shift
-	echo >"$T/trace"
-	echo 1 >"$E/$ev/enable"
-	"$@" >/dev/null 2>&1
-	echo 0 >"$E/$ev/enable"
-	line=$(grep -m1 " $ev: " "$T/trace")
+	put "" "$T/trace"
+	put 1 "$E/$ev/enable"
+	bounded "$ev: $*" "$@" >/dev/null 2>&1
+	put 0 "$E/$ev/enable"
+	line=$(bounded "reading the trace" grep -m1 " $ev: " "$T/trace")
 	if [[ -n $line ]]; then
 		ok "$ev fires"
 	else
@@ -64,11 +138,12 @@ fire gdl_free gdl_control free "$id"
 has gdl_free "reports the allocation" "free agent=1 device=0 alloc=$id .*length=4096 .*used=0 "
 
 # Disabled events leave nothing behind.
-echo >"$T/trace"
-gdl_control allocate 1 4096 0
-gdl_tool ioctl_check 1 0 0x10000 16 1 >/dev/null
-check_eq "disabled events write nothing" 0 "$(grep -cE ' gdl_[a-z_]+: ' "$T/trace")"
+put "" "$T/trace"
+bounded "allocate with events off" gdl_control allocate 1 4096 0
+bounded "check with events off" gdl_tool ioctl_check 1 0 0x10000 16 1 >/dev/null
+check_eq "disabled events write nothing" 0 \
+	"$(bounded "reading the trace" grep -cE ' gdl_[a-z_]+: ' "$T/trace")"
 
-check "unload" gdl_unload
+check "unload" bounded "unload (removes the events)" gdl_unload
 check_fail "events are gone after unload" test -d "$E"
 gdl_done

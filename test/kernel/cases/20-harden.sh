@@ -4,7 +4,8 @@
 # refused to workloads, narrowed masks end DMA, removed agents stay removed,
 # root-only listings, failed commands leave no trace, fresh /proc re-reads,
 # validation before privilege, grants that create agents
-# (test/kernel/tools/harden.c), and the prototype's agents listing.
+# (test/kernel/tools/harden.c), no capability check on a bound workload's
+# routine calls (harden_capable.c), and the prototype's agents listing.
 # timeout: 120
 . "$GDL_REPO/test/kernel/lib.sh"
 
@@ -12,6 +13,9 @@ P=$GDL_PROC
 gdl_load fake_gpus=2 default_quota=1048576 max_agent_allocs=4 || exit 1
 check_eq "stats shows max_agent_allocs" 4 "$(gdl_stat max_agent_allocs)"
 run_tap_tool harden
+# Defect 7: a bound workload's routine calls never reach capable() (a kprobe
+# on security_capable() counts them).
+run_tap_tool harden_capable
 
 # The prototype's listing: id quota used devices allocations grants.
 check "dma_permissions creates an unknown agent" sh -c "echo 40:0x4000:rw >$P/dma_permissions"

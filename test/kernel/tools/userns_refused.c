@@ -23,6 +23,13 @@
  * caller (same readability, same lines).  Afterwards root checks that
  * nothing changed.
  *
+ * Then root binds uid 65534 to agent 12 and uid 0 to agent 13 (BIND_UID:
+ * kernel uids, of the initial namespace).  Plain uid 65534 and
+ * userns-root->65534 must each act as agent 12 and only as it (allocate,
+ * check and free as 12; 13, 10 and 11 refused; still no configuration):
+ * root in its own namespace (uid 0 there) is not uid 0 to the module.
+ * userns-root->0 acts as agent 13 likewise.
+ *
  * Expects fake_gpus=1 default_quota=0 (test/kernel/cases/21-userns.sh).
  */
 #define _GNU_SOURCE
@@ -62,6 +69,7 @@ static void escape_chroot(void)
 {
 	static const char dir[] = "/tmp/gdl-userns-chroot";
 	int fd = open("/", O_RDONLY | O_DIRECTORY), i;
+	struct stat st;
 
 	if (fd < 0 || (mkdir(dir, 0700) && errno != EEXIST) || chroot(dir) || fchdir(fd))
 		die("leaving the chroot: %s", strerror(errno));
@@ -71,6 +79,14 @@ static void escape_chroot(void)
 	if (chroot(".") || chdir("/"))
 		die("chroot to the real root: %s", strerror(errno));
 	close(fd);
+	/*
+	 * A caller that drops to uid 65534 next must be able to walk the real
+	 * root to reach /proc and /dev: a 0700 "/" (an initramfs packed from a
+	 * mktemp -d directory) makes its uid_map write fail with EACCES.
+	 */
+	if (stat("/", &st) || (st.st_mode & 0005) != 0005)
+		die("the guest's real / is mode %03o: uid 65534 cannot reach /proc from it "
+		    "(test/vm/initramfs.sh must pack it 0755)", (unsigned)(st.st_mode & 0777));
 }
 
 /*
@@ -202,6 +218,133 @@ static void try_everything(const char *who)
 	refused_write(who, "dma_permissions", "grant 10 0 0x9000 0x1000 rw\n");
 }
 
+/* Bound by uid ---------------------------------------------------------- */
+
+/* What uid 65534 and uid 0 are bound to, each with a grant and a persistent allocation. */
+static struct bound_agent {
+	uint64_t id, quota, grant, alloc;
+	uid_t uid;
+} bound_agents[] = {
+	{ .id = 12, .quota = 1 * MIB, .grant = 0x7000, .uid = 65534 },
+	{ .id = 13, .quota = 2 * MIB, .grant = 0xb000, .uid = 0 },
+};
+static const struct bound_agent *me, *other;	/* for the next bound caller */
+
+static void bind_uids(int admin)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct bound_agent *a = &bound_agents[i];
+		struct gdl_uid_binding ub = { .uid = a->uid, .agent_id = a->id };
+
+		if (ioc_set_agent(admin, a->id, a->quota, 1) ||
+		    ioc_grant_op(admin, GDL_IOC_GRANT, a->id, 0, a->grant, 0x1000, GDL_DMA_RW) ||
+		    ioc_alloc(admin, a->id, 4096, 0, GDL_ALLOC_PERSISTENT, &a->alloc) ||
+		    ioc(admin, GDL_IOC_BIND_UID, &ub))
+			die("setting up agent %llu bound to uid %u: %s",
+			    (unsigned long long)a->id, a->uid, strerror(errno));
+	}
+}
+
+static void unbind_uids(int admin)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct bound_agent *a = &bound_agents[i];
+		struct gdl_uid_binding ub = { .uid = a->uid };
+		struct gdl_agent_ref ref = { .agent_id = a->id };
+		struct gdl_agent_info ai;
+
+		/* The callers' own allocations went with their frees and files. */
+		ioc_get_agent(admin, a->id, &ai);
+		tap_eq(a->id == 12 ? "agent 12 holds only root's allocation afterwards" :
+				     "agent 13 holds only root's allocation afterwards", 4096, ai.used);
+		if (ioc(admin, GDL_IOC_UNBIND_UID, &ub) || ioc_free(admin, a->alloc) ||
+		    ioc(admin, GDL_IOC_REMOVE_AGENT, &ref))
+			die("cleaning up agent %llu: %s", (unsigned long long)a->id, strerror(errno));
+	}
+}
+
+/* 0 or -errno, as expected; errors print by name. */
+static void expect_ret(const char *who, const char *what, int want, int got)
+{
+	if (want == got)
+		tap_ok("%s: %s (%s)", who, what, got ? strerror(-got) : "ok");
+	else
+		tap_not_ok(what, "%s: expected %s, got %s", who, want ? strerror(-want) : "ok",
+			   got < 0 ? strerror(-got) : got ? "a positive value" : "ok");
+}
+
+static void expect_num(const char *who, const char *what, unsigned long long want,
+		       unsigned long long got)
+{
+	if (want == got)
+		tap_ok("%s: %s (%llu)", who, what, got);
+	else
+		tap_not_ok(what, "%s: expected %llu, got %llu", who, want, got);
+}
+
+/*
+ * The child's half: @who's uid is bound to @me.  Through a file of its own
+ * and the inherited unbound one (neither bound: the uid binding decides) it
+ * acts as @me, and only as @me.
+ */
+static void acts_as_bound_agent(const char *who)
+{
+	int fd = open(GDL_DEV_PATH, O_RDWR), ret;
+	struct gdl_agent_info ai;
+	uint64_t id = 0, id2 = 0, unused;
+	char what[96];
+
+	if (fd < 0) {
+		tap_not_ok("open", "%s: %s", who, strerror(errno));
+		return;
+	}
+#define WHAT(...) (snprintf(what, sizeof(what), __VA_ARGS__), what)
+	ret = ioc_get_agent(fd, 0, &ai);
+	expect_ret(who, "GET_AGENT of its own agent (0)", 0, ret);
+	if (!ret)
+		expect_num(who, WHAT("its agent has agent %llu's quota", (unsigned long long)me->id),
+			   me->quota, ai.quota);
+	expect_ret(who, WHAT("GET_AGENT naming agent %llu (its own)", (unsigned long long)me->id),
+		   0, ioc_get_agent(fd, me->id, &ai));
+	expect_ret(who, WHAT("GET_AGENT naming agent %llu refused", (unsigned long long)other->id),
+		   -EPERM, ioc_get_agent(fd, other->id, &ai));
+
+	expect_ret(who, "ALLOC as its agent (0)", 0, ioc_alloc(fd, 0, 4096, 0, 0, &id));
+	ioc_get_agent(fd, 0, &ai);
+	expect_num(who, "the allocation is charged to its agent", 4096 + 4096, ai.used);
+	expect_ret(who, WHAT("ALLOC naming agent %llu (its own)", (unsigned long long)me->id),
+		   0, ioc_alloc(fd_unbound, me->id, 4096, 0, 0, &id2));
+	expect_ret(who, WHAT("ALLOC naming agent %llu refused", (unsigned long long)other->id),
+		   -EPERM, ioc_alloc(fd, other->id, 4096, 0, 0, &unused));
+	expect_ret(who, "ALLOC naming agent 11 refused", -EPERM, ioc_alloc(fd, 11, 4096, 0, 0, &unused));
+	expect_ret(who, "PERSISTENT ALLOC refused", -EPERM,
+		   ioc_alloc(fd, 0, 4096, 0, GDL_ALLOC_PERSISTENT, &unused));
+
+	expect_num(who, "CHECK inside its agent's grant allowed", GDL_CHECK_ALLOWED,
+		   ioc_check(fd, 0, 0, me->grant, 16, GDL_DMA_READ));
+	expect_num(who, WHAT("CHECK inside agent %llu's grant denied", (unsigned long long)other->id),
+		   GDL_CHECK_DENIED, ioc_check(fd, 0, 0, other->grant, 16, GDL_DMA_READ));
+	expect_ret(who, WHAT("CHECK naming agent %llu refused", (unsigned long long)other->id),
+		   -EPERM, ioc_check(fd, other->id, 0, other->grant, 16, GDL_DMA_READ));
+
+	expect_ret(who, WHAT("FREE of agent %llu's allocation refused", (unsigned long long)other->id),
+		   -EPERM, ioc_free(fd, other->alloc));
+	expect_ret(who, "FREE of agent 11's allocation refused", -EPERM, ioc_free(fd, id11));
+	expect_ret(who, "FREE of its own allocation", 0, ioc_free(fd, id));
+	expect_ret(who, "FREE of its own allocation through another of its files", 0,
+		   ioc_free(fd_unbound, id2));
+	expect_ret(who, WHAT("SET_AGENT of its own agent %llu refused", (unsigned long long)me->id),
+		   -EPERM, ioc_set_agent(fd, me->id, 1ull << 40, 1));
+	expect_ret(who, "GRANT to its own agent refused", -EPERM,
+		   ioc_grant_op(fd, GDL_IOC_GRANT, me->id, 0, 0x20000, 0x1000, GDL_DMA_RW));
+#undef WHAT
+	close(fd);
+}
+
 /* A listing as @who sees it: its data lines, or "!errno". */
 static char *listing(const char *name)
 {
@@ -309,7 +452,9 @@ static char *section(const char *dump, const char *name)
 		return strdup("(missing)");
 	s += strlen(marker);
 	end = strstr(s, "\n@@");
-	return strndup(s, end ? (size_t)(end - s) : strlen(s));
+	if (!end)	/* the last section: up to its closing newline */
+		end = s + strlen(s) - (s[0] && s[strlen(s) - 1] == '\n');
+	return strndup(s, end - s);
 }
 
 static int data_lines(const char *t)
@@ -333,11 +478,7 @@ int main(void)
 	int admin = gdl_open(), rc;
 	size_t i;
 	static const struct { const char *who; uid_t uid; } callers[] = {
-		/*
-		 * { "userns-root->65534", 65534 } belongs here too, but in the test
-		 * guest its own uid_map write is refused (EACCES) even after
-		 * PR_SET_DUMPABLE: not understood yet, see the bench report.
-		 */
+		{ "userns-root->65534", 65534 },
 		{ "userns-root->0", 0 },
 	};
 
@@ -354,8 +495,9 @@ int main(void)
 		size_t l;
 
 		rc = in_child(try_everything, callers[i].who, callers[i].uid, 1, -1);
-		if (rc == 2)
-			die("%s: could not run", callers[i].who);
+		if (rc > 1)
+			die("%s: could not run (exit %d)", callers[i].who, rc);
+		tap_failures += rc;	/* its "not ok" lines are already out */
 		ns = capture(callers[i].who, callers[i].uid, 1);
 		for (l = 0; l < NLISTINGS; l++) {
 			char *a = section(plain, listings[l]), *b = section(ns, listings[l]);
@@ -391,6 +533,29 @@ int main(void)
 	ioc_get_stats(admin, &s1);
 	tap_eq("no allocation made", s0.live_allocations, s1.live_allocations);
 	tap_eq("no agent added or removed", s0.agents, s1.agents);
+
+	/* Bound by uid: each acts as its uid's agent, and only as it. */
+	bind_uids(admin);
+	for (i = 0; i < 3; i++) {
+		static const struct { const char *who; uid_t uid; int userns; } bound[] = {
+			{ "uid 65534 bound to 12", 65534, 0 },
+			{ "userns-root->65534 bound to 12", 65534, 1 },
+			{ "userns-root->0 bound to 13", 0, 1 },
+		};
+
+		me = &bound_agents[bound[i].uid ? 0 : 1];
+		other = &bound_agents[bound[i].uid ? 1 : 0];
+		rc = in_child(acts_as_bound_agent, bound[i].who, bound[i].uid, bound[i].userns, -1);
+		if (rc > 1)
+			die("%s: could not run (exit %d)", bound[i].who, rc);
+		tap_failures += rc;
+		/* Bound or not, configuration and other agents stay out of reach. */
+		rc = in_child(try_everything, bound[i].who, bound[i].uid, bound[i].userns, -1);
+		if (rc > 1)
+			die("%s: could not run (exit %d)", bound[i].who, rc);
+		tap_failures += rc;
+	}
+	unbind_uids(admin);
 
 	ioc_free(admin, id11);
 	close(fd_bound);
