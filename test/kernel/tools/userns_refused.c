@@ -39,6 +39,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#define MIB	(1ull << 20)
+
 static int fd_bound, fd_unbound;
 static uint64_t id11;
 
