@@ -2,7 +2,7 @@
 /*
  * cuda_workload.c - a known pattern of CUDA allocations and frees, printed
  * as it happens so a test can compare what the uprobes saw, call by call
- * (a diff against agent/src/native/bpf-probe.ts --lines).
+ * (a diff against test/kernel/bpf-probe/probe.ts --lines).
  *
  *   cuda_workload [ROUNDS]     (default 3)
  *
@@ -10,7 +10,7 @@
  * order, and leaks its cuMemAllocPitch_v2 allocation; after the rounds one
  * cuMemAlloc_v2 call fails (size 0).  Output, one line per call:
  *   cuda <op> result=<n> ptr=0x<hex> size=<n> pid=<tid> tgid=<pid> comm=<comm>
- * (the event line format of agent/src/native/bpf-event-line.ts), then one
+ * (the event line format of test/kernel/bpf-probe/event-line.ts), then one
  * line per leaked allocation and a summary:
  *   LEAK 0x<ptr> <size>
  *   DONE pid=<pid> calls=<n> leaks=<n> leaked_bytes=<n>

@@ -1,8 +1,8 @@
 /** CudaLeakTracker and the event line format, on hand-made events. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CudaLeakTracker } from '../../agent/src/native/bpf-cuda-leaks.ts';
-import { formatEventLine } from '../../agent/src/native/bpf-event-line.ts';
+import { CudaLeakTracker } from '../kernel/bpf-probe/cuda-leaks.ts';
+import { formatEventLine } from '../kernel/bpf-probe/event-line.ts';
 import type { CudaEvent, CudaOp, DecisionEvent } from '../../agent/src/events/types.ts';
 import { CUDA_PROBES } from '../../agent/src/events/kernel-source.ts';
 import { EVENT_CONSTANTS } from '../../agent/src/native/event-layouts.ts';

@@ -23,7 +23,7 @@ const jobId = statSync(join(root, 'system.slice/job.service'), { bigint: true })
 const Http = suite('http bindings');
 const ctx = { t: undefined as unknown as TestApp };
 Http.before(async () => {
-  ctx.t = await buildApp({ embedded: { cgroupRoot: root }, logs: true });
+  ctx.t = await buildApp({ cgroupRoot: root, logs: true });
 });
 Http.after(async () => {
   await ctx.t.close();

@@ -12,8 +12,7 @@ const ctx = { t: undefined as unknown as TestApp };
 const Metrics = suite('telemetry metrics');
 Metrics.before.each(async () => {
   ctx.t = await buildApp();
-  // As server.ts wires it: the per-agent denial counters come from the events.
-  ctx.t.hub.subscribe((events) => ctx.t.metrics.recordEvents(events));
+  // wireAgent() feeds the per-agent denial counters from the events, as in production.
 });
 Metrics.after.each(async () => { await ctx.t.close(); });
 

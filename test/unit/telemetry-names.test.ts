@@ -19,10 +19,9 @@ const Names = suite('telemetry names');
 Names.before(async () => {
   ctx.t = await buildApp({
     // a cgroup tree of one bound cgroup, for gdl_agent_cgroup_info
-    embedded: { cgroupRoot: cgroupRoot },
+    cgroupRoot,
     metrics: { deviceIdentity: (d) => ({ uuid: `GPU-${d.index}`, pciBusId: `00000000:0${d.index}:00.0`, gpu: String(d.index) }) },
   });
-  ctx.t.hub.subscribe((events) => ctx.t.metrics.recordEvents(events));
 });
 Names.after(async () => { await ctx.t.close(); rmSync(cgroupRoot, { recursive: true, force: true }); });
 

@@ -14,7 +14,7 @@
 # Guest timings are emulated (TCG): only the ratios mean something.
 # timeout: 600
 . "$GDL_REPO/test/kernel/lib.sh"
-. "$GDL_REPO/bpf/guest-lib.sh"
+. "$GDL_REPO/test/kernel/bpf-lib.sh"
 
 gdl_load fake_gpus=2 || { gdl_done; exit 1; }
 t=$(mktemp -d)

@@ -3,7 +3,7 @@
 # exactly what it dropped; sampling and filters count what they skip.
 # timeout: 300
 . "$GDL_REPO/test/kernel/lib.sh"
-. "$GDL_REPO/bpf/guest-lib.sh"
+. "$GDL_REPO/test/kernel/bpf-lib.sh"
 
 gdl_load fake_gpus=2 fake_gpu_mem=$((1 << 30)) || { gdl_done; exit 1; }
 t=$(mktemp -d)

@@ -3,7 +3,7 @@
 # program and no map of ours behind, and the module then unloads.
 # timeout: 300
 . "$GDL_REPO/test/kernel/lib.sh"
-. "$GDL_REPO/bpf/guest-lib.sh"
+. "$GDL_REPO/test/kernel/bpf-lib.sh"
 
 gdl_load fake_gpus=2 || { gdl_done; exit 1; }
 t=$(mktemp -d)

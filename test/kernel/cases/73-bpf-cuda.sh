@@ -3,7 +3,7 @@
 # and free seen with its pointer, size and result; leaks reported per process.
 # timeout: 300
 . "$GDL_REPO/test/kernel/lib.sh"
-. "$GDL_REPO/bpf/guest-lib.sh"
+. "$GDL_REPO/test/kernel/bpf-lib.sh"
 
 gdl_load fake_gpus=2 || { gdl_done; exit 1; }
 t=$(mktemp -d)

@@ -5,7 +5,7 @@
  *
  *   bpf_ops seq ROUNDS AGENT   8 decisions per round, one of each kind; prints
  *                              the event line each must produce, in the format
- *                              of agent/src/native/bpf-event-line.ts
+ *                              of test/kernel/bpf-probe/event-line.ts
  *   bpf_ops checks N [DENIED]  N allowed DMA checks then DENIED denied ones
  *                              (agent 0x5eed, device 0); prints "produced N"
  *   bpf_ops bench N            time N allowed checks and N no-op ioctls:

@@ -5,7 +5,7 @@
  * query (unbind) rather than in the URL path.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { BindingList as Bindings } from '../../identity/bindings.ts';
+import type { BindingList as Bindings, CgroupBinding as CgroupBindingRecord, UidBinding as UidBindingRecord } from '../../identity/bindings.ts';
 import { Empty, errors, Security } from '../schemas/common.ts';
 import { BindCgroupBody, BindingList, BindUidBody, CgroupBinding, CgroupQuery, UidBinding, UidParams } from '../schemas/bindings.ts';
 import { badRequest } from '../http-error.ts';
@@ -18,11 +18,12 @@ function listJson(l: Bindings) {
   };
 }
 
-function cgroupJson(b: Bindings['cgroups'][number]) {
+/** One way to render a binding: the list, the PUT replies and the audit records all use these. */
+function cgroupJson(b: CgroupBindingRecord) {
   return { path: b.path, agent: b.agent.toString(), cgroupId: b.cgroupId.toString(), source: b.source };
 }
 
-function uidJson(b: Bindings['uids'][number]) {
+function uidJson(b: UidBindingRecord) {
   return { uid: b.uid, agent: b.agent.toString(), source: b.source };
 }
 
@@ -65,7 +66,7 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
       const agent = u64(req.body.agent, 'agent');
       const before = cgroupBefore(req.body.path);
       const cgroupId = app.backend.bindCgroup(req.body.path, agent);
-      const after = { path: req.body.path, agent: agent.toString(), cgroupId: cgroupId.toString(), source: 'api' as const };
+      const after = cgroupJson({ path: req.body.path, agent, cgroupId, source: 'api' });
       app.audit(req, { action: 'binding.set', target: { cgroup: req.body.path }, before, after });
       return after;
     },
@@ -101,7 +102,7 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
       const agent = u64(req.body.agent, 'agent');
       const before = uidBefore(uid);
       app.backend.bindUid(uid, agent);
-      const after = { uid, agent: agent.toString(), source: 'api' as const };
+      const after = uidJson({ uid, agent, source: 'api' });
       app.audit(req, { action: 'binding.set', target: { uid: String(uid) }, before, after });
       return after;
     },

@@ -1,13 +1,13 @@
 # shellcheck shell=bash
-# bpf/guest-lib.sh - helpers for the BPF pipeline's guest cases
+# test/kernel/bpf-lib.sh - helpers for the BPF pipeline's guest cases
 # (test/kernel/cases/7*-bpf-*.sh, bench/kernel/cases/2*-bpf*.sh), sourced
 # after test/kernel/lib.sh.
 
 GDL_TSX=$GDL_REPO/node_modules/.bin/tsx
-GDL_BPF_PROBE=$GDL_REPO/agent/src/native/bpf-probe.ts
+GDL_BPF_PROBE=$GDL_REPO/test/kernel/bpf-probe/probe.ts
 
 # bpf_probe [probe options] -- CMD...: attach the pipeline, run CMD, detach;
-# see agent/src/native/bpf-probe.ts.
+# see test/kernel/bpf-probe/probe.ts.
 bpf_probe() {
 	"$GDL_TSX" "$GDL_BPF_PROBE" "$@"
 }

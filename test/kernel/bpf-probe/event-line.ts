@@ -1,9 +1,9 @@
 /**
  * Events as stable one-line text: what the in-guest test tools print as
  * their expectations (test/kernel/tools/bpf_ops.c, test/cuda/cuda_workload.c)
- * and what bpf-probe.ts writes with --lines, so a test is a diff.
+ * and what probe.ts writes with --lines, so a test is a diff.
  */
-import type { GdlEvent } from '../events/types.ts';
+import type { GdlEvent } from '../../../agent/src/events/types.ts';
 
 /**
  * One event as one stable line, without the fields that differ between

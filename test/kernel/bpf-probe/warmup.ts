@@ -5,10 +5,10 @@
  * Matters most where compiling is slow (an emulated guest) and for
  * benchmarks that should measure the steady state of a long-lived agent.
  */
-import { newEventSourceStats } from '../events/decode.ts';
-import type { GdlEvent } from '../events/types.ts';
-import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C } from './event-layouts.ts';
-import { BPF_RINGBUF_HDR_SZ, RingReader } from './ringbuf.ts';
+import { newEventSourceStats } from '../../../agent/src/events/decode.ts';
+import type { GdlEvent } from '../../../agent/src/events/types.ts';
+import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C } from '../../../agent/src/native/event-layouts.ts';
+import { BPF_RINGBUF_HDR_SZ, RingReader } from '../../../agent/src/native/ringbuf.ts';
 
 const PAGE = 4096;
 const RING = 1 << 20;

@@ -5,7 +5,7 @@
  * release of that pointer by the same process removes it. What is left when
  * a process exits is what it leaked.
  */
-import type { CudaEvent, CudaOp, GdlEvent } from '../events/types.ts';
+import type { CudaEvent, CudaOp, GdlEvent } from '../../../agent/src/events/types.ts';
 
 const ALLOC_OPS: ReadonlySet<CudaOp> = new Set([
   'cuMemAlloc_v2', 'cuMemAllocManaged', 'cuMemAllocPitch_v2', 'cuMemAllocAsync', 'cuMemCreate',
