@@ -221,6 +221,13 @@ int gdl_check_many(struct gdl_core *c, u64 agent_id,
  */
 int gdl_check_decide(struct gdl_core *c, u64 agent_id,
 		     struct gdl_check_entry *e, u32 n, u32 *allowed);
+/*
+ * gdl_check_decide() for @n entries the caller has already validated
+ * (each gdl_request_valid() with flags 0; @n at most
+ * GDL_CHECK_BATCH_MAX): one RCU section and one agent lookup for them all.
+ */
+void gdl_check_answer(struct gdl_core *c, u64 agent_id,
+		      struct gdl_check_entry *e, u32 n, u32 *allowed);
 void gdl_check_count(struct gdl_core *c, u64 n, u64 allowed);
 void gdl_check_report(struct gdl_core *c, u64 agent_id,
 		      const struct gdl_check_entry *e, u32 n);
