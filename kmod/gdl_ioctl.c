@@ -225,14 +225,15 @@ long gdl_do_free(struct gdl_file *f, u64 alloc_id)
 		return ret;
 	/* The caller's own allocation: no privilege needed, none asked. */
 	if (only_agent) {
-		ret = gdl_free(gdl.core, alloc_id, only_agent);
+		ret = gdl_free_by(gdl.core, &f->owner, alloc_id,
+				  only_agent);
 		if (ret != -EPERM)
 			return ret;
 	}
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	return gdl_free(gdl.core, alloc_id, 0);
+	return gdl_free_by(gdl.core, &f->owner, alloc_id, 0);
 }
 
 static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
