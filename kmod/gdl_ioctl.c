@@ -199,13 +199,30 @@ long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
 	return ok ? 0 : -EFAULT;
 }
 
+/* ALLOC's one copy in, in one user-access window (see gdl_check_get). */
+static int gdl_alloc_get(struct gdl_alloc __user *ua, struct gdl_alloc *a)
+{
+	if (!user_read_access_begin(ua, sizeof(*ua)))
+		return -EFAULT;
+	unsafe_get_user(a->agent_id, &ua->agent_id, efault);
+	unsafe_get_user(a->size, &ua->size, efault);
+	unsafe_get_user(a->device, &ua->device, efault);
+	unsafe_get_user(a->flags, &ua->flags, efault);
+	unsafe_get_user(a->alloc_id, &ua->alloc_id, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_alloc __user *ua = argp;
 	struct gdl_alloc a;
 	int ret;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
+	if (gdl_alloc_get(ua, &a))
 		return -EFAULT;
 	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device, a.flags,
 			   &a.alloc_id);
@@ -238,14 +255,23 @@ long gdl_do_free(struct gdl_file *f, u64 alloc_id)
 
 static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
 {
+	struct gdl_free __user *uf = argp;
 	struct gdl_free fr;
 
-	if (copy_from_user(&fr, argp, sizeof(fr)))
+	/* One user-access window, as for CHECK and ALLOC. */
+	if (!user_read_access_begin(uf, sizeof(*uf)))
 		return -EFAULT;
+	unsafe_get_user(fr.alloc_id, &uf->alloc_id, efault);
+	unsafe_get_user(fr.flags, &uf->flags, efault);
+	unsafe_get_user(fr.pad, &uf->pad, efault);
+	user_read_access_end();
 	if (fr.flags || fr.pad)
 		return -EINVAL;
 
 	return gdl_do_free(f, fr.alloc_id);
+efault:
+	user_read_access_end();
+	return -EFAULT;
 }
 
 static long gdl_ioc_grant(void __user *argp, bool grant)
