@@ -27,11 +27,13 @@
 #include "gdl_ioctl.h"
 
 /*
- * Entries of a CHECK_BATCH are copied through the stack this many at a
- * time: 1 KiB, far below the frame limit, and few enough copies that a
- * 65536-entry batch costs little more than one big copy.
+ * A CHECK_BATCH is copied in whole, once: up to this many entries into a
+ * stack buffer (1 KiB, far below the frame limit), a larger one into a
+ * buffer allocated for the call.  Its entries are answered this many per
+ * RCU read-side section, with a chance to reschedule between sections.
  */
-#define GDL_BATCH_CHUNK		32
+#define GDL_BATCH_STACK		32
+#define GDL_BATCH_DECIDE	1024
 
 static int gdl_open(struct inode *inode, struct file *file)
 {
@@ -197,13 +199,30 @@ long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
 	return ok ? 0 : -EFAULT;
 }
 
+/* ALLOC's one copy in, in one user-access window (see gdl_check_get). */
+static int gdl_alloc_get(struct gdl_alloc __user *ua, struct gdl_alloc *a)
+{
+	if (!user_read_access_begin(ua, sizeof(*ua)))
+		return -EFAULT;
+	unsafe_get_user(a->agent_id, &ua->agent_id, efault);
+	unsafe_get_user(a->size, &ua->size, efault);
+	unsafe_get_user(a->device, &ua->device, efault);
+	unsafe_get_user(a->flags, &ua->flags, efault);
+	unsafe_get_user(a->alloc_id, &ua->alloc_id, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_alloc __user *ua = argp;
 	struct gdl_alloc a;
 	int ret;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
+	if (gdl_alloc_get(ua, &a))
 		return -EFAULT;
 	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device, a.flags,
 			   &a.alloc_id);
@@ -223,26 +242,36 @@ long gdl_do_free(struct gdl_file *f, u64 alloc_id)
 		return ret;
 	/* The caller's own allocation: no privilege needed, none asked. */
 	if (only_agent) {
-		ret = gdl_free(gdl.core, alloc_id, only_agent);
+		ret = gdl_free_by(gdl.core, &f->owner, alloc_id,
+				  only_agent);
 		if (ret != -EPERM)
 			return ret;
 	}
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	return gdl_free(gdl.core, alloc_id, 0);
+	return gdl_free_by(gdl.core, &f->owner, alloc_id, 0);
 }
 
 static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
 {
+	struct gdl_free __user *uf = argp;
 	struct gdl_free fr;
 
-	if (copy_from_user(&fr, argp, sizeof(fr)))
+	/* One user-access window, as for CHECK and ALLOC. */
+	if (!user_read_access_begin(uf, sizeof(*uf)))
 		return -EFAULT;
+	unsafe_get_user(fr.alloc_id, &uf->alloc_id, efault);
+	unsafe_get_user(fr.flags, &uf->flags, efault);
+	unsafe_get_user(fr.pad, &uf->pad, efault);
+	user_read_access_end();
 	if (fr.flags || fr.pad)
 		return -EINVAL;
 
 	return gdl_do_free(f, fr.alloc_id);
+efault:
+	user_read_access_end();
+	return -EFAULT;
 }
 
 static long gdl_ioc_grant(void __user *argp, bool grant)
@@ -266,6 +295,31 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 			  g.mode);
 }
 
+/*
+ * gdl_check_get - the CHECK hot path's one copy in
+ *
+ * Every field, result included, is read in one user-access window: the
+ * same bytes copy_from_user() would fault on, without its call chain and
+ * length-generic copy loop (a third of an allowed CHECK's own cost).
+ */
+static int gdl_check_get(struct gdl_check __user *uc, struct gdl_check *c)
+{
+	if (!user_read_access_begin(uc, sizeof(*uc)))
+		return -EFAULT;
+	unsafe_get_user(c->agent_id, &uc->agent_id, efault);
+	unsafe_get_user(c->addr, &uc->addr, efault);
+	unsafe_get_user(c->length, &uc->length, efault);
+	unsafe_get_user(c->device, &uc->device, efault);
+	unsafe_get_user(c->mode, &uc->mode, efault);
+	unsafe_get_user(c->flags, &uc->flags, efault);
+	unsafe_get_user(c->result, &uc->result, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_check __user *uc = argp;
@@ -273,7 +327,7 @@ static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 	u64 agent;
 	int ret;
 
-	if (copy_from_user(&c, argp, sizeof(c)))
+	if (gdl_check_get(uc, &c))
 		return -EFAULT;
 	if (c.flags || !gdl_request_valid(c.addr, c.length, c.mode))
 		return -EINVAL;
@@ -293,41 +347,16 @@ static bool gdl_check_entry_valid(const struct gdl_check_entry *e)
 	return !e->flags && gdl_request_valid(e->addr, e->length, e->mode);
 }
 
-/*
- * gdl_batch_validate - first pass of a CHECK_BATCH: every entry well formed
- *
- * The ABI promises that a malformed entry fails the batch before any check
- * is counted, so the whole array is read once before anything is decided.
- * (A caller rewriting its array while the ioctl runs gets whatever its
- * second reading holds; the core validates again, so it cannot do harm.)
- */
-static int gdl_batch_validate(struct gdl_check_entry __user *ue, u32 count)
-{
-	struct gdl_check_entry chunk[GDL_BATCH_CHUNK];
-	u32 done, n, i;
-
-	for (done = 0; done < count; done += n) {
-		n = min_t(u32, count - done, GDL_BATCH_CHUNK);
-		if (copy_from_user(chunk, ue + done, n * sizeof(chunk[0])))
-			return -EFAULT;
-		for (i = 0; i < n; i++)
-			if (!gdl_check_entry_valid(&chunk[i]))
-				return -EINVAL;
-		cond_resched();
-	}
-	return 0;
-}
-
-/* Writes back only the results of @n entries: inputs are never rewritten. */
+/* Writes back only the results: inputs are never rewritten. */
 static int gdl_batch_put_results(struct gdl_check_entry __user *ue,
-				 const struct gdl_check_entry *chunk, u32 n)
+				 const struct gdl_check_entry *e, u32 n)
 {
 	u32 i;
 
-	if (!user_write_access_begin(ue, n * sizeof(*ue)))
+	if (!user_write_access_begin(ue, (size_t)n * sizeof(*ue)))
 		return -EFAULT;
 	for (i = 0; i < n; i++)
-		unsafe_put_user(chunk[i].result, &ue[i].result, efault);
+		unsafe_put_user(e[i].result, &ue[i].result, efault);
 	user_write_access_end();
 	return 0;
 efault:
@@ -336,77 +365,75 @@ efault:
 }
 
 /*
- * gdl_batch_run - second pass: answer each chunk and write its results
+ * gdl_batch_run - a CHECK_BATCH whose entries are in @e (kernel memory)
  *
- * Nothing is counted or reported until every result is written: a fault on
- * a later chunk fails the command with no trace (the results already
- * written are the caller's memory, not state).  When decisions are being
- * reported, the whole batch is kept in @keep so that the records describe
- * what was answered.
+ * The array was copied in once, whole, so every entry is validated before
+ * anything is decided (the ABI: a malformed entry fails the batch before
+ * any check is counted), each is answered from that one copy, and the
+ * results go out in one user-access window.  Nothing is counted or
+ * reported until every result and @allowed are written: a fault fails the
+ * command with no trace (results already written are the caller's memory,
+ * not state).
  */
-static int gdl_batch_run(u64 agent, struct gdl_check_entry __user *ue,
-			 u32 count, struct gdl_check_entry *keep,
-			 u32 *allowed)
+static long gdl_batch_run(struct gdl_file *f, struct gdl_check_batch *b,
+			  struct gdl_check_batch __user *ub,
+			  struct gdl_check_entry *e)
 {
-	struct gdl_check_entry chunk[GDL_BATCH_CHUNK];
-	struct gdl_check_entry *e;
-	u32 done, n, ok;
+	struct gdl_check_entry __user *ue = u64_to_user_ptr(b->entries);
+	u32 i, done, n, ok;
+	u64 agent;
 	int ret;
 
-	*allowed = 0;
-	for (done = 0; done < count; done += n) {
-		n = min_t(u32, count - done, GDL_BATCH_CHUNK);
-		e = keep ? keep + done : chunk;
-		if (copy_from_user(e, ue + done, n * sizeof(*e)))
-			return -EFAULT;
-		ret = gdl_check_decide(gdl.core, agent, e, n, &ok);
-		if (ret < 0)
-			return ret;
-		ret = gdl_batch_put_results(ue + done, e, n);
-		if (ret)
-			return ret;
-		*allowed += ok;
-		cond_resched();
+	if (copy_from_user(e, ue, (size_t)b->count * sizeof(*e)))
+		return -EFAULT;
+	for (i = 0; i < b->count; i++)
+		if (!gdl_check_entry_valid(&e[i]))
+			return -EINVAL;
+	ret = gdl_act_as(f, b->agent_id, &agent);
+	if (ret)
+		return ret;
+
+	b->allowed = 0;
+	for (done = 0; done < b->count; done += n) {
+		n = min_t(u32, b->count - done, GDL_BATCH_DECIDE);
+		gdl_check_answer(gdl.core, agent, e + done, n, &ok);
+		b->allowed += ok;
+		if (done + n < b->count)
+			cond_resched();
 	}
+	ret = gdl_batch_put_results(ue, e, b->count);
+	if (!ret && put_user(b->allowed, &ub->allowed))
+		ret = -EFAULT;
+	if (ret)
+		return ret;
+	gdl_check_count(gdl.core, b->count, b->allowed);
+	if (unlikely(gdl_check_reported(gdl.core)))
+		gdl_check_report(gdl.core, agent, e, b->count);
 	return 0;
 }
 
-static long gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
+/* A batch that fits is answered from the stack, a larger one from the heap. */
+static noinline_for_stack long
+gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
 {
+	struct gdl_check_entry small[GDL_BATCH_STACK], *e = small;
 	struct gdl_check_batch __user *ub = argp;
-	struct gdl_check_entry *keep = NULL;
 	struct gdl_check_batch b;
-	struct gdl_check_entry __user *ue;
-	u64 agent;
-	int ret;
+	long ret;
 
 	if (copy_from_user(&b, argp, sizeof(b)))
 		return -EFAULT;
 	if (b.flags || b.pad || !b.count || b.count > GDL_CHECK_BATCH_MAX)
 		return -EINVAL;
-	ue = u64_to_user_ptr(b.entries);
-	ret = gdl_batch_validate(ue, b.count);
-	if (ret)
-		return ret;
-	ret = gdl_act_as(f, b.agent_id, &agent);
-	if (ret)
-		return ret;
-
-	if (unlikely(gdl_check_reported(gdl.core))) {
-		keep = kvmalloc_array(b.count, sizeof(*keep),
-				      GFP_KERNEL_ACCOUNT);
-		if (!keep)
+	if (b.count > GDL_BATCH_STACK) {
+		/* At most 2 MiB, charged to the caller while the call lasts. */
+		e = kvmalloc_array(b.count, sizeof(*e), GFP_KERNEL_ACCOUNT);
+		if (!e)
 			return -ENOMEM;
 	}
-	ret = gdl_batch_run(agent, ue, b.count, keep, &b.allowed);
-	if (!ret && put_user(b.allowed, &ub->allowed))
-		ret = -EFAULT;
-	if (!ret) {
-		gdl_check_count(gdl.core, b.count, b.allowed);
-		if (keep)
-			gdl_check_report(gdl.core, agent, keep, b.count);
-	}
-	kvfree(keep);
+	ret = gdl_batch_run(f, &b, ub, e);
+	if (e != small)
+		kvfree(e);
 	return ret;
 }
 

@@ -10,31 +10,6 @@
  */
 #include "gdl_internal.h"
 
-u32 gdl_agent_bucket(const struct gdl_core *c, u64 id)
-{
-	/* Fibonacci hashing: sequential ids spread over every chain. */
-	return (u32)((id * 0x9e3779b97f4a7c15ull) >> (64 - c->agent_bits));
-}
-
-/**
- * gdl_agent_find - look an agent up
- * @c:  core
- * @id: agent id
- *
- * Context: under gdl_rcu_read_lock(); the agent stays valid until it is
- * dropped, or for as long as agents_lock is held.
- * Return: the agent, or NULL.
- */
-struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id)
-{
-	struct gdl_agent *a;
-
-	a = gdl_rcu_dereference(c->agent_hash[gdl_agent_bucket(c, id)]);
-	while (a && a->id < id)
-		a = gdl_rcu_dereference(a->next);
-	return a && a->id == id ? a : NULL;
-}
-
 /**
  * gdl_agent_next - the agent after @id in (bucket, id) order
  * @c:  core

@@ -119,6 +119,27 @@ static void gdl_alloc_refused(struct gdl_core *c, int ret, u64 agent_id,
 				quota);
 }
 
+/*
+ * A new, zeroed record: @owner's spare if it has one (gdl_free_by), else
+ * a fresh one charged to the memory cgroup of whoever asks (the workload).
+ */
+static struct gdl_arec *gdl_arec_get(struct gdl_core *c,
+				     struct gdl_owner *owner)
+{
+	struct gdl_arec *r = NULL;
+
+	if (owner && READ_ONCE(owner->spare)) {
+		gdl_spin_lock(&c->alloc_lock);
+		r = owner->spare;
+		owner->spare = NULL;
+		gdl_spin_unlock(&c->alloc_lock);
+	}
+	if (!r)
+		return gdl_zalloc_account(sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
 int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 		      u64 agent_id, u64 size, u32 device, u32 flags,
 		      u64 *alloc_id)
@@ -137,8 +158,7 @@ int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 		ret = -ENODEV;
 		goto out;
 	}
-	/* Charged to the memory cgroup of whoever asks (the workload). */
-	r = gdl_zalloc_account(sizeof(*r));
+	r = gdl_arec_get(c, flags & GDL_ALLOC_PERSISTENT ? NULL : owner);
 	if (!r) {
 		ret = -ENOMEM;
 		goto out;
@@ -278,23 +298,54 @@ static void gdl_alloc_retire(struct gdl_core *c, struct gdl_arec *r)
 	gdl_zfree(r);
 }
 
-int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent)
+int gdl_free_by(struct gdl_core *c, struct gdl_owner *caller, u64 alloc_id,
+		u64 only_agent)
 {
+	u64 agent_id = 0, size = 0, used = 0, quota = 0;
 	struct gdl_arec *r;
+	bool keep = false;
+	u32 device = 0;
 	int ret = 0;
 
 	gdl_spin_lock(&c->alloc_lock);
 	r = gdl_alloc_lookup(c, alloc_id);
-	if (!r || r->pending)
+	if (!r || r->pending) {
 		ret = -ENOENT;
-	else if (only_agent && r->agent_id != only_agent)
+	} else if (only_agent && r->agent_id != only_agent) {
 		ret = -EPERM;
-	else
+	} else {
 		gdl_alloc_unlink(c, r);
+		/*
+		 * Read for the record now: once the lock is dropped, a
+		 * record kept as the caller's spare is its other threads'
+		 * to take and reuse.
+		 */
+		agent_id = r->agent_id;
+		size = r->size;
+		device = r->device;
+		used = r->used_after;
+		quota = r->quota_then;
+		keep = caller && r->owner == caller && !caller->spare;
+		if (keep)
+			caller->spare = r;
+	}
 	gdl_spin_unlock(&c->alloc_lock);
-	if (!ret)
-		gdl_alloc_retire(c, r);
-	return ret;
+	if (ret)
+		return ret;
+	/* A settled record (FREE never sees a pending one): always counted. */
+	gdl_count(c, GDL_ST_FREES, 1);
+	gdl_count(c, GDL_ST_BYTES_FREED, size);
+	if (gdl_trace_on(c->env, GDL_DEC_FREE))
+		gdl_alloc_trace(c, GDL_DEC_FREE, agent_id, device, alloc_id,
+				size, 0, used, quota);
+	if (!keep)
+		gdl_zfree(r);
+	return 0;
+}
+
+int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent)
+{
+	return gdl_free_by(c, NULL, alloc_id, only_agent);
 }
 
 s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
@@ -352,6 +403,7 @@ void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
 	owner->nallocs = 0;
 	owner->bytes = 0;
 	owner->removed_agent = 0;
+	owner->spare = NULL;
 	gdl_spin_lock(&c->alloc_lock);
 	/* Ascending seqs: appending keeps each chain sorted. */
 	owner->seq = ++c->next_owner_seq;
@@ -362,7 +414,7 @@ void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
 void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner)
 {
 	struct list_head batch;
-	struct gdl_arec *r, *tmp;
+	struct gdl_arec *r, *tmp, *spare = NULL;
 	bool done;
 	int i;
 
@@ -377,14 +429,18 @@ void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner)
 			list_add_tail(&r->onode, &batch);
 		}
 		done = list_empty(&owner->allocs);
-		if (done)
+		if (done) {
 			list_del(&owner->node);
+			spare = owner->spare;
+			owner->spare = NULL;
+		}
 		gdl_spin_unlock(&c->alloc_lock);
 
 		list_for_each_entry_safe(r, tmp, &batch, onode)
 			gdl_alloc_retire(c, r);
 		gdl_cond_resched();
 	} while (!done);
+	gdl_zfree(spare);
 }
 
 /* At destroy: every owner is gone; free what is left (persistent ones). */

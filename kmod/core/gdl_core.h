@@ -31,6 +31,7 @@
 #include "uapi/gpu_dma_lock.h"
 
 struct gdl_core;
+struct gdl_arec;
 
 /**
  * struct gdl_core_params - fixed at creation
@@ -82,6 +83,7 @@ struct gdl_owner {
 	u64 removed_agent;		/* core-private: see gdl_agent_remove */
 	u64 nallocs;			/* core-private */
 	u64 bytes;			/* core-private */
+	struct gdl_arec *spare;		/* core-private: see gdl_free_by */
 	u64 bound_agent;		/* caller's: 0 if unbound */
 	u32 pid;			/* caller's: tgid of the opener */
 	char comm[16];			/* caller's: opener's comm */
@@ -160,6 +162,15 @@ void gdl_alloc_settle(struct gdl_core *c, u64 alloc_id, bool keep);
  * allocation belongs to that agent (unprivileged callers).  -ENOENT unknown.
  */
 int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent);
+/*
+ * gdl_free() on behalf of @caller (may be NULL), which is alive for the
+ * whole call: a record @caller itself owned is kept as its spare (one at
+ * most, still charged to whoever first allocated it, freed with the owner)
+ * and the caller's next non-persistent gdl_alloc_reserve() takes it
+ * instead of allocating, so an ALLOC/FREE pair costs no slab round trip.
+ */
+int gdl_free_by(struct gdl_core *c, struct gdl_owner *caller, u64 alloc_id,
+		u64 only_agent);
 /* Registers an owner (listed in "contexts").  Cannot fail. */
 void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner);
 /* Frees every non-persistent allocation of @owner and unregisters it. */
@@ -221,6 +232,13 @@ int gdl_check_many(struct gdl_core *c, u64 agent_id,
  */
 int gdl_check_decide(struct gdl_core *c, u64 agent_id,
 		     struct gdl_check_entry *e, u32 n, u32 *allowed);
+/*
+ * gdl_check_decide() for @n entries the caller has already validated
+ * (each gdl_request_valid() with flags 0; @n at most
+ * GDL_CHECK_BATCH_MAX): one RCU section and one agent lookup for them all.
+ */
+void gdl_check_answer(struct gdl_core *c, u64 agent_id,
+		      struct gdl_check_entry *e, u32 n, u32 *allowed);
 void gdl_check_count(struct gdl_core *c, u64 n, u64 allowed);
 void gdl_check_report(struct gdl_core *c, u64 agent_id,
 		      const struct gdl_check_entry *e, u32 n);

@@ -257,9 +257,32 @@ static inline bool gdl_mode_ok(u32 mode)
 	return mode && !(mode & ~GDL_DMA_RW);
 }
 
-/* gdl_agents.c */
-u32 gdl_agent_bucket(const struct gdl_core *c, u64 id);
-struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id);
+/* gdl_agents.c (the lookup is inline: every check and allocation runs it) */
+static inline u32 gdl_agent_bucket(const struct gdl_core *c, u64 id)
+{
+	/* Fibonacci hashing: sequential ids spread over every chain. */
+	return (u32)((id * 0x9e3779b97f4a7c15ull) >> (64 - c->agent_bits));
+}
+
+/**
+ * gdl_agent_find - look an agent up
+ * @c:  core
+ * @id: agent id
+ *
+ * Context: under gdl_rcu_read_lock(); the agent stays valid until it is
+ * dropped, or for as long as agents_lock is held.
+ * Return: the agent, or NULL.
+ */
+static inline struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id)
+{
+	struct gdl_agent *a;
+
+	a = gdl_rcu_dereference(c->agent_hash[gdl_agent_bucket(c, id)]);
+	while (a && a->id < id)
+		a = gdl_rcu_dereference(a->next);
+	return a && a->id == id ? a : NULL;
+}
+
 struct gdl_agent *gdl_agent_next(struct gdl_core *c, u64 id);
 int gdl_agent_create_locked(struct gdl_core *c, u64 id, u64 quota,
 			    u64 mask);

@@ -181,18 +181,11 @@ int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
 	return ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
 }
 
-int gdl_check_decide(struct gdl_core *c, u64 agent_id,
-		     struct gdl_check_entry *e, u32 n, u32 *allowed)
+void gdl_check_answer(struct gdl_core *c, u64 agent_id,
+		      struct gdl_check_entry *e, u32 n, u32 *allowed)
 {
 	struct gdl_agent *a;
 	u32 i, yes = 0;
-
-	if (!n || n > GDL_CHECK_BATCH_MAX)
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!gdl_range_ok(e[i].addr, e[i].length) ||
-		    !gdl_mode_ok(e[i].mode) || e[i].flags)
-			return -EINVAL;
 
 	/* One snapshot of the agent for the batch; each entry its own walk. */
 	gdl_rcu_read_lock();
@@ -206,6 +199,20 @@ int gdl_check_decide(struct gdl_core *c, u64 agent_id,
 	}
 	gdl_rcu_read_unlock();
 	*allowed = yes;
+}
+
+int gdl_check_decide(struct gdl_core *c, u64 agent_id,
+		     struct gdl_check_entry *e, u32 n, u32 *allowed)
+{
+	u32 i;
+
+	if (!n || n > GDL_CHECK_BATCH_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!gdl_range_ok(e[i].addr, e[i].length) ||
+		    !gdl_mode_ok(e[i].mode) || e[i].flags)
+			return -EINVAL;
+	gdl_check_answer(c, agent_id, e, n, allowed);
 	return 0;
 }
 

@@ -331,6 +331,64 @@ static void test_free_and_owner(void)
 	tcore_free(t);
 }
 
+/*
+ * gdl_free_by(): the caller's own record becomes its one spare, which its
+ * next allocation takes instead of allocating (no allocation to fail),
+ * and the owner's release frees (ASan: no leak).  Counting is unchanged.
+ */
+static void test_free_by_spare(void)
+{
+	struct tcore *t = tcore_new(0, 4, 1, 1000);
+	struct gdl_owner o = { .pid = 7 }, other = { .pid = 8 };
+	struct gdl_stats st;
+	u64 a, b, p, x;
+
+	REQUIRE(t);
+	EXPECT_EQ(gdl_agent_set(t->c, 1, 1000, 1), 0);
+	gdl_owner_init(t->c, &o);
+	gdl_owner_init(t->c, &other);
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 10, 0, 0, &a), 0);
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 20, 0, 0, &b), 0);
+	EXPECT_EQ(gdl_alloc(t->c, &other, 1, 30, 0, 0, &x), 0);
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 40, 0, GDL_ALLOC_PERSISTENT, &p), 0);
+	/* Refused frees keep nothing. */
+	EXPECT_EQ(gdl_free_by(t->c, &o, a, 2), -EPERM);
+	EXPECT_EQ(gdl_free_by(t->c, &o, 12345, 0), -ENOENT);
+	EXPECT(o.spare == NULL);
+	/* Another owner's record and a persistent one are not kept. */
+	EXPECT_EQ(gdl_free_by(t->c, &o, x, 1), 0);
+	EXPECT_EQ(gdl_free_by(t->c, &o, p, 0), 0);
+	EXPECT(o.spare == NULL);
+	EXPECT_EQ(gdl_free_by(t->c, &o, a, 1), 0);
+	EXPECT(o.spare != NULL);
+	EXPECT_EQ(tcore_last(t).kind, GDL_DEC_FREE);
+	EXPECT_EQ(tcore_last(t).alloc_id, a);
+	EXPECT_EQ(tcore_last(t).length, 10);
+	/* One spare at most: the next is freed. */
+	EXPECT_EQ(gdl_free_by(t->c, &o, b, 1), 0);
+	gdl_stats_read(t->c, &st);
+	EXPECT_EQ(st.frees, 4);
+	EXPECT_EQ(st.live_allocations, 0);
+	EXPECT_EQ(o.nallocs, 0);
+	/* The next allocation allocates nothing: it takes the spare. */
+	gdl_fault_fail_nth(1);
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 50, 0, 0, &a), 0);
+	gdl_fault_fail_nth(0);
+	EXPECT(o.spare == NULL);
+	EXPECT_EQ(o.nallocs, 1);
+	EXPECT_EQ(o.bytes, 50);
+	/* A persistent allocation never takes it. */
+	EXPECT_EQ(gdl_free_by(t->c, &o, a, 0), 0);
+	gdl_fault_fail_nth(1);
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 5, 0, GDL_ALLOC_PERSISTENT, &p),
+		  -ENOMEM);
+	gdl_fault_fail_nth(0);
+	EXPECT(o.spare != NULL);
+	gdl_owner_release(t->c, &o);
+	gdl_owner_release(t->c, &other);
+	tcore_free(t);
+}
+
 static void test_owner_release_many(void)
 {
 	struct tcore *t = tcore_new(0, 4, 1, 1ull << 40);
@@ -636,6 +694,7 @@ const struct tap_case api_cases[] = {
 	{ "api: alloc quota and capacity", test_alloc_quota_and_capacity },
 	{ "api: alloc auto-creates agents", test_alloc_autocreate },
 	{ "api: free and owners", test_free_and_owner },
+	{ "api: free_by keeps one spare record", test_free_by_spare },
 	{ "api: owner release in batches", test_owner_release_many },
 	{ "api: grant/revoke errors", test_grant_errors },
 	{ "api: grant semantics", test_grant_semantics },
