@@ -84,8 +84,8 @@ bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
 	while (r->l.level) {
 		i = in_pick(r, dev, start);
 		if (i + 1 < r->i.n)
-			after = gdl_rcu_dereference(r->i.child[i + 1]);
-		r = gdl_rcu_dereference(r->i.child[i]);
+			after = gdl_rcu_dereference(r->i.e[i + 1].child);
+		r = gdl_rcu_dereference(r->i.e[i].child);
 	}
 	i = leaf_rank(r, dev, start);
 	if (i && r_dev(r, i - 1) == dev && r_start(r, i - 1) == start)
@@ -131,7 +131,7 @@ void gdl_rtree_free_now(struct gdl_rnode *root)
 		struct gdl_rnode *n = st[sp];
 
 		if (n->l.level && ix[sp] < n->i.n) {
-			st[sp + 1] = n->i.child[ix[sp]++];
+			st[sp + 1] = n->i.e[ix[sp]++].child;
 			ix[sp + 1] = 0;
 			sp++;
 			continue;

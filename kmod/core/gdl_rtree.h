@@ -70,7 +70,7 @@ static inline u32 nkey_dev(const struct gdl_rnode *n)
 
 static inline u64 nkey_start(const struct gdl_rnode *n)
 {
-	return n->l.level ? n->i.key[0] : n->l.sep[0];
+	return n->l.level ? n->i.e[0].key : n->l.sep[0];
 }
 
 static inline bool underfull(const struct gdl_rnode *n)
@@ -90,11 +90,11 @@ static inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
 		if (unlikely(dev != n->i.kdev[0]))
 			return dev < n->i.kdev[0] ? 0 : c - 1;
 		for (k = 1; k < c; k++)
-			i += n->i.key[k] <= at;
+			i += n->i.e[k].key <= at;
 		return i;
 	}
 	for (k = 1; k < c; k++)
-		i += key_le(n->i.kdev[k], n->i.key[k], dev, at);
+		i += key_le(n->i.kdev[k], n->i.e[k].key, dev, at);
 	return i;
 }
 
@@ -107,7 +107,7 @@ static inline const struct gdl_rnode *
 leaf_floor(const struct gdl_rnode *n, u32 dev, u64 at, const gdl_mutex_t *lock)
 {
 	while (n && n->l.level)
-		n = gdl_rcu_dereference_locked(n->i.child[in_pick(n, dev, at)],
+		n = gdl_rcu_dereference_locked(n->i.e[in_pick(n, dev, at)].child,
 					       lock);
 	return n;
 }

@@ -158,7 +158,7 @@ static struct gdl_rnode *span_mark_right(struct rtxn *x,
 		i = in_pick(n, dev, end);
 		x->rnode[j] = n;
 		x->rfirst[j] = i + 1;
-		n = n->i.child[i];
+		n = n->i.e[i].child;
 	}
 	return n;
 }
@@ -180,7 +180,7 @@ static struct gdl_rnode *span_descend(struct rtxn *x, struct gdl_rnode *root,
 		for (k = 0; k < i; k++)
 			gdl_rtx_pack_child(x, n, k);
 		gdl_rtx_drop(x, n);
-		n = n->i.child[i];
+		n = n->i.e[i].child;
 	}
 	return n;
 }
@@ -193,13 +193,13 @@ static struct gdl_rnode *span_next_leaf(struct rtxn *x)
 
 	for (j = 1; x->widx[j] + 1 == x->wnode[j]->i.n; j++)
 		;
-	n = x->wnode[j]->i.child[++x->widx[j]];
+	n = x->wnode[j]->i.e[++x->widx[j]].child;
 	while (j > 1) {
 		j--;
 		gdl_rtx_drop(x, n);
 		x->wnode[j] = n;
 		x->widx[j] = 0;
-		n = n->i.child[0];
+		n = n->i.e[0].child;
 	}
 	return n;
 }

@@ -103,9 +103,9 @@ static struct gdl_rnode *mk_leaf(struct rtxn *x, const struct pk_ival *v,
 static void in_set(struct gdl_rnode *n, u32 i, struct gdl_rnode *c, u32 dev,
 		   u64 key)
 {
-	n->i.child[i] = c;
+	n->i.e[i].child = c;
 	n->i.kdev[i] = (u8)dev;
-	n->i.key[i] = key;
+	n->i.e[i].key = key;
 	n->i.mixed |= n->i.kdev[i] != n->i.kdev[0];
 	n->i.n = (u8)(i + 1);
 }
@@ -167,8 +167,8 @@ static void pk_add_new(struct rtxn *x, u32 j, struct gdl_rnode *nd)
 /* Links child @k of published node @parent as it is, at its level. */
 void gdl_rtx_pack_child(struct rtxn *x, const struct gdl_rnode *parent, u32 k)
 {
-	pk_add(x, parent->i.level, parent->i.child[k], parent->i.kdev[k],
-	       parent->i.key[k]);
+	pk_add(x, parent->i.level, parent->i.e[k].child, parent->i.kdev[k],
+	       parent->i.e[k].key);
 }
 
 /* Appends an interval to the leaf packer. */
@@ -245,10 +245,10 @@ static u32 merge_inner(struct rtxn *x, const struct gdl_rnode *a,
 	struct gdl_rnode *mid[2], *n = NULL;
 	u32 na = a->i.n, nb = b->i.n, nm = 2, c, h, i, k;
 	u8 mdev[2] = { a->i.kdev[na - 1], b->i.kdev[0] };
-	u64 mkey[2] = { a->i.key[na - 1], b->i.key[0] };
+	u64 mkey[2] = { a->i.e[na - 1].key, b->i.e[0].key };
 
-	mid[0] = a->i.child[na - 1];
-	mid[1] = b->i.child[0];
+	mid[0] = a->i.e[na - 1].child;
+	mid[1] = b->i.e[0].child;
 	if (underfull(mid[0]) || underfull(mid[1])) {
 		nm = rt_merge(x, mid[0], mid[1], mid);
 		for (i = 0; i < nm && !x->err; i++) {
@@ -270,12 +270,12 @@ static u32 merge_inner(struct rtxn *x, const struct gdl_rnode *a,
 			out[k < h ? 0 : 1] = n;
 		}
 		if (k < na - 1)
-			in_set(n, at, a->i.child[k], a->i.kdev[k], a->i.key[k]);
+			in_set(n, at, a->i.e[k].child, a->i.kdev[k], a->i.e[k].key);
 		else if ((i = k - (na - 1)) < nm)
 			in_set(n, at, mid[i], mdev[i], mkey[i]);
 		else
-			in_set(n, at, b->i.child[i - nm + 1],
-			       b->i.kdev[i - nm + 1], b->i.key[i - nm + 1]);
+			in_set(n, at, b->i.e[i - nm + 1].child,
+			       b->i.kdev[i - nm + 1], b->i.e[i - nm + 1].key);
 	}
 	return h < c ? 2 : 1;
 }
@@ -332,7 +332,7 @@ static u32 close_underfull(struct rtxn *x, u32 j, u32 height,
 		return rt_merge(x, up->v[--up->n], out[0], out);
 	if (right_left(x, j + 1, height))
 		return rt_merge(x, out[0],
-				x->rnode[j + 1]->i.child[x->rfirst[j + 1]++],
+				x->rnode[j + 1]->i.e[x->rfirst[j + 1]++].child,
 				out);
 	return 1;
 }
