@@ -136,12 +136,12 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 		    n->i.n < (root ? 2 : GDL_RFANOUT / 2))
 			vbad(v, "inner fill");
 		for (i = 0; i < n->i.n; i++) {
-			const struct gdl_rnode *ch = n->i.child[i];
+			const struct gdl_rnode *ch = n->i.e[i].child;
 
 			if (ch->l.level + 1 != n->l.level)
 				vbad(v, "child level");
 			vnode(ch, depth + 1, 0, &cd, &cs, v);
-			if (cd != n->i.kdev[i] || cs != n->i.key[i])
+			if (cd != n->i.kdev[i] || cs != n->i.e[i].key)
 				vbad(v, "inner key");
 			mixed |= n->i.kdev[i] != n->i.kdev[0];
 			if (!i) {
@@ -351,7 +351,7 @@ static void test_diff_tall(void)
 static u64 subtree_last_end(const struct gdl_rnode *n)
 {
 	while (n->l.level)
-		n = n->i.child[n->i.n - 1];
+		n = n->i.e[n->i.n - 1].child;
 	return n->l.g[(n->l.n - 1) / GDL_RGROUP].end[(n->l.n - 1) % GDL_RGROUP];
 }
 
@@ -363,7 +363,7 @@ static u64 subtree_count(const struct gdl_rnode *n)
 	if (!n->l.level)
 		return n->l.n;
 	for (i = 0; i < n->i.n; i++)
-		c += subtree_count(n->i.child[i]);
+		c += subtree_count(n->i.e[i].child);
 	return c;
 }
 
@@ -394,10 +394,10 @@ static void lone_leaf_case(long n, int want_height)
 	a = gdl_agent_find(t->c, 1);
 	root = a->ranges.root;
 	REQUIRE(root->l.level && root->i.n >= 4);
-	from = root->i.key[1];
-	to = subtree_last_end(root->i.child[2]);
-	inside = subtree_count(root->i.child[1]) +
-		 subtree_count(root->i.child[2]);
+	from = root->i.e[1].key;
+	to = subtree_last_end(root->i.e[2].child);
+	inside = subtree_count(root->i.e[1].child) +
+		 subtree_count(root->i.e[2].child);
 	gdl_rcu_read_unlock();
 	EXPECT_EQ(gdl_grant(t->c, 1, 0, from, to - from, GDL_DMA_RW), 0);
 	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
@@ -485,8 +485,8 @@ static void test_faults_tall(void)
 	gdl_rcu_read_lock();
 	a = gdl_agent_find(t->c, 1);
 	root = a->ranges.root;
-	from = root->i.key[1];
-	to = subtree_last_end(root->i.child[2]);
+	from = root->i.e[1].key;
+	to = subtree_last_end(root->i.e[2].child);
 	gdl_rcu_read_unlock();
 	n = faulty_change(t, 1, from, to - from, GDL_DMA_RW);
 	EXPECT_EQ(n > 0, 1);

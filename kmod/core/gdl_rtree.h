@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_rtree.h - private to the permission tree (gdl_rtree*.c): node
+ * accessors and the lookups' building blocks, shared by the readers
+ * (gdl_rtree.c) and the writer (gdl_rtree_txn.c, gdl_rtree_apply.c).
+ * The node layout itself is in gdl_internal.h.
+ */
+#ifndef GDL_RTREE_H
+#define GDL_RTREE_H
+
+#include "gdl_internal.h"
+
+#define LMAX	GDL_RCHUNK		/* intervals in a leaf, at most */
+#define LMIN	(LMAX / 2)		/* and at least (but the root) */
+#define IMAX	GDL_RFANOUT		/* children of an inner node */
+#define IMIN	(IMAX / 2)
+#define LCAP	(LMAX + LMIN)		/* packer sizes: emit MAX at CAP */
+#define ICAP	(IMAX + IMIN)
+#define MAXH	GDL_RMAXH
+
+/* The layout the lookup relies on (see struct gdl_rnode). */
+_Static_assert(sizeof(struct gdl_rgroup) == 64, "a group is one line");
+_Static_assert(__builtin_offsetof(struct gdl_rnode, l.g) == 64,
+	       "header and separators fill line 0");
+_Static_assert(sizeof(struct gdl_rnode) <= 512, "one 512-byte slab object");
+_Static_assert(GDL_MAX_DEVICES <= 256, "inner keys keep devices in a byte");
+
+static inline u64 r_start(const struct gdl_rnode *r, u32 i)
+{
+	return r->l.g[i / GDL_RGROUP].start[i % GDL_RGROUP];
+}
+
+static inline u64 r_end(const struct gdl_rnode *r, u32 i)
+{
+	return r->l.g[i / GDL_RGROUP].end[i % GDL_RGROUP];
+}
+
+static inline u32 r_dev(const struct gdl_rnode *r, u32 i)
+{
+	return r->l.g[i / GDL_RGROUP].dev[i % GDL_RGROUP];
+}
+
+static inline u32 r_mode(const struct gdl_rnode *r, u32 i)
+{
+	return r->l.g[i / GDL_RGROUP].mode[i % GDL_RGROUP];
+}
+
+static inline void r_set(struct gdl_rnode *r, u32 i, u64 start, u64 end,
+			 u32 dev, u32 mode)
+{
+	struct gdl_rgroup *g = &r->l.g[i / GDL_RGROUP];
+
+	g->start[i % GDL_RGROUP] = start;
+	g->end[i % GDL_RGROUP] = end;
+	g->dev[i % GDL_RGROUP] = dev;
+	g->mode[i % GDL_RGROUP] = (u8)mode;
+}
+
+/* (da, sa) <= (db, sb), as 0 or 1 (no branch). */
+static inline u32 key_le(u32 da, u64 sa, u32 db, u64 sb)
+{
+	return (da < db) | ((da == db) & (sa <= sb));
+}
+
+/* Key of the first interval under @n. */
+static inline u32 nkey_dev(const struct gdl_rnode *n)
+{
+	return n->l.level ? n->i.kdev[0] : n->l.sdev[0];
+}
+
+static inline u64 nkey_start(const struct gdl_rnode *n)
+{
+	return n->l.level ? n->i.e[0].key : n->l.sep[0];
+}
+
+static inline bool underfull(const struct gdl_rnode *n)
+{
+	return n->l.n < (n->l.level ? IMIN : LMIN);
+}
+
+/* Lookups: under RCU, or by the writer on the published version ------- */
+
+/* Child of inner node @n that holds (dev, at): the last with key <= it. */
+static inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
+{
+	u32 k, i = 0, c = n->i.n;
+
+	if (likely(!n->i.mixed)) {
+		/* One device: compare addresses only. */
+		if (unlikely(dev != n->i.kdev[0]))
+			return dev < n->i.kdev[0] ? 0 : c - 1;
+		for (k = 1; k < c; k++)
+			i += n->i.e[k].key <= at;
+		return i;
+	}
+	for (k = 1; k < c; k++)
+		i += key_le(n->i.kdev[k], n->i.e[k].key, dev, at);
+	return i;
+}
+
+/*
+ * The leaf that holds the greatest key <= (dev, at), else the first.
+ * Readers pass a NULL @lock and hold RCU; the writer passes the lock it
+ * holds instead.
+ */
+static inline const struct gdl_rnode *
+leaf_floor(const struct gdl_rnode *n, u32 dev, u64 at, const gdl_mutex_t *lock)
+{
+	while (n && n->l.level)
+		n = gdl_rcu_dereference_locked(n->i.e[in_pick(n, dev, at)].child,
+					       lock);
+	return n;
+}
+
+/*
+ * Intervals of leaf @r with key <= (dev, at): the separators pick the
+ * group, one line holds the rest.
+ */
+static inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
+{
+	u32 ng = (r->l.n + GDL_RGROUP - 1) / GDL_RGROUP, k = 0, j = 0;
+	const struct gdl_rgroup *g;
+	u32 left;
+
+	if (likely(!r->l.mixed)) {
+		/* One device: count addresses <= @at, no branch on them. */
+		if (unlikely(dev != r->l.sdev[0]))
+			return dev < r->l.sdev[0] ? 0 : r->l.n;
+		for (k = 1; k < ng; k++)
+			j += r->l.sep[k] <= at;
+		g = &r->l.g[j];
+		left = r->l.n - j * GDL_RGROUP;
+		k = j * GDL_RGROUP + (g->start[0] <= at);
+		k += (left > 1) & (g->start[1] <= at);
+		k += (left > 2) & (g->start[2] <= at);
+		return k;
+	}
+
+	while (k + 1 < ng &&
+	       key_le(r->l.sdev[k + 1], r->l.sep[k + 1], dev, at))
+		k++;
+	g = &r->l.g[k];
+	left = r->l.n - k * GDL_RGROUP;
+	while (j < GDL_RGROUP && j < left &&
+	       key_le(g->dev[j], g->start[j], dev, at))
+		j++;
+	return k * GDL_RGROUP + j;
+}
+
+/* Transactions (gdl_rtree_txn.c) ---------------------------------------- */
+
+/**
+ * struct rt_packer - the buffer below one inner level: children of that
+ * level's nodes to be, with their keys (copied from the parent they came
+ * from, so packing never reads a child it only links)
+ * @n:   children held
+ * @v:   the children,
+ * @key: the start of each one's first interval,
+ * @dev: and its device
+ */
+struct rt_packer {
+	u32 n;
+	struct gdl_rnode *v[ICAP];
+	u64 key[ICAP];
+	u8 dev[ICAP];
+};
+
+struct pk_ival {
+	u64 s, e;
+	u32 d, m;
+};
+
+/**
+ * struct rtxn - one open transaction on a tree (one allocation)
+ * @t:       the tree
+ * @created: every node created here, chained by @link (for rollback)
+ * @garbage: published nodes replaced here, chained by @link
+ * @err:     first error
+ * @nl, @lv: the leaf packer: intervals not yet in a leaf
+ * @pk:      the packer of level j >= 1: children of level-j nodes to be
+ * @rnode:   level j of the path to the span's last leaf: its children
+ * @rfirst:  from this index on are right of the span
+ * @wnode:   the walk over the span's leaves: node of level j,
+ * @widx:    and the child being walked
+ */
+struct rtxn {
+	struct gdl_rtree *t;
+	struct gdl_rnode *created;
+	struct gdl_rnode *garbage;
+	int err;
+	u32 nl;
+	struct pk_ival lv[LCAP];
+	struct rt_packer pk[MAXH];
+	struct gdl_rnode *rnode[MAXH];
+	u32 rfirst[MAXH];
+	struct gdl_rnode *wnode[MAXH];
+	u32 widx[MAXH];
+};
+
+void gdl_rtx_drop(struct rtxn *x, struct gdl_rnode *n);
+void gdl_rtx_pack_child(struct rtxn *x, const struct gdl_rnode *parent, u32 k);
+void gdl_rtx_pack_ival(struct rtxn *x, u64 s, u64 e, u32 d, u32 m);
+struct gdl_rnode *gdl_rtx_close(struct rtxn *x, u32 height);
+void gdl_rtx_commit(struct rtxn *x, struct gdl_rnode *root, u64 count);
+void gdl_rtx_abort(struct rtxn *x);
+
+#endif /* GDL_RTREE_H */
