@@ -2,7 +2,7 @@
 # 13-proc: every /proc/swarm/gpu file, the control vocabulary, the
 # prototype's scripts, and strict refusal of malformed input (nothing
 # changes on error).
-# timeout: 300
+# timeout: 480
 . "$GDL_REPO/test/kernel/lib.sh"
 
 P=$GDL_PROC

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 120
+# timeout: 300
 # 40-kill: a process that dies holding allocations gives back its quota.
 #
 # The kernel closes a SIGKILLed process's files; closing the last reference
