@@ -4,9 +4,11 @@
  *
  * Two xarrays map a cgroup id (cgroup v2, the directory's inode number) and
  * a uid (initial user namespace) to a struct gdl_binding.  Readers - every
- * request on an unbound file - look up under RCU without a lock; writers
- * (root's ioctls and control lines) serialise on gdl_ident_lock and free a
- * replaced or removed binding after a grace period.
+ * request on an unbound file whose cached answer does not match (see struct
+ * gdl_ident_cache) - look up under RCU without a lock; writers (root's
+ * ioctls and control lines) serialise on gdl_ident_lock, bump
+ * gdl_identity_gen after every change (so no cached answer outlives it),
+ * and free a replaced or removed binding after a grace period.
  *
  * A cgroup binding holds no reference on its cgroup: a removed cgroup is
  * freed as usual (no dying cgroup is pinned), and since cgroup ids are never
@@ -65,41 +67,91 @@ static unsigned long gdl_ncgroups, gdl_nuids;
 
 /* Resolution (lock-free) --------------------------------------------------- */
 
+u64 gdl_identity_gen;
+
 /*
- * __gdl_identity_resolve - nearest bound cgroup of the current task, else
- * its uid's binding, else 0
+ * gdl_walk - nearest bound cgroup from @cg up, else @uid's binding, else 0
  *
  * The walk goes up to the real root whatever the task's cgroup namespace:
  * bindings name cgroups, not views of them.  Each level costs one xarray
- * lookup; the counts skip a table that is empty.
+ * lookup; the counts skip a table that is empty.  Under rcu_read_lock().
  */
-u64 __gdl_identity_resolve(void)
+static u64 gdl_walk(struct cgroup *cg, u32 uid)
 {
 	struct gdl_binding *b;
-	struct cgroup *cg;
-	u64 agent = 0;
 
-	rcu_read_lock();
 	if (READ_ONCE(gdl_ncgroups)) {
-		for (cg = task_dfl_cgroup(current); cg; cg = cgroup_parent(cg)) {
+		for (; cg; cg = cgroup_parent(cg)) {
 			b = xa_load(&gdl_cgroup_bindings, cgroup_id(cg));
-			if (b) {
-				agent = READ_ONCE(b->agent);
-				goto out;
-			}
+			if (b)
+				return READ_ONCE(b->agent);
 		}
 	}
 	if (READ_ONCE(gdl_nuids)) {
-		b = xa_load(&gdl_uid_bindings, __kuid_val(current_uid()));
+		b = xa_load(&gdl_uid_bindings, uid);
 		if (b)
-			agent = READ_ONCE(b->agent);
+			return READ_ONCE(b->agent);
 	}
-out:
+	return 0;
+}
+
+/*
+ * __gdl_identity_resolve - the slow path of gdl_identity_resolve(): walk
+ * the tables, and remember the answer in @c
+ *
+ * Why the cached answer can never be stale: the generation is read with
+ * acquire order before the tables, and writers bump it with release order
+ * after changing them (gdl_bindings_changed()).  So the walk sees at least
+ * every change that the generation read counts; a change it may have
+ * missed bumps the generation past the one stored, and the next request
+ * misses.  The key (cgroup id, uid) and the walk's starting cgroup come
+ * from the same read of the task's css_set, so a task migrated meanwhile
+ * stores its old cgroup's answer under its old cgroup's id, which its next
+ * request no longer matches.
+ */
+u64 __gdl_identity_resolve(struct gdl_ident_cache *c)
+{
+	struct cgroup *cg;
+	unsigned long seq;
+	u64 gen, cgid, agent;
+	u32 uid;
+
+	rcu_read_lock();
+	gen = smp_load_acquire(&gdl_identity_gen);
+	cg = task_dfl_cgroup(current);
+	cgid = cgroup_id(cg);
+	uid = __kuid_val(current_uid());
+	agent = gdl_walk(cg, uid);
 	rcu_read_unlock();
+
+	/*
+	 * Claim the record (odd) or leave it to whoever holds it: the cmpxchg
+	 * is a full barrier, so @seq is odd before any field changes; the
+	 * release makes every field visible before @seq is even again.
+	 */
+	seq = READ_ONCE(c->seq);
+	if (!(seq & 1) && try_cmpxchg(&c->seq, &seq, seq + 1)) {
+		WRITE_ONCE(c->cgroup_id, cgid);
+		WRITE_ONCE(c->uid, uid);
+		WRITE_ONCE(c->gen, gen);
+		WRITE_ONCE(c->agent, agent);
+		smp_store_release(&c->seq, seq + 2);
+	}
 	return agent;
 }
 
 /* Bookkeeping (under gdl_ident_lock) --------------------------------------- */
+
+/*
+ * After every change to a table, before the mutex is dropped: every cached
+ * resolution (struct gdl_ident_cache) stops matching.  Release: a reader
+ * that reads the new generation with acquire sees the change.
+ */
+static void gdl_bindings_changed(void)
+{
+	lockdep_assert_held(&gdl_ident_lock);
+	smp_store_release(&gdl_identity_gen, gdl_identity_gen + 1);
+}
 
 static void gdl_binding_update_key(void)
 {
@@ -138,6 +190,7 @@ static void gdl_binding_erase(struct xarray *xa, unsigned long key,
 
 	if (b) {
 		WRITE_ONCE(*count, *count - 1);
+		gdl_bindings_changed();
 		gdl_binding_free(b);
 	}
 }
@@ -244,6 +297,7 @@ int gdl_identity_bind_cgroup(const char *path, u64 agent, u64 __user *id_out)
 			goto out;
 		}
 		WRITE_ONCE(old->agent, agent);
+		gdl_bindings_changed();
 		goto out;
 	}
 
@@ -267,6 +321,7 @@ int gdl_identity_bind_cgroup(const char *path, u64 agent, u64 __user *id_out)
 	}
 	xa_store(&gdl_cgroup_bindings, id, b, GFP_KERNEL);
 	WRITE_ONCE(gdl_ncgroups, gdl_ncgroups + 1);
+	gdl_bindings_changed();
 	ret = 0;
 out:
 	/* Also after a failure: pruning may have dropped the last binding. */
@@ -338,6 +393,7 @@ int gdl_identity_bind_uid(u32 uid, u64 agent)
 	old = xa_load(&gdl_uid_bindings, uid);
 	if (old) {
 		WRITE_ONCE(old->agent, agent);
+		gdl_bindings_changed();
 		goto out;
 	}
 	b = gdl_binding_new(agent, NULL);
@@ -352,6 +408,7 @@ int gdl_identity_bind_uid(u32 uid, u64 agent)
 		goto out;
 	}
 	WRITE_ONCE(gdl_nuids, gdl_nuids + 1);
+	gdl_bindings_changed();
 	gdl_binding_update_key();
 out:
 	mutex_unlock(&gdl_ident_lock);

@@ -26,9 +26,12 @@
 /**
  * struct gdl_file - per open file of /dev/gpu_dma_lock
  * @owner: the core's owner record; @owner.bound_agent is the binding
+ * @ident: the last cgroup/uid resolution on this file (zeroed at open: it
+ *         matches nothing), keyed on who asked, so sharing the file is safe
  */
 struct gdl_file {
 	struct gdl_owner owner;
+	struct gdl_ident_cache ident;
 };
 
 static inline u64 gdl_bound_agent(const struct gdl_file *f)
@@ -39,14 +42,18 @@ static inline u64 gdl_bound_agent(const struct gdl_file *f)
 /*
  * gdl_caller_agent - who the caller is without naming anyone: the file's
  * binding, else its cgroup's (nearest bound ancestor), else its uid's, else
- * 0.  A bound file never pays for the cgroup walk, and with no cgroup or
- * uid binding at all the walk is one patched-out jump.
+ * 0.  A bound file never pays for the cgroup walk, with no cgroup or uid
+ * binding at all the walk is one patched-out jump, and otherwise it is
+ * usually a cache hit (struct gdl_ident_cache).  The cache is written
+ * through a const file: it remembers an answer, it changes no state of the
+ * file (and the file is never a const object).
  */
 static inline u64 gdl_caller_agent(const struct gdl_file *f)
 {
 	u64 bound = gdl_bound_agent(f);
 
-	return bound ? bound : gdl_identity_resolve();
+	return bound ? bound :
+	       gdl_identity_resolve((struct gdl_ident_cache *)&f->ident);
 }
 
 /*

@@ -7,9 +7,10 @@
 # the next request, isolation between two bound cgroups, unbinding, removed
 # cgroups, agent removal, malformed control lines and the ioctls' ABI are in
 # test/kernel/tools/ident_cgroup.c, with unprivileged (uid 65534) workers
-# moved between cgroups.  Here: the decision records' cgroup id (tracefs),
-# that a removed cgroup is not pinned by its binding, and reloads with
-# bindings in place.
+# moved between cgroups; that no change ever leaves a stale answer in a
+# file's resolution cache is in test/kernel/tools/ident_cache.c.  Here: the
+# decision records' cgroup id (tracefs), that a removed cgroup is not pinned
+# by its binding, and reloads with bindings in place.
 . "$GDL_REPO/test/kernel/lib.sh"
 
 CG=/sys/fs/cgroup
@@ -37,6 +38,9 @@ mkdir -p "$CG/gdl-id/a/a1/deep" "$CG/gdl-id/b" || { not_ok "create test cgroups"
 gdl_load fake_gpus=1 || exit 1
 check "bindings is root-only (0400)" test "$(stat -c %a "$GDL_PROC/bindings")" = 400
 run_tap_tool ident_cgroup "$CG"
+# A file's cached resolution against moves, rebinds, unbinds, agent removal,
+# uid changes and sharing (test/kernel/tools/ident_cache.c).
+run_tap_tool ident_cache "$CG"
 check_eq "nothing left allocated" 0 "$(gdl_stat live_allocations)"
 
 # Decision records carry the caller's cgroup id, at the decision.

@@ -22,12 +22,17 @@
  *   check_bound_N       the same on a file bound to the agent (agent_id 0):
  *                       the workload's path, with no capability check
  *   check_denied_N      the same, for an address between two grants
+ *   check_cgroup_1      CHECK on an unbound file by a caller whose cgroup is
+ *                       bound to the agent: resolution by cgroup (the file's
+ *                       cached answer, docs/identity.md)
  *   check_legacy_1      SWARM_DMA_CHECK_PERM (the prototype's ABI), root
  *                       naming the agent
  *   alloc_free          GDL_IOC_ALLOC + GDL_IOC_FREE, one pair, root naming
  *                       the agent
  *   alloc_free_bound    the same on a bound file (FREE still checks the
  *                       capability: root may free any agent's allocation)
+ *   alloc_free_cgroup   the same on an unbound file, as the agent of the
+ *                       caller's cgroup (like check_cgroup_1)
  *   check_batch_64_N    GDL_IOC_CHECK_BATCH of 64, per check
  *   proc_stats_pread    pread at offset 0 of /proc/swarm/gpu/stats, kept open
  *   proc_stats_read     open + read + close of /proc/swarm/gpu/stats
@@ -140,28 +145,42 @@ static void cgroup_enter(const char *path)
 	close(f);
 }
 
-static double b_check_cgroup(const struct row *r, unsigned long iters)
+/* Binds BENCH_CGROUP to @agent and moves the tool into it. */
+static void bench_cgroup_enter(uint64_t agent)
 {
-	struct gdl_cgroup_binding b = { .path = (uintptr_t)BENCH_CGROUP, .agent_id = AGENT_GRANTS0 + r->set };
-	int plain = gdl_open();
-	uint64_t t0;
-	double ns;
+	struct gdl_cgroup_binding b = { .path = (uintptr_t)BENCH_CGROUP, .agent_id = agent };
 
 	if (mkdir("/sys/fs/cgroup" BENCH_CGROUP, 0755) && errno != EEXIST)
 		die("mkdir cgroup: %s", strerror(errno));
 	if (ioctl(fd, GDL_IOC_BIND_CGROUP, &b))
 		die("bind %s: %s", BENCH_CGROUP, strerror(errno));
 	cgroup_enter(BENCH_CGROUP);
+}
+
+/* Back to the root cgroup, and BENCH_CGROUP unbound. */
+static void bench_cgroup_leave(void)
+{
+	struct gdl_cgroup_binding b = { .path = (uintptr_t)BENCH_CGROUP };
+
+	cgroup_enter("");
+	if (ioctl(fd, GDL_IOC_UNBIND_CGROUP, &b))
+		die("unbind %s: %s", BENCH_CGROUP, strerror(errno));
+}
+
+static double b_check_cgroup(const struct row *r, unsigned long iters)
+{
+	int plain = gdl_open();
+	uint64_t t0;
+	double ns;
+
+	bench_cgroup_enter(AGENT_GRANTS0 + r->set);
 	t0 = now_ns();
 	for (unsigned long i = 0; i < iters; i++)
 		if (ioc_check(plain, 0, 0, addr_cycle[r->set][i % CYCLE], 64,
 			      GDL_DMA_READ) != GDL_CHECK_ALLOWED)
 			answer_errors++;
 	ns = since(t0, iters);
-	cgroup_enter("");
-	b.agent_id = 0;
-	if (ioctl(fd, GDL_IOC_UNBIND_CGROUP, &b))
-		die("unbind %s: %s", BENCH_CGROUP, strerror(errno));
+	bench_cgroup_leave();
 	close(plain);
 	return ns;
 }
@@ -209,6 +228,24 @@ static double b_alloc_free_bound(const struct row *r, unsigned long iters)
 		if (ioc_alloc(alloc_bound_fd, 0, 4096, 0, 0, &id) || ioc_free(alloc_bound_fd, id))
 			answer_errors++;
 	return since(t0, iters);
+}
+
+/* ALLOC + FREE on an unbound file, as the agent of the caller's cgroup. */
+static double b_alloc_free_cgroup(const struct row *r, unsigned long iters)
+{
+	int plain = gdl_open();
+	uint64_t t0, id;
+	double ns;
+
+	bench_cgroup_enter(AGENT_ALLOC);
+	t0 = now_ns();
+	for (unsigned long i = 0; i < iters; i++)
+		if (ioc_alloc(plain, 0, 4096, 0, 0, &id) || ioc_free(plain, id))
+			answer_errors++;
+	ns = since(t0, iters);
+	bench_cgroup_leave();
+	close(plain);
+	return ns;
 }
 
 static double b_check_batch(const struct row *r, unsigned long iters)
@@ -301,6 +338,7 @@ static struct row rows[] = {
 	ROW("proc_stats_read",        b_proc_stats,   0, 300, 0),
 	ROW("kernel_check_1",         b_kernel_check, 0, 200000, 0),
 	ROW("kernel_check_100000",    b_kernel_check, 2, 200000, 0),
+	ROW("alloc_free_cgroup",      b_alloc_free_cgroup, 0, 5000, 2.5),
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
