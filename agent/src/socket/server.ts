@@ -225,48 +225,57 @@ export class SocketServer {
    * the parent's wait returns, but a socket's close may still be queued
    * behind this request), and handles what the other connections have
    * already sent (a FREE whose reply its client does not wait for).
+   * Returns whether anything was released or read: only then can a
+   * decision change (and only then is it made again, so a refusal is one
+   * decision event, not two).
    */
-  private settleOthers(except: Conn): void {
-    if (this.settling) return;
+  private settleOthers(except: Conn): boolean {
+    if (this.settling) return false;
     this.settling = true;
+    let changed = false;
     try {
       for (const c of [...this.conns]) {
         if (c === except || c.closed) continue;
         if (!peerAlive(c.cred.pid)) {
           c.sock.destroy();
           this.release(c);
+          changed = true;
           continue;
         }
-        this.readPending(c);
+        if (this.readPending(c)) changed = true;
       }
     } finally {
       this.settling = false;
     }
+    return changed;
   }
 
   /**
    * Reads @c's socket now, without waiting for the event loop, and handles
    * it. A paused connection (its client does not read its replies) is left
-   * alone: what it sent waits for it to read.
+   * alone: what it sent waits for it to read. Returns whether it read
+   * anything.
    */
-  private readPending(c: Conn): void {
+  private readPending(c: Conn): boolean {
     const fd = socketFd(c.sock);
-    if (fd < 0 || c.sock.isPaused()) return;
-    while (!c.closed) {
+    let read = false;
+    while (fd >= 0 && !c.closed && !c.sock.isPaused()) {
       let n: number;
       try {
         n = readSync(fd, this.scratch, 0, this.scratch.length, null);
       } catch {
-        return; // EAGAIN: nothing more; a real error reaches the socket's own handlers
+        break; // EAGAIN: nothing more; a real error reaches the socket's own handlers
       }
+      read = true;
       if (n === 0) {
         // The peer closed: its owner goes now, as its 'close' would.
         c.sock.end();
         this.release(c);
-        return;
+        break;
       }
       this.data(c, Buffer.from(this.scratch.subarray(0, n)));
     }
+    return read;
   }
 
   private callerOf(conn: Conn): Caller {
@@ -305,12 +314,10 @@ export class SocketServer {
       let reply = handle(cmd, conn.ctx, this.callerOf(conn), r.frame.payload);
       // A refusal may be stale bookkeeping (a dead peer, a free not read
       // yet): settle the others and decide again.
-      if (cmd === Ioc.ALLOC && (reply.result === -Errno.EDQUOT || reply.result === -Errno.ENOSPC) && !this.settling) {
-        this.settleOthers(conn);
+      if (cmd === Ioc.ALLOC && (reply.result === -Errno.EDQUOT || reply.result === -Errno.ENOSPC) && this.settleOthers(conn)) {
         reply = handle(cmd, conn.ctx, this.callerOf(conn), r.frame.payload);
       }
       out.add(cmd, reply.result, reply.payload);
-      if (conn.closed) return;
     }
     conn.buf = off === conn.buf.length ? EMPTY : off ? Buffer.from(conn.buf.subarray(off)) : conn.buf;
     // Backpressure: a client that does not read its replies stops being read.
