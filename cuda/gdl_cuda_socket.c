@@ -4,7 +4,7 @@
  * gdl_cuda_backend.c when no module is loaded.  Called with the backend's
  * lock held: one request at a time per process.
  *
- * Cost (docs/cuda.md, "Overhead"): a request is a round trip to another
+ * Cost (docs/cuda.md, "Two transports"): a request is a round trip to another
  * process, and on a node the wake-ups of that round trip cost far more than
  * either side's work.  So:
  *   - a FREE does not wait for its reply.  The agent applies a connection's

@@ -12,7 +12,7 @@
  * one read go out in one write.
  *
  * A client need not wait for a FREE's reply (the interposer does not:
- * docs/cuda.md, "Overhead"), so another connection's free may still sit,
+ * docs/cuda.md, "Two transports"), so another connection's free may still sit,
  * sent but unread, in its socket when an ALLOC is decided. Before a quota
  * or capacity refusal stands, and before a GET_AGENT view, the server
  * settles the others: it reads and handles, synchronously, what every other
