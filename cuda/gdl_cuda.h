@@ -42,6 +42,12 @@ void gdl_backend_free(uint64_t alloc_id);
 int gdl_backend_allow_without(void);	/* GDL_CUDA_NO_BACKEND=allow */
 void gdl_backend_after_fork(void);
 
+/* socket: the agent's socket transport, called under the backend's lock */
+int gdl_sock_connect(const char *path);
+int gdl_sock_request(int fd, unsigned long cmd, void *arg);
+int gdl_sock_post_free(int fd, const struct gdl_free *f);
+void gdl_sock_forget(void);
+
 /* device: module device index for a CUDA ordinal, or a negative errno. */
 int gdl_device_index(int ordinal);
 int gdl_device_pick(const char *bus_id, int ordinal,

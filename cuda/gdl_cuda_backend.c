@@ -9,7 +9,8 @@
  *      the module resolves who we are (cgroup, uid).
  *   3. else the agent's socket ($GDL_SOCKET, default
  *      /run/gpu-dma-lock/agent.sock): the same request structs, each framed
- *      by struct gdl_wire_hdr.  One connection per process is one owner.
+ *      by struct gdl_wire_hdr (gdl_cuda_socket.c).  One connection per
+ *      process is one owner.
  *
  * Picked once, at the first request.  When none answers, GDL_NO_BACKEND:
  * the hooks then refuse (GDL_CUDA_NO_BACKEND=deny, the default) or pass
@@ -27,8 +28,6 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "gdl_cuda.h"
 
@@ -74,24 +73,6 @@ static int open_inherited(const char *v)
 	return (int)n;
 }
 
-static int connect_socket(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int s;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -1;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
 /* Publishes @k after fd is set: the ioctl fast path reads kind unlocked. */
 static void set_kind(int k)
 {
@@ -115,7 +96,7 @@ static void pick(void)
 	} else if (access(dev, F_OK) == 0 &&
 		   (fd = open(dev, O_RDWR | O_CLOEXEC)) >= 0) {
 		set_kind(BK_IOCTL);
-	} else if ((fd = connect_socket(sock)) >= 0) {
+	} else if ((fd = gdl_sock_connect(sock)) >= 0) {
 		set_kind(BK_SOCKET);
 	} else {
 		set_kind(BK_NONE);
@@ -129,49 +110,8 @@ static void pick(void)
 		  kind == BK_SOCKET ? "socket" : "none");
 }
 
-static int full_io(int s, void *buf, size_t len, int out)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = out ? send(s, p, len, MSG_NOSIGNAL) : recv(s, p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* One request, one reply, under the lock: the agent answers in order. */
-static int socket_request(unsigned long cmd, void *arg)
-{
-	unsigned int size = _IOC_SIZE(cmd);
-	struct {
-		struct gdl_wire_hdr h;
-		unsigned char body[128];
-	} req = { .h = { .cmd = (__u32)cmd, .len = size } };
-	struct gdl_wire_hdr rep;
-
-	if (size > sizeof(req.body))
-		return -EINVAL;
-	memcpy(req.body, arg, size);
-	if (full_io(fd, &req, sizeof(req.h) + size, 1) ||
-	    full_io(fd, &rep, sizeof(rep), 0))
-		return -EPIPE;
-	if (rep.cmd != (__u32)cmd || rep.flags ||
-	    (rep.result == 0 && rep.len != size) || (rep.result && rep.len) ||
-	    rep.result > 0)
-		return -EPROTO;
-	if (rep.result)
-		return rep.result;
-	return full_io(fd, arg, size, 0) ? -EPIPE : 0;
-}
-
-int gdl_backend_request(unsigned long cmd, void *arg)
+/* @post: a FREE whose reply is read later (gdl_cuda_socket.c); the ioctl is synchronous anyway. */
+static int backend_call(unsigned long cmd, void *arg, int post)
 {
 	int k = __atomic_load_n(&kind, __ATOMIC_ACQUIRE), r;
 
@@ -189,7 +129,7 @@ int gdl_backend_request(unsigned long cmd, void *arg)
 		pthread_mutex_unlock(&lock);
 		return GDL_NO_BACKEND;
 	}
-	r = socket_request(cmd, arg);
+	r = post ? gdl_sock_post_free(fd, arg) : gdl_sock_request(fd, cmd, arg);
 	if (r == -EPIPE || r == -EPROTO) {
 		/*
 		 * The agent went away: it released this connection's charges,
@@ -199,11 +139,17 @@ int gdl_backend_request(unsigned long cmd, void *arg)
 		fprintf(stderr, "gdl-cuda: lost the agent's socket (%s)\n", strerror(-r));
 		close(fd);
 		fd = -1;
+		gdl_sock_forget();
 		kind = BK_NONE;
 		r = GDL_NO_BACKEND;
 	}
 	pthread_mutex_unlock(&lock);
 	return r;
+}
+
+int gdl_backend_request(unsigned long cmd, void *arg)
+{
+	return backend_call(cmd, arg, 0);
 }
 
 int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id)
@@ -222,7 +168,7 @@ void gdl_backend_free(uint64_t alloc_id)
 
 	if (!alloc_id)
 		return;
-	r = gdl_backend_request(GDL_IOC_FREE, &f);
+	r = backend_call(GDL_IOC_FREE, &f, 1);
 	if (r && r != GDL_NO_BACKEND)
 		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
 }
@@ -233,6 +179,7 @@ void gdl_backend_after_fork(void)
 	if (kind == BK_SOCKET || (kind == BK_IOCTL && !fd_inherited)) {
 		close(fd);
 		fd = -1;
+		gdl_sock_forget();
 		kind = BK_UNKNOWN;
 	}
 }

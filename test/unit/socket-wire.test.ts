@@ -148,6 +148,30 @@ Wire('two connections are two owners; closing one gives its quota back', async (
   b.close();
 });
 
+Wire('a FREE sent but not read yet is applied before another connection is refused for quota', async () => {
+  const a = await WireClient.open(sockPath);
+  const b = await WireClient.open(sockPath);
+  const held = await a.call(Ioc.ALLOC, alloc(1024n * KiB));
+  assert.is(held.result, 0);
+  const id = GdlAlloc.decode(held.payload).alloc_id;
+  // Both written in this tick, B's first: the server reads B's ALLOC while
+  // A's FREE (the interposer does not wait for a FREE's reply) is still in
+  // A's socket. The refusal must not stand on that stale bookkeeping.
+  const rb = b.call(Ioc.ALLOC, alloc(1024n * KiB));
+  const ra = a.call(Ioc.FREE, GdlFree.encode({ alloc_id: id }));
+  assert.is((await rb).result, 0);
+  assert.is((await ra).result, 0);
+  assert.is(backend.getAgent(5n).used, 1024n * KiB);
+  // B holds the whole quota now: A is refused, and the ledger stays exact.
+  assert.is((await a.call(Ioc.ALLOC, alloc(1n * KiB))).result, EDQUOT);
+  assert.is(backend.getAgent(5n).used, 1024n * KiB);
+  b.close();
+  a.close();
+  await b.whenClosed();
+  for (let i = 0; i < 200 && backend.getAgent(5n).used !== 0n; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.is(backend.getAgent(5n).used, 0n);
+});
+
 const CHILD = `
 import { connect } from 'node:net';
 const [path, cfg] = process.argv.slice(2);

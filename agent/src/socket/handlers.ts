@@ -13,7 +13,7 @@
 import { GdlError } from '../backends/errors.ts';
 import type { CoreOwner, GdlCore } from '../native/core.ts';
 import {
-  GDL_ABI_VERSION, GDL_ALLOC_PERSISTENT, GdlAgentInfo, GdlAlloc, GdlCheck, GdlDeviceInfo, GdlFree, GdlInfo, GdlStats, Ioc,
+  GDL_ABI_VERSION, GDL_ALLOC_PERSISTENT, GdlAgentInfo, GdlCheck, GdlDeviceInfo, GdlInfo, GdlStats, Ioc,
 } from '../native/uapi.ts';
 
 const EPERM = 1;
@@ -51,6 +51,11 @@ function fail(err: unknown): Reply {
 
 type Handler = (ctx: CoreContext, caller: Caller, p: Buffer) => Reply;
 
+/** allocOwned's output, reused: handlers run one at a time, synchronously. */
+const newId = new BigUint64Array(1);
+/** A persistent allocation has no owner: it outlives the connection, as with the module. */
+const NO_OWNER = { ptr: null };
+
 const handlers = new Map<number, Handler>([
   [Ioc.NOOP, () => ({ result: 0 })],
 
@@ -83,29 +88,33 @@ const handlers = new Map<number, Handler>([
     }
   }],
 
+  // ALLOC and FREE are the interposer's per-allocation requests: read the
+  // fields where they lie (struct gdl_alloc, struct gdl_free), no decoded
+  // object, and the reply is the request with the id written in.
   [Ioc.ALLOC, (ctx, caller, p) => {
-    const a = GdlAlloc.decode(p);
-    if (a.flags & ~GDL_ALLOC_PERSISTENT || a.size === 0n) return { result: -EINVAL };
-    const agent = actAs(caller, a.agent_id);
+    const requested = p.readBigUInt64LE(0);
+    const size = p.readBigUInt64LE(8);
+    const device = p.readUInt32LE(16);
+    const flags = p.readUInt32LE(20);
+    if (flags & ~GDL_ALLOC_PERSISTENT || size === 0n) return { result: -EINVAL };
+    const agent = actAs(caller, requested);
     if (typeof agent === 'number') return { result: agent };
-    const id = new BigUint64Array(1);
-    const persistent = (a.flags & GDL_ALLOC_PERSISTENT) !== 0;
-    const rc = persistent
-      ? ctx.core.allocOwned({ ptr: null }, agent, a.size, a.device, a.flags, id)
-      : ctx.core.allocOwned(ctx.owner, agent, a.size, a.device, a.flags, id);
+    const persistent = (flags & GDL_ALLOC_PERSISTENT) !== 0;
+    const rc = ctx.core.allocOwned(persistent ? NO_OWNER : ctx.owner, agent, size, device, flags, newId);
     if (rc < 0) return { result: rc };
     // Only the id is an output: the caller's fields come back as written.
-    return { result: 0, payload: GdlAlloc.encode({ ...a, alloc_id: id[0]! }) };
+    const out = Buffer.from(p);
+    out.writeBigUInt64LE(newId[0]!, 24);
+    return { result: 0, payload: out };
   }],
 
   [Ioc.FREE, (ctx, caller, p) => {
-    const f = GdlFree.decode(p);
-    if (f.flags || f.pad) return { result: -EINVAL };
+    if (p.readUInt32LE(8) || p.readUInt32LE(12)) return { result: -EINVAL };
     let only: bigint;
     if (caller.privileged) only = 0n;
     else if (caller.agent !== null) only = caller.agent;
     else return { result: -EPERM };
-    const rc = ctx.core.freeAs(f.alloc_id, only);
+    const rc = ctx.core.freeAs(p.readBigUInt64LE(0), only);
     return rc < 0 ? { result: rc } : { result: 0, payload: Buffer.from(p) };
   }],
 
@@ -140,6 +149,7 @@ const handlers = new Map<number, Handler>([
   }],
 ]);
 
+/** @payload may be a view of the connection's buffer: a handler copies what it returns. */
 export function handle(cmd: number, ctx: CoreContext, caller: Caller, payload: Buffer): Reply {
   const h = handlers.get(cmd);
   if (!h) return { result: -25 /* ENOTTY */ };

@@ -8,18 +8,27 @@
  *
  * Requests are handled synchronously in arrival order; a framing error
  * gets its errno and the connection is closed, so a broken client can never
- * desynchronise the stream or reach the core with garbage.
+ * desynchronise the stream or reach the core with garbage. The replies to
+ * one read go out in one write.
+ *
+ * A client need not wait for a FREE's reply (the interposer does not:
+ * docs/cuda.md, "Two transports"), so another connection's free may still sit,
+ * sent but unread, in its socket when an ALLOC is decided. Before a quota
+ * or capacity refusal stands, and before a GET_AGENT view, the server
+ * settles the others: it reads and handles, synchronously, what every other
+ * connection has already sent, and releases the peers that died. A free is
+ * thus effective for everyone once the client's send has returned.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Errno } from '../backends/errors.ts';
 import type { GdlCore } from '../native/core.ts';
 import { Ioc } from '../native/uapi.ts';
-import { peerCred, type PeerCred } from '../identity/peercred.ts';
+import { peerCred, socketFd, type PeerCred } from '../identity/peercred.ts';
 import type { PeerIdentity } from '../identity/service.ts';
 import { handle, type Caller, type CoreContext } from './handlers.ts';
-import { encodeReply, parseFrame } from './wire.ts';
+import { HDR_SIZE, parseFrame } from './wire.ts';
 
 export interface SocketLog {
   info(obj: object, msg: string): void;
@@ -55,12 +64,44 @@ interface Conn {
   cred: PeerCred;
   ident: PeerIdentity;
   gen: number;
+  /** who this connection acts as, for @gen */
+  caller: Caller;
   ctx: CoreContext;
   buf: Buffer;
   closed: boolean;
 }
 
 const quiet: SocketLog = { info() {}, warn() {} };
+const EMPTY = Buffer.alloc(0);
+
+/** The replies to one read, written with one write: headers and payloads into one buffer. */
+class ReplyBatch {
+  count = 0;
+  private size = 0;
+  private readonly parts: { cmd: number; result: number; payload: Buffer | undefined }[] = [];
+
+  add(cmd: number, result: number, payload?: Buffer): void {
+    const body = result === 0 ? payload : undefined;
+    this.parts.push({ cmd, result, payload: body });
+    this.size += HDR_SIZE + (body?.length ?? 0);
+    this.count++;
+  }
+
+  bytes(): Buffer {
+    const b = Buffer.allocUnsafe(this.size);
+    let o = 0;
+    for (const p of this.parts) {
+      const len = p.payload?.length ?? 0;
+      b.writeUInt32LE(p.cmd, o);
+      b.writeUInt32LE(len, o + 4);
+      b.writeInt32LE(p.result, o + 8);
+      b.writeUInt32LE(0, o + 12);
+      if (len) p.payload!.copy(b, o + HDR_SIZE);
+      o += HDR_SIZE + len;
+    }
+    return b;
+  }
+}
 
 /** Whether a process exists (a zombie still does): only ESRCH says it is gone. */
 function peerAlive(pid: number): boolean {
@@ -97,6 +138,10 @@ export class SocketServer {
   private readonly conns = new Set<Conn>();
   private readonly log: SocketLog;
   private ino: bigint | undefined;
+  /** whether settleOthers() is running (it is not reentrant) */
+  private settling = false;
+  /** settleOthers() reads into it; what it read is copied out before the next read */
+  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(private readonly opts: SocketServerOptions) {
     this.log = opts.log ?? quiet;
@@ -155,6 +200,7 @@ export class SocketServer {
     }
     const conn: Conn = {
       sock, cred, ident, gen: this.opts.generation(), buf: Buffer.alloc(0), closed: false,
+      caller: { agent: ident.agent, privileged: cred.uid === 0 },
       ctx: { core, owner, maxAgents: this.opts.maxAgents, defaultQuota: this.opts.defaultQuota },
     };
     this.conns.add(conn);
@@ -173,38 +219,86 @@ export class SocketServer {
     conn.ctx.core.closeOwner(conn.ctx.owner);
   }
 
-  /** Releases the connections whose peer process is gone; returns how many. */
-  private reapDeadPeers(except: Conn): number {
-    let reaped = 0;
-    for (const c of [...this.conns]) {
-      if (c === except || peerAlive(c.cred.pid)) continue;
-      c.sock.destroy();
-      this.release(c);
-      reaped++;
+  /**
+   * Makes the ledger current before a refusal or a view: releases the
+   * connections whose peer process is gone (the module's files close before
+   * the parent's wait returns, but a socket's close may still be queued
+   * behind this request), and handles what the other connections have
+   * already sent (a FREE whose reply its client does not wait for).
+   * Returns whether anything was released or read: only then can a
+   * decision change (and only then is it made again, so a refusal is one
+   * decision event, not two).
+   */
+  private settleOthers(except: Conn): boolean {
+    if (this.settling) return false;
+    this.settling = true;
+    let changed = false;
+    try {
+      for (const c of [...this.conns]) {
+        if (c === except || c.closed) continue;
+        if (!peerAlive(c.cred.pid)) {
+          c.sock.destroy();
+          this.release(c);
+          changed = true;
+          continue;
+        }
+        if (this.readPending(c)) changed = true;
+      }
+    } finally {
+      this.settling = false;
     }
-    return reaped;
+    return changed;
   }
 
-  private caller(conn: Conn): Caller {
+  /**
+   * Reads @c's socket now, without waiting for the event loop, and handles
+   * it. A paused connection (its client does not read its replies) is left
+   * alone: what it sent waits for it to read. Returns whether it read
+   * anything.
+   */
+  private readPending(c: Conn): boolean {
+    const fd = socketFd(c.sock);
+    let read = false;
+    while (fd >= 0 && !c.closed && !c.sock.isPaused()) {
+      let n: number;
+      try {
+        n = readSync(fd, this.scratch, 0, this.scratch.length, null);
+      } catch {
+        break; // EAGAIN: nothing more; a real error reaches the socket's own handlers
+      }
+      read = true;
+      if (n === 0) {
+        // The peer closed: its owner goes now, as its 'close' would.
+        c.sock.end();
+        this.release(c);
+        break;
+      }
+      this.data(c, Buffer.from(this.scratch.subarray(0, n)));
+    }
+    return read;
+  }
+
+  private callerOf(conn: Conn): Caller {
     const gen = this.opts.generation();
     if (gen !== conn.gen) {
       conn.ident = this.opts.resolve(conn.cred);
       conn.gen = gen;
+      conn.caller = { agent: conn.ident.agent, privileged: conn.cred.uid === 0 };
     }
-    return { agent: conn.ident.agent, privileged: conn.cred.uid === 0 };
+    return conn.caller;
   }
 
   private data(conn: Conn, chunk: Buffer): void {
     if (conn.closed) return;
     conn.buf = conn.buf.length ? Buffer.concat([conn.buf, chunk]) : chunk;
-    const out: Buffer[] = [];
+    const out = new ReplyBatch();
     let off = 0;
     for (;;) {
-      const r = parseFrame(conn.buf.subarray(off));
+      const r = parseFrame(conn.buf, off);
       if (r.kind === 'need') break;
       if (r.kind === 'fatal') {
-        out.push(encodeReply(r.cmd, -r.errno));
-        conn.sock.end(Buffer.concat(out));
+        out.add(r.cmd, -r.errno);
+        conn.sock.end(out.bytes());
         conn.buf = Buffer.alloc(0);
         // Release at once: a client must not keep quota through a half-closed socket.
         this.release(conn);
@@ -212,22 +306,22 @@ export class SocketServer {
       }
       off += r.used;
       if (r.kind === 'reject') {
-        out.push(encodeReply(r.cmd, -r.errno));
+        out.add(r.cmd, -r.errno);
         continue;
       }
-      let reply = handle(r.frame.cmd, conn.ctx, this.caller(conn), r.frame.payload);
-      // A refusal for quota may only be stale bookkeeping: a peer that died
-      // has released its memory (the module's files close before the
-      // parent's wait returns), but its socket's close may still be queued
-      // behind this request. Release dead peers now and decide again.
-      if (reply.result === -Errno.EDQUOT && r.frame.cmd === Ioc.ALLOC && this.reapDeadPeers(conn) > 0) {
-        reply = handle(r.frame.cmd, conn.ctx, this.caller(conn), r.frame.payload);
+      const cmd = r.frame.cmd;
+      if (cmd === Ioc.GET_AGENT) this.settleOthers(conn);
+      let reply = handle(cmd, conn.ctx, this.callerOf(conn), r.frame.payload);
+      // A refusal may be stale bookkeeping (a dead peer, a free not read
+      // yet): settle the others and decide again.
+      if (cmd === Ioc.ALLOC && (reply.result === -Errno.EDQUOT || reply.result === -Errno.ENOSPC) && this.settleOthers(conn)) {
+        reply = handle(cmd, conn.ctx, this.callerOf(conn), r.frame.payload);
       }
-      out.push(encodeReply(r.frame.cmd, reply.result, reply.payload));
+      out.add(cmd, reply.result, reply.payload);
     }
-    conn.buf = off ? Buffer.from(conn.buf.subarray(off)) : conn.buf;
+    conn.buf = off === conn.buf.length ? EMPTY : off ? Buffer.from(conn.buf.subarray(off)) : conn.buf;
     // Backpressure: a client that does not read its replies stops being read.
-    if (out.length && !conn.sock.write(out.length === 1 ? out[0]! : Buffer.concat(out))) conn.sock.pause();
+    if (out.count && !conn.sock.write(out.bytes())) conn.sock.pause();
   }
 
   async close(): Promise<void> {

@@ -28,17 +28,21 @@ export type ParseResult =
 const EINVAL = 22;
 const ENOTTY = 25;
 
-/** Looks at the front of @buf. */
-export function parseFrame(buf: Buffer): ParseResult {
-  if (buf.length < HDR_SIZE) return { kind: 'need' };
-  const h = GdlWireHdr.decode(buf);
-  if (h.flags !== 0 || h.result !== 0 || h.len > MAX_PAYLOAD) return { kind: 'fatal', cmd: h.cmd, errno: EINVAL };
-  const known = SERVED.has(h.cmd);
-  if (known && h.len !== iocSize(h.cmd)) return { kind: 'fatal', cmd: h.cmd, errno: EINVAL };
-  if (buf.length < HDR_SIZE + h.len) return { kind: 'need' };
-  const used = HDR_SIZE + h.len;
-  if (!known) return { kind: 'reject', cmd: h.cmd, errno: ENOTTY, used };
-  return { kind: 'frame', frame: { cmd: h.cmd, payload: Buffer.from(buf.subarray(HDR_SIZE, used)) }, used };
+/**
+ * Looks at @buf from @off. The header is read field by field and the
+ * payload is a view of @buf, not a copy: this runs once per request.
+ */
+export function parseFrame(buf: Buffer, off = 0): ParseResult {
+  if (buf.length - off < HDR_SIZE) return { kind: 'need' };
+  const cmd = buf.readUInt32LE(off);
+  const len = buf.readUInt32LE(off + 4);
+  if (buf.readUInt32LE(off + 12) !== 0 || buf.readInt32LE(off + 8) !== 0 || len > MAX_PAYLOAD) return { kind: 'fatal', cmd, errno: EINVAL };
+  const known = SERVED.has(cmd);
+  if (known && len !== iocSize(cmd)) return { kind: 'fatal', cmd, errno: EINVAL };
+  const used = HDR_SIZE + len;
+  if (buf.length - off < used) return { kind: 'need' };
+  if (!known) return { kind: 'reject', cmd, errno: ENOTTY, used };
+  return { kind: 'frame', frame: { cmd, payload: buf.subarray(off + HDR_SIZE, off + used) }, used };
 }
 
 /** A reply: the header, then @payload only when @result is 0. */
