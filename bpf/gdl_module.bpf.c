@@ -77,9 +77,16 @@ static __always_inline int read_agent(const struct gdl_decision *src,
 static __always_inline int copy_decision(struct gdl_decision *dst,
 					 const struct gdl_decision *src)
 {
-	__u32 kind = src->kind, device = src->device;
-	__u32 mode = src->mode;
-	__s32 result = src->result;
+	__u32 kind, device, mode;
+	__s32 result;
+
+	/* Newer kernels type a tracepoint argument "maybe NULL". */
+	if (!src)
+		return -1;
+	kind = src->kind;
+	device = src->device;
+	mode = src->mode;
+	result = src->result;
 
 	barrier_var(kind);
 	barrier_var(mode);
@@ -100,6 +107,8 @@ static __always_inline int copy_decision(struct gdl_decision *dst,
 static __always_inline int read_agent(const struct gdl_decision *src,
 				      __u64 *agent)
 {
+	if (!src)
+		return -1;
 	*agent = src->agent_id;
 	return 0;
 }
