@@ -63,4 +63,19 @@ static __always_inline void fill_hdr(struct gdl_event_hdr *hdr, __u16 kind,
 	hdr->ts_ns = bpf_ktime_get_ns();
 }
 
+/*
+ * The current task's comm, as bpf_get_current_comm() gives it: the kernel
+ * keeps task->comm NUL-padded (set_task_comm uses strscpy_pad), so two
+ * 8-byte loads copy the same bytes without the helper's strscpy.  The BTF
+ * check allows an 8-byte load inside the char array.
+ */
+static __always_inline void comm_copy(char dst[GDL_COMM_LEN],
+				      struct task_struct *task)
+{
+	__u64 *d = (__u64 *)dst;
+
+	d[0] = *(__u64 *)&task->comm[0];
+	d[1] = *(__u64 *)&task->comm[8];
+}
+
 #endif /* GDL_COMMON_BPF_H */

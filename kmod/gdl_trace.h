@@ -3,10 +3,10 @@
  * gdl_trace.h - the module's tracepoints (trace system "gpu_dma_lock")
  *
  * One event per decision kind, all of one class: each takes a pointer to
- * the struct gdl_decision the core built (uapi/gpu_dma_lock.h), so a raw
- * tracepoint BPF program (SEC("raw_tp/gdl_alloc")) reads ctx->args[0] as a
- * kernel pointer to that struct, and ftrace users get every field plus the
- * caller's pid.  The core leaves @cgroup_id 0; gdl_trace() stamps it with
+ * the struct gdl_decision the core built (uapi/gpu_dma_lock.h), so a
+ * BTF-enabled raw tracepoint BPF program (SEC("tp_btf/gdl_alloc"),
+ * bpf/gdl_module.bpf.c) reads that struct's fields in place, and ftrace
+ * users get every field plus the caller's pid.  The core leaves @cgroup_id 0; gdl_trace() stamps it with
  * gdl_decision_cgroup_id() before the event fires, so both see it.  The events fire from the core through gdl_trace()
  * (gdl_env_kernel.h); gdl_trace.c instantiates them.
  */

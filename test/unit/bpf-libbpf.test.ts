@@ -4,7 +4,7 @@
  * .rodata through the object's BTF, resize the ring, typed errors, logging.
  */
 import { test } from 'uvu';
-import { CUDA_PROBES } from '../../agent/src/events/kernel-source.ts';
+import { CUDA_PROBES, moduleObject } from '../../agent/src/events/kernel-source.ts';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,8 +19,9 @@ import { EVENT_CONSTANTS as C } from '../../agent/src/native/event-layouts.ts';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = join(process.env.GDL_BUILD ?? join(root, 'build'), 'bpf');
 const modulePath = join(dir, 'gdl_module.bpf.o');
+const rawPath = join(dir, 'gdl_module_raw.bpf.o');
 const cudaPath = join(dir, 'gdl_cuda.bpf.o');
-if (!existsSync(modulePath) || !existsSync(cudaPath)) {
+if (!existsSync(modulePath) || !existsSync(rawPath) || !existsSync(cudaPath)) {
   execFileSync('make', ['-C', join(root, 'bpf')], { stdio: 'inherit' });
 }
 
@@ -29,13 +30,27 @@ test('libbpf 1.x, and CPUs counted', () => {
   assert.ok(numPossibleCpus() >= 1);
 });
 
-test('gdl_module: one raw_tp program per module tracepoint', () => {
+test('gdl_module: one tp_btf program per module tracepoint', () => {
   const o = BpfObject.open(modulePath);
   try {
     const kinds = ['alloc', 'alloc_fail', 'quota_violation', 'free', 'check', 'deny', 'grant', 'revoke'];
-    assert.equal(o.programs().map((p) => [p.name, p.section]), kinds.map((k) => [`gdl_${k}`, `raw_tp/gdl_${k}`]));
+    assert.equal(o.programs().map((p) => [p.name, p.section]), kinds.map((k) => [`gdl_${k}`, `tp_btf/gdl_${k}`]));
   } finally {
     o.close();
+  }
+});
+
+test('gdl_module_raw: the same programs as raw_tp, for a module without BTF', () => {
+  assert.equal(moduleObject(true), 'gdl_module.bpf.o');
+  assert.equal(moduleObject(false), 'gdl_module_raw.bpf.o');
+  const mod = BpfObject.open(modulePath);
+  const raw = BpfObject.open(rawPath);
+  try {
+    assert.equal(raw.programs().map((p) => [p.name, p.section]),
+      mod.programs().map((p) => [p.name, p.section.replace(/^tp_btf\//, 'raw_tp/')]));
+  } finally {
+    raw.close();
+    mod.close();
   }
 });
 

@@ -1,6 +1,7 @@
 /**
  * KernelEventSource: the kernel backend's EventSource. Loads
- * bpf/gdl_module.bpf.o (the module's eight tracepoints) and, given a CUDA
+ * bpf/gdl_module.bpf.o (the module's eight tracepoints; gdl_module_raw.bpf.o
+ * when the module has no BTF) and, given a CUDA
  * driver library, bpf/gdl_cuda.bpf.o (uprobes on its allocation calls), both
  * writing into ONE ring buffer and one set of per-CPU counters, and streams
  * decoded events in batches.
@@ -85,6 +86,18 @@ function defaultBpfDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../build/bpf');
 }
 
+/** The module's BTF, which tp_btf programs are typed by (absent if built without BTF, e.g. DKMS). */
+const MODULE_BTF = '/sys/kernel/btf/gpu_dma_lock';
+
+/**
+ * gdl_module.bpf.o (tp_btf: the record read in place) where the module has
+ * BTF, else gdl_module_raw.bpf.o (the same programs as raw_tp, the record
+ * probe-read): bpf/gdl_module.bpf.c.
+ */
+export function moduleObject(hasBtf = existsSync(MODULE_BTF)): string {
+  return hasBtf ? 'gdl_module.bpf.o' : 'gdl_module_raw.bpf.o';
+}
+
 function defaultLogger(): LibbpfLogger {
   return (r) => {
     if (r.level === 'warn') process.stderr.write(`${r.message}\n`);
@@ -119,7 +132,7 @@ export class KernelEventSource implements EventSource {
     const dir = o.bpfDir ?? defaultBpfDir();
     setLibbpfLogger(o.logger ?? defaultLogger());
     try {
-      const mod = (this.#module = BpfObject.open(resolve(dir, 'gdl_module.bpf.o')));
+      const mod = (this.#module = BpfObject.open(resolve(dir, moduleObject())));
       mod.setRodata({
         sample_every: o.sampleEvery ?? 1,
         filter_agent: o.filterAgent ?? 0n,

@@ -378,7 +378,7 @@ export class BpfObject {
   }
 
   /**
-   * Attach by section (raw_tp/..., tracepoints, kprobes): all loaded
+   * Attach by section (tp_btf/..., raw_tp/..., tracepoints, kprobes): all loaded
    * programs, or the named ones. Programs with a section libbpf cannot
    * auto-attach (bare "uprobe") must go through attachUprobe().
    */

@@ -13,7 +13,7 @@ n=$((8 * rounds))
 
 if bpf_probe --json "$t/r.json" --lines "$t/got" -- \
 	"$GDL_TOOLS/bpf_ops" seq $rounds $agent >"$t/want" 2>"$t/err"; then
-	ok "load, attach 8 raw_tp programs, $n module operations, detach"
+	ok "load, attach 8 tp_btf programs, $n module operations, detach"
 else
 	not_ok "bpf-probe run" "$(tail -n 3 "$t/err")"
 fi

@@ -9,13 +9,13 @@ gdl_load fake_gpus=2 || { gdl_done; exit 1; }
 t=$(mktemp -d)
 check_eq "no program of ours before" "" "$(bpf_ours_progs | tr '\n' ' ')"
 
-# While attached: 8 programs listed, and rmmod must be refused (raw_tp holds a module reference).
+# While attached: 8 programs listed, and rmmod must be refused (a tp_btf link holds a module reference).
 bpf_probe --json "$t/r.json" -- sh -c "
 	bpftool -j prog list >'$t/progs.json'
 	bpftool -j map list >'$t/maps.json'
 	rmmod gpu_dma_lock 2>'$t/rmmod.err' && echo rmmod-succeeded >'$t/rmmod'" >/dev/null 2>"$t/err"
-names=$(jq -r '[.[] | select(.name // "" | test("^gdl_")) | select(.type == "raw_tracepoint") | .name] | sort | join(" ")' "$t/progs.json")
-check_eq "while attached: the 8 raw_tp programs loaded" \
+names=$(jq -r '[.[] | select(.name // "" | test("^gdl_")) | select(.type == "tracing") | .name] | sort | join(" ")' "$t/progs.json")
+check_eq "while attached: the 8 tp_btf programs loaded" \
 	"gdl_alloc gdl_alloc_fail gdl_check gdl_deny gdl_free gdl_grant gdl_quota_violation gdl_revoke" "$names"
 check_json "while attached: events ring and counters maps exist" "$t/maps.json" \
 	'[.[] | select(.name == "events" and .type == "ringbuf")] | length == 1'
