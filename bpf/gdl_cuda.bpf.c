@@ -9,8 +9,9 @@
  * the same thread, and these driver entry points do not call one another,
  * so one slot per thread is enough.
  *
- * SEC("uprobe") without a target: the loader attaches each program to the
- * library it is given (bpf_program__attach_uprobe_opts with func_name).
+ * SEC("uprobe") without a target: the loader attaches each entry program to
+ * the function of its own name in the library it is given
+ * (bpf_program__attach_uprobe_opts with func_name).
  */
 #include "gdl_common.bpf.h"
 
@@ -95,7 +96,7 @@ static __always_inline int leave(struct pt_regs *ctx)
 }
 
 /*
- * One entry program per probed function, from the one list
+ * One entry program per probed function, named after it, from the one list
  * (cuda/gdl_cuda_ops.h, GDL_CUDA_PROBE).  Each argument layout says where
  * the out-pointer, size and freed pointer are:
  *   ALLOC  CUresult f(T *out, size_t size, ...)          cuMemAlloc_v2, ...
@@ -106,9 +107,9 @@ static __always_inline int leave(struct pt_regs *ctx)
 #define PROBE_ALLOC(op) enter(op, a0, 0, a1)
 #define PROBE_PITCH(op) enter(op, a0, 0, a2 * a3)
 #define PROBE_FREE(op) enter(op, 0, a0, 0)
-#define GDL_CUDA_PROBE(name, op, program, layout)                          \
+#define GDL_CUDA_PROBE(name, op, layout)                                   \
 	SEC("uprobe")                                                      \
-	int BPF_KPROBE(program, __u64 a0, __u64 a1, __u64 a2, __u64 a3)    \
+	int BPF_KPROBE(name, __u64 a0, __u64 a1, __u64 a2, __u64 a3)       \
 	{                                                                  \
 		return PROBE_##layout(op);                                 \
 	}

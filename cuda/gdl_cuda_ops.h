@@ -22,15 +22,15 @@
  * A user of the list defines GDL_CUDA_OP (and the how-tokens it needs) and
  * includes this file; GDL_CUDA_IS_HOOKED(how) is 1 for every token but PASS.
  *
- *   GDL_CUDA_PROBE(name, op, program, layout)   (bpf/gdl_cuda.bpf.c)
+ *   GDL_CUDA_PROBE(name, op, layout)   (bpf/gdl_cuda.bpf.c)
  *     the listed functions the eBPF uprobes observe: @op is the enum
  *     gdl_cuda_op value the event carries (bpf/gdl_events.h: the record's
  *     ABI, mirrored in TypeScript; _ptsz and pool variants report their base
- *     op), @program the BPF program's name, @layout where the arguments are:
- *     ALLOC (out-pointer arg 0, size arg 1), PITCH (out 0, width 2 x
- *     height 3), FREE (pointer or handle arg 0).  The loader attaches each
- *     program to @name (agent/src/events/kernel-source.ts CUDA_PROBES, which
- *     test/unit/bpf-cuda-leaks.test.ts checks against this list).
+ *     op), @layout where the arguments are: ALLOC (out-pointer arg 0, size
+ *     arg 1), PITCH (out 0, width 2 x height 3), FREE (pointer or handle
+ *     arg 0).  Each entry becomes one uprobe program named @name, and the
+ *     loader attaches every uprobe program of the object to the function of
+ *     its name (agent/src/events/kernel-source.ts): no second list.
  */
 #define GDL_CUDA_HOOKED_CHARGE	1
 #define GDL_CUDA_HOOKED_RELEASE	1
@@ -165,16 +165,16 @@ GDL_CUDA_OP(cuGetProcAddress_v2, ENTRY, "as cuGetProcAddress")
 #endif
 
 #ifdef GDL_CUDA_PROBE
-GDL_CUDA_PROBE(cuMemAlloc_v2, GDL_CUDA_MEM_ALLOC, cu_mem_alloc, ALLOC)
-GDL_CUDA_PROBE(cuMemAllocManaged, GDL_CUDA_MEM_ALLOC_MANAGED, cu_mem_alloc_managed, ALLOC)
-GDL_CUDA_PROBE(cuMemAllocPitch_v2, GDL_CUDA_MEM_ALLOC_PITCH, cu_mem_alloc_pitch, PITCH)
-GDL_CUDA_PROBE(cuMemAllocAsync, GDL_CUDA_MEM_ALLOC_ASYNC, cu_mem_alloc_async, ALLOC)
-GDL_CUDA_PROBE(cuMemCreate, GDL_CUDA_MEM_CREATE, cu_mem_create, ALLOC)
-GDL_CUDA_PROBE(cuMemFree_v2, GDL_CUDA_MEM_FREE, cu_mem_free, FREE)
-GDL_CUDA_PROBE(cuMemFreeAsync, GDL_CUDA_MEM_FREE_ASYNC, cu_mem_free_async, FREE)
-GDL_CUDA_PROBE(cuMemRelease, GDL_CUDA_MEM_RELEASE, cu_mem_release, FREE)
-GDL_CUDA_PROBE(cuMemAllocAsync_ptsz, GDL_CUDA_MEM_ALLOC_ASYNC, cu_mem_alloc_async_ptsz, ALLOC)
-GDL_CUDA_PROBE(cuMemFreeAsync_ptsz, GDL_CUDA_MEM_FREE_ASYNC, cu_mem_free_async_ptsz, FREE)
-GDL_CUDA_PROBE(cuMemAllocFromPoolAsync, GDL_CUDA_MEM_ALLOC_ASYNC, cu_mem_alloc_pool, ALLOC)
-GDL_CUDA_PROBE(cuMemAllocFromPoolAsync_ptsz, GDL_CUDA_MEM_ALLOC_ASYNC, cu_mem_alloc_pool_ptsz, ALLOC)
+GDL_CUDA_PROBE(cuMemAlloc_v2, GDL_CUDA_MEM_ALLOC, ALLOC)
+GDL_CUDA_PROBE(cuMemAllocManaged, GDL_CUDA_MEM_ALLOC_MANAGED, ALLOC)
+GDL_CUDA_PROBE(cuMemAllocPitch_v2, GDL_CUDA_MEM_ALLOC_PITCH, PITCH)
+GDL_CUDA_PROBE(cuMemAllocAsync, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)
+GDL_CUDA_PROBE(cuMemCreate, GDL_CUDA_MEM_CREATE, ALLOC)
+GDL_CUDA_PROBE(cuMemFree_v2, GDL_CUDA_MEM_FREE, FREE)
+GDL_CUDA_PROBE(cuMemFreeAsync, GDL_CUDA_MEM_FREE_ASYNC, FREE)
+GDL_CUDA_PROBE(cuMemRelease, GDL_CUDA_MEM_RELEASE, FREE)
+GDL_CUDA_PROBE(cuMemAllocAsync_ptsz, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)
+GDL_CUDA_PROBE(cuMemFreeAsync_ptsz, GDL_CUDA_MEM_FREE_ASYNC, FREE)
+GDL_CUDA_PROBE(cuMemAllocFromPoolAsync, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)
+GDL_CUDA_PROBE(cuMemAllocFromPoolAsync_ptsz, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)
 #endif

@@ -38,7 +38,7 @@ check_same() {
 
 # Our programs and maps as bpftool lists them (full names from BTF).
 bpf_ours_progs() {
-	bpftool -j prog list | jq -r '.[] | select(.name // "" | test("^(gdl_|cu_)")) | .name'
+	bpftool -j prog list | jq -r '.[] | select(.name // "" | test("^(gdl_|cu_|cuMem)")) | .name'
 }
 bpf_ours_maps() {
 	bpftool -j map list | jq -r '.[] | select(.name // "" | test("^(events|counters|check_tick|calls|gdl_modu|gdl_cuda)")) | .name'

@@ -4,9 +4,12 @@ import * as assert from 'uvu/assert';
 import { CudaLeakTracker } from '../kernel/bpf-probe/cuda-leaks.ts';
 import { formatEventLine } from '../kernel/bpf-probe/event-line.ts';
 import type { CudaEvent, CudaOp, DecisionEvent } from '../../agent/src/events/types.ts';
-import { CUDA_PROBES } from '../../agent/src/events/kernel-source.ts';
+import { cudaProbes } from '../../agent/src/events/kernel-source.ts';
+import { BpfObject } from '../../agent/src/native/libbpf.ts';
 import { EVENT_CONSTANTS } from '../../agent/src/native/event-layouts.ts';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function cuda(op: CudaOp, tgid: number, ptr: bigint, size = 0n, result = 0): CudaEvent {
   return { type: 'cuda', op, tsNs: 1n, cpu: 0, result, ptr, size, latencyNs: 5n, pid: tgid, tgid, cgroupId: 1n, comm: `p${tgid}` };
@@ -50,17 +53,19 @@ test('event lines: stable text, hex addresses, no timestamps', () => {
 // the TypeScript side attaches and decodes.
 const opsHeader = readFileSync(new URL('../../cuda/gdl_cuda_ops.h', import.meta.url), 'utf8');
 const listed = new Map([...opsHeader.matchAll(/^GDL_CUDA_OP\((\w+), (\w+),/gm)].map((m) => [m[1]!, m[2]!]));
-const probes = [...opsHeader.matchAll(/^GDL_CUDA_PROBE\((\w+), (\w+), (\w+), (\w+)\)/gm)].map((m) => ({
-  func: m[1]!, op: m[2]!, program: m[3]!, layout: m[4]!,
+const probes = [...opsHeader.matchAll(/^GDL_CUDA_PROBE\((\w+), (\w+), (\w+)\)/gm)].map((m) => ({
+  func: m[1]!, op: m[2]!, layout: m[3]!,
 }));
 
-test('CUDA probes: every attached function is in the one list, with its program', () => {
+test('CUDA probes: the object attaches exactly the functions of the one list, in order', () => {
   // Both ways: nothing attached that the list lacks, nothing listed left unattached.
-  assert.equal(CUDA_PROBES.map((p) => p.func), probes.map((p) => p.func));
-  for (const p of CUDA_PROBES) {
-    const inList = probes.find((q) => q.func === p.func);
-    assert.ok(inList, `${p.func} is attached but not in cuda/gdl_cuda_ops.h GDL_CUDA_PROBE`);
-    assert.is(inList!.program, p.program, p.func);
+  const dir = join(process.env.GDL_BUILD ?? fileURLToPath(new URL('../../build', import.meta.url)), 'bpf');
+  const o = BpfObject.open(join(dir, 'gdl_cuda.bpf.o'));
+  try {
+    assert.ok(probes.length > 0);
+    assert.equal(cudaProbes(o), probes.map((p) => p.func));
+  } finally {
+    o.close();
   }
 });
 

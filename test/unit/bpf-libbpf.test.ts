@@ -4,7 +4,7 @@
  * .rodata through the object's BTF, resize the ring, typed errors, logging.
  */
 import { test } from 'uvu';
-import { CUDA_PROBES, moduleObject } from '../../agent/src/events/kernel-source.ts';
+import { cudaProbes, moduleObject } from '../../agent/src/events/kernel-source.ts';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -123,7 +123,9 @@ test('gdl_cuda: one entry uprobe per listed probe and one shared return probe, c
   const o = BpfObject.open(cudaPath);
   try {
     const progs = o.programs();
-    assert.equal(progs.filter((p) => p.section === 'uprobe').map((p) => p.name).sort(), CUDA_PROBES.map((p) => p.program).sort());
+    // Entry programs are named after the functions they attach to.
+    assert.equal(progs.filter((p) => p.section === 'uprobe').map((p) => p.name), cudaProbes(o));
+    assert.ok(cudaProbes(o).every((f) => /^cu[A-Z]\w+$/.test(f)), cudaProbes(o).join());
     assert.equal(progs.filter((p) => p.section === 'uretprobe').map((p) => p.name), ['cu_ret']);
     assert.equal(Object.keys(o.readRodata()), ['filter_cgroup']);
     assert.ok(o.maps().some((m) => m.name === 'calls'));

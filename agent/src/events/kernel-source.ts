@@ -26,24 +26,13 @@ import { newEventSourceStats } from './decode.ts';
 import type { EventSource, EventSourceStats, GdlEvent } from './types.ts';
 
 /**
- * The CUDA driver entry points gdl_cuda.bpf.c probes, and their entry
- * programs: the GDL_CUDA_PROBE lines of cuda/gdl_cuda_ops.h, in order (a unit
- * test holds the two equal). _ptsz and pool variants report their base op.
+ * The CUDA driver entry points gdl_cuda.bpf.c probes: its entry programs,
+ * one per GDL_CUDA_PROBE line of cuda/gdl_cuda_ops.h, each named after the
+ * function it observes, so the object is the list (none is kept here).
  */
-export const CUDA_PROBES: readonly { func: string; program: string }[] = [
-  { func: 'cuMemAlloc_v2', program: 'cu_mem_alloc' },
-  { func: 'cuMemAllocManaged', program: 'cu_mem_alloc_managed' },
-  { func: 'cuMemAllocPitch_v2', program: 'cu_mem_alloc_pitch' },
-  { func: 'cuMemAllocAsync', program: 'cu_mem_alloc_async' },
-  { func: 'cuMemCreate', program: 'cu_mem_create' },
-  { func: 'cuMemFree_v2', program: 'cu_mem_free' },
-  { func: 'cuMemFreeAsync', program: 'cu_mem_free_async' },
-  { func: 'cuMemRelease', program: 'cu_mem_release' },
-  { func: 'cuMemAllocAsync_ptsz', program: 'cu_mem_alloc_async_ptsz' },
-  { func: 'cuMemFreeAsync_ptsz', program: 'cu_mem_free_async_ptsz' },
-  { func: 'cuMemAllocFromPoolAsync', program: 'cu_mem_alloc_pool' },
-  { func: 'cuMemAllocFromPoolAsync_ptsz', program: 'cu_mem_alloc_pool_ptsz' },
-];
+export function cudaProbes(cuda: BpfObject): string[] {
+  return cuda.programs().filter((p) => p.section === 'uprobe').map((p) => p.name);
+}
 /** libbpf's answer when the library has no such symbol. */
 const ENOENT = 2;
 const CUDA_RETURN_PROGRAM = 'cu_ret';
@@ -167,19 +156,20 @@ export class KernelEventSource implements EventSource {
     cuda.map('counters').reuseFd(this.#countersFd);
     cuda.load();
     const skipped: string[] = [];
-    for (const p of CUDA_PROBES) {
+    const probes = cudaProbes(cuda);
+    for (const func of probes) {
       // An older driver lacks some entry points (_ptsz, pools): that probe
       // is skipped, the rest still observe. Any other failure is fatal.
       try {
-        cuda.attachUprobe(p.program, { binaryPath: library, funcName: p.func });
+        cuda.attachUprobe(func, { binaryPath: library, funcName: func });
       } catch (e) {
         if (!(e instanceof BpfError && e.errno === ENOENT)) throw e;
-        skipped.push(p.func);
+        skipped.push(func);
         continue;
       }
-      cuda.attachUprobe(CUDA_RETURN_PROGRAM, { binaryPath: library, funcName: p.func, retprobe: true });
+      cuda.attachUprobe(CUDA_RETURN_PROGRAM, { binaryPath: library, funcName: func, retprobe: true });
     }
-    if (skipped.length === CUDA_PROBES.length) throw new Error(`${library}: none of the CUDA memory functions found`);
+    if (skipped.length === probes.length) throw new Error(`${library}: none of the CUDA memory functions found`);
     this.cudaProbesSkipped = skipped;
   }
 
