@@ -39,6 +39,7 @@
 #include <linux/xarray.h>
 
 #include "gdl_identity.h"
+#include "gdl_identity_resolve.h"
 #include "gdl_module.h"
 
 /* xarray indexes are unsigned long: a cgroup id is a u64. */

@@ -21,6 +21,7 @@
 #include <linux/errno.h>
 
 #include "gdl_identity.h"
+#include "gdl_identity_resolve.h"
 #include "gdl_module.h"
 
 /**
