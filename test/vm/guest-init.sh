@@ -67,6 +67,16 @@ mkdir -p "$r/dev/pts" "$r/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts"
 mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
 mount -t tracefs tracefs "$r/sys/kernel/tracing"
+# Enabling any ftrace event also turns on comm/tgid recording, which patches
+# the scheduler's sched_switch and sched_wakeup tracepoints in and out at
+# every enable and disable. Under TCG with two vCPUs that live patching of a
+# site every idle CPU runs crashed the 6.12 guest once ("Oops: int3" in
+# ttwu_do_activate during 15-tracepoints, no module code on any stack; the
+# one 15-tracepoints hang seen on 6.1 fits the same cause). The cases read
+# the events' own pid fields, never the recorded comms: record neither, so
+# enabling a gpu_dma_lock event patches only the module's own sites.
+echo 0 >"$r/sys/kernel/tracing/options/record-cmd" 2>/dev/null || true
+echo 0 >"$r/sys/kernel/tracing/options/record-tgid" 2>/dev/null || true
 mount -t debugfs debugfs "$r/sys/kernel/debug"
 mount -t bpf bpf "$r/sys/fs/bpf"
 mkdir -p "$r/run/gdl-results"

@@ -93,6 +93,10 @@ for field in kind device agent_id alloc_id addr length mode result used quota pi
 		not_ok "gdl_alloc format has field $field" "not in format"
 done
 
+# guest-init.sh turns comm recording off, so that toggling an event patches
+# only the module's sites, not the scheduler's (see there why).
+check_eq "comm recording off: events patch only their own sites" "0 0" \
+	"$(cat "$T/options/record-cmd") $(cat "$T/options/record-tgid")"
 put 0 "$T/tracing_on"
 put "" "$T/trace"
 put 1 "$T/tracing_on"
