@@ -535,7 +535,8 @@ struct swarm_dma_grant {
 /*
  * Decision records.  Every tracepoint of the module (trace system
  * "gpu_dma_lock") passes a pointer to one struct gdl_decision as its only
- * argument, so a raw tracepoint program reads it with one probe read and the
+ * argument, so a BTF tracepoint program (tp_btf) reads its fields in place
+ * (a raw_tp one, for a module built without BTF, with one probe read) and the
  * layout is checked here rather than guessed from argument positions.
  */
 /*
