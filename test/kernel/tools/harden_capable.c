@@ -47,14 +47,7 @@ enum { WORKLOAD_UID = 65534 };
 /* Writes @text to @path (appending if @append); 0 or -errno. */
 static int put(const char *path, const char *text, int append)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return vm_write(path, text, append ? O_APPEND : O_TRUNC);
 }
 
 static void must_put(const char *path, const char *text, int append)

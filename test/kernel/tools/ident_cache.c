@@ -56,13 +56,7 @@ static const char *cg_dir(const char *rel)
 
 static void cg_move(pid_t pid, const char *rel)
 {
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir(rel));
-	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", pid) < 0 || fclose(f))
-		die("move %d to %s: %s", pid, rel, strerror(errno));
+	vm_cg_move(cg_dir(rel), pid);
 }
 
 static void control(const char *fmt, ...)

@@ -57,13 +57,7 @@ static uint64_t cg_ino(const char *rel)
 
 static void cg_move(pid_t pid, const char *rel)
 {
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir(rel));
-	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", pid) < 0 || fclose(f))
-		die("move %d to %s: %s", pid, rel, strerror(errno));
+	vm_cg_move(cg_dir(rel), pid);
 }
 
 /* Writes one control line; 0 or -errno. */

@@ -49,18 +49,6 @@ static const char *const listings[] = {
 };
 #define NLISTINGS	(sizeof(listings) / sizeof(listings[0]))
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * The kernel refuses CLONE_NEWUSER to a chrooted caller (EPERM), and the test
  * guest runs every case chrooted into the host's root (test/vm/guest-init.sh).
@@ -113,7 +101,7 @@ static void enter_userns(uid_t outer_uid)
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
 	/* The uid map is what makes us root there; groups do not matter here. */
 	snprintf(map, sizeof(map), "0 %u 1", outer_uid);
-	if (write_file("/proc/self/uid_map", map))
+	if (vm_write("/proc/self/uid_map", map, 0))
 		die("uid map '%s': %s", map, strerror(errno));
 }
 
@@ -149,7 +137,7 @@ static void refused_write(const char *who, const char *file, const char *text)
 	int ret;
 
 	snprintf(path, sizeof(path), GDL_PROC_DIR "/%s", file);
-	ret = write_file(path, text);
+	ret = vm_write(path, text, 0);
 	if (ret == 0)
 		tap_not_ok(file, "%s: write of '%s' went through", who, text);
 	else if (ret == -EPERM || ret == -EACCES)

@@ -275,6 +275,31 @@ static inline void vm_two_agents_setup(int fd_admin, struct vm_two_agents *s)
 		die("BIND 10: %s", strerror(errno));
 }
 
+/* Writes @text to @path, opened write-only (plus @oflags): 0 or -errno. */
+static inline int vm_write(const char *path, const char *text, int oflags)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | oflags), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Moves @pid into the cgroup (v2) directory @dir; dies if that fails. */
+static inline void vm_cg_move(const char *dir, pid_t pid)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%d\n", pid) < 0 || fclose(f))
+		die("move %d to %s: %s", pid, dir, strerror(errno));
+}
+
 /* Whole file into a NUL-terminated buffer; /proc files have no size. */
 static inline char *slurp(const char *path, size_t *len_out)
 {
