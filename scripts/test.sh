@@ -111,8 +111,10 @@ fi
 # The debug-kernel lane: asked for by name, or on its own when its kernel is
 # already cached (building it takes over an hour of two cores).
 # (sel is true for every step when none is named: ask for "deep" by name.)
+deep_ran=no
 if [[ " ${SELECTED[*]} " == *" deep "* ]] || { [ ${#SELECTED[@]} -eq 0 ] && bash scripts/deep-kernel.sh --cached >/dev/null 2>&1; }; then
 	run_step deep-kernel bash scripts/deep-kernel.sh --run
+	deep_ran=yes
 fi
 
 echo
@@ -121,6 +123,9 @@ for f in "$LOGDIR"/*.plain; do
 	[ -e "$f" ] || continue
 	grep -aE '^kernel [^ ]+: [0-9]+ cases' "$f" | tail -1 | sed "s/^/[$(basename "$f" .plain)] /"
 done
+if [[ $deep_ran == no ]] && sel vm; then
+	echo "[deep-kernel] not run: no debug kernel cached on this machine (build it once with scripts/deep-kernel.sh --build; docs/testing.md says how long)"
+fi
 if [ ${#failed_steps[@]} -ne 0 ]; then
 	echo "Failed steps: ${failed_steps[*]} (logs in $LOGDIR)"
 fi

@@ -19,7 +19,7 @@ qemu_rc=${3:?}
 # "BUG kmalloc-64 (Tainted: ...): Poison overwritten" and its kin, DEBUG_LIST's
 # list corruption), plus what debug kernels print (KASAN, lockdep, kmemleak,
 # might_sleep, UBSAN).
-bad_kernel_log='WARNING:|BUG:|BUG [^ ]+ \(|kernel BUG at|Oops|Call Trace|general protection|kmemleak|still has objects'
+bad_kernel_log='WARNING:|BUG:|BUG [^ ]+ \(|kernel BUG at|Oops|Call Trace|general protection|kmemleak: [0-9]+ new suspected|still has objects'
 bad_kernel_log+='|Poison overwritten|Redzone overwritten|Padding overwritten|Object padding|Freepointer corrupt'
 bad_kernel_log+='|Object already free|list_(add|del) corruption|slab error|refcount_t:|UBSAN:|KASAN:|KFENCE:'
 bad_kernel_log+='|possible recursive locking|inconsistent lock state|circular locking dependency|suspicious RCU usage'
@@ -107,6 +107,11 @@ if matches=$(grep -E "$bad_kernel_log" "$kernel_log" 2>/dev/null); then
 	echo "---"
 else
 	pass "kernel log is clean"
+fi
+if [[ -s $results/kmemleak.txt ]]; then
+	echo "--- kmemleak: objects no one references after the last case (first 60 lines) ---"
+	head -n 60 "$results/kmemleak.txt"
+	echo "---"
 fi
 
 if [[ -f "$results/tainted" ]]; then
