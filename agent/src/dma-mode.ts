@@ -14,7 +14,15 @@ export function isModeName(value: string): value is ModeName {
 
 /** "r" / "w" / "rw" -> GDL_DMA_* bits. */
 export function modeBits(mode: ModeName): number {
-  return (mode.includes('r') ? GDL_DMA_READ : 0) | (mode.includes('w') ? GDL_DMA_WRITE : 0);
+  return letterBits(mode);
+}
+
+/**
+ * Any spelling with the letters r and w (a /proc column may read "rw" or "r-")
+ * -> GDL_DMA_* bits; what is not a mode letter is ignored.
+ */
+export function letterBits(letters: string): number {
+  return (letters.includes('r') ? GDL_DMA_READ : 0) | (letters.includes('w') ? GDL_DMA_WRITE : 0);
 }
 
 /** GDL_DMA_* bits -> "r", "w" or "rw" (a record with no mode, 0, reads as "r"). */

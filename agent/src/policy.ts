@@ -16,6 +16,7 @@ import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Backend } from './backends/backend.ts';
 import { GdlError } from './backends/errors.ts';
+import { letterBits } from './dma-mode.ts';
 import { parseYamlExact } from './exact-yaml.ts';
 import { parseBytes, parseU64 } from './units.ts';
 import { AgentMatchField, parseIdentityRules, StrangersField, TemplatesField } from './identity/policy-rules.ts';
@@ -85,8 +86,7 @@ export interface Policy {
 }
 
 export function modeBits(mode: 'r' | 'w' | 'rw' | number): number {
-  if (typeof mode === 'number') return mode;
-  return (mode.includes('r') ? 1 : 0) | (mode.includes('w') ? 2 : 0);
+  return typeof mode === 'number' ? mode : letterBits(mode);
 }
 
 /** Validates and normalizes a parsed policy document. */

@@ -22,7 +22,7 @@ import type { Allocation, AgentState, Backend, BackendInfo, DeviceState, Grant, 
 import { toAgent, toDevice, toStats } from './convert.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { DeviceWatch } from './device-watch.ts';
-import { GdlError } from './errors.ts';
+import { Errno, GdlError } from './errors.ts';
 import { bigField, modeField, numField, readProcTable } from './proc-table.ts';
 import { parseBindings } from './proc-bindings.ts';
 import type { BindingList } from '../identity/bindings.ts';
@@ -59,7 +59,7 @@ export class KernelBackend implements Backend {
       return fn(dev);
     } catch (err) {
       // ENODEV from an ioctl: the module is going away or was replaced.
-      if (err instanceof GdlError && err.errno === 19) queueMicrotask(() => this.watcher.poll());
+      if (err instanceof GdlError && err.errno === Errno.ENODEV) queueMicrotask(() => this.watcher.poll());
       throw err;
     } finally {
       dev.close();

@@ -5,6 +5,7 @@
  * module that appends columns does not break the agent.
  */
 import { readFileSync } from 'node:fs';
+import { letterBits } from '../dma-mode.ts';
 
 export type ProcRecord = Map<string, string>;
 
@@ -42,7 +43,7 @@ export function modeField(rec: ProcRecord, ...names: string[]): number {
     const v = rec.get(n);
     if (v === undefined || v === '') continue;
     if (/^(0x)?[0-9a-f]+$/i.test(v)) return Number(BigInt(v));
-    return (v.includes('r') ? 1 : 0) | (v.includes('w') ? 2 : 0);
+    return letterBits(v);
   }
   throw new Error(`listing record lacks field ${names.join('/')}`);
 }

@@ -20,6 +20,7 @@ import {
   setLibbpfLogger,
   type LibbpfLogger,
 } from '../native/libbpf.ts';
+import { Errno } from '../backends/errors.ts';
 import { BpfRingBuffer } from '../native/ringbuf.ts';
 import { EVENT_CONSTANTS as C } from '../native/event-layouts.ts';
 import { newEventSourceStats } from './decode.ts';
@@ -34,7 +35,7 @@ export function cudaProbes(cuda: BpfObject): string[] {
   return cuda.programs().filter((p) => p.section === 'uprobe').map((p) => p.name);
 }
 /** libbpf's answer when the library has no such symbol. */
-const ENOENT = 2;
+const { ENOENT } = Errno;
 const CUDA_RETURN_PROGRAM = 'cu_ret';
 const MODULE_SYSFS = '/sys/module/gpu_dma_lock';
 

@@ -10,14 +10,13 @@
  *  - FREE: root frees anything, a peer with an agent only its own
  *    allocations, a peer without one nothing (-EPERM).
  */
-import { GdlError } from '../backends/errors.ts';
+import { Errno, GdlError } from '../backends/errors.ts';
 import type { CoreOwner, GdlCore } from '../native/core.ts';
 import {
   GDL_ABI_VERSION, GDL_ALLOC_PERSISTENT, GdlAgentInfo, GdlCheck, GdlDeviceInfo, GdlInfo, GdlStats, Ioc,
 } from '../native/uapi.ts';
 
-const EPERM = 1;
-const EINVAL = 22;
+const { EPERM, EINVAL } = Errno;
 
 export interface Caller {
   /** the agent this connection acts as, or null */

@@ -3,6 +3,7 @@
  * UAPI header): a 16-byte header, then exactly _IOC_SIZE(cmd) bytes of the
  * command's struct. Pure functions, so the framing is testable alone.
  */
+import { Errno } from '../backends/errors.ts';
 import { GdlWireHdr, iocSize, Ioc } from '../native/uapi.ts';
 
 export const HDR_SIZE = GdlWireHdr.size;
@@ -25,8 +26,7 @@ export type ParseResult =
   /** answer @errno to @cmd and close: the stream can no longer be trusted */
   | { kind: 'fatal'; cmd: number; errno: number };
 
-const EINVAL = 22;
-const ENOTTY = 25;
+const { EINVAL, ENOTTY } = Errno;
 
 /**
  * Looks at @buf from @off. The header is read field by field and the
