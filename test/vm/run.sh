@@ -102,6 +102,11 @@ if [[ $do_build -eq 1 ]]; then
 		KVER="$kver" KDIR="$kdir" VMLINUX="$vmlinux" BUILD="$build"; then
 		die "build failed (make all); fix it or use --no-build"
 	fi
+	# The guest cases' OTLP receiver, bundled like the agent (a test
+	# fixture: the product's bundle leaves it out).
+	if ! flock "$build/.make.lock" node "$repo/agent/bundle.mjs" otlp-sink="$repo/test/fixtures/otlp-sink.ts"; then
+		die "build failed (OTLP sink bundle)"
+	fi
 	if [[ $mode == bench ]] && ! flock "$build/.make.lock" make -C "$repo/bench/kernel" \
 		--no-print-directory KVER="$kver" KDIR="$kdir" BUILD="$build" ROOT="$repo"; then
 		die "build failed (bench/kernel)"
