@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Errno, GdlError } from '../../backends/errors.ts';
 import { Agent, AgentList, SetAgentBody } from '../schemas/agents.ts';
-import { AgentParams, Empty, errors, Security } from '../schemas/common.ts';
+import { AgentParams, Empty, errors } from '../schemas/common.ts';
 import { maskFrom, u64 } from '../parse.ts';
 import { agentJson } from '../present.ts';
+import { changeRoute } from './change.ts';
 
 const agents: FastifyPluginAsyncTypebox = async (app) => {
   /** the agent's state before a change, for the audit record; undefined when it does not exist */
@@ -30,18 +31,13 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put(
     '/v1/agents/:id',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'agent.set' },
-      schema: {
-        tags: ['agents'],
-        summary: 'Create an agent or set its quota and device mask',
-        security: Security,
-        params: AgentParams,
-        body: SetAgentBody,
-        response: { 200: Agent, ...errors(400, 401, 403, 409, 503) },
-      },
-    },
+    changeRoute(app, 'agent.set', {
+      tags: ['agents'],
+      summary: 'Create an agent or set its quota and device mask',
+      params: AgentParams,
+      body: SetAgentBody,
+      response: { 200: Agent, ...errors(400, 401, 403, 409, 503) },
+    }),
     async (req) => {
       const id = u64(req.params.id, 'id');
       const quota = u64(req.body.quota, 'quota');
@@ -60,17 +56,12 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/v1/agents/:id',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'agent.remove' },
-      schema: {
-        tags: ['agents'],
-        summary: 'Remove an agent (refused while it has live allocations)',
-        security: Security,
-        params: AgentParams,
-        response: { 204: Empty, ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
+    changeRoute(app, 'agent.remove', {
+      tags: ['agents'],
+      summary: 'Remove an agent (refused while it has live allocations)',
+      params: AgentParams,
+      response: { 204: Empty, ...errors(400, 401, 403, 404, 409, 503) },
+    }),
     async (req, reply) => {
       const id = u64(req.params.id, 'id');
       const before = existing(id);

@@ -6,10 +6,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { BindingList as Bindings, CgroupBinding as CgroupBindingRecord, UidBinding as UidBindingRecord } from '../../identity/bindings.ts';
-import { Empty, errors, Security } from '../schemas/common.ts';
+import type { FastifyRequest } from 'fastify';
+import { Empty, errors } from '../schemas/common.ts';
 import { BindCgroupBody, BindingList, BindUidBody, CgroupBinding, CgroupQuery, UidBinding, UidParams } from '../schemas/bindings.ts';
 import { badRequest } from '../http-error.ts';
 import { u64 } from '../parse.ts';
+import { changeRoute } from './change.ts';
 
 function listJson(l: Bindings) {
   return {
@@ -43,6 +45,13 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
     const b = app.backend.listBindings().uids.find((u) => u.uid === uid);
     return b ? uidJson(b) : null;
   };
+  // The audit records of the changes: a binding set (returned, the reply) or removed.
+  const bound = <T>(req: FastifyRequest, target: Record<string, string>, before: T | null, after: T) => {
+    app.audit(req, { action: 'binding.set', target, before, after });
+    return after;
+  };
+  const unbound = <T>(req: FastifyRequest, target: Record<string, string>, before: T | null) =>
+    app.audit(req, { action: 'binding.remove', target, before, after: null });
 
   app.get(
     '/v1/bindings',
@@ -54,72 +63,54 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put(
     '/v1/bindings/cgroups',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'binding.set' },
-      schema: {
-        tags: ['identity'], summary: 'Bind a cgroup (and its descendants) to an agent', security: Security,
-        body: BindCgroupBody, response: { 200: CgroupBinding, ...changeErrors },
-      },
-    },
+    changeRoute(app, 'binding.set', {
+      tags: ['identity'], summary: 'Bind a cgroup (and its descendants) to an agent',
+      body: BindCgroupBody, response: { 200: CgroupBinding, ...changeErrors },
+    }),
     async (req) => {
+      const { path } = req.body;
       const agent = u64(req.body.agent, 'agent');
-      const before = cgroupBefore(req.body.path);
-      const cgroupId = app.backend.bindCgroup(req.body.path, agent);
-      const after = cgroupJson({ path: req.body.path, agent, cgroupId, source: 'api' });
-      app.audit(req, { action: 'binding.set', target: { cgroup: req.body.path }, before, after });
-      return after;
+      const before = cgroupBefore(path);
+      const cgroupId = app.backend.bindCgroup(path, agent);
+      return bound(req, { cgroup: path }, before, cgroupJson({ path, agent, cgroupId, source: 'api' }));
     },
   );
 
   app.delete(
     '/v1/bindings/cgroups',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'binding.remove' },
-      schema: { tags: ['identity'], summary: 'Unbind a cgroup', security: Security, querystring: CgroupQuery, response: { 204: Empty, ...changeErrors } },
-    },
+    changeRoute(app, 'binding.remove', { tags: ['identity'], summary: 'Unbind a cgroup', querystring: CgroupQuery, response: { 204: Empty, ...changeErrors } }),
     async (req, reply) => {
-      const before = cgroupBefore(req.query.path);
-      app.backend.unbindCgroup(req.query.path);
-      app.audit(req, { action: 'binding.remove', target: { cgroup: req.query.path }, before, after: null });
+      const { path } = req.query;
+      const before = cgroupBefore(path);
+      app.backend.unbindCgroup(path);
+      unbound(req, { cgroup: path }, before);
       return reply.code(204).send(null);
     },
   );
 
   app.put(
     '/v1/bindings/uids/:uid',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'binding.set' },
-      schema: {
-        tags: ['identity'], summary: 'Bind a uid to an agent', security: Security,
-        params: UidParams, body: BindUidBody, response: { 200: UidBinding, ...changeErrors },
-      },
-    },
+    changeRoute(app, 'binding.set', {
+      tags: ['identity'], summary: 'Bind a uid to an agent',
+      params: UidParams, body: BindUidBody, response: { 200: UidBinding, ...changeErrors },
+    }),
     async (req) => {
       const uid = uidOf(req.params.uid);
       const agent = u64(req.body.agent, 'agent');
       const before = uidBefore(uid);
       app.backend.bindUid(uid, agent);
-      const after = uidJson({ uid, agent, source: 'api' });
-      app.audit(req, { action: 'binding.set', target: { uid: String(uid) }, before, after });
-      return after;
+      return bound(req, { uid: String(uid) }, before, uidJson({ uid, agent, source: 'api' }));
     },
   );
 
   app.delete(
     '/v1/bindings/uids/:uid',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'binding.remove' },
-      schema: { tags: ['identity'], summary: 'Unbind a uid', security: Security, params: UidParams, response: { 204: Empty, ...changeErrors } },
-    },
+    changeRoute(app, 'binding.remove', { tags: ['identity'], summary: 'Unbind a uid', params: UidParams, response: { 204: Empty, ...changeErrors } }),
     async (req, reply) => {
       const uid = uidOf(req.params.uid);
       const before = uidBefore(uid);
       app.backend.unbindUid(uid);
-      app.audit(req, { action: 'binding.remove', target: { uid: String(uid) }, before, after: null });
+      unbound(req, { uid: String(uid) }, before);
       return reply.code(204).send(null);
     },
   );
