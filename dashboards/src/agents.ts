@@ -3,7 +3,7 @@
  * holds where, and how the module answers its requests.
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
-import { AGENT, CGROUP, DEVICE, Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
+import { AGENT, CGROUP, DEVICE, Label, Metric, NODE, nodeRate, sel, sumRate } from './lib/metrics.ts';
 import { barsPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
@@ -98,10 +98,10 @@ function allocationsPanels(): PanelBuilder[] {
       min: 0,
       links: [denialTracesPanelLink('quota', 'variable')],
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.allocationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} allocated' },
-        { expr: `sum by (node) (rate(${sel(Metric.freesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
-        { expr: `sum by (node) (rate(${sel(Metric.allocationFailuresTotal, NODE)}[${RATE}]))`, legend: '{{node}} refused' },
-        { expr: `sum by (node) (rate(${sel(Metric.quotaViolationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} over quota' },
+        nodeRate(Metric.allocationsTotal, 'allocated'),
+        nodeRate(Metric.freesTotal, 'freed'),
+        nodeRate(Metric.allocationFailuresTotal, 'refused'),
+        nodeRate(Metric.quotaViolationsTotal, 'over quota'),
       ],
     }),
     timeseriesPanel({
@@ -110,8 +110,8 @@ function allocationsPanels(): PanelBuilder[] {
       unit: 'Bps',
       min: 0,
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.allocatedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} allocated' },
-        { expr: `sum by (node) (rate(${sel(Metric.freedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
+        nodeRate(Metric.allocatedBytesTotal, 'allocated'),
+        nodeRate(Metric.freedBytesTotal, 'freed'),
       ],
     }),
     timeseriesPanel({
@@ -144,7 +144,7 @@ function dmaPanels(): PanelBuilder[] {
       min: 0,
       links: [denialTracesPanelLink('deny', 'variable')],
       queries: [
-        { expr: `sum by (node, result) (rate(${sel(Metric.checksTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{result}}' },
+        { expr: sumRate('node, result', sel(Metric.checksTotal, NODE)), legend: '{{node}} {{result}}' },
       ],
     }),
     timeseriesPanel({
@@ -153,8 +153,8 @@ function dmaPanels(): PanelBuilder[] {
       unit: 'ops',
       min: 0,
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.grantsTotal, NODE)}[${RATE}]))`, legend: '{{node}} granted' },
-        { expr: `sum by (node) (rate(${sel(Metric.revokesTotal, NODE)}[${RATE}]))`, legend: '{{node}} revoked' },
+        nodeRate(Metric.grantsTotal, 'granted'),
+        nodeRate(Metric.revokesTotal, 'revoked'),
       ],
     }),
     timeseriesPanel({

@@ -3,7 +3,7 @@
  * anything being refused or lost? The first dashboard an operator opens.
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
-import { DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
+import { DEVICE, Metric, NODE, nodeRate, sel, sumRate } from './lib/metrics.ts';
 import { barsPanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
@@ -130,7 +130,7 @@ function refusalsAndLossesPanels(): PanelBuilder[] {
       unit: 'ops',
       min: 0,
       links: [denialTracesPanelLink('deny', 'none')],
-      queries: [{ expr: `sum by (node) (rate(${sel(Metric.denialsTotal, NODE)}[${RATE}]))`, legend: '{{node}}' }],
+      queries: [nodeRate(Metric.denialsTotal)],
     }),
     timeseriesPanel({
       title: 'Allocations refused per node',
@@ -139,8 +139,8 @@ function refusalsAndLossesPanels(): PanelBuilder[] {
       min: 0,
       links: [denialTracesPanelLink('quota', 'none')],
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.quotaViolationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} over quota' },
-        { expr: `sum by (node) (rate(${sel(Metric.allocationFailuresTotal, NODE)}[${RATE}]))`, legend: '{{node}} any reason' },
+        nodeRate(Metric.quotaViolationsTotal, 'over quota'),
+        nodeRate(Metric.allocationFailuresTotal, 'any reason'),
       ],
     }),
     timeseriesPanel({
@@ -150,7 +150,7 @@ function refusalsAndLossesPanels(): PanelBuilder[] {
       min: 0,
       width: 24,
       queries: [
-        { expr: `sum by (node, source) (rate(${sel(Metric.eventsLostTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{source}}' },
+        { expr: sumRate('node, source', sel(Metric.eventsLostTotal, NODE)), legend: '{{node}} {{source}}' },
       ],
     }),
   ];
