@@ -24,7 +24,7 @@ export function sel(metric: string, ...matchers: string[]): string {
 }
 
 /** Rate window: Grafana's own choice, always at least four scrapes. */
-export const RATE = '$__rate_interval';
+const RATE = '$__rate_interval';
 
 /** A counter's per-second rate (or increase) over the rate window, summed by @by. */
 export function sumRate(by: string, selector: string, fn: 'rate' | 'increase' = 'rate'): string {

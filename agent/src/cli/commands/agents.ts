@@ -3,7 +3,7 @@ import { agentAndSize, agentIdArg, clientFrom, clientOptions, devicesArg, printR
 import { CliExit, Exit } from '../exit-codes.ts';
 import { bytes, print, printJson, table } from '../output.ts';
 
-export interface AgentBody {
+interface AgentBody {
   id: string; quota: string; used: string; available: string; deviceMask: string; devices: number[]; allocations: string; grants: string;
 }
 
