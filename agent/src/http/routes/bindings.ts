@@ -35,31 +35,25 @@ function uidOf(s: string): number {
   return n;
 }
 
-const bindings: FastifyPluginAsyncTypebox = async (app) => {
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
+const changeErrors = errors(400, 401, 403, 404, 503);
+
+// The audit records of the changes: a binding set (returned, the reply) or removed.
+function bound<T>(app: App, req: FastifyRequest, target: Record<string, string>, before: T | null, after: T): T {
+  app.audit(req, { action: 'binding.set', target, before, after });
+  return after;
+}
+function unbound<T>(app: App, req: FastifyRequest, target: Record<string, string>, before: T | null): void {
+  app.audit(req, { action: 'binding.remove', target, before, after: null });
+}
+
+/** PUT and DELETE /v1/bindings/cgroups */
+function cgroupRoutes(app: App): void {
   // The binding a change replaces, for the audit record (null: none).
-  const cgroupBefore = (path: string) => {
+  const before = (path: string) => {
     const b = app.backend.listBindings().cgroups.find((c) => c.path === path);
     return b ? cgroupJson(b) : null;
   };
-  const uidBefore = (uid: number) => {
-    const b = app.backend.listBindings().uids.find((u) => u.uid === uid);
-    return b ? uidJson(b) : null;
-  };
-  // The audit records of the changes: a binding set (returned, the reply) or removed.
-  const bound = <T>(req: FastifyRequest, target: Record<string, string>, before: T | null, after: T) => {
-    app.audit(req, { action: 'binding.set', target, before, after });
-    return after;
-  };
-  const unbound = <T>(req: FastifyRequest, target: Record<string, string>, before: T | null) =>
-    app.audit(req, { action: 'binding.remove', target, before, after: null });
-
-  app.get(
-    '/v1/bindings',
-    { schema: { tags: ['identity'], summary: 'Every cgroup and uid binding', response: { 200: BindingList, ...errors(503) } } },
-    async () => listJson(app.backend.listBindings()),
-  );
-
-  const changeErrors = errors(400, 401, 403, 404, 503);
 
   app.put(
     '/v1/bindings/cgroups',
@@ -70,9 +64,9 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const { path } = req.body;
       const agent = u64(req.body.agent, 'agent');
-      const before = cgroupBefore(path);
+      const was = before(path);
       const cgroupId = app.backend.bindCgroup(path, agent);
-      return bound(req, { cgroup: path }, before, cgroupJson({ path, agent, cgroupId, source: 'api' }));
+      return bound(app, req, { cgroup: path }, was, cgroupJson({ path, agent, cgroupId, source: 'api' }));
     },
   );
 
@@ -81,12 +75,20 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
     changeRoute(app, 'binding.remove', { tags: ['identity'], summary: 'Unbind a cgroup', querystring: CgroupQuery, response: { 204: Empty, ...changeErrors } }),
     async (req, reply) => {
       const { path } = req.query;
-      const before = cgroupBefore(path);
+      const was = before(path);
       app.backend.unbindCgroup(path);
-      unbound(req, { cgroup: path }, before);
+      unbound(app, req, { cgroup: path }, was);
       return reply.code(204).send(null);
     },
   );
+}
+
+/** PUT and DELETE /v1/bindings/uids/:uid */
+function uidRoutes(app: App): void {
+  const before = (uid: number) => {
+    const b = app.backend.listBindings().uids.find((u) => u.uid === uid);
+    return b ? uidJson(b) : null;
+  };
 
   app.put(
     '/v1/bindings/uids/:uid',
@@ -97,9 +99,9 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const uid = uidOf(req.params.uid);
       const agent = u64(req.body.agent, 'agent');
-      const before = uidBefore(uid);
+      const was = before(uid);
       app.backend.bindUid(uid, agent);
-      return bound(req, { uid: String(uid) }, before, uidJson({ uid, agent, source: 'api' }));
+      return bound(app, req, { uid: String(uid) }, was, uidJson({ uid, agent, source: 'api' }));
     },
   );
 
@@ -108,11 +110,21 @@ const bindings: FastifyPluginAsyncTypebox = async (app) => {
     changeRoute(app, 'binding.remove', { tags: ['identity'], summary: 'Unbind a uid', params: UidParams, response: { 204: Empty, ...changeErrors } }),
     async (req, reply) => {
       const uid = uidOf(req.params.uid);
-      const before = uidBefore(uid);
+      const was = before(uid);
       app.backend.unbindUid(uid);
-      unbound(req, { uid: String(uid) }, before);
+      unbound(app, req, { uid: String(uid) }, was);
       return reply.code(204).send(null);
     },
   );
+}
+
+const bindings: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/bindings',
+    { schema: { tags: ['identity'], summary: 'Every cgroup and uid binding', response: { 200: BindingList, ...errors(503) } } },
+    async () => listJson(app.backend.listBindings()),
+  );
+  cgroupRoutes(app);
+  uidRoutes(app);
 };
 export default bindings;
