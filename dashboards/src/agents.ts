@@ -4,7 +4,7 @@
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { AGENT, CGROUP, DEVICE, Label, Metric, NODE, nodeRate, sel, sumRate } from './lib/metrics.ts';
-import { barsPanel, timeseriesPanel } from './lib/panels.ts';
+import { barsPanel, ratePanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
 
@@ -91,11 +91,9 @@ function quotaPanels(): PanelBuilder[] {
 /** The "Allocations" row. */
 function allocationsPanels(): PanelBuilder[] {
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'Allocation rate',
       description: 'Allocations made, released and refused per second on each node (module-wide counters: the module counts these per CPU, not per agent).',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('quota', 'variable')],
       queries: [
         nodeRate(Metric.allocationsTotal, 'allocated'),
@@ -137,21 +135,17 @@ function allocationsPanels(): PanelBuilder[] {
 function dmaPanels(): PanelBuilder[] {
   // Last, so that the ids of the panels above stay what links already use.
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'DMA checks by result',
       description: 'DMA permission checks answered per second, allowed and denied. Denials mean a device was about to touch memory outside its agent\'s grants; the panel link opens their traces.',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('deny', 'variable')],
       queries: [
         { expr: sumRate('node, result', sel(Metric.checksTotal, NODE)), legend: '{{node}} {{result}}' },
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Grants and revokes',
       description: 'DMA ranges granted and revoked per second on each node.',
-      unit: 'ops',
-      min: 0,
       queries: [
         nodeRate(Metric.grantsTotal, 'granted'),
         nodeRate(Metric.revokesTotal, 'revoked'),

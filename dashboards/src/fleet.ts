@@ -4,7 +4,7 @@
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { DEVICE, Metric, NODE, nodeRate, sel, sumRate } from './lib/metrics.ts';
-import { barsPanel, statPanel, timeseriesPanel } from './lib/panels.ts';
+import { barsPanel, ratePanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
 
@@ -114,30 +114,24 @@ function gpuMemoryPanels(): PanelBuilder[] {
 /** The "Refusals and losses" row. */
 function refusalsAndLossesPanels(): PanelBuilder[] {
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'DMA denials per node',
       description: 'Denied DMA checks per second on each node. The panel link opens the denial spans in Tempo.',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('deny', 'none')],
       queries: [nodeRate(Metric.denialsTotal)],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Allocations refused per node',
       description: 'Allocations refused per second: over quota (EDQUOT) and any reason (quota, capacity, bad request). The panel link opens the quota refusal spans.',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('quota', 'none')],
       queries: [
         nodeRate(Metric.quotaViolationsTotal, 'over quota'),
         nodeRate(Metric.allocationFailuresTotal, 'any reason'),
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Events lost per node',
       description: 'Decision records lost per second, by source (kernel ring or embedded). Should be flat zero.',
-      unit: 'ops',
-      min: 0,
       width: 24,
       queries: [
         { expr: sumRate('node, source', sel(Metric.eventsLostTotal, NODE)), legend: '{{node}} {{source}}' },

@@ -5,7 +5,7 @@
 import { QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
 import { Label, Metric, NODE, sel, sumRate } from './lib/metrics.ts';
-import { statPanel, timeseriesPanel } from './lib/panels.ts';
+import { ratePanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { PROM, standardVariables } from './lib/variables.ts';
 
 export const uid = 'gdl-agent-health';
@@ -81,11 +81,9 @@ function scrapePanels(): PanelBuilder[] {
 /** The "Event pipeline" row. */
 function eventPipelinePanels(): PanelBuilder[] {
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'Events received',
       description: 'Decision and CUDA records decoded per second, by source (kernel ring buffer or embedded core).',
-      unit: 'ops',
-      min: 0,
       queries: [
         {
           expr: sumRate(`node, ${Label.source}`, sel(Metric.eventsReceivedTotal, JOB, NODE)),
@@ -93,11 +91,9 @@ function eventPipelinePanels(): PanelBuilder[] {
         },
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Events lost and skipped',
       description: 'Lost: records the producer could not store (ring full; the agent is not keeping up). Skipped: records the agent could not decode (unknown type or short; a version mismatch between module, BPF objects and agent). Both should be zero.',
-      unit: 'ops',
-      min: 0,
       queries: [
         { expr: sumRate('node, source', sel(Metric.eventsLostTotal, JOB, NODE)), legend: '{{node}} {{source}} lost' },
         {
@@ -106,11 +102,9 @@ function eventPipelinePanels(): PanelBuilder[] {
         },
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Spans lost',
       description: 'Spans that never reached the collector, by reason: queue_full (the collector is too slow or away), export_failed (refused or unreachable), export_timeout (it hangs), shutdown. Metrics are unaffected; traces behind denial links will be missing.',
-      unit: 'ops',
-      min: 0,
       queries: [{ expr: sumRate(`node, ${Label.reason}`, sel(Metric.spansDroppedTotal, JOB, NODE)), legend: `{{node}} {{${Label.reason}}}` }],
     }),
     timeseriesPanel({
