@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Bundles the gdl CLI and agent into one ESM file, build/agent/gdl.mjs
-// (and the guest tests' OTLP sink into build/agent/otlp-sink.mjs).
+// Bundles the gdl CLI and agent into one ESM file, build/agent/gdl.mjs.
+//
+//   node agent/bundle.mjs                 build/agent/gdl.mjs
+//   node agent/bundle.mjs NAME=FILE.ts …  build/agent/NAME.mjs from FILE.ts
+//                                         instead (test/vm/run.sh bundles the
+//                                         guest cases' OTLP receiver so)
 //
 // bin/gdl.mjs runs the TypeScript sources through tsx, which is right for
 // development but loads hundreds of files and compiles each on first use;
@@ -14,7 +18,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = resolve(process.env.GDL_BUILD ?? resolve(repo, 'build'), 'agent');
 
-// gdl.mjs: the CLI and agent. otlp-sink.mjs: the OTLP receiver guest test cases run.
 /**
  * koffi loads a native addon, so it stays outside the bundle. The bundle may
  * live outside the repository ($GDL_BUILD), where a bare 'koffi' would not
@@ -31,11 +34,21 @@ function koffiFromThisCheckout() {
   };
 }
 
+/** NAME=FILE arguments as esbuild entry points; none: the CLI and agent. */
+function entryPoints(args) {
+  if (args.length === 0) return { gdl: resolve(repo, 'agent/src/cli/bundle-entry.ts') };
+  const entries = {};
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new Error(`bundle.mjs: expected NAME=FILE, got '${arg}'`);
+    entries[arg.slice(0, eq)] = resolve(arg.slice(eq + 1));
+  }
+  return entries;
+}
+
+const entries = entryPoints(process.argv.slice(2));
 await build({
-  entryPoints: {
-    gdl: resolve(repo, 'agent/src/cli/bundle-entry.ts'),
-    'otlp-sink': resolve(repo, 'test/fixtures/otlp-sink.ts'),
-  },
+  entryPoints: entries,
   outdir: outDir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -49,4 +62,4 @@ await build({
   banner: { js: "import { createRequire as __gdlCreateRequire } from 'node:module'; const require = __gdlCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-process.stdout.write(`${outDir}/gdl.mjs ${outDir}/otlp-sink.mjs\n`);
+process.stdout.write(`${Object.keys(entries).map((name) => `${outDir}/${name}.mjs`).join(' ')}\n`);

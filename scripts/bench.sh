@@ -44,7 +44,10 @@ if [ $run -eq 1 ]; then
 	make -s -C kmod/user bench | tee "$native.log"
 	sed -n 's/^BENCH //p' "$native.log" >"$native"
 	step_msg "CUDA interposer on the host, over the agent's socket (stand-in driver)"
-	make -s all
+	# For the guest's kernel, as test/vm/run.sh builds (module, BPF objects).
+	vars=$(test/vm/kernel.sh make-vars)
+	# shellcheck disable=SC2086 # KVER=... KDIR=... VMLINUX=..., no spaces
+	make -s all $vars
 	bash bench/cuda/host-socket.sh | tee "$cudahost.log"
 	sed -n 's/^BENCH //p' "$cudahost.log" >"$cudahost"
 	step_msg "Kernel module and eBPF pipeline, in the test kernel (qemu instruction clock)"

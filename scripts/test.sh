@@ -70,6 +70,15 @@ run_step() {
 	fi
 }
 
+# Every part, built for the guest's kernel (module, BPF objects), not the
+# host's: the unit tests open these BPF objects, the guest runs them.
+build_for_guest() {
+	local vars
+	vars=$(test/vm/kernel.sh make-vars) || return 1
+	# shellcheck disable=SC2086 # KVER=... KDIR=... VMLINUX=..., no spaces
+	make -s all $vars
+}
+
 SELECTED=("$@")
 sel() { [ ${#SELECTED[@]} -eq 0 ] || [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 
@@ -84,7 +93,7 @@ fi
 if sel unit || sel vm; then
 	# The unit tests load the embedded core library and the BPF objects, and
 	# the guest runs the module and the bundled agent: build them all once.
-	run_step build make -s all
+	run_step build build_for_guest
 fi
 if sel unit; then
 	run_step typecheck npx tsc -p tsconfig.json --noEmit
@@ -94,7 +103,7 @@ if sel cuda; then
 	# The CUDA interposer: over the agent's socket format on the host, then
 	# against NVIDIA's real libcuda/libcudart (fetched once into .cache/nvidia,
 	# run as uid 65534 only). Needs the build of the unit/vm steps.
-	sel unit || sel vm || run_step build make -s all
+	sel unit || sel vm || run_step build build_for_guest
 	run_step cuda-host bash test/cuda/host-socket.sh
 	run_step cuda-real-libcuda bash test/cuda/real-libcuda.sh
 fi

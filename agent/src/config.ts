@@ -23,7 +23,7 @@ const DeviceSchema = Type.Object(
 );
 
 /** What a config file may hold (and what flags/env map onto). */
-export const ConfigFileSchema = Type.Object(
+const ConfigFileSchema = Type.Object(
   {
     listen: Type.Optional(Type.String({ minLength: 1 })),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
@@ -62,7 +62,7 @@ export const ConfigFileSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ConfigInput = Static<typeof ConfigFileSchema>;
+type ConfigInput = Static<typeof ConfigFileSchema>;
 
 export interface AgentConfig {
   /** the API's address (loopback by default: changes, reads, checks, events) */
@@ -120,7 +120,7 @@ export interface AgentConfig {
 
 const GiB = 1n << 30n;
 
-export const DEFAULTS: AgentConfig = {
+const DEFAULTS: AgentConfig = {
   listen: '127.0.0.1',
   port: 9400,
   apiSocket: undefined,
@@ -182,7 +182,7 @@ const ENV: Record<string, keyof ConfigInput> = {
 const NUMERIC = new Set<keyof ConfigInput>(['port', 'metricsPort', 'maxEventClients', 'sampleRatio', 'spanQueueSize']);
 const BOOLEAN = new Set<keyof ConfigInput>(['kernelEvents', 'watchCgroups']);
 
-export function readConfigFile(path: string): unknown {
+function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -3,8 +3,8 @@
  * holds where, and how the module answers its requests.
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
-import { AGENT, CGROUP, DEVICE, Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
-import { barsPanel, timeseriesPanel } from './lib/panels.ts';
+import { AGENT, CGROUP, DEVICE, Label, Metric, NODE, nodeRate, sel, sumRate } from './lib/metrics.ts';
+import { barsPanel, ratePanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesLink, denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
 
@@ -91,17 +91,15 @@ function quotaPanels(): PanelBuilder[] {
 /** The "Allocations" row. */
 function allocationsPanels(): PanelBuilder[] {
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'Allocation rate',
       description: 'Allocations made, released and refused per second on each node (module-wide counters: the module counts these per CPU, not per agent).',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('quota', 'variable')],
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.allocationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} allocated' },
-        { expr: `sum by (node) (rate(${sel(Metric.freesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
-        { expr: `sum by (node) (rate(${sel(Metric.allocationFailuresTotal, NODE)}[${RATE}]))`, legend: '{{node}} refused' },
-        { expr: `sum by (node) (rate(${sel(Metric.quotaViolationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} over quota' },
+        nodeRate(Metric.allocationsTotal, 'allocated'),
+        nodeRate(Metric.freesTotal, 'freed'),
+        nodeRate(Metric.allocationFailuresTotal, 'refused'),
+        nodeRate(Metric.quotaViolationsTotal, 'over quota'),
       ],
     }),
     timeseriesPanel({
@@ -110,8 +108,8 @@ function allocationsPanels(): PanelBuilder[] {
       unit: 'Bps',
       min: 0,
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.allocatedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} allocated' },
-        { expr: `sum by (node) (rate(${sel(Metric.freedBytesTotal, NODE)}[${RATE}]))`, legend: '{{node}} freed' },
+        nodeRate(Metric.allocatedBytesTotal, 'allocated'),
+        nodeRate(Metric.freedBytesTotal, 'freed'),
       ],
     }),
     timeseriesPanel({
@@ -137,24 +135,20 @@ function allocationsPanels(): PanelBuilder[] {
 function dmaPanels(): PanelBuilder[] {
   // Last, so that the ids of the panels above stay what links already use.
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'DMA checks by result',
       description: 'DMA permission checks answered per second, allowed and denied. Denials mean a device was about to touch memory outside its agent\'s grants; the panel link opens their traces.',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('deny', 'variable')],
       queries: [
-        { expr: `sum by (node, result) (rate(${sel(Metric.checksTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{result}}' },
+        { expr: sumRate('node, result', sel(Metric.checksTotal, NODE)), legend: '{{node}} {{result}}' },
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Grants and revokes',
       description: 'DMA ranges granted and revoked per second on each node.',
-      unit: 'ops',
-      min: 0,
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.grantsTotal, NODE)}[${RATE}]))`, legend: '{{node}} granted' },
-        { expr: `sum by (node) (rate(${sel(Metric.revokesTotal, NODE)}[${RATE}]))`, legend: '{{node}} revoked' },
+        nodeRate(Metric.grantsTotal, 'granted'),
+        nodeRate(Metric.revokesTotal, 'revoked'),
       ],
     }),
     timeseriesPanel({

@@ -3,8 +3,8 @@
  * anything being refused or lost? The first dashboard an operator opens.
  */
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
-import { DEVICE, Metric, NODE, RATE, sel } from './lib/metrics.ts';
-import { barsPanel, statPanel, timeseriesPanel } from './lib/panels.ts';
+import { DEVICE, Metric, NODE, nodeRate, sel, sumRate } from './lib/metrics.ts';
+import { barsPanel, ratePanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { denialTracesPanelLink } from './lib/traces.ts';
 import { standardVariables } from './lib/variables.ts';
 
@@ -25,39 +25,33 @@ export function build() {
   });
 }
 
-/** The "Fleet" row. */
+/** The "Fleet" row: six stat tiles side by side. */
+const tile = (spec: Parameters<typeof statPanel>[0]) => statPanel({ width: 4, height: 4, ...spec });
+
 function fleetPanels(): PanelBuilder[] {
   return [
-    statPanel({
+    tile({
       title: 'Nodes',
       description: 'Nodes whose agent is being scraped (one gdl_build_info series per agent). Fewer than you run means an agent is down or not scraped: see the "agent down" alert.',
       unit: 'none',
-      width: 4,
-      height: 4,
       queries: [{ expr: `count(count by (node, instance) (${sel(Metric.buildInfo, NODE)}))`, legend: 'nodes' }],
     }),
-    statPanel({
+    tile({
       title: 'GPU devices',
       description: 'Devices the module (or embedded core) governs across the selected nodes.',
       unit: 'none',
-      width: 4,
-      height: 4,
       queries: [{ expr: `count(${sel(Metric.deviceCapacityBytes, NODE, DEVICE)})`, legend: 'devices' }],
     }),
-    statPanel({
+    tile({
       title: 'Governed agents',
       description: 'Agents (tenants with a quota) that exist now across the selected nodes.',
       unit: 'none',
-      width: 4,
-      height: 4,
       queries: [{ expr: `sum(${sel(Metric.agents, NODE)})`, legend: 'agents' }],
     }),
-    statPanel({
+    tile({
       title: 'GPU memory used',
       description: 'Bytes held by live allocations on the selected devices, as a share of their capacity. Above 90% new allocations start to fail on capacity.',
       unit: 'percentunit',
-      width: 4,
-      height: 4,
       min: 0,
       max: 1,
       thresholds: [[0.8, 'orange'], [0.9, 'red']],
@@ -68,22 +62,18 @@ function fleetPanels(): PanelBuilder[] {
         },
       ],
     }),
-    statPanel({
+    tile({
       title: 'DMA denials (time range)',
       description: 'DMA checks denied over the dashboard time range: a device tried to reach memory outside its agent\'s granted ranges. Any is worth a look; follow the link to the traces.',
       unit: 'short',
-      width: 4,
-      height: 4,
       thresholds: [[1, 'orange']],
       links: [denialTracesPanelLink('deny', 'none')],
       queries: [{ expr: `sum(increase(${sel(Metric.denialsTotal, NODE)}[$__range]))`, legend: 'denials' }],
     }),
-    statPanel({
+    tile({
       title: 'Events lost (time range)',
       description: 'Decision records the kernel (or embedded) ring could not store, over the time range. Non-zero means spans and per-event metrics under-count: the agent is too slow or the ring too small.',
       unit: 'short',
-      width: 4,
-      height: 4,
       thresholds: [[1, 'red']],
       queries: [{ expr: `sum(increase(${sel(Metric.eventsLostTotal, NODE)}[$__range]))`, legend: 'lost' }],
     }),
@@ -124,33 +114,27 @@ function gpuMemoryPanels(): PanelBuilder[] {
 /** The "Refusals and losses" row. */
 function refusalsAndLossesPanels(): PanelBuilder[] {
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'DMA denials per node',
       description: 'Denied DMA checks per second on each node. The panel link opens the denial spans in Tempo.',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('deny', 'none')],
-      queries: [{ expr: `sum by (node) (rate(${sel(Metric.denialsTotal, NODE)}[${RATE}]))`, legend: '{{node}}' }],
+      queries: [nodeRate(Metric.denialsTotal)],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Allocations refused per node',
       description: 'Allocations refused per second: over quota (EDQUOT) and any reason (quota, capacity, bad request). The panel link opens the quota refusal spans.',
-      unit: 'ops',
-      min: 0,
       links: [denialTracesPanelLink('quota', 'none')],
       queries: [
-        { expr: `sum by (node) (rate(${sel(Metric.quotaViolationsTotal, NODE)}[${RATE}]))`, legend: '{{node}} over quota' },
-        { expr: `sum by (node) (rate(${sel(Metric.allocationFailuresTotal, NODE)}[${RATE}]))`, legend: '{{node}} any reason' },
+        nodeRate(Metric.quotaViolationsTotal, 'over quota'),
+        nodeRate(Metric.allocationFailuresTotal, 'any reason'),
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Events lost per node',
       description: 'Decision records lost per second, by source (kernel ring or embedded). Should be flat zero.',
-      unit: 'ops',
-      min: 0,
       width: 24,
       queries: [
-        { expr: `sum by (node, source) (rate(${sel(Metric.eventsLostTotal, NODE)}[${RATE}]))`, legend: '{{node}} {{source}}' },
+        { expr: sumRate('node, source', sel(Metric.eventsLostTotal, NODE)), legend: '{{node}} {{source}}' },
       ],
     }),
   ];

@@ -4,8 +4,8 @@
  */
 import { QueryVariableBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
 import { assemble, type PanelBuilder } from './lib/dashboard.ts';
-import { Label, Metric, NODE, RATE, sel } from './lib/metrics.ts';
-import { statPanel, timeseriesPanel } from './lib/panels.ts';
+import { Label, Metric, NODE, sel, sumRate } from './lib/metrics.ts';
+import { ratePanel, statPanel, timeseriesPanel } from './lib/panels.ts';
 import { PROM, standardVariables } from './lib/variables.ts';
 
 export const uid = 'gdl-agent-health';
@@ -81,37 +81,31 @@ function scrapePanels(): PanelBuilder[] {
 /** The "Event pipeline" row. */
 function eventPipelinePanels(): PanelBuilder[] {
   return [
-    timeseriesPanel({
+    ratePanel({
       title: 'Events received',
       description: 'Decision and CUDA records decoded per second, by source (kernel ring buffer or embedded core).',
-      unit: 'ops',
-      min: 0,
       queries: [
         {
-          expr: `sum by (node, ${Label.source}) (rate(${sel(Metric.eventsReceivedTotal, JOB, NODE)}[${RATE}]))`,
+          expr: sumRate(`node, ${Label.source}`, sel(Metric.eventsReceivedTotal, JOB, NODE)),
           legend: `{{node}} {{${Label.source}}}`,
         },
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Events lost and skipped',
       description: 'Lost: records the producer could not store (ring full; the agent is not keeping up). Skipped: records the agent could not decode (unknown type or short; a version mismatch between module, BPF objects and agent). Both should be zero.',
-      unit: 'ops',
-      min: 0,
       queries: [
-        { expr: `sum by (node, source) (rate(${sel(Metric.eventsLostTotal, JOB, NODE)}[${RATE}]))`, legend: '{{node}} {{source}} lost' },
+        { expr: sumRate('node, source', sel(Metric.eventsLostTotal, JOB, NODE)), legend: '{{node}} {{source}} lost' },
         {
-          expr: `sum by (node, source, reason) (rate(${sel(Metric.eventsSkippedTotal, JOB, NODE)}[${RATE}]))`,
+          expr: sumRate('node, source, reason', sel(Metric.eventsSkippedTotal, JOB, NODE)),
           legend: '{{node}} {{source}} skipped ({{reason}})',
         },
       ],
     }),
-    timeseriesPanel({
+    ratePanel({
       title: 'Spans lost',
       description: 'Spans that never reached the collector, by reason: queue_full (the collector is too slow or away), export_failed (refused or unreachable), export_timeout (it hangs), shutdown. Metrics are unaffected; traces behind denial links will be missing.',
-      unit: 'ops',
-      min: 0,
-      queries: [{ expr: `sum by (node, ${Label.reason}) (rate(${sel(Metric.spansDroppedTotal, JOB, NODE)}[${RATE}]))`, legend: `{{node}} {{${Label.reason}}}` }],
+      queries: [{ expr: sumRate(`node, ${Label.reason}`, sel(Metric.spansDroppedTotal, JOB, NODE)), legend: `{{node}} {{${Label.reason}}}` }],
     }),
     timeseriesPanel({
       title: 'Policy applies and backend reopens',
@@ -120,11 +114,11 @@ function eventPipelinePanels(): PanelBuilder[] {
       min: 0,
       queries: [
         {
-          expr: `sum by (node, reason) (increase(${sel(Metric.policyAppliedTotal, JOB, NODE)}[${RATE}]))`,
+          expr: sumRate('node, reason', sel(Metric.policyAppliedTotal, JOB, NODE), 'increase'),
           legend: '{{node}} policy {{reason}}',
         },
         {
-          expr: `sum by (node) (increase(${sel(Metric.backendReopensTotal, JOB, NODE)}[${RATE}]))`,
+          expr: sumRate('node', sel(Metric.backendReopensTotal, JOB, NODE), 'increase'),
           legend: '{{node}} reopen',
         },
       ],
@@ -143,11 +137,11 @@ function httpApiPanels(): PanelBuilder[] {
       min: 0,
       queries: [
         {
-          expr: `histogram_quantile(0.5, sum by (le, route) (rate(${sel(bucket, JOB, NODE)}[${RATE}])))`,
+          expr: `histogram_quantile(0.5, ${sumRate('le, route', sel(bucket, JOB, NODE))})`,
           legend: 'p50 {{route}}',
         },
         {
-          expr: `histogram_quantile(0.99, sum by (le, route) (rate(${sel(bucket, JOB, NODE)}[${RATE}])))`,
+          expr: `histogram_quantile(0.99, ${sumRate('le, route', sel(bucket, JOB, NODE))})`,
           legend: 'p99 {{route}}',
         },
       ],
@@ -159,7 +153,7 @@ function httpApiPanels(): PanelBuilder[] {
       min: 0,
       queries: [
         {
-          expr: `sum by (route, status_code) (rate(${sel(`${Metric.httpRequestDurationSeconds}_count`, JOB, NODE)}[${RATE}]))`,
+          expr: sumRate('route, status_code', sel(`${Metric.httpRequestDurationSeconds}_count`, JOB, NODE)),
           legend: '{{route}} {{status_code}}',
         },
       ],

@@ -1,6 +1,7 @@
 /**
  * agent/bundle.mjs builds the one-file CLI the guest tests run; the bundle
- * must behave like bin/gdl.mjs (same program, no tsx).
+ * must behave like bin/gdl.mjs (same program, no tsx). Test code (the guest
+ * cases' OTLP sink) is bundled only when named, never by default.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,12 +14,18 @@ import { VERSION } from '../../agent/src/version.ts';
 
 const Bundle = suite('cli bundle');
 
-Bundle('builds gdl.mjs and otlp-sink.mjs that run without tsx', () => {
+Bundle('builds gdl.mjs that runs without tsx, and a named test entry only when asked', () => {
   const build = mkdtempSync(join(tmpdir(), 'gdl-bundle-'));
+  const bundle = (...args: string[]) => execFileSync(process.execPath, [resolve(REPO_ROOT, 'agent/bundle.mjs'), ...args],
+    { env: { ...process.env, GDL_BUILD: build }, stdio: 'pipe' });
   try {
-    execFileSync(process.execPath, [resolve(REPO_ROOT, 'agent/bundle.mjs')], { env: { ...process.env, GDL_BUILD: build }, stdio: 'pipe' });
+    bundle();
     const gdl = join(build, 'agent/gdl.mjs');
-    assert.ok(existsSync(gdl) && existsSync(join(build, 'agent/otlp-sink.mjs')));
+    const sink = join(build, 'agent/otlp-sink.mjs');
+    assert.ok(existsSync(gdl));
+    assert.not.ok(existsSync(sink), 'the product bundle builds no test fixture');
+    bundle(`otlp-sink=${resolve(REPO_ROOT, 'test/fixtures/otlp-sink.ts')}`);
+    assert.ok(existsSync(sink));
     const env = { ...process.env, GDL_BUILD: undefined, NODE_OPTIONS: '' };
     assert.is(execFileSync(process.execPath, [gdl, '--version'], { env, encoding: 'utf8' }).trim(), VERSION);
     const down = spawnSync(process.execPath, [gdl, 'agents', '--url', 'http://127.0.0.1:1'], { env, encoding: 'utf8' });

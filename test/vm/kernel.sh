@@ -8,6 +8,9 @@
 #   kernel.sh moddir    print the kernel's /lib/modules/<version> directory ("" if
 #                       it has none: the deep line builds 9p and virtio in)
 #   kernel.sh boot      print the image qemu boots (-kernel)
+#   kernel.sh make-vars print KVER=... KDIR=... VMLINUX=... for make: the
+#                       product Makefiles default to the running kernel, the
+#                       test bench builds for this one (vmlinux extracted)
 #
 # GDL_KERNEL picks the kernel line: "stable" (the default) is Debian 12's own
 # linux-image-amd64 (6.1), installed on the machine; "backports" is the newer
@@ -141,5 +144,12 @@ kdir)
 	fi
 	;;
 moddir) [[ -n "$tree" ]] || echo "$root/lib/modules/$(kernel_version)" ;;
-*) echo "usage: $0 version|vmlinux|vmlinuz|boot|kdir|moddir" >&2; exit 2 ;;
+make-vars)
+	# Each on its own line first, so that a failure stops here.
+	ver=$("$here/kernel.sh" version)
+	kdir=$("$here/kernel.sh" kdir)
+	vmlinux=$("$here/kernel.sh" vmlinux)
+	echo "KVER=$ver KDIR=$kdir VMLINUX=$vmlinux"
+	;;
+*) echo "usage: $0 version|vmlinux|vmlinuz|boot|kdir|moddir|make-vars" >&2; exit 2 ;;
 esac

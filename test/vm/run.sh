@@ -90,7 +90,8 @@ if [[ $kernel_line != stable && -z "${GDL_BUILD:-}" ]]; then
 	build=$repo/build/k/$kver
 fi
 export GDL_BUILD=$build
-# Before make: the module's BTF is generated against this vmlinux.
+# Before make: the module's BTF and the BPF programs' vmlinux.h are
+# generated from this vmlinux (make defaults to the host's kernel).
 vmlinux=$("$here/kernel.sh" vmlinux)
 boot_image=$("$here/kernel.sh" boot)
 if [[ $do_build -eq 1 ]]; then
@@ -98,8 +99,13 @@ if [[ $do_build -eq 1 ]]; then
 	mkdir -p "$build"
 	# Engineers share one tree: one make at a time.
 	if ! flock "$build/.make.lock" make -C "$repo" --no-print-directory all \
-		KVER="$kver" KDIR="$kdir" BUILD="$build"; then
+		KVER="$kver" KDIR="$kdir" VMLINUX="$vmlinux" BUILD="$build"; then
 		die "build failed (make all); fix it or use --no-build"
+	fi
+	# The guest cases' OTLP receiver, bundled like the agent (a test
+	# fixture: the product's bundle leaves it out).
+	if ! flock "$build/.make.lock" node "$repo/agent/bundle.mjs" otlp-sink="$repo/test/fixtures/otlp-sink.ts"; then
+		die "build failed (OTLP sink bundle)"
 	fi
 	if [[ $mode == bench ]] && ! flock "$build/.make.lock" make -C "$repo/bench/kernel" \
 		--no-print-directory KVER="$kver" KDIR="$kdir" BUILD="$build" ROOT="$repo"; then

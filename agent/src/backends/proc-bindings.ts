@@ -13,7 +13,7 @@ import type { BindingList } from '../identity/bindings.ts';
 import { bigField, type ProcRecord } from './proc-table.ts';
 
 /** Undoes the module's octal escapes (`\040` is a blank, `\134` a backslash). */
-export function unescapeOctal(s: string): string {
+function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 

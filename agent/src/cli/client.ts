@@ -11,7 +11,7 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-export interface ApiErrorBody {
+interface ApiErrorBody {
   error?: { code?: string; message?: string };
 }
 

@@ -4,6 +4,7 @@ import { isModeName, type ModeName } from '../dma-mode.ts';
 import { parseBytes, parseU64 } from '../units.ts';
 import { ApiClient } from './client.ts';
 import { CliExit, Exit } from './exit-codes.ts';
+import { print, printJson } from './output.ts';
 
 export interface ClientFlags {
   url: string;
@@ -20,6 +21,17 @@ export function clientOptions(cmd: Command): Command {
 
 export function clientFrom(flags: ClientFlags): ApiClient {
   return new ApiClient({ url: flags.url, ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}) });
+}
+
+/** `<agent> <size>`: the arguments of the commands that give an agent bytes (quota, alloc). */
+export function agentAndSize(cmd: Command, size: string, help: string): Command {
+  return cmd.argument('<agent>', 'agent id', agentIdArg).argument(`<${size}>`, `bytes, or with a unit: ${help}`, sizeArg(size));
+}
+
+/** What a command that removed something prints: `{ key: id }` with --json, else its line. */
+export function printRemoved(flags: ClientFlags, key: string, id: string, line: string): void {
+  if (flags.json) printJson({ [key]: id });
+  else print(line);
 }
 
 /** commander argument parsers that fail as usage errors (exit 2) with the reason. */

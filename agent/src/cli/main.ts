@@ -13,7 +13,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerWatch } from './commands/watch.ts';
 import { CliExit, Exit } from './exit-codes.ts';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('gdl')
     .description('gpu-dma-lock: per-node GPU memory quotas and DMA permissions')
     .version(VERSION)

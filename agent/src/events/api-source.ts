@@ -8,16 +8,15 @@
  * Bounded like every other source: past `capacity` pending events new ones
  * are dropped and counted as lost.
  */
-import { newEventSourceStats } from './decode.ts';
-import type { DecisionEvent, EventSource, EventSourceStats, GdlEvent } from './types.ts';
+import { PolledEventSource } from './polled-source.ts';
+import type { DecisionEvent, GdlEvent } from './types.ts';
 
-export class ApiEventSource implements EventSource {
-  private readonly counters: EventSourceStats = newEventSourceStats();
+export class ApiEventSource extends PolledEventSource {
   private pending: GdlEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private onBatch: ((events: GdlEvent[]) => void) | undefined;
 
-  constructor(private readonly capacity = 65536, private readonly intervalMs = 20) {}
+  constructor(private readonly capacity = 65536, intervalMs = 20) {
+    super(intervalMs);
+  }
 
   /** Records one decision the agent made the core take. */
   push(e: Omit<DecisionEvent, 'type' | 'tsNs' | 'cpu' | 'pid' | 'tgid' | 'cgroupId' | 'comm'>): void {
@@ -32,28 +31,11 @@ export class ApiEventSource implements EventSource {
     });
   }
 
-  start(onBatch: (events: GdlEvent[]) => void): void {
-    this.onBatch = onBatch;
-    this.timer = setInterval(() => this.flush(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  private flush(): void {
+  drain(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.counters.received += batch.length;
     this.onBatch?.(batch);
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.flush();
-    this.onBatch = undefined;
-  }
-
-  stats(): EventSourceStats {
-    return { ...this.counters };
   }
 }

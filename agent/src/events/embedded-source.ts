@@ -8,8 +8,9 @@
  * (gdlu_events_lost), never queued without bound here.
  */
 import type { GdlCore } from '../native/core.ts';
-import { decodeRecords, newEventSourceStats } from './decode.ts';
-import type { EventSource, EventSourceStats, GdlEvent } from './types.ts';
+import { decodeRecords } from './decode.ts';
+import { PolledEventSource } from './polled-source.ts';
+import type { GdlEvent } from './types.ts';
 
 export interface EmbeddedSourceOptions {
   /** drain period in ms */
@@ -18,25 +19,15 @@ export interface EmbeddedSourceOptions {
   bufferBytes: number;
 }
 
-export class EmbeddedEventSource implements EventSource {
-  private readonly counters: EventSourceStats = newEventSourceStats();
+export class EmbeddedEventSource extends PolledEventSource {
   private readonly buf: Buffer;
-  private timer: NodeJS.Timeout | undefined;
-  private onBatch: ((events: GdlEvent[]) => void) | undefined;
 
   constructor(
     private readonly core: GdlCore,
-    private readonly opts: EmbeddedSourceOptions = { intervalMs: 20, bufferBytes: 64 * 1024 },
+    opts: EmbeddedSourceOptions = { intervalMs: 20, bufferBytes: 64 * 1024 },
   ) {
+    super(opts.intervalMs);
     this.buf = Buffer.alloc(opts.bufferBytes);
-  }
-
-  start(onBatch: (events: GdlEvent[]) => void): void {
-    if (this.timer) throw new Error('event source already started');
-    this.onBatch = onBatch;
-    this.timer = setInterval(() => this.drain(), this.opts.intervalMs);
-    // Draining must never keep the process alive on its own.
-    this.timer.unref();
   }
 
   /** Reads everything the ring holds now and delivers it as one batch. */
@@ -50,16 +41,5 @@ export class EmbeddedEventSource implements EventSource {
     }
     this.counters.lost = Number(this.core.eventsLost());
     if (events.length > 0) this.onBatch?.(events);
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.drain();
-    this.onBatch = undefined;
-  }
-
-  stats(): EventSourceStats {
-    return { ...this.counters };
   }
 }

@@ -29,7 +29,7 @@ export function readTokenFile(path: string): string {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** What an audit record names a token by: its kind and a digest prefix, which tells rotated tokens apart. */
-export function tokenIdentity(kind: 'token' | 'read-token', token: string): string {
+function tokenIdentity(kind: 'token' | 'read-token', token: string): string {
   return `${kind}:${digest(token).toString('hex').slice(0, 8)}`;
 }
 

@@ -35,28 +35,16 @@ export class BindingTable {
   generation = 0;
 
   bindCgroup(b: CgroupBinding): void {
-    this.cgroups.set(b.path, { ...b });
-    this.generation++;
+    this.put(this.cgroups, b.path, b);
   }
   unbindCgroup(path: string): CgroupBinding | undefined {
-    const b = this.cgroups.get(path);
-    if (b) {
-      this.cgroups.delete(path);
-      this.generation++;
-    }
-    return b;
+    return this.take(this.cgroups, path);
   }
   bindUid(b: UidBinding): void {
-    this.uids.set(b.uid, { ...b });
-    this.generation++;
+    this.put(this.uids, b.uid, b);
   }
   unbindUid(uid: number): UidBinding | undefined {
-    const b = this.uids.get(uid);
-    if (b) {
-      this.uids.delete(uid);
-      this.generation++;
-    }
-    return b;
+    return this.take(this.uids, uid);
   }
   cgroup(path: string): CgroupBinding | undefined {
     return this.cgroups.get(path);
@@ -76,6 +64,20 @@ export class BindingTable {
       cgroups: [...this.cgroups.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
       uids: [...this.uids.values()].sort((a, b) => a.uid - b.uid),
     };
+  }
+
+  // Every change goes through these two: each bumps the generation.
+  private put<K, B extends object>(map: Map<K, B>, key: K, b: B): void {
+    map.set(key, { ...b });
+    this.generation++;
+  }
+  private take<K, B>(map: Map<K, B>, key: K): B | undefined {
+    const b = map.get(key);
+    if (b) {
+      map.delete(key);
+      this.generation++;
+    }
+    return b;
   }
 
   /** The nearest bound cgroup of @path (itself first), else @uid's binding. */

@@ -8,7 +8,7 @@
  *   /kubepods.slice/**\/pod*        any pod* cgroup at any depth below
  */
 
-export class GlobError extends Error {
+class GlobError extends Error {
   override name = 'GlobError';
 }
 

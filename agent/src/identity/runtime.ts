@@ -38,50 +38,14 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
   const service = new IdentityService({ backend: o.backend, rules, cgroupRoot: o.cgroupRoot, log: o.log });
   const uidErrors = service.applyUids();
   if (uidErrors.length) o.log.warn({ errors: uidErrors }, 'uid bindings applied with errors');
-
-  let watcher: CgroupWatcher | null = null;
   const wantsCgroups = rules.cgroups.length > 0 || rules.templates.length > 0;
-  if (o.watchCgroups && wantsCgroups) {
-    if (existsSync(o.cgroupRoot)) {
-      watcher = new CgroupWatcher(o.cgroupRoot, {
-        appeared: (p) => service.cgroupAppeared(p),
-        removed: (p) => service.cgroupRemoved(p),
-      });
-      watcher.start();
-      if (rules.templates.length) {
-        const n = service.removeOrphanTemplates();
-        if (n) o.log.info({ removed: n }, 'removed template agents whose cgroup is gone');
-      }
-      o.log.info({ cgroupRoot: o.cgroupRoot, bound: service.bound().length }, 'watching cgroups');
-    } else {
-      o.log.warn({ cgroupRoot: o.cgroupRoot }, 'no cgroup2 mount here: cgroup rules apply only to socket peers');
-    }
-  }
-
+  const watcher = o.watchCgroups && wantsCgroups ? watchCgroups(o, service, rules) : null;
   let socket: SocketServer | null = null;
-  if (o.socket && o.backend instanceof EmbeddedBackend) {
-    const emb = o.backend;
-    const info = emb.info();
-    const s = new SocketServer({
-      path: o.socket,
-      core: emb.native,
-      maxAgents: info.maxAgents,
-      defaultQuota: info.defaultQuota,
-      resolve: (cred) => service.resolvePeer(cred.pid, cred.uid, emb.bindings),
-      generation: () => emb.bindings.generation,
-      log: o.log,
-    });
-    try {
-      await s.listen();
-      socket = s;
-      o.log.info({ socket: o.socket }, 'interposer socket ready');
-    } catch (err) {
-      if (o.socketRequired) {
-        watcher?.stop();
-        throw err;
-      }
-      o.log.warn({ socket: o.socket, err: (err as Error).message }, 'interposer socket not served');
-    }
+  try {
+    socket = await serveSocket(o, service);
+  } catch (err) {
+    watcher?.stop();
+    throw err;
   }
 
   return {
@@ -99,4 +63,51 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
       await socket?.close();
     },
   };
+}
+
+/** The cgroup watcher feeding @service, started; null where there is no cgroup2 mount. */
+function watchCgroups(o: IdentityRuntimeOptions, service: IdentityService, rules: IdentityRules): CgroupWatcher | null {
+  if (!existsSync(o.cgroupRoot)) {
+    o.log.warn({ cgroupRoot: o.cgroupRoot }, 'no cgroup2 mount here: cgroup rules apply only to socket peers');
+    return null;
+  }
+  const watcher = new CgroupWatcher(o.cgroupRoot, {
+    appeared: (p) => service.cgroupAppeared(p),
+    removed: (p) => service.cgroupRemoved(p),
+  });
+  watcher.start();
+  if (rules.templates.length) {
+    const n = service.removeOrphanTemplates();
+    if (n) o.log.info({ removed: n }, 'removed template agents whose cgroup is gone');
+  }
+  o.log.info({ cgroupRoot: o.cgroupRoot, bound: service.bound().length }, 'watching cgroups');
+  return watcher;
+}
+
+/**
+ * The interposer's socket, listening (embedded backend only; null for none).
+ * Failing to listen throws only where the operator chose the path.
+ */
+async function serveSocket(o: IdentityRuntimeOptions, service: IdentityService): Promise<SocketServer | null> {
+  if (!o.socket || !(o.backend instanceof EmbeddedBackend)) return null;
+  const emb = o.backend;
+  const info = emb.info();
+  const socket = new SocketServer({
+    path: o.socket,
+    core: emb.native,
+    maxAgents: info.maxAgents,
+    defaultQuota: info.defaultQuota,
+    resolve: (cred) => service.resolvePeer(cred.pid, cred.uid, emb.bindings),
+    generation: () => emb.bindings.generation,
+    log: o.log,
+  });
+  try {
+    await socket.listen();
+  } catch (err) {
+    if (o.socketRequired) throw err;
+    o.log.warn({ socket: o.socket, err: (err as Error).message }, 'interposer socket not served');
+    return null;
+  }
+  o.log.info({ socket: o.socket }, 'interposer socket ready');
+  return socket;
 }

@@ -8,10 +8,10 @@ import { GdlWireHdr, iocSize, Ioc } from '../native/uapi.ts';
 
 export const HDR_SIZE = GdlWireHdr.size;
 /** No request struct is near this; a larger len is a broken client. */
-export const MAX_PAYLOAD = 4096;
+const MAX_PAYLOAD = 4096;
 
 /** Commands the socket serves; every other number is answered -ENOTTY. */
-export const SERVED = new Set<number>([Ioc.NOOP, Ioc.INFO, Ioc.GET_AGENT, Ioc.ALLOC, Ioc.FREE, Ioc.CHECK, Ioc.GET_STATS, Ioc.GET_DEVICE]);
+const SERVED = new Set<number>([Ioc.NOOP, Ioc.INFO, Ioc.GET_AGENT, Ioc.ALLOC, Ioc.FREE, Ioc.CHECK, Ioc.GET_STATS, Ioc.GET_DEVICE]);
 
 export interface Frame {
   cmd: number;
@@ -43,13 +43,6 @@ export function parseFrame(buf: Buffer, off = 0): ParseResult {
   if (buf.length - off < used) return { kind: 'need' };
   if (!known) return { kind: 'reject', cmd, errno: ENOTTY, used };
   return { kind: 'frame', frame: { cmd, payload: buf.subarray(off + HDR_SIZE, off + used) }, used };
-}
-
-/** A reply: the header, then @payload only when @result is 0. */
-export function encodeReply(cmd: number, result: number, payload?: Buffer): Buffer {
-  const body = result === 0 && payload ? payload : Buffer.alloc(0);
-  const hdr = GdlWireHdr.encode({ cmd, len: body.length, result, flags: 0 });
-  return body.length ? Buffer.concat([hdr, body]) : hdr;
 }
 
 /** A request, for clients and tests. */

@@ -35,7 +35,7 @@ export function prettyLine(line: string, colour = false): string {
 }
 
 /** A pino destination writing human lines to @out. */
-export function prettyStream(out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Writable {
+function prettyStream(out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Writable {
   let rest = '';
   return new Writable({
     write(chunk, _enc, done) {

@@ -68,40 +68,14 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   const inst = createObservables(meter);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const identity = opts.deviceIdentity ?? nvidiaDeviceIdentity();
-  const deviceLabels = (d: DeviceState): Attributes => {
-    const id = identity(d);
-    return { [Label.device]: String(d.index), [Label.uuid]: id.uuid, [Label.pciBusId]: id.pciBusId, [Label.gpu]: id.gpu };
-  };
   const { policyApplied, reopens, httpDuration } = createEventInstruments(meter);
   const decisions = new DecisionCounts(backend, opts.maxCountedAgents ?? MAX_COUNTED_AGENTS);
-  const maxPairs = opts.maxAgentDeviceSeries ?? MAX_AGENT_DEVICE_SERIES;
-
-  meter.addBatchObservableCallback(
-    (obs) => {
-      observeSelf(obs, inst, opts, loopDelay);
-      observeDecisionOverflow(obs, inst, decisions);
-      let stats;
-      let devices;
-      let agentList;
-      try {
-        stats = backend.stats();
-        devices = backend.devices();
-        agentList = backend.listAgents();
-      } catch {
-        return; // the core is away (module reload): report what the agent itself knows
-      }
-      observeStats(obs, inst, stats);
-      const labelsOf = new Map(devices.map((d) => [d.index, deviceLabels(d)]));
-      observeDevices(obs, inst, devices, labelsOf);
-      // Per-agent denial series of agents removed since the last scrape go away with them.
-      decisions.prune(new Set(agentList.map((a) => a.id.toString())));
-      observeAgentDecisions(obs, inst, decisions);
-      observeAgents(obs, inst, agentList, devices, labelsOf, usageByAgentDevice(backend), maxPairs);
-      observeBoundCgroups(obs, inst, backend);
-    },
-    Object.values(inst),
-  );
+  const scrape: ScrapeState = {
+    opts, inst, loopDelay, decisions,
+    deviceLabels: deviceLabeller(opts.deviceIdentity ?? nvidiaDeviceIdentity()),
+    maxPairs: opts.maxAgentDeviceSeries ?? MAX_AGENT_DEVICE_SERIES,
+  };
+  meter.addBatchObservableCallback((obs) => observeScrape(obs, scrape), Object.values(inst));
 
   return {
     httpDuration,
@@ -117,6 +91,51 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       return provider.shutdown();
     },
   };
+}
+
+/** What every scrape reads from, made once by createMetrics. */
+interface ScrapeState {
+  opts: MetricsOptions;
+  inst: Observables;
+  loopDelay: IntervalHistogram;
+  decisions: DecisionCounts;
+  deviceLabels: (d: DeviceState) => Attributes;
+  /** (agent, device) pairs with their own gauges */
+  maxPairs: number;
+}
+
+/** The labels of a device's series: its index and how the driver names it. */
+function deviceLabeller(identity: (d: DeviceState) => DeviceIdentity): (d: DeviceState) => Attributes {
+  return (d) => {
+    const id = identity(d);
+    return { [Label.device]: String(d.index), [Label.uuid]: id.uuid, [Label.pciBusId]: id.pciBusId, [Label.gpu]: id.gpu };
+  };
+}
+
+/** One scrape: the agent's own state always, the core's when it answers. */
+function observeScrape(obs: BatchObservableResult, s: ScrapeState): void {
+  const { inst, decisions } = s;
+  const { backend } = s.opts;
+  observeSelf(obs, inst, s.opts, s.loopDelay);
+  observeDecisionOverflow(obs, inst, decisions);
+  let stats;
+  let devices;
+  let agentList;
+  try {
+    stats = backend.stats();
+    devices = backend.devices();
+    agentList = backend.listAgents();
+  } catch {
+    return; // the core is away (module reload): report what the agent itself knows
+  }
+  observeStats(obs, inst, stats);
+  const labelsOf = new Map(devices.map((d) => [d.index, s.deviceLabels(d)]));
+  observeDevices(obs, inst, devices, labelsOf);
+  // Per-agent denial series of agents removed since the last scrape go away with them.
+  decisions.prune(new Set(agentList.map((a) => a.id.toString())));
+  observeAgentDecisions(obs, inst, decisions);
+  observeAgents(obs, inst, agentList, devices, labelsOf, usageByAgentDevice(backend), s.maxPairs);
+  observeBoundCgroups(obs, inst, backend);
 }
 
 /** Everything read once per scrape, in the order the exposition lists them. */

@@ -6,7 +6,7 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 
-export const TAG = 'gpu-dma-lock';
+const TAG = 'gpu-dma-lock';
 
 function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {
   return new dashboard.DashboardBuilder(title)

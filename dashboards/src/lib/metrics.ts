@@ -24,4 +24,14 @@ export function sel(metric: string, ...matchers: string[]): string {
 }
 
 /** Rate window: Grafana's own choice, always at least four scrapes. */
-export const RATE = '$__rate_interval';
+const RATE = '$__rate_interval';
+
+/** A counter's per-second rate (or increase) over the rate window, summed by @by. */
+export function sumRate(by: string, selector: string, fn: 'rate' | 'increase' = 'rate'): string {
+  return `sum by (${by}) (${fn}(${selector}[${RATE}]))`;
+}
+
+/** One series per node: a counter's rate on the selected nodes, legend "{{node}} @what". */
+export function nodeRate(metric: string, what = ''): { expr: string; legend: string } {
+  return { expr: sumRate('node', sel(metric, NODE)), legend: what ? `{{node}} ${what}` : '{{node}}' };
+}

@@ -102,6 +102,11 @@ export function timeseriesPanel(
   return b;
 }
 
+/** Events per second over time (unit ops, from zero): the shape of most counter panels. */
+export function ratePanel(s: Omit<Parameters<typeof timeseriesPanel>[0], 'unit' | 'min'>): timeseries.PanelBuilder {
+  return timeseriesPanel({ unit: 'ops', min: 0, ...s });
+}
+
 export function statPanel(s: PanelSpec & { graph?: boolean }): stat.PanelBuilder {
   return applyCommon(new stat.PanelBuilder(), s)
     .graphMode(s.graph ? common.BigValueGraphMode.Area : common.BigValueGraphMode.None)

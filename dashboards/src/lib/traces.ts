@@ -33,7 +33,7 @@ function traceql(spanName: string, agent: 'series' | 'variable' | 'none'): strin
   return `{ ${parts.join(' && ')} }`;
 }
 
-export function exploreTracesUrl(spanName: string, agent: 'series' | 'variable' | 'none'): string {
+function exploreTracesUrl(spanName: string, agent: 'series' | 'variable' | 'none'): string {
   const panes = {
     traces: {
       datasource: 'GDLVARtempo',

@@ -14,14 +14,12 @@ import { CGROUP, Label, Metric, NODE, sel } from './metrics.ts';
 
 /** Every Prometheus query targets the datasource the viewer picked. */
 export const PROM: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
-/** Trace links open the Tempo datasource the viewer picked. */
-export const TEMPO: DataSourceRef = { type: 'tempo', uid: '${tempo}' };
 
-export function prometheusVariable(): DatasourceVariableBuilder {
+function prometheusVariable(): DatasourceVariableBuilder {
   return new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus');
 }
 
-export function tempoVariable(): DatasourceVariableBuilder {
+function tempoVariable(): DatasourceVariableBuilder {
   return new DatasourceVariableBuilder('tempo').label('Tempo').type('tempo');
 }
 
@@ -45,15 +43,15 @@ function labelVariable(name: string, label: string, query: string): QueryVariabl
 }
 
 /** Nodes that run an agent (gdl_build_info is exported once per agent). */
-export function nodeVariable(): QueryVariableBuilder {
+function nodeVariable(): QueryVariableBuilder {
   return labelVariable('node', 'Node', `label_values(${Metric.buildInfo}, node)`);
 }
 
-export function deviceVariable(): QueryVariableBuilder {
+function deviceVariable(): QueryVariableBuilder {
   return labelVariable('device', 'Device', `label_values(${sel(Metric.deviceCapacityBytes, NODE)}, device)`);
 }
 
-export function agentVariable(): QueryVariableBuilder {
+function agentVariable(): QueryVariableBuilder {
   return labelVariable('agent', 'Agent', `label_values(${sel(Metric.agentQuotaBytes, NODE)}, agent)`);
 }
 
@@ -62,7 +60,7 @@ export function agentVariable(): QueryVariableBuilder {
  * series per bound cgroup). A template agent is one container, so picking
  * one narrows the agent variable to its agent.
  */
-export function containerVariable(): QueryVariableBuilder {
+function containerVariable(): QueryVariableBuilder {
   return labelVariable('cgroup', 'Container (cgroup)', `label_values(${sel(Metric.agentCgroupInfo, NODE)}, ${Label.cgroup})`);
 }
 
@@ -71,7 +69,7 @@ export function containerVariable(): QueryVariableBuilder {
  * matches a missing label) every agent's quota series answers; with a
  * container picked only its cgroup-info series does.
  */
-export function agentByContainerVariable(): QueryVariableBuilder {
+function agentByContainerVariable(): QueryVariableBuilder {
   const either = `{__name__=~"${Metric.agentQuotaBytes}|${Metric.agentCgroupInfo}", ${NODE}, ${CGROUP}}`;
   return labelVariable('agent', 'Agent', `label_values(${either}, agent)`);
 }

@@ -59,38 +59,9 @@ export function registerAgent(program: Command): void {
     .option('--no-watch-cgroups', 'do not watch cgroups for the policy\'s match rules')
     .option('--no-kernel-events', 'kernel backend: do not load the BPF event pipeline (lets the module be reloaded under the agent)')
     .action(async (flags: AgentFlags) => {
-      const { ConfigError, loadConfig } = await import('../../config.ts');
+      const config = await configFrom(flags);
       const { PolicyError } = await import('../../policy.ts');
       const { handleSignals, startAgent, StartupError } = await import('../../server.ts');
-      let config;
-      try {
-        config = loadConfig({
-          ...(flags.config ? { file: flags.config } : {}),
-          flags: {
-            listen: flags.listen,
-            port: num(flags.port, '--port'),
-            apiSocket: flags.apiSocket,
-            metricsListen: flags.metricsListen,
-            metricsPort: num(flags.metricsPort, '--metrics-port'),
-            readTokenFile: flags.readTokenFile,
-            logFormat: flags.logFormat,
-            backend: flags.backend,
-            policy: flags.policy,
-            tokenFile: flags.tokenFile,
-            otlpEndpoint: flags.otlpEndpoint,
-            sampleRatio: num(flags.sampleRatio, '--sample-ratio'),
-            logLevel: flags.logLevel,
-            // commander sets true by default for --no-*: pass it only when given.
-            kernelEvents: flags.kernelEvents === false ? false : undefined,
-            socket: typeof flags.socket === 'string' ? flags.socket : flags.socket === false ? false : undefined,
-            cgroupRoot: flags.cgroupRoot,
-            watchCgroups: flags.watchCgroups === false ? false : undefined,
-          },
-        });
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliExit(Exit.usage, err.message);
-        throw err;
-      }
       let agent;
       try {
         agent = await startAgent(config);
@@ -102,4 +73,37 @@ export function registerAgent(program: Command): void {
       // Stay up until a signal closes the server.
       await new Promise<void>((resolve) => agent.app.server.once('close', () => resolve()));
     });
+}
+
+/** The agent's configuration: these flags over GDL_* over --config (loadConfig); a bad one is a usage error. */
+async function configFrom(flags: AgentFlags) {
+  const { ConfigError, loadConfig } = await import('../../config.ts');
+  try {
+    return loadConfig({
+      ...(flags.config ? { file: flags.config } : {}),
+      flags: {
+        listen: flags.listen,
+        port: num(flags.port, '--port'),
+        apiSocket: flags.apiSocket,
+        metricsListen: flags.metricsListen,
+        metricsPort: num(flags.metricsPort, '--metrics-port'),
+        readTokenFile: flags.readTokenFile,
+        logFormat: flags.logFormat,
+        backend: flags.backend,
+        policy: flags.policy,
+        tokenFile: flags.tokenFile,
+        otlpEndpoint: flags.otlpEndpoint,
+        sampleRatio: num(flags.sampleRatio, '--sample-ratio'),
+        logLevel: flags.logLevel,
+        // commander sets true by default for --no-*: pass it only when given.
+        kernelEvents: flags.kernelEvents === false ? false : undefined,
+        socket: typeof flags.socket === 'string' ? flags.socket : flags.socket === false ? false : undefined,
+        cgroupRoot: flags.cgroupRoot,
+        watchCgroups: flags.watchCgroups === false ? false : undefined,
+      },
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliExit(Exit.usage, err.message);
+    throw err;
+  }
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { agentIdArg, clientFrom, clientOptions, devicesArg, sizeArg, u64Arg, type ClientFlags } from '../common.ts';
+import { agentAndSize, agentIdArg, clientFrom, clientOptions, devicesArg, printRemoved, u64Arg, type ClientFlags } from '../common.ts';
 import { CliExit, Exit } from '../exit-codes.ts';
 import { bytes, print, printJson, table } from '../output.ts';
 
-export interface AgentBody {
+interface AgentBody {
   id: string; quota: string; used: string; available: string; deviceMask: string; devices: number[]; allocations: string; grants: string;
 }
 
@@ -26,11 +26,7 @@ export function registerAgents(program: Command): void {
     });
 
   clientOptions(
-    program
-      .command('quota')
-      .description("set an agent's quota (creates the agent) and optionally its devices")
-      .argument('<agent>', 'agent id', agentIdArg)
-      .argument('<quota>', 'bytes, or with a unit: 512MiB, 4GiB', sizeArg('quota'))
+    agentAndSize(program.command('quota').description("set an agent's quota (creates the agent) and optionally its devices"), 'quota', '512MiB, 4GiB')
       .option('--devices <list>', 'allowed device indexes, e.g. 0,1', devicesArg)
       .option('--mask <mask>', 'allowed devices as a bit mask, e.g. 0x3', u64Arg('mask')),
   ).action(async (agent: string, quota: string, flags: ClientFlags & { devices?: number[]; mask?: string }) => {
@@ -44,7 +40,6 @@ export function registerAgents(program: Command): void {
   clientOptions(program.command('remove-agent').description('remove an agent (refused while it has allocations)').argument('<agent>', 'agent id', agentIdArg))
     .action(async (agent: string, flags: ClientFlags) => {
       await clientFrom(flags).request('DELETE', `/v1/agents/${agent}`);
-      if (flags.json) return printJson({ removed: agent });
-      print(`agent ${agent} removed`);
+      printRemoved(flags, 'removed', agent, `agent ${agent} removed`);
     });
 }

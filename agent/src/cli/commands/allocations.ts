@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { agentIdArg, clientFrom, clientOptions, deviceArg, sizeArg, u64Arg, type ClientFlags } from '../common.ts';
+import { agentAndSize, agentIdArg, clientFrom, clientOptions, deviceArg, printRemoved, u64Arg, type ClientFlags } from '../common.ts';
 import { CliExit, Exit } from '../exit-codes.ts';
 import { bytes, print, printJson, table } from '../output.ts';
 
@@ -43,11 +43,7 @@ export function registerAllocations(program: Command): void {
   });
 
   clientOptions(
-    program
-      .command('alloc')
-      .description('charge a persistent allocation to an agent')
-      .argument('<agent>', 'agent id', agentIdArg)
-      .argument('<size>', 'bytes, or with a unit: 1GiB', sizeArg('size'))
+    agentAndSize(program.command('alloc').description('charge a persistent allocation to an agent'), 'size', '1GiB')
       .requiredOption('--device <n>', 'device index', deviceArg),
   ).action(async (agent: string, size: string, f: ClientFlags & { device: number }) => {
     const a = await clientFrom(f).request<AllocationBody>('POST', '/v1/allocations', { agent, size, device: f.device, persistent: true });
@@ -58,7 +54,6 @@ export function registerAllocations(program: Command): void {
   clientOptions(program.command('free').description('release an allocation').argument('<id>', 'allocation id', u64Arg('id')))
     .action(async (id: string, f: ClientFlags) => {
       await clientFrom(f).request('DELETE', `/v1/allocations/${id}`);
-      if (f.json) return printJson({ freed: id });
-      print(`allocation ${id} freed`);
+      printRemoved(f, 'freed', id, `allocation ${id} freed`);
     });
 }

@@ -68,27 +68,12 @@ export function registerWatch(program: Command): void {
       throw new CliExit(Exit.refused, `${body.error?.code ?? `HTTP ${res.status}`}: ${body.error?.message ?? 'no stream'}`);
     }
     let seen = 0;
-    let buffer = '';
-    const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let type = 'message';
-          let data = '';
-          for (const line of message.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (!data) continue;
-          print(f.json ? JSON.stringify({ event: type, ...(JSON.parse(data) as object) }) : describe(type, JSON.parse(data) as Record<string, unknown>));
-          if (type !== 'lost' && f.count !== undefined && ++seen >= f.count) {
-            abort.abort();
-            return;
-          }
+      for await (const { type, data } of serverSentEvents(res.body)) {
+        print(f.json ? JSON.stringify({ event: type, ...(JSON.parse(data) as object) }) : describe(type, JSON.parse(data) as Record<string, unknown>));
+        if (type !== 'lost' && f.count !== undefined && ++seen >= f.count) {
+          abort.abort();
+          return;
         }
       }
       // The server ended the stream: the agent stopped or restarted.
@@ -101,4 +86,25 @@ export function registerWatch(program: Command): void {
       process.off('SIGTERM', stop);
     }
   });
+}
+
+/** The messages of a text/event-stream body that carry data, as they complete. */
+async function* serverSentEvents(body: AsyncIterable<unknown>): AsyncGenerator<{ type: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const message = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = 'message';
+      let data = '';
+      for (const line of message.split('\n')) {
+        if (line.startsWith('event: ')) type = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      if (data) yield { type, data };
+    }
+  }
 }

@@ -1,21 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AgentState, Backend } from '../../backends/backend.ts';
 import { Errno, GdlError } from '../../backends/errors.ts';
 import { Agent, AgentList, SetAgentBody } from '../schemas/agents.ts';
-import { AgentParams, Empty, errors, Security } from '../schemas/common.ts';
+import { AgentParams, Empty, errors } from '../schemas/common.ts';
 import { maskFrom, u64 } from '../parse.ts';
 import { agentJson } from '../present.ts';
+import { changeRoute } from './change.ts';
+
+/** The agent's state before a change, for the audit record; undefined when it does not exist. */
+function existing(backend: Backend, id: bigint): AgentState | undefined {
+  try {
+    return backend.getAgent(id);
+  } catch (err) {
+    if (err instanceof GdlError && err.errno === Errno.ENOENT) return undefined;
+    throw err;
+  }
+}
 
 const agents: FastifyPluginAsyncTypebox = async (app) => {
-  /** the agent's state before a change, for the audit record; undefined when it does not exist */
-  const existing = (id: bigint) => {
-    try {
-      return app.backend.getAgent(id);
-    } catch (err) {
-      if (err instanceof GdlError && err.errno === Errno.ENOENT) return undefined;
-      throw err;
-    }
-  };
-
   app.get(
     '/v1/agents',
     { schema: { tags: ['agents'], summary: 'All agents with quota and usage', response: { 200: AgentList, ...errors(503) } } },
@@ -30,23 +32,18 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put(
     '/v1/agents/:id',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'agent.set' },
-      schema: {
-        tags: ['agents'],
-        summary: 'Create an agent or set its quota and device mask',
-        security: Security,
-        params: AgentParams,
-        body: SetAgentBody,
-        response: { 200: Agent, ...errors(400, 401, 403, 409, 503) },
-      },
-    },
+    changeRoute(app, 'agent.set', {
+      tags: ['agents'],
+      summary: 'Create an agent or set its quota and device mask',
+      params: AgentParams,
+      body: SetAgentBody,
+      response: { 200: Agent, ...errors(400, 401, 403, 409, 503) },
+    }),
     async (req) => {
       const id = u64(req.params.id, 'id');
       const quota = u64(req.body.quota, 'quota');
       let mask = maskFrom(req.body);
-      const before = existing(id);
+      const before = existing(app.backend, id);
       // Neither given: keep the agent's current devices; a new agent gets
       // every device, as /proc's set_quota and the module's auto-created
       // agents do, so a quota alone makes a usable agent.
@@ -60,20 +57,15 @@ const agents: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/v1/agents/:id',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'agent.remove' },
-      schema: {
-        tags: ['agents'],
-        summary: 'Remove an agent (refused while it has live allocations)',
-        security: Security,
-        params: AgentParams,
-        response: { 204: Empty, ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
+    changeRoute(app, 'agent.remove', {
+      tags: ['agents'],
+      summary: 'Remove an agent (refused while it has live allocations)',
+      params: AgentParams,
+      response: { 204: Empty, ...errors(400, 401, 403, 404, 409, 503) },
+    }),
     async (req, reply) => {
       const id = u64(req.params.id, 'id');
-      const before = existing(id);
+      const before = existing(app.backend, id);
       app.backend.removeAgent(id);
       app.audit(req, { action: 'agent.remove', target: { agent: id.toString() }, before: before ? agentJson(before) : null, after: null });
       return reply.code(204).send(null);

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AllocateBody, Allocation, AllocationPage, AllocationParams, AllocationQuery } from '../schemas/allocations.ts';
-import { Empty, errors, Security } from '../schemas/common.ts';
+import { Empty, errors } from '../schemas/common.ts';
 import { u64 } from '../parse.ts';
 import { allocationJson } from '../present.ts';
+import { changeRoute } from './change.ts';
 
 const allocations: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -29,17 +30,12 @@ const allocations: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/v1/allocations',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'allocation.create' },
-      schema: {
-        tags: ['allocations'],
-        summary: 'Charge an allocation to an agent',
-        security: Security,
-        body: AllocateBody,
-        response: { 201: Allocation, ...errors(400, 401, 403, 404, 409, 503) },
-      },
-    },
+    changeRoute(app, 'allocation.create', {
+      tags: ['allocations'],
+      summary: 'Charge an allocation to an agent',
+      body: AllocateBody,
+      response: { 201: Allocation, ...errors(400, 401, 403, 404, 409, 503) },
+    }),
     async (req, reply) => {
       const agent = u64(req.body.agent, 'agent');
       const size = u64(req.body.size, 'size');
@@ -53,17 +49,12 @@ const allocations: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/v1/allocations/:id',
-    {
-      onRequest: app.requireToken,
-      config: { audit: 'allocation.free' },
-      schema: {
-        tags: ['allocations'],
-        summary: 'Release an allocation',
-        security: Security,
-        params: AllocationParams,
-        response: { 204: Empty, ...errors(400, 401, 403, 404, 503) },
-      },
-    },
+    changeRoute(app, 'allocation.free', {
+      tags: ['allocations'],
+      summary: 'Release an allocation',
+      params: AllocationParams,
+      response: { 204: Empty, ...errors(400, 401, 403, 404, 503) },
+    }),
     async (req, reply) => {
       const id = u64(req.params.id, 'id');
       app.backend.free(id);

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { AgentId, U64 } from './common.ts';
 
-export const CgroupPath = Type.String({
+const CgroupPath = Type.String({
   pattern: '^/',
   minLength: 1,
   maxLength: 4095,
@@ -9,7 +9,7 @@ export const CgroupPath = Type.String({
   examples: ['/system.slice/docker-0123.scope'],
 });
 
-export const Uid = Type.Integer({ minimum: 0, maximum: 4294967294, description: 'a uid of the initial user namespace' });
+const Uid = Type.Integer({ minimum: 0, maximum: 4294967294, description: 'a uid of the initial user namespace' });
 
 const Source = Type.Union([Type.Literal('api'), Type.Literal('policy'), Type.Literal('template')], {
   description: 'who made the binding: the API/CLI, a policy match rule, or a policy template',
