@@ -4,10 +4,9 @@
 #
 #   scripts/deep-kernel.sh --cached   print the built tree and exit 0 if it is
 #                                     there (exit 1 otherwise; builds nothing)
-#   scripts/deep-kernel.sh --build    build it once per machine (cached): over an
-#                                     hour of two cores (61 min user + 21 min
-#                                     system CPU measured, 65 min wall on a busy
-#                                     2-core machine, 40-45 min idle)
+#   scripts/deep-kernel.sh --build    build it once per machine (cached): 44.5 min
+#                                     wall on a busy 2-core machine (40 min user
+#                                     + 14 min system CPU, measured)
 #   scripts/deep-kernel.sh --run      the whole guest suite under it, the ioctl
 #                                     fuzzer at 10 000 000 calls (scripts/test.sh
 #                                     deep; CI runs it only when --cached says
@@ -64,13 +63,13 @@ case "$mode" in
 	scripts/config -d DRM -d SOUND -d WLAN -d WIRELESS -d CFG80211 -d USB_SUPPORT \
 		-d ETHERNET -d AGP -d FB -d HAMRADIO -d NFS_FS -d INFINIBAND
 	make -s olddefconfig
-	step_msg "Building the debug kernel (over an hour on two cores)"
+	step_msg "Building the debug kernel (about 45 min on two cores)"
 	make -s -j"$(nproc)" bzImage vmlinux modules_prepare
 	touch "$tree/.gdl-complete"
 	info "debug kernel built: $tree"
 	;;
 --run)
-	cached || die "no debug kernel in $tree: scripts/deep-kernel.sh --build (over an hour)"
+	cached || die "no debug kernel in $tree: scripts/deep-kernel.sh --build (about 45 min on two cores)"
 	# KASAN and lockdep make everything several times slower under TCG.
 	GDL_FUZZ_CALLS=${GDL_FUZZ_CALLS:-10000000} GDL_TIMEOUT_SCALE=${GDL_TIMEOUT_SCALE:-8} \
 		exec "$ROOT/test/vm/run.sh" --kernel deep --timeout "${GDL_DEEP_TIMEOUT:-10800}"

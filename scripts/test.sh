@@ -118,7 +118,7 @@ if sel vm || sel vm-6.12; then
 	run_step real-kernel-6.12 test/vm/run.sh --kernel backports
 fi
 # The debug-kernel lane: asked for by name, or on its own when its kernel is
-# already cached (building it takes over an hour of two cores).
+# already cached (building it takes about 45 min of two cores).
 # (sel is true for every step when none is named: ask for "deep" by name.)
 deep_ran=no
 if [[ " ${SELECTED[*]} " == *" deep "* ]] || { [ ${#SELECTED[@]} -eq 0 ] && bash scripts/deep-kernel.sh --cached >/dev/null 2>&1; }; then
