@@ -288,6 +288,57 @@ static inline int vm_write(const char *path, const char *text, int oflags)
 	return ret;
 }
 
+/*
+ * One line to /proc/swarm/gpu/control, formatted into @line: 0 or -errno
+ * (also when the file cannot be opened).
+ */
+static inline int vm_vcontrol(char *line, size_t size, const char *fmt, va_list ap)
+{
+	vsnprintf(line, size, fmt, ap);
+	return vm_write(GDL_PROC_DIR "/control", line, 0);
+}
+
+/* A control line whose failure the caller judges: 0 or -errno. */
+static inline int __attribute__((format(printf, 1, 2))) vm_control(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vm_vcontrol(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* A control line the tool cannot go on without: dies if it fails. */
+static inline void __attribute__((format(printf, 1, 2))) vm_control_or_die(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vm_vcontrol(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (ret)
+		die("control '%s': %s", line, strerror(-ret));
+}
+
+/* A path from @fmt in one of four rotating buffers: one call may use four. */
+static inline const char *__attribute__((format(printf, 1, 2))) vm_path(const char *fmt, ...)
+{
+	static char buf[4][512];
+	static unsigned int i;
+	char *p = buf[i++ & 3];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(buf[0]), fmt, ap);
+	va_end(ap);
+	return p;
+}
+
 /* Moves @pid into the cgroup (v2) directory @dir; dies if that fails. */
 static inline void vm_cg_move(const char *dir, pid_t pid)
 {
