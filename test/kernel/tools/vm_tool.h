@@ -288,42 +288,31 @@ static inline int vm_write(const char *path, const char *text, int oflags)
 	return ret;
 }
 
-/*
- * One line to /proc/swarm/gpu/control, formatted into @line: 0 or -errno
- * (also when the file cannot be opened).
- */
-static inline int vm_vcontrol(char *line, size_t size, const char *fmt, va_list ap)
-{
-	vsnprintf(line, size, fmt, ap);
-	return vm_write(GDL_PROC_DIR "/control", line, 0);
-}
+/* The line vm_control() last wrote in this thread, for messages. */
+static __thread char vm_control_line[512];
 
-/* A control line whose failure the caller judges: 0 or -errno. */
+/*
+ * One line to /proc/swarm/gpu/control, formatted: 0 or -errno (also when
+ * the file cannot be opened); what a failure means is the caller's to say.
+ */
 static inline int __attribute__((format(printf, 1, 2))) vm_control(const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
-	int ret;
 
 	va_start(ap, fmt);
-	ret = vm_vcontrol(line, sizeof(line), fmt, ap);
+	vsnprintf(vm_control_line, sizeof(vm_control_line), fmt, ap);
 	va_end(ap);
-	return ret;
+	return vm_write(GDL_PROC_DIR "/control", vm_control_line, 0);
+}
+
+static inline void vm_control_done(int ret)
+{
+	if (ret)
+		die("control '%s': %s", vm_control_line, strerror(-ret));
 }
 
 /* A control line the tool cannot go on without: dies if it fails. */
-static inline void __attribute__((format(printf, 1, 2))) vm_control_or_die(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vm_vcontrol(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (ret)
-		die("control '%s': %s", line, strerror(-ret));
-}
+#define vm_control_or_die(...) vm_control_done(vm_control(__VA_ARGS__))
 
 /* A path from @fmt in one of four rotating buffers: one call may use four. */
 static inline const char *__attribute__((format(printf, 1, 2))) vm_path(const char *fmt, ...)
