@@ -122,30 +122,32 @@ static CUresult release(int kind, uint64_t key, CUresult (*driver_free)(uint64_t
 static void undo_ptr(uint64_t p) { REAL(cuMemFree_v2)(p); }
 static void undo_ptr_v1(uint64_t p) { REAL(cuMemFree)((CUdeviceptr_v1)p); }
 
+/*
+ * The body of a hook that allocates @bytesize on the current device and
+ * writes the pointer to *@dptr (its parameters' names): charge, let @call
+ * ask the driver, settle.  @undo frees the pointer if a late charge fails.
+ */
+#define PTR_ALLOC(fn, call, undo)                                           \
+	do {                                                                \
+		struct charge c;                                            \
+		CUresult r;                                                 \
+		ENTER(fn);                                                  \
+		r = charge_begin(&c, CURRENT_DEVICE, bytesize);             \
+		if (r)                                                      \
+			return r;                                           \
+		r = call;                                                   \
+		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
+				  undo);                                    \
+	} while (0)
+
 GDL_HOOK CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
-	struct charge c;
-	CUresult r;
-
-	ENTER(cuMemAlloc_v2);
-	r = charge_begin(&c, CURRENT_DEVICE, bytesize);
-	if (r)
-		return r;
-	r = REAL(cuMemAlloc_v2)(dptr, bytesize);
-	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr);
+	PTR_ALLOC(cuMemAlloc_v2, REAL(cuMemAlloc_v2)(dptr, bytesize), undo_ptr);
 }
 
 GDL_HOOK CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize)
 {
-	struct charge c;
-	CUresult r;
-
-	ENTER(cuMemAlloc);
-	r = charge_begin(&c, CURRENT_DEVICE, bytesize);
-	if (r)
-		return r;
-	r = REAL(cuMemAlloc)(dptr, bytesize);
-	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr_v1);
+	PTR_ALLOC(cuMemAlloc, REAL(cuMemAlloc)(dptr, bytesize), undo_ptr_v1);
 }
 
 /*
@@ -177,55 +179,53 @@ static CUresult settle_pitch(struct charge *c, uint64_t exact)
 
 #define PITCH_ROUND(w) (((uint64_t)(w) + 511) & ~(uint64_t)511)
 
+/* The most a pitched allocation may take; 0 on overflow (the driver refuses it). */
+static uint64_t pitch_most(uint64_t width, uint64_t height)
+{
+	uint64_t most;
+
+	if (__builtin_mul_overflow(PITCH_ROUND(width), height, &most))
+		return 0;
+	return most;
+}
+
+/* The body of both cuMemAllocPitch hooks, in their parameters' names. */
+#define PITCH_ALLOC(fn, undo)                                               \
+	do {                                                                \
+		struct charge c;                                            \
+		CUresult r;                                                 \
+		ENTER(fn);                                                  \
+		r = charge_begin(&c, CURRENT_DEVICE,                        \
+				 pitch_most(WidthInBytes, Height));         \
+		if (r)                                                      \
+			return r;                                           \
+		r = REAL(fn)(dptr, pPitch, WidthInBytes, Height,            \
+			     ElementSizeBytes);                             \
+		if (r == CUDA_SUCCESS)                                      \
+			settle_pitch(&c, (uint64_t)*pPitch * Height);       \
+		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
+				  undo);                                    \
+	} while (0)
+
 GDL_HOOK CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
 				     size_t WidthInBytes, size_t Height,
 				     unsigned int ElementSizeBytes)
 {
-	uint64_t most = PITCH_ROUND(WidthInBytes) * Height;
-	struct charge c;
-	CUresult r;
-
-	ENTER(cuMemAllocPitch_v2);
-	if (Height && most / Height != PITCH_ROUND(WidthInBytes))
-		most = 0;	/* overflow: the driver refuses it */
-	r = charge_begin(&c, CURRENT_DEVICE, most);
-	if (r)
-		return r;
-	r = REAL(cuMemAllocPitch_v2)(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
-	if (r == CUDA_SUCCESS)
-		settle_pitch(&c, (uint64_t)*pPitch * Height);
-	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr);
+	PITCH_ALLOC(cuMemAllocPitch_v2, undo_ptr);
 }
 
 GDL_HOOK CUresult cuMemAllocPitch(CUdeviceptr_v1 *dptr, unsigned int *pPitch,
 				  unsigned int WidthInBytes, unsigned int Height,
 				  unsigned int ElementSizeBytes)
 {
-	struct charge c;
-	CUresult r;
-
-	ENTER(cuMemAllocPitch);
-	r = charge_begin(&c, CURRENT_DEVICE, PITCH_ROUND(WidthInBytes) * Height);
-	if (r)
-		return r;
-	r = REAL(cuMemAllocPitch)(dptr, pPitch, WidthInBytes, Height, ElementSizeBytes);
-	if (r == CUDA_SUCCESS)
-		settle_pitch(&c, (uint64_t)*pPitch * Height);
-	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr_v1);
+	PITCH_ALLOC(cuMemAllocPitch, undo_ptr_v1);
 }
 
 GDL_HOOK CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
 				    unsigned int flags)
 {
-	struct charge c;
-	CUresult r;
-
-	ENTER(cuMemAllocManaged);
-	r = charge_begin(&c, CURRENT_DEVICE, bytesize);
-	if (r)
-		return r;
-	r = REAL(cuMemAllocManaged)(dptr, bytesize, flags);
-	return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0, undo_ptr);
+	PTR_ALLOC(cuMemAllocManaged, REAL(cuMemAllocManaged)(dptr, bytesize, flags),
+		  undo_ptr);
 }
 
 static CUresult free_v2(uint64_t p) { return REAL(cuMemFree_v2)(p); }
@@ -245,41 +245,28 @@ GDL_HOOK CUresult cuMemFree(CUdeviceptr_v1 dptr)
 
 /* ---- stream-ordered allocations: charged per allocation ---- */
 
-#define ASYNC_ALLOC(fn, call)                                               \
-	do {                                                                \
-		struct charge c;                                            \
-		CUresult r;                                                 \
-		ENTER(fn);                                                  \
-		r = charge_begin(&c, CURRENT_DEVICE, bytesize);             \
-		if (r)                                                      \
-			return r;                                           \
-		r = call;                                                   \
-		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
-				  undo_ptr);                                \
-	} while (0)
-
 GDL_HOOK CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s)
 {
-	ASYNC_ALLOC(cuMemAllocAsync, REAL(cuMemAllocAsync)(dptr, bytesize, s));
+	PTR_ALLOC(cuMemAllocAsync, REAL(cuMemAllocAsync)(dptr, bytesize, s), undo_ptr);
 }
 
 GDL_HOOK CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream s)
 {
-	ASYNC_ALLOC(cuMemAllocAsync_ptsz, REAL(cuMemAllocAsync_ptsz)(dptr, bytesize, s));
+	PTR_ALLOC(cuMemAllocAsync_ptsz, REAL(cuMemAllocAsync_ptsz)(dptr, bytesize, s), undo_ptr);
 }
 
 GDL_HOOK CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize,
 					  CUmemoryPool pool, CUstream s)
 {
-	ASYNC_ALLOC(cuMemAllocFromPoolAsync,
-		    REAL(cuMemAllocFromPoolAsync)(dptr, bytesize, pool, s));
+	PTR_ALLOC(cuMemAllocFromPoolAsync,
+		    REAL(cuMemAllocFromPoolAsync)(dptr, bytesize, pool, s), undo_ptr);
 }
 
 GDL_HOOK CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize,
 					       CUmemoryPool pool, CUstream s)
 {
-	ASYNC_ALLOC(cuMemAllocFromPoolAsync_ptsz,
-		    REAL(cuMemAllocFromPoolAsync_ptsz)(dptr, bytesize, pool, s));
+	PTR_ALLOC(cuMemAllocFromPoolAsync_ptsz,
+		    REAL(cuMemAllocFromPoolAsync_ptsz)(dptr, bytesize, pool, s), undo_ptr);
 }
 
 static __thread CUstream free_stream;
@@ -608,35 +595,35 @@ static void cap_to_budget(uint64_t *free_b, uint64_t *total_b)
 	*free_b = min64(min64(*free_b, left), *total_b);
 }
 
+/*
+ * The body of both cuMemGetInfo hooks, in their parameters' names: the
+ * sizes are capped in 64 bits and written back at the ABI's width (never
+ * above what the driver wrote, so nothing is cut).
+ */
+#define MEM_INFO(fn)                                                        \
+	do {                                                                \
+		uint64_t f, t;                                              \
+		CUresult r;                                                 \
+		ENTER(fn);                                                  \
+		r = REAL(fn)(free_b, total_b);                              \
+		if (r == CUDA_SUCCESS && free_b && total_b) {               \
+			f = *free_b, t = *total_b;                          \
+			cap_to_budget(&f, &t);                              \
+			*free_b = (__typeof__(*free_b))f;                   \
+			*total_b = (__typeof__(*total_b))t;                 \
+		}                                                           \
+		return r;                                                   \
+	} while (0)
+
 GDL_HOOK CUresult cuMemGetInfo_v2(size_t *free_b, size_t *total_b)
 {
-	uint64_t f, t;
-	CUresult r;
-
-	ENTER(cuMemGetInfo_v2);
-	r = REAL(cuMemGetInfo_v2)(free_b, total_b);
-	if (r == CUDA_SUCCESS && free_b && total_b) {
-		f = *free_b, t = *total_b;
-		cap_to_budget(&f, &t);
-		*free_b = f, *total_b = t;
-	}
-	return r;
+	MEM_INFO(cuMemGetInfo_v2);
 }
 
 /* The v1 ABI: 32-bit sizes. */
 GDL_HOOK CUresult cuMemGetInfo(unsigned int *free_b, unsigned int *total_b)
 {
-	uint64_t f, t;
-	CUresult r;
-
-	ENTER(cuMemGetInfo);
-	r = REAL(cuMemGetInfo)(free_b, total_b);
-	if (r == CUDA_SUCCESS && free_b && total_b) {
-		f = *free_b, t = *total_b;
-		cap_to_budget(&f, &t);
-		*free_b = (unsigned int)f, *total_b = (unsigned int)t;
-	}
-	return r;
+	MEM_INFO(cuMemGetInfo);
 }
 
 GDL_HOOK CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)

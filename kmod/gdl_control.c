@@ -240,34 +240,29 @@ static int gdl_cmd_release_agent(char **arg, int n)
 	return 0;
 }
 
-static int gdl_parse_range(char **arg, u64 *agent, u32 *device, u64 *start,
-			   u64 *length, u32 *mode)
+/* grant and revoke: AGENT DEVICE ADDR LENGTH MODE */
+static int gdl_cmd_range(char **arg, bool grant)
 {
-	if (gdl_parse_u64(arg[0], agent) || gdl_parse_u32(arg[1], device) ||
-	    gdl_parse_u64(arg[2], start) || gdl_parse_u64(arg[3], length) ||
-	    gdl_parse_mode(arg[4], mode))
+	u64 agent, addr, length;
+	u32 device, mode;
+
+	if (gdl_parse_u64(arg[0], &agent) || gdl_parse_u32(arg[1], &device) ||
+	    gdl_parse_u64(arg[2], &addr) || gdl_parse_u64(arg[3], &length) ||
+	    gdl_parse_mode(arg[4], &mode))
 		return -EINVAL;
-	return 0;
+	if (grant)
+		return gdl_grant(gdl.core, agent, device, addr, length, mode);
+	return gdl_revoke(gdl.core, agent, device, addr, length, mode);
 }
 
 static int gdl_cmd_grant(char **arg, int n)
 {
-	u64 agent, start, length;
-	u32 device, mode;
-
-	if (gdl_parse_range(arg, &agent, &device, &start, &length, &mode))
-		return -EINVAL;
-	return gdl_grant(gdl.core, agent, device, start, length, mode);
+	return gdl_cmd_range(arg, true);
 }
 
 static int gdl_cmd_revoke(char **arg, int n)
 {
-	u64 agent, start, length;
-	u32 device, mode;
-
-	if (gdl_parse_range(arg, &agent, &device, &start, &length, &mode))
-		return -EINVAL;
-	return gdl_revoke(gdl.core, agent, device, start, length, mode);
+	return gdl_cmd_range(arg, false);
 }
 
 /* Identity bindings (gdl_identity.c): agent 0 and uid -1 are -EINVAL. */

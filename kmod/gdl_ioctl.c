@@ -137,22 +137,31 @@ static long gdl_ioc_get_agent(struct gdl_file *f, void __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long gdl_ioc_remove_agent(void __user *argp)
+/* REMOVE_AGENT's and RELEASE_AGENT's argument: an agent, root only. */
+static int gdl_agent_ref_get(void __user *argp, u64 *agent)
 {
 	struct gdl_agent_ref ref;
-	int ret;
 
 	if (copy_from_user(&ref, argp, sizeof(ref)))
 		return -EFAULT;
 	if (ref.flags || ref.pad || !ref.agent_id)
 		return -EINVAL;
-	ret = gdl_require_admin();
+	*agent = ref.agent_id;
+	return gdl_require_admin();
+}
+
+static long gdl_ioc_remove_agent(void __user *argp)
+{
+	u64 agent;
+	int ret;
+
+	ret = gdl_agent_ref_get(argp, &agent);
 	if (ret)
 		return ret;
 
-	ret = gdl_agent_remove(gdl.core, ref.agent_id);
+	ret = gdl_agent_remove(gdl.core, agent);
 	if (!ret)
-		gdl_identity_forget_agent(ref.agent_id);
+		gdl_identity_forget_agent(agent);
 	return ret;
 }
 
@@ -199,30 +208,13 @@ long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
 	return ok ? 0 : -EFAULT;
 }
 
-/* ALLOC's one copy in, in one user-access window (see gdl_check_get). */
-static int gdl_alloc_get(struct gdl_alloc __user *ua, struct gdl_alloc *a)
-{
-	if (!user_read_access_begin(ua, sizeof(*ua)))
-		return -EFAULT;
-	unsafe_get_user(a->agent_id, &ua->agent_id, efault);
-	unsafe_get_user(a->size, &ua->size, efault);
-	unsafe_get_user(a->device, &ua->device, efault);
-	unsafe_get_user(a->flags, &ua->flags, efault);
-	unsafe_get_user(a->alloc_id, &ua->alloc_id, efault);
-	user_read_access_end();
-	return 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
-}
-
 static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_alloc __user *ua = argp;
 	struct gdl_alloc a;
 	int ret;
 
-	if (gdl_alloc_get(ua, &a))
+	if (gdl_get_arg(&a, ua))
 		return -EFAULT;
 	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device, a.flags,
 			   &a.alloc_id);
@@ -258,20 +250,12 @@ static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
 	struct gdl_free __user *uf = argp;
 	struct gdl_free fr;
 
-	/* One user-access window, as for CHECK and ALLOC. */
-	if (!user_read_access_begin(uf, sizeof(*uf)))
+	if (gdl_get_arg(&fr, uf))
 		return -EFAULT;
-	unsafe_get_user(fr.alloc_id, &uf->alloc_id, efault);
-	unsafe_get_user(fr.flags, &uf->flags, efault);
-	unsafe_get_user(fr.pad, &uf->pad, efault);
-	user_read_access_end();
 	if (fr.flags || fr.pad)
 		return -EINVAL;
 
 	return gdl_do_free(f, fr.alloc_id);
-efault:
-	user_read_access_end();
-	return -EFAULT;
 }
 
 static long gdl_ioc_grant(void __user *argp, bool grant)
@@ -295,31 +279,6 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 			  g.mode);
 }
 
-/*
- * gdl_check_get - the CHECK hot path's one copy in
- *
- * Every field, result included, is read in one user-access window: the
- * same bytes copy_from_user() would fault on, without its call chain and
- * length-generic copy loop (a third of an allowed CHECK's own cost).
- */
-static int gdl_check_get(struct gdl_check __user *uc, struct gdl_check *c)
-{
-	if (!user_read_access_begin(uc, sizeof(*uc)))
-		return -EFAULT;
-	unsafe_get_user(c->agent_id, &uc->agent_id, efault);
-	unsafe_get_user(c->addr, &uc->addr, efault);
-	unsafe_get_user(c->length, &uc->length, efault);
-	unsafe_get_user(c->device, &uc->device, efault);
-	unsafe_get_user(c->mode, &uc->mode, efault);
-	unsafe_get_user(c->flags, &uc->flags, efault);
-	unsafe_get_user(c->result, &uc->result, efault);
-	user_read_access_end();
-	return 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
-}
-
 static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_check __user *uc = argp;
@@ -327,7 +286,7 @@ static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 	u64 agent;
 	int ret;
 
-	if (gdl_check_get(uc, &c))
+	if (gdl_get_arg(&c, uc))
 		return -EFAULT;
 	if (c.flags || !gdl_request_valid(c.addr, c.length, c.mode))
 		return -EINVAL;
@@ -443,18 +402,14 @@ gdl_ioc_check_batch(struct gdl_file *f, void __user *argp)
  */
 static long gdl_ioc_release_agent(void __user *argp)
 {
-	struct gdl_agent_ref ref;
+	u64 agent;
 	s64 ret;
 
-	if (copy_from_user(&ref, argp, sizeof(ref)))
-		return -EFAULT;
-	if (ref.flags || ref.pad || !ref.agent_id)
-		return -EINVAL;
-	ret = gdl_require_admin();
+	ret = gdl_agent_ref_get(argp, &agent);
 	if (ret)
 		return ret;
 
-	ret = gdl_agent_release(gdl.core, ref.agent_id);
+	ret = gdl_agent_release(gdl.core, agent);
 	return ret < 0 ? ret : 0;
 }
 

@@ -19,6 +19,7 @@
 #include <linux/capability.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
+#include <linux/uaccess.h>
 
 #include "gdl_identity.h"
 #include "gdl_identity_resolve.h"
@@ -84,6 +85,39 @@ static inline int gdl_act_as(const struct gdl_file *f, u64 requested,
 static inline int gdl_require_admin(void)
 {
 	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
+/*
+ * gdl_get_arg - the hot paths' one copy in (CHECK, ALLOC, FREE and the
+ * prototype's CHECK): the whole argument struct, in one user-access window
+ *
+ * The same bytes copy_from_user() would fault on, read as 64-bit words
+ * without its call chain and length-generic copy loop (that was a third of
+ * an allowed CHECK's own cost).  Every argument struct is a whole number of
+ * words; the loop is unrolled, so each word is one load.
+ */
+#define gdl_get_arg(k, u) ({						\
+	BUILD_BUG_ON(sizeof(*(k)) != sizeof(*(u)) ||			\
+		     sizeof(*(k)) % sizeof(u64));			\
+	gdl_get_words((u64 *)(k), (const u64 __user *)(u),		\
+		      sizeof(*(k)) / sizeof(u64));			\
+})
+
+static __always_inline int gdl_get_words(u64 *k, const u64 __user *u,
+					 size_t n)
+{
+	size_t i;
+
+	if (!user_read_access_begin(u, n * sizeof(*u)))
+		return -EFAULT;
+#pragma GCC unroll 8
+	for (i = 0; i < n; i++)
+		unsafe_get_user(k[i], &u[i], efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
 }
 
 /*

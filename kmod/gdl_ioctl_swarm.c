@@ -66,15 +66,8 @@ static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 	u64 agent;
 	int ret;
 
-	/* One user-access window, as for GDL_IOC_CHECK (gdl_ioctl.c). */
-	if (!user_read_access_begin(uc, sizeof(*uc)))
+	if (gdl_get_arg(&c, uc))
 		return -EFAULT;
-	unsafe_get_user(c.agent_id, &uc->agent_id, efault);
-	unsafe_get_user(c.dma_addr, &uc->dma_addr, efault);
-	unsafe_get_user(c.size, &uc->size, efault);
-	unsafe_get_user(c.access_type, &uc->access_type, efault);
-	unsafe_get_user(c.allowed, &uc->allowed, efault);
-	user_read_access_end();
 	if (!gdl_request_valid(c.dma_addr, c.size, c.access_type))
 		return -EINVAL;
 	ret = gdl_act_as(f, c.agent_id, &agent);
@@ -86,9 +79,6 @@ static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 	if (ret < 0)
 		return ret;
 	return put_user((u32)ret, &uc->allowed) ? -EFAULT : 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
 }
 
 static long gdl_swarm_grant(void __user *argp)

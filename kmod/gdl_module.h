@@ -57,13 +57,16 @@ extern const struct file_operations gdl_dev_fops;
 int gdl_proc_init(void);
 void gdl_proc_exit(void);
 
-/* gdl_proc_list.c: seq_file listings of the core's tables */
-extern const struct proc_ops gdl_quotas_ops;
-extern const struct proc_ops gdl_allocations_ops;
-extern const struct proc_ops gdl_contexts_ops;
-extern const struct proc_ops gdl_agents_ops;
+/*
+ * gdl_proc_list.c: seq_file listings of the core's tables.  One proc_ops
+ * serves them all: the entry's data says which listing it is.
+ */
+struct gdl_list_kind;
+extern const struct gdl_list_kind gdl_quotas_kind, gdl_agents_kind,
+	gdl_allocations_kind, gdl_grants_kind, gdl_contexts_kind;
+extern const struct proc_ops gdl_list_ops;
 /* dma_permissions: the listing plus the prototype's AGENT:ADDR:MODE write */
-int gdl_grants_open(struct inode *inode, struct file *file);
+int gdl_list_open(struct inode *inode, struct file *file);
 
 /* gdl_control.c: one operator line each, already a NUL-terminated string */
 #define GDL_CONTROL_LINE_MAX	256

@@ -101,17 +101,7 @@ static int gdl_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int gdl_stats_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, gdl_stats_show, NULL);
-}
-
-static const struct proc_ops gdl_stats_ops = {
-	.proc_open	= gdl_stats_open,
-	.proc_read	= seq_read,
-	.proc_lseek	= seq_lseek,
-	.proc_release	= single_release,
-};
+DEFINE_PROC_SHOW_ATTRIBUTE(gdl_stats);
 
 /* devices ----------------------------------------------------------------- */
 
@@ -144,17 +134,7 @@ static int gdl_devices_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int gdl_devices_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, gdl_devices_show, NULL);
-}
-
-static const struct proc_ops gdl_devices_ops = {
-	.proc_open	= gdl_devices_open,
-	.proc_read	= seq_read,
-	.proc_lseek	= seq_lseek,
-	.proc_release	= single_release,
-};
+DEFINE_PROC_SHOW_ATTRIBUTE(gdl_devices);
 
 /* Writers ----------------------------------------------------------------- */
 
@@ -200,7 +180,7 @@ static ssize_t gdl_grants_write(struct file *file, const char __user *ubuf,
 }
 
 static const struct proc_ops gdl_grants_ops = {
-	.proc_open	= gdl_grants_open,
+	.proc_open	= gdl_list_open,
 	.proc_read	= seq_read,
 	.proc_write	= gdl_grants_write,
 	.proc_lseek	= seq_lseek,
@@ -209,18 +189,20 @@ static const struct proc_ops gdl_grants_ops = {
 
 /* Registration ------------------------------------------------------------ */
 
+/* @data: what the file's open finds in pde_data() (a listing's kind). */
 static const struct {
 	const char *name;
 	umode_t mode;
 	const struct proc_ops *ops;
+	const void *data;
 } gdl_proc_files[] = {
-	{ "stats",		0444, &gdl_stats_ops },
-	{ "devices",		0444, &gdl_devices_ops },
-	{ "quotas",		0400, &gdl_quotas_ops },
-	{ "agents",		0400, &gdl_agents_ops },
-	{ "allocations",	0400, &gdl_allocations_ops },
-	{ "contexts",		0400, &gdl_contexts_ops },
-	{ "dma_permissions",	0600, &gdl_grants_ops },
+	{ "stats",		0444, &gdl_stats_proc_ops },
+	{ "devices",		0444, &gdl_devices_proc_ops },
+	{ "quotas",		0400, &gdl_list_ops, &gdl_quotas_kind },
+	{ "agents",		0400, &gdl_list_ops, &gdl_agents_kind },
+	{ "allocations",	0400, &gdl_list_ops, &gdl_allocations_kind },
+	{ "contexts",		0400, &gdl_list_ops, &gdl_contexts_kind },
+	{ "dma_permissions",	0600, &gdl_grants_ops, &gdl_grants_kind },
 	{ "control",		0200, &gdl_control_ops },
 	{ "bindings",		0400, &gdl_bindings_ops },
 };
@@ -245,9 +227,10 @@ int gdl_proc_init(void)
 	if (!dir)
 		goto err;
 	for (i = 0; i < ARRAY_SIZE(gdl_proc_files); i++)
-		if (!proc_create(gdl_proc_files[i].name,
-				 gdl_proc_files[i].mode, dir,
-				 gdl_proc_files[i].ops))
+		if (!proc_create_data(gdl_proc_files[i].name,
+				      gdl_proc_files[i].mode, dir,
+				      gdl_proc_files[i].ops,
+				      (void *)gdl_proc_files[i].data))
 			goto err;
 	return 0;
 

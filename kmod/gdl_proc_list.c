@@ -138,7 +138,8 @@ static const struct seq_operations gdl_list_seq_ops = {
 	.show	= gdl_list_show,
 };
 
-static int gdl_list_open(struct file *file, const struct gdl_list_kind *kind)
+/* The listing is the proc entry's data (gdl_proc.c's table). */
+int gdl_list_open(struct inode *inode, struct file *file)
 {
 	struct gdl_list_iter *it;
 
@@ -147,10 +148,17 @@ static int gdl_list_open(struct file *file, const struct gdl_list_kind *kind)
 	it = __seq_open_private(file, &gdl_list_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	it->kind = kind;
+	it->kind = pde_data(inode);
 	gdl_list_rewind(it);
 	return 0;
 }
+
+const struct proc_ops gdl_list_ops = {
+	.proc_open	= gdl_list_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= seq_release_private,
+};
 
 /* quotas ------------------------------------------------------------------ */
 
@@ -168,17 +176,12 @@ static void gdl_show_agent(struct seq_file *m, const void *rec)
 		   a->grants);
 }
 
-static const struct gdl_list_kind gdl_quotas_kind = {
+const struct gdl_list_kind gdl_quotas_kind = {
 	.header = "# agent quota used device_mask allocations grants\n",
 	.rec_size = sizeof(struct gdl_agent_view),
 	.fetch = gdl_fetch_agents,
 	.show = gdl_show_agent,
 };
-
-static int gdl_quotas_open(struct inode *inode, struct file *file)
-{
-	return gdl_list_open(file, &gdl_quotas_kind);
-}
 
 /* agents: the prototype's listing ----------------------------------------- */
 
@@ -201,17 +204,12 @@ static void gdl_show_agent_line(struct seq_file *m, const void *rec)
 		   a->grants);
 }
 
-static const struct gdl_list_kind gdl_agents_kind = {
+const struct gdl_list_kind gdl_agents_kind = {
 	.header = "# agent quota used devices allocations grants\n",
 	.rec_size = sizeof(struct gdl_agent_view),
 	.fetch = gdl_fetch_agents,
 	.show = gdl_show_agent_line,
 };
-
-static int gdl_agents_open(struct inode *inode, struct file *file)
-{
-	return gdl_list_open(file, &gdl_agents_kind);
-}
 
 /* allocations ------------------------------------------------------------- */
 
@@ -228,17 +226,12 @@ static void gdl_show_alloc(struct seq_file *m, const void *rec)
 		   a->agent_id, a->device, a->size, a->flags, a->owner_pid);
 }
 
-static const struct gdl_list_kind gdl_allocations_kind = {
+const struct gdl_list_kind gdl_allocations_kind = {
 	.header = "# alloc_id agent device size flags owner_pid\n",
 	.rec_size = sizeof(struct gdl_alloc_view),
 	.fetch = gdl_fetch_allocs,
 	.show = gdl_show_alloc,
 };
-
-static int gdl_allocations_open(struct inode *inode, struct file *file)
-{
-	return gdl_list_open(file, &gdl_allocations_kind);
-}
 
 /* dma_permissions --------------------------------------------------------- */
 
@@ -257,17 +250,12 @@ static void gdl_show_grant(struct seq_file *m, const void *rec)
 		   gdl_mode_name(g->mode));
 }
 
-static const struct gdl_list_kind gdl_grants_kind = {
+const struct gdl_list_kind gdl_grants_kind = {
 	.header = "# agent device start end length mode\n",
 	.rec_size = sizeof(struct gdl_grant_view),
 	.fetch = gdl_fetch_grants,
 	.show = gdl_show_grant,
 };
-
-int gdl_grants_open(struct inode *inode, struct file *file)
-{
-	return gdl_list_open(file, &gdl_grants_kind);
-}
 
 /* contexts ---------------------------------------------------------------- */
 
@@ -291,42 +279,9 @@ static void gdl_show_owner(struct seq_file *m, const void *rec)
 		   o->bound_agent, o->nallocs, o->bytes);
 }
 
-static const struct gdl_list_kind gdl_contexts_kind = {
+const struct gdl_list_kind gdl_contexts_kind = {
 	.header = "# pid comm bound_agent allocations bytes\n",
 	.rec_size = sizeof(struct gdl_owner_view),
 	.fetch = gdl_fetch_owners,
 	.show = gdl_show_owner,
-};
-
-static int gdl_contexts_open(struct inode *inode, struct file *file)
-{
-	return gdl_list_open(file, &gdl_contexts_kind);
-}
-
-const struct proc_ops gdl_quotas_ops = {
-	.proc_open	= gdl_quotas_open,
-	.proc_read	= seq_read,
-	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
-};
-
-const struct proc_ops gdl_allocations_ops = {
-	.proc_open	= gdl_allocations_open,
-	.proc_read	= seq_read,
-	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
-};
-
-const struct proc_ops gdl_agents_ops = {
-	.proc_open	= gdl_agents_open,
-	.proc_read	= seq_read,
-	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
-};
-
-const struct proc_ops gdl_contexts_ops = {
-	.proc_open	= gdl_contexts_open,
-	.proc_read	= seq_read,
-	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
 };

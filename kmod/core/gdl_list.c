@@ -13,6 +13,13 @@
 
 #define GDL_CUR_DONE	(1ull << 63)	/* grants cursor: walk finished */
 
+/* Hash listings: this chain is done, the next starts at its head. */
+static inline void gdl_cursor_next_chain(struct gdl_cursor *cur)
+{
+	cur->a++;
+	cur->b = 0;
+}
+
 int gdl_list_agents(struct gdl_core *c, struct gdl_cursor *cur,
 		    struct gdl_agent_view *out, u32 max)
 {
@@ -35,54 +42,79 @@ int gdl_list_agents(struct gdl_core *c, struct gdl_cursor *cur,
 			v->grants = READ_ONCE(a->ranges.count);
 			cur->b = a->id;
 		}
-		if (!a) {
-			cur->a++;
-			cur->b = 0;
-		}
+		if (!a)
+			gdl_cursor_next_chain(cur);
 	}
 	gdl_rcu_read_unlock();
 	return (int)n;
 }
 
+/*
+ * gdl_chain_next - the walk of the hash listings (allocations, owners): the
+ * node after @prev in chain cur->a or, once that chain is done, the head of
+ * the next nonempty one (with cur->b back to 0: none of it listed yet);
+ * NULL at the end of the table (2^@bits chains).  @prev NULL starts at chain cur->a's head.  A
+ * chain holds ascending keys, so the caller skips those up to cur->b.
+ */
+static struct list_head *gdl_chain_next(struct list_head *hash,
+					unsigned int bits,
+					struct gdl_cursor *cur,
+					struct list_head *prev)
+{
+	struct list_head *p = prev ? prev->next : NULL;
+
+	while (cur->a < (1ull << bits)) {
+		struct list_head *head = &hash[cur->a];
+
+		if (!p)
+			p = head->next;
+		if (p != head)
+			return p;
+		gdl_cursor_next_chain(cur);
+		p = NULL;
+	}
+	return NULL;
+}
+
 int gdl_list_allocs(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		    struct gdl_alloc_view *out, u32 max)
 {
-	const u64 nb = 1u << GDL_ALLOC_HASH_BITS;
-	struct gdl_arec *r;
+	struct list_head *p = NULL;
 	u32 n = 0;
 
 	gdl_spin_lock(&c->alloc_lock);
-	while (n < max && cur->a < nb) {
-		struct list_head *h = &c->alloc_hash[cur->a];
-		bool rest = false;	/* stopped before the chain's end */
+	while (n < max && (p = gdl_chain_next(c->alloc_hash, GDL_ALLOC_HASH_BITS,
+						cur, p))) {
+		struct gdl_arec *r = list_entry(p, struct gdl_arec, hnode);
 
-		list_for_each_entry(r, h, hnode) {
-			struct gdl_alloc_view *v;
-
-			if (r->id <= cur->b || r->pending ||
-			    (agent_id && r->agent_id != agent_id))
-				continue;
-			if (n == max) {
-				rest = true;
-				break;
-			}
-			v = &out[n++];
-			v->alloc_id = r->id;
-			v->agent_id = r->agent_id;
-			v->size = r->size;
-			v->device = r->device;
-			v->flags = r->flags;
-			v->owner_pid = r->owner ? r->owner->pid : 0;
-			v->pad = 0;
-			cur->b = r->id;
-		}
-		if (!rest) {
-			cur->a++;
-			cur->b = 0;
-		}
+		if (r->id <= cur->b || r->pending ||
+		    (agent_id && r->agent_id != agent_id))
+			continue;
+		out[n++] = (struct gdl_alloc_view){
+			.alloc_id = r->id,
+			.agent_id = r->agent_id,
+			.size = r->size,
+			.device = r->device,
+			.flags = r->flags,
+			.owner_pid = r->owner ? r->owner->pid : 0,
+		};
+		cur->b = r->id;
 	}
 	gdl_spin_unlock(&c->alloc_lock);
 	return (int)n;
+}
+
+/* Grants cursor: at agent @a's first range, or at the walk's end if none. */
+static bool gdl_cursor_agent(struct gdl_cursor *cur, const struct gdl_agent *a)
+{
+	if (!a) {
+		cur->b = GDL_CUR_DONE;
+		return false;
+	}
+	cur->a = a->id;
+	cur->b = 0;
+	cur->c = 0;
+	return true;
 }
 
 int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
@@ -98,13 +130,8 @@ int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		if (!cur->a) {
 			a = agent_id ? gdl_agent_find(c, agent_id) :
 				       gdl_agent_next(c, 0);
-			if (!a) {
-				cur->b = GDL_CUR_DONE;
+			if (!gdl_cursor_agent(cur, a))
 				break;
-			}
-			cur->a = a->id;
-			cur->b = 0;
-			cur->c = 0;
 		} else {
 			/* Gone since the last call: its ranges end here. */
 			a = gdl_agent_find(c, cur->a);
@@ -125,13 +152,8 @@ int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		if (n == max)
 			break;
 		a = agent_id ? NULL : gdl_agent_next(c, cur->a);
-		if (!a) {
-			cur->b = GDL_CUR_DONE;
+		if (!gdl_cursor_agent(cur, a))
 			break;
-		}
-		cur->a = a->id;
-		cur->b = 0;
-		cur->c = 0;
 	}
 	gdl_rcu_read_unlock();
 	return (int)n;
@@ -140,37 +162,26 @@ int gdl_list_grants(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 int gdl_list_owners(struct gdl_core *c, struct gdl_cursor *cur,
 		    struct gdl_owner_view *out, u32 max)
 {
-	const u64 nb = 1u << GDL_OWNER_HASH_BITS;
-	struct gdl_owner *o;
+	struct list_head *p = NULL;
 	u32 n = 0;
 
 	gdl_spin_lock(&c->alloc_lock);
-	while (n < max && cur->a < nb) {
-		bool rest = false;	/* stopped before the chain's end */
+	while (n < max && (p = gdl_chain_next(c->owner_hash, GDL_OWNER_HASH_BITS,
+						cur, p))) {
+		struct gdl_owner *o = list_entry(p, struct gdl_owner, node);
+		struct gdl_owner_view *v;
 
-		list_for_each_entry(o, &c->owner_hash[cur->a], node) {
-			struct gdl_owner_view *v;
-
-			if (o->seq <= cur->b)
-				continue;
-			if (n == max) {
-				rest = true;
-				break;
-			}
-			v = &out[n++];
-			v->bound_agent = READ_ONCE(o->bound_agent);
-			v->nallocs = o->nallocs;
-			v->bytes = o->bytes;
-			v->pid = o->pid;
-			v->pad = 0;
-			memcpy(v->comm, o->comm, sizeof(v->comm));
-			v->comm[sizeof(v->comm) - 1] = '\0';
-			cur->b = o->seq;
-		}
-		if (!rest) {
-			cur->a++;
-			cur->b = 0;
-		}
+		if (o->seq <= cur->b)
+			continue;
+		v = &out[n++];
+		v->bound_agent = READ_ONCE(o->bound_agent);
+		v->nallocs = o->nallocs;
+		v->bytes = o->bytes;
+		v->pid = o->pid;
+		v->pad = 0;
+		memcpy(v->comm, o->comm, sizeof(v->comm));
+		v->comm[sizeof(v->comm) - 1] = '\0';
+		cur->b = o->seq;
 	}
 	gdl_spin_unlock(&c->alloc_lock);
 	return (int)n;

@@ -65,16 +65,13 @@ check() {
 
 # check_fail WHAT CMD ARGS...: ok when CMD exits nonzero.
 check_fail() {
-	local what=$1 out rc
+	local what=$1 out
 	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	if [[ $rc -ne 0 ]]; then
-		ok "$what"
-		return 0
+	if out=$("$@" 2>&1); then
+		not_ok "$what" "expected failure, got success: $(tail -n 3 <<<"$out")"
+		return 1
 	fi
-	not_ok "$what" "expected failure, got success: $(tail -n 3 <<<"$out")"
-	return 1
+	ok "$what"
 }
 
 # check_eq WHAT EXPECTED ACTUAL
@@ -151,6 +148,29 @@ gdl_control() {
 # gdl_stat NAME: one value from /proc/swarm/gpu/stats ("name value" lines).
 gdl_stat() {
 	awk -v n="$1" '$1 == n { print $2; found = 1 } END { exit !found }' "$GDL_PROC/stats"
+}
+
+# gdl_stat_is NAME VALUE: the stats line NAME reads VALUE now (a condition
+# for gdl_wait_for: it re-reads the file each time).
+gdl_stat_is() {
+	[[ $(gdl_stat "$1") == "$2" ]]
+}
+
+# check_objects_back OBJECTS: kernel_objects returns to OBJECTS, its value at
+# load.  Objects replaced under RCU are freed after a grace period, and a
+# child's last close may still be under way: wait (re-reading) first.
+check_objects_back() {
+	gdl_wait_for gdl_stat_is kernel_objects "$1"
+	check_eq "kernel_objects back to its value at load" "$1" "$(gdl_stat kernel_objects)"
+}
+
+# check_no_leak: after unload, the module reported no leaked kernel object.
+check_no_leak() {
+	if dmesg | grep -q "gpu_dma_lock: leak"; then
+		not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
+	else
+		ok "no leaked kernel objects"
+	fi
 }
 
 # gdl_tool NAME ARGS...: run an in-guest C tool from build/test/kernel.

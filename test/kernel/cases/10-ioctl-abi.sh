@@ -16,15 +16,9 @@ gdl_tool ioctl_abi
 rc=$?
 [[ $rc -eq 0 ]] || not_ok "ioctl_abi exit status" "exit $rc"
 
-# Objects replaced under RCU are freed after a grace period: give it time.
-gdl_wait_for test "$(gdl_stat kernel_objects)" = "$objects"
-check_eq "kernel_objects back to its value at load" "$objects" "$(gdl_stat kernel_objects)"
+check_objects_back "$objects"
 check "unload" gdl_unload
 dmesg | grep -q "gpu_dma_lock: unloaded" && ok "unload line in dmesg" ||
 	not_ok "unload line in dmesg" "missing"
-if dmesg | grep -q "gpu_dma_lock: leak"; then
-	not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
-else
-	ok "no leaked kernel objects"
-fi
+check_no_leak
 gdl_done

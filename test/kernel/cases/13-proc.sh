@@ -149,9 +149,5 @@ check_fail "the open listing fails after unload" cat <&4
 exec 4<&-
 check "unload released them" sh -c "dmesg | grep -q 'gpu_dma_lock: unloaded: released 2 persistent allocations'"
 check_fail "/proc/swarm is gone after unload" test -e /proc/swarm
-if dmesg | grep -q "gpu_dma_lock: leak"; then
-	not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
-else
-	ok "no leaked kernel objects"
-fi
+check_no_leak
 gdl_done

@@ -22,14 +22,7 @@ while read -r kind target _ agent; do
 	echo "# the fuzzer left a binding: $kind $target -> agent $agent"
 	check "unbind the fuzzer's $kind $target" gdl_control "unbind_$kind" "$target"
 done < <(grep -v '^#' "$GDL_PROC/bindings")
-# A child's last close may still be under way: wait (re-reading) first.
-objects_back() { [[ $(gdl_stat kernel_objects) == "$objects" ]]; }
-gdl_wait_for objects_back
-check_eq "kernel_objects back to its value at load" "$objects" "$(gdl_stat kernel_objects)"
+check_objects_back "$objects"
 check "unload" gdl_unload
-if dmesg | grep -q "gpu_dma_lock: leak"; then
-	not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
-else
-	ok "no leaked kernel objects"
-fi
+check_no_leak
 gdl_done

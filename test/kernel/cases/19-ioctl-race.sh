@@ -10,13 +10,8 @@ objects=$(gdl_stat kernel_objects)
 gdl_tool ioctl_race 4
 rc=$?
 [[ $rc -eq 0 ]] || not_ok "ioctl_race exit status" "exit $rc"
-gdl_wait_for test "$(gdl_stat kernel_objects)" = "$objects"
-check_eq "kernel_objects back to its value at load" "$objects" "$(gdl_stat kernel_objects)"
+check_objects_back "$objects"
 check_eq "contexts lists no file" 1 "$(wc -l <"$GDL_PROC/contexts")"
 check "unload" gdl_unload
-if dmesg | grep -q "gpu_dma_lock: leak"; then
-	not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
-else
-	ok "no leaked kernel objects"
-fi
+check_no_leak
 gdl_done

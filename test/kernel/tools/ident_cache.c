@@ -46,32 +46,12 @@ static int fd_root;
 
 static const char *cg_dir(const char *rel)
 {
-	static char buf[4][512];
-	static int i;
-	char *p = buf[i++ & 3];
-
-	snprintf(p, sizeof(buf[0]), "%s/gdl-id/cache%s", mnt, rel);
-	return p;
+	return vm_path("%s/gdl-id/cache%s", mnt, rel);
 }
 
 static void cg_move(pid_t pid, const char *rel)
 {
 	vm_cg_move(cg_dir(rel), pid);
-}
-
-static void control(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int fd;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fd = open(GDL_PROC_DIR "/control", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, line, strlen(line)) < 0)
-		die("control '%s': %s", line, strerror(errno));
-	close(fd);
 }
 
 static void drop_to(uid_t r, uid_t e, uid_t s)
@@ -207,7 +187,7 @@ static void enter_rebind(pid_t pid, int state)
 {
 	if (!state)
 		cg_move(pid, "/x");	/* once; later calls only rebind */
-	control("bind_cgroup /gdl-id/cache/x %d", state ? 122 : 121);
+	vm_control_or_die("bind_cgroup /gdl-id/cache/x %d", state ? 122 : 121);
 }
 
 static void enter_unbind(pid_t pid, int state)
@@ -215,25 +195,25 @@ static void enter_unbind(pid_t pid, int state)
 	if (!state)
 		cg_move(pid, "/x");
 	if (state)
-		control("unbind_cgroup /gdl-id/cache/x");
+		vm_control_or_die("unbind_cgroup /gdl-id/cache/x");
 	else
-		control("bind_cgroup /gdl-id/cache/x 121");
+		vm_control_or_die("bind_cgroup /gdl-id/cache/x 121");
 }
 
 static void enter_uid(pid_t pid, int state)
 {
 	if (!state)
 		cg_move(pid, "/z");
-	control("bind_uid %d %d", NOBODY, state ? 122 : 121);
+	vm_control_or_die("bind_uid %d %d", NOBODY, state ? 122 : 121);
 }
 
 static void enter_unbind_uid(pid_t pid, int state)
 {
 	if (!state) {
 		cg_move(pid, "/z");
-		control("bind_uid %d 121", NOBODY);
+		vm_control_or_die("bind_uid %d 121", NOBODY);
 	} else {
-		control("unbind_uid %d", NOBODY);
+		vm_control_or_die("unbind_uid %d", NOBODY);
 	}
 }
 
@@ -244,14 +224,14 @@ static void enter_remove_agent(pid_t pid, int state)
 	 * race before left), then made again and x bound to it again.
 	 */
 	if (state) {
-		control("remove_agent 121");
+		vm_control_or_die("remove_agent 121");
 		return;
 	}
 	cg_move(pid, "/x");
 	if (ioc_set_agent(fd_root, 121, MIB, 1) ||
 	    ioc_grant_op(fd_root, GDL_IOC_GRANT, 121, 0, ADDR_X, 4096, GDL_DMA_RW))
 		die("recreate 121: %s", strerror(errno));
-	control("bind_cgroup /gdl-id/cache/x 121");
+	vm_control_or_die("bind_cgroup /gdl-id/cache/x 121");
 }
 
 /* Deterministic cases ----------------------------------------------------- */
@@ -433,8 +413,8 @@ static void test_uid_change(void)
 	pid_t pid;
 	long long got[3];
 
-	control("bind_uid %d 123", OTHER_UID);
-	control("bind_uid %d 124", NOBODY);
+	vm_control_or_die("bind_uid %d 123", OTHER_UID);
+	vm_control_or_die("bind_uid %d 124", NOBODY);
 	if (pipe(p))
 		die("pipe: %s", strerror(errno));
 	pid = fork();
@@ -458,8 +438,8 @@ static void test_uid_change(void)
 	tap_eq("uid 65533 on a kept descriptor is agent 123", 123, got[0]);
 	tap_eq("the same process as uid 65534: agent 124", 124, got[1]);
 	tap_eq("and back to uid 65533: agent 123", 123, got[2]);
-	control("unbind_uid %d", OTHER_UID);
-	control("unbind_uid %d", NOBODY);
+	vm_control_or_die("unbind_uid %d", OTHER_UID);
+	vm_control_or_die("unbind_uid %d", NOBODY);
 }
 
 /* Setup ------------------------------------------------------------------- */
@@ -482,17 +462,17 @@ static void setup(void)
 	 * y stays bound throughout: with at least one binding in place the
 	 * static key stays on, so unbinding x is the cache's business.
 	 */
-	control("bind_cgroup /gdl-id/cache/x 121");
-	control("bind_cgroup /gdl-id/cache/y 122");
+	vm_control_or_die("bind_cgroup /gdl-id/cache/x 121");
+	vm_control_or_die("bind_cgroup /gdl-id/cache/y 122");
 }
 
 static void teardown(void)
 {
 	uint64_t i;
 
-	control("unbind_cgroup /gdl-id/cache/y");
+	vm_control_or_die("unbind_cgroup /gdl-id/cache/y");
 	for (i = 121; i <= 124; i++)
-		control("remove_agent %llu", (unsigned long long)i);
+		vm_control_or_die("remove_agent %llu", (unsigned long long)i);
 	rmdir(cg_dir("/x"));
 	rmdir(cg_dir("/y"));
 	rmdir(cg_dir("/z"));
@@ -520,11 +500,11 @@ int main(int argc, char **argv)
 	setup();
 	for (i = 0; i < sizeof(races) / sizeof(races[0]); i++)
 		run_race(&races[i]);
-	control("bind_cgroup /gdl-id/cache/x 121");
+	vm_control_or_die("bind_cgroup /gdl-id/cache/x 121");
 	test_pingpong();
 	test_shared_concurrent();
 	test_uid_change();
-	control("unbind_cgroup /gdl-id/cache/x");
+	vm_control_or_die("unbind_cgroup /gdl-id/cache/x");
 	teardown();
 	close(fd_root);
 	return tap_exit();

@@ -38,12 +38,7 @@ static int fd_root;
 
 static const char *cg_dir(const char *rel)
 {
-	static char buf[4][512];
-	static int i;
-	char *p = buf[i++ & 3];
-
-	snprintf(p, sizeof(buf[0]), "%s%s", mnt, rel);
-	return p;
+	return vm_path("%s%s", mnt, rel);
 }
 
 static uint64_t cg_ino(const char *rel)
@@ -60,30 +55,9 @@ static void cg_move(pid_t pid, const char *rel)
 	vm_cg_move(cg_dir(rel), pid);
 }
 
-/* Writes one control line; 0 or -errno. */
-static int control(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int fd, ret = 0;
-	ssize_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fd = open(GDL_PROC_DIR "/control", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("open control: %s", strerror(errno));
-	n = write(fd, line, strlen(line));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void control_ok(const char *line)
 {
-	int ret = control("%s", line);
+	int ret = vm_control("%s", line);
 
 	if (ret)
 		tap_not_ok(line, "control write failed: %s", strerror(-ret));
@@ -93,7 +67,7 @@ static void control_ok(const char *line)
 
 static void control_fails(const char *line, int want)
 {
-	int ret = control("%s", line);
+	int ret = vm_control("%s", line);
 
 	if (ret != -want)
 		tap_not_ok(line, "expected %s, got %s", strerror(want),

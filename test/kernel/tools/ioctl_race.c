@@ -131,12 +131,7 @@ static void *reader(void *arg)
 
 static void control(const char *line)
 {
-	int fd = open(GDL_PROC_DIR "/control", O_WRONLY);
-
-	if (fd < 0 || write(fd, line, strlen(line)) < 0)
-		expect(-errno, line);
-	if (fd >= 0)
-		close(fd);
+	expect(vm_control("%s", line), line);
 }
 
 static void *operator(void *arg)

@@ -288,6 +288,46 @@ static inline int vm_write(const char *path, const char *text, int oflags)
 	return ret;
 }
 
+/* The line vm_control() last wrote in this thread, for messages. */
+static __thread char vm_control_line[512];
+
+/*
+ * One line to /proc/swarm/gpu/control, formatted: 0 or -errno (also when
+ * the file cannot be opened); what a failure means is the caller's to say.
+ */
+static inline int __attribute__((format(printf, 1, 2))) vm_control(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm_control_line, sizeof(vm_control_line), fmt, ap);
+	va_end(ap);
+	return vm_write(GDL_PROC_DIR "/control", vm_control_line, 0);
+}
+
+static inline void vm_control_done(int ret)
+{
+	if (ret)
+		die("control '%s': %s", vm_control_line, strerror(-ret));
+}
+
+/* A control line the tool cannot go on without: dies if it fails. */
+#define vm_control_or_die(...) vm_control_done(vm_control(__VA_ARGS__))
+
+/* A path from @fmt in one of four rotating buffers: one call may use four. */
+static inline const char *__attribute__((format(printf, 1, 2))) vm_path(const char *fmt, ...)
+{
+	static char buf[4][512];
+	static unsigned int i;
+	char *p = buf[i++ & 3];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(buf[0]), fmt, ap);
+	va_end(ap);
+	return p;
+}
+
 /* Moves @pid into the cgroup (v2) directory @dir; dies if that fails. */
 static inline void vm_cg_move(const char *dir, pid_t pid)
 {
