@@ -58,6 +58,12 @@ ensure_npm_packages() {
 	if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
 		return 0
 	fi
+	# A linked node_modules (a second worktree sharing the first's) belongs
+	# to the tree it links to: npm ci here would empty it under that tree.
+	if [ -L node_modules ]; then
+		info "node_modules is a link ($(readlink node_modules)): not reinstalling it here"
+		return 0
+	fi
 	step_msg "Installing npm packages (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 }
