@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import Type from 'typebox';
 import type { DecisionKind, GdlEvent } from '../../events/types.ts';
 import { eventJson } from '../../events/json.ts';
+import type { EventHub } from '../../events/hub.ts';
 import { AgentId, errors } from '../schemas/common.ts';
 import { badRequest, HttpError } from '../http-error.ts';
 import { DECISION_KINDS } from '../../native/abi.gen.ts';
@@ -39,6 +40,46 @@ function filterFor(kinds: string | undefined, agent: string | undefined): (e: Gd
     if (agentId !== undefined && (e.type !== 'decision' || e.agentId !== agentId)) return false;
     return true;
   };
+}
+
+/** Starts the SSE response on @res (the reply is hijacked: Fastify sends nothing more). */
+function openStream(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write('retry: 2000\n: connected\n\n');
+}
+
+/**
+ * Writes each batch's kept events to @res until it closes; a client more than
+ * MAX_BUFFERED_BYTES behind loses events, announced before the next write.
+ */
+function streamEvents(hub: EventHub, res: ServerResponse, keep: (e: GdlEvent) => boolean, onClose: () => void): void {
+  let lost = 0;
+  const unsubscribe = hub.subscribe((batch) => {
+    let chunk = '';
+    for (const e of batch) if (keep(e)) chunk += `event: ${e.type}\ndata: ${JSON.stringify(eventJson(e))}\n\n`;
+    if (!chunk) return;
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      lost += batch.filter(keep).length;
+      return;
+    }
+    if (lost > 0) {
+      chunk = `event: lost\ndata: ${JSON.stringify({ count: lost })}\n\n${chunk}`;
+      lost = 0;
+    }
+    res.write(chunk);
+  });
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  res.on('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+    onClose();
+  });
 }
 
 const events: FastifyPluginAsyncTypebox<{ maxClients: number }> = async (app, opts) => {
@@ -72,37 +113,9 @@ const events: FastifyPluginAsyncTypebox<{ maxClients: number }> = async (app, op
       }
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 2000\n: connected\n\n');
+      openStream(res);
       open.add(res);
-
-      let lost = 0;
-      const unsubscribe = app.events.subscribe((batch) => {
-        let chunk = '';
-        for (const e of batch) if (keep(e)) chunk += `event: ${e.type}\ndata: ${JSON.stringify(eventJson(e))}\n\n`;
-        if (!chunk) return;
-        if (res.writableLength > MAX_BUFFERED_BYTES) {
-          lost += batch.filter(keep).length;
-          return;
-        }
-        if (lost > 0) {
-          chunk = `event: lost\ndata: ${JSON.stringify({ count: lost })}\n\n${chunk}`;
-          lost = 0;
-        }
-        res.write(chunk);
-      });
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-      heartbeat.unref();
-      res.on('close', () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        open.delete(res);
-      });
+      streamEvents(app.events, res, keep, () => open.delete(res));
     },
   );
 };
