@@ -24,7 +24,7 @@
  *
  *   GDL_CUDA_PROBE(name, op, layout)   (bpf/gdl_cuda.bpf.c)
  *     the listed functions the eBPF uprobes observe: @op is the enum
- *     gdl_cuda_op value the event carries (bpf/gdl_events.h: the record's
+ *     gdl_cuda_op value the event carries (kmod/include/uapi/gdl_events.h: the record's
  *     ABI, mirrored in TypeScript; _ptsz and pool variants report their base
  *     op), @layout where the arguments are: ALLOC (out-pointer arg 0, size
  *     arg 1), PITCH (out 0, width 2 x height 3), FREE (pointer or handle

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "libgdlcore.h"
-#include "../../bpf/gdl_events.h"
+#include "uapi/gdl_events.h"
 
 /* Every decision kind, 1..GDL_DEC_KIND_MAX. */
 #define GDLU_ALL_KINDS	(((1u << (GDL_DEC_KIND_MAX + 1)) - 1) & ~1u)

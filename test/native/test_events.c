@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "tap.h"
 #include "libgdlcore.h"
-#include "../../bpf/gdl_events.h"
+#include "uapi/gdl_events.h"
 
 static u64 now_ns(void)
 {

@@ -1,5 +1,5 @@
 /**
- * Decode event records (bpf/gdl_events.h) into the typed event model.
+ * Decode event records (kmod/include/uapi/gdl_events.h) into the typed event model.
  *
  * Two callers: the BPF ring consumer (agent/src/native/ringbuf.ts), which
  * hands over one ring record at a time without copying, and the embedded

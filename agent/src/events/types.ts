@@ -1,7 +1,7 @@
 /**
  * The one event model of gpu-dma-lock, whatever the source: the kernel's BPF
  * ring (bpf/gdl_module.bpf.c, bpf/gdl_cuda.bpf.c) or the embedded core's
- * in-process ring (libgdlcore). Records are defined in bpf/gdl_events.h and
+ * in-process ring (libgdlcore). Records are defined in kmod/include/uapi/gdl_events.h and
  * decoded by ./decode.ts.
  *
  * 64-bit quantities stay bigint: agent ids, addresses and sizes use the whole

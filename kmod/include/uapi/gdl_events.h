@@ -2,10 +2,11 @@
 /*
  * gdl_events.h - records in gpu-dma-lock's event ring
  *
- * Shared by the BPF programs (bpf/<name>.bpf.c), the embedded core's in-process
- * ring (kmod/user/), the C test tools, and, through a mirror that a test
- * checks field by field, the agent's TypeScript decoder
- * (agent/src/native/event-layouts.ts).
+ * The event ABI, kept beside the ioctl ABI (gpu_dma_lock.h) it embeds.
+ * Written by the BPF programs (bpf/<name>.bpf.c) and the embedded core's
+ * in-process ring (kmod/user/), read by the C test tools and, through the
+ * mirror generated from the compiler (agent/src/native/abi.gen.ts by
+ * scripts/gen-abi.ts), by the agent's TypeScript decoder.
  *
  * Every record starts with struct gdl_event_hdr; @size is the whole
  * record's size, so a reader can skip kinds it does not know.  Bodies are
@@ -14,7 +15,7 @@
 #ifndef GDL_EVENTS_H
 #define GDL_EVENTS_H
 
-#include "../kmod/include/uapi/gpu_dma_lock.h"
+#include "gpu_dma_lock.h"
 
 #define GDL_COMM_LEN 16
 
