@@ -86,8 +86,8 @@ static __always_inline int leave(struct pt_regs *ctx)
 	ev->ptr = ptr;
 	ev->size = call->size;
 	ev->latency_ns = ev->hdr.ts_ns - call->start_ns;
-	ev->pid = tid;
-	ev->tgid = id >> 32;
+	ev->tid = tid;
+	ev->pid = id >> 32;
 	ev->cgroup_id = cgroup_id;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);

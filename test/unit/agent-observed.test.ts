@@ -35,7 +35,7 @@ Observed('allocations, quota violations, grants and checks become decision event
     assert.is(d[1]!.result, -122);
     assert.is(d[2]!.result, -19);
     assert.equal({ addr: d[5]!.addr, length: d[5]!.length, mode: d[5]!.mode }, { addr: 0x1000n, length: 8n, mode: 2 });
-    assert.is(d[0]!.tgid, process.pid);
+    assert.is(d[0]!.pid, process.pid);
     assert.equal(source.stats(), { received: 7, lost: 0, unknown: 0, short: 0 });
     // Reads pass through.
     assert.is(backend.getAgent(3n).used, 60n);

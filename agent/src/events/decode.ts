@@ -10,7 +10,7 @@
  */
 import { DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
 import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C, EVENT_HDR } from '../native/event-layouts.ts';
-import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventSourceStats, GdlEvent } from './types.ts';
+import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventCaller, EventSourceStats, GdlEvent } from './types.ts';
 
 /** enum gdl_decision_kind, indexed by value (GDL_DECISION_KINDS, generated). */
 const DECISION_KINDS: readonly (DecisionKind | undefined)[] = Array.from(
@@ -78,6 +78,21 @@ function readComm(view: DataView, at: number): string {
   return s;
 }
 
+/** Where a record keeps its caller: struct gdl_ev_decision and struct gdl_ev_cuda share these names. */
+type CallerLayout = Record<'tid' | 'pid' | 'cgroup_id' | 'comm', { readonly offset: number }>;
+
+/** The header's time and cpu and the caller's fields, added to @ev, the record's own fields. */
+function withCaller<E extends GdlEvent>(ev: Omit<E, keyof EventCaller | 'tsNs' | 'cpu'>, view: DataView, at: number, f: CallerLayout): E {
+  const e = ev as E;
+  e.tsNs = u64(view, at + H.ts_ns.offset, Slot.Ts);
+  e.cpu = view.getUint32(at + H.cpu.offset, true);
+  e.pid = view.getUint32(at + f.pid.offset, true);
+  e.tid = view.getUint32(at + f.tid.offset, true);
+  e.cgroupId = u64(view, at + f.cgroup_id.offset, Slot.Cgroup);
+  e.comm = readComm(view, at + f.comm.offset);
+  return e;
+}
+
 function decodeDecision(view: DataView, at: number, stats: EventSourceStats): DecisionEvent | undefined {
   const kind = DECISION_KINDS[view.getUint32(at + D['d.kind'].offset, true)];
   if (kind === undefined) {
@@ -85,11 +100,9 @@ function decodeDecision(view: DataView, at: number, stats: EventSourceStats): De
     stats.unknown++;
     return undefined;
   }
-  return {
+  return withCaller<DecisionEvent>({
     type: 'decision',
     kind,
-    tsNs: u64(view, at + H.ts_ns.offset, Slot.Ts),
-    cpu: view.getUint32(at + H.cpu.offset, true),
     agentId: u64(view, at + D['d.agent_id'].offset, Slot.Agent),
     device: view.getUint32(at + D['d.device'].offset, true),
     allocId: u64(view, at + D['d.alloc_id'].offset, Slot.Alloc),
@@ -99,11 +112,7 @@ function decodeDecision(view: DataView, at: number, stats: EventSourceStats): De
     result: view.getInt32(at + D['d.result'].offset, true),
     used: u64(view, at + D['d.used'].offset, Slot.Used),
     quota: u64(view, at + D['d.quota'].offset, Slot.Quota),
-    pid: view.getUint32(at + D.pid.offset, true),
-    tgid: view.getUint32(at + D.tgid.offset, true),
-    cgroupId: u64(view, at + D.cgroup_id.offset, Slot.Cgroup),
-    comm: readComm(view, at + D.comm.offset),
-  };
+  }, view, at, D);
 }
 
 function decodeCuda(view: DataView, at: number, stats: EventSourceStats): CudaEvent | undefined {
@@ -112,20 +121,14 @@ function decodeCuda(view: DataView, at: number, stats: EventSourceStats): CudaEv
     stats.unknown++;
     return undefined;
   }
-  return {
+  return withCaller<CudaEvent>({
     type: 'cuda',
     op,
-    tsNs: u64(view, at + H.ts_ns.offset, Slot.Ts),
-    cpu: view.getUint32(at + H.cpu.offset, true),
     result: view.getInt32(at + U.result.offset, true),
     ptr: u64(view, at + U.ptr.offset, Slot.Ptr),
     size: u64(view, at + U.size.offset, Slot.Size),
     latencyNs: u64(view, at + U.latency_ns.offset, Slot.Latency),
-    pid: view.getUint32(at + U.pid.offset, true),
-    tgid: view.getUint32(at + U.tgid.offset, true),
-    cgroupId: u64(view, at + U.cgroup_id.offset, Slot.Cgroup),
-    comm: readComm(view, at + U.comm.offset),
-  };
+  }, view, at, U);
 }
 
 /**

@@ -15,8 +15,10 @@ export type DecisionKind = (typeof DECISION_KINDS)[keyof typeof DECISION_KINDS];
 
 /** Who caused an event (filled by the BPF program or the embedded ring). */
 export interface EventCaller {
+  /** process id (the kernel's tgid) */
   pid: number;
-  tgid: number;
+  /** thread id (the kernel's pid) */
+  tid: number;
   cgroupId: bigint;
   comm: string;
 }

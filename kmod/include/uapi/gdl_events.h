@@ -42,8 +42,8 @@ struct gdl_event_hdr {
  * struct gdl_ev_decision - one module decision (any tracepoint)
  * @hdr:       kind GDL_EV_DECISION
  * @d:         the tracepoint's record, copied as is
- * @pid:       thread id of the caller
- * @tgid:      process id of the caller
+ * @tid:       thread id of the caller
+ * @pid:       process id (tgid) of the caller
  * @cgroup_id: cgroup v2 id of the caller: @d.cgroup_id, as the module
  *             stamped it (0 outside task context)
  * @comm:      caller's comm, NUL-padded
@@ -51,8 +51,8 @@ struct gdl_event_hdr {
 struct gdl_ev_decision {
 	struct gdl_event_hdr hdr;
 	struct gdl_decision d;
+	__u32 tid;
 	__u32 pid;
-	__u32 tgid;
 	__u64 cgroup_id;
 	char comm[GDL_COMM_LEN];
 };
@@ -79,8 +79,8 @@ enum gdl_cuda_op {
  *             or the generic allocation handle for cuMemCreate/cuMemRelease
  * @size:      bytes asked for (pitch allocations: width * height), 0 for frees
  * @latency_ns: time from entry to return
- * @pid:       thread id of the caller
- * @tgid:      process id of the caller
+ * @tid:       thread id of the caller
+ * @pid:       process id (tgid) of the caller
  * @cgroup_id: cgroup v2 id of the caller
  * @comm:      caller's comm, NUL-padded
  */
@@ -91,8 +91,8 @@ struct gdl_ev_cuda {
 	__u64 ptr;
 	__u64 size;
 	__u64 latency_ns;
+	__u32 tid;
 	__u32 pid;
-	__u32 tgid;
 	__u64 cgroup_id;
 	char comm[GDL_COMM_LEN];
 };
