@@ -11,7 +11,8 @@
  *                      (cc -dM -E), and a program built from that list prints
  *                      each value as the compiler evaluates it;
  *   decision kinds     GDL_DECISION_KINDS, the one list in the UAPI header,
- *                      expanded by the same program.
+ *                      and CUDA event ops, GDL_CUDA_EVENT_OPS, the one list
+ *                      in the event header, expanded by the same program.
  *
  * Run `npx tsx scripts/gen-abi.ts` after changing a header;
  * test/unit/abi-generated.test.ts regenerates the file and fails when the
@@ -134,7 +135,11 @@ function enumValues(types: Map<number, BtfType>): Record<string, Record<string, 
   return out;
 }
 
-interface CValues { macros: Record<string, number | string>; decisionKinds: Record<string, string> }
+interface CValues {
+  macros: Record<string, number | string>;
+  decisionKinds: Record<string, string>;
+  cudaOps: Record<string, string>;
+}
 
 /** Every object-like GDL_* macro with a value, evaluated by the compiler. */
 function macroValues(dir: string): CValues {
@@ -155,12 +160,16 @@ function macroValues(dir: string): CValues {
     'static void u64(const char *n, unsigned long long v) { printf("%s\\"%s\\": %llu", sep, n, v); sep = ", "; }',
     '#define VALUE(m) _Generic((m), char *: str, int: s64, long: s64, long long: s64, default: u64)(#m, m);',
     '#define KIND(K, v, name, why) printf("%s\\"%d\\": \\"%s\\"", sep, v, #name); sep = ", ";',
+    '#define CUDA_OP(OP, v, function, args) KIND(OP, v, function, 0)',
     'int main(void) {',
     '\tprintf("{\\"macros\\": {");',
     ...names.map((n) => `\tVALUE(${n})`),
     '\tprintf("}, \\"decisionKinds\\": {");',
     '\tsep = "";',
     '\tGDL_DECISION_KINDS(KIND, KIND)',
+    '\tprintf("}, \\"cudaOps\\": {");',
+    '\tsep = "";',
+    '\tGDL_CUDA_EVENT_OPS(CUDA_OP)',
     '\tprintf("}}\\n");',
     '\treturn 0;',
     '}',
@@ -172,6 +181,13 @@ function macroValues(dir: string): CValues {
 function tsValue(name: string, v: number | string): string {
   if (typeof v === 'string') return `'${v}'`;
   return name.startsWith('GDL_IOC_') || v > 0xffff ? `0x${v.toString(16)}` : String(v);
+}
+
+/** An X-macro list as a table of names by value. */
+function names(out: string[], name: string, doc: string, byValue: Record<string, string>): void {
+  out.push(`/** ${doc} */`, `export const ${name} = {`);
+  for (const [k, v] of Object.entries(byValue)) out.push(`  ${k}: '${v}',`);
+  out.push('} as const;', '');
 }
 
 function render(structs: Record<string, Layout>, enums: Record<string, Record<string, number>>, c: CValues): string {
@@ -202,11 +218,9 @@ function render(structs: Record<string, Layout>, enums: Record<string, Record<st
   out.push('} as const;', '', '/** Every GDL_* #define of the UAPI and event headers that has a value. */',
     'export const MACROS = {');
   for (const [k, v] of Object.entries(c.macros)) out.push(`  ${k}: ${tsValue(k, v)},`);
-  out.push('} as const;', '',
-    '/** GDL_DECISION_KINDS: each enum gdl_decision_kind value\'s name (its tracepoint is gdl_<name>). */',
-    'export const DECISION_KINDS = {');
-  for (const [k, v] of Object.entries(c.decisionKinds)) out.push(`  ${k}: '${v}',`);
   out.push('} as const;', '');
+  names(out, 'DECISION_KINDS', 'GDL_DECISION_KINDS: each enum gdl_decision_kind value\'s name (its tracepoint is gdl_<name>).', c.decisionKinds);
+  names(out, 'CUDA_OPS', 'GDL_CUDA_EVENT_OPS: each enum gdl_cuda_op value\'s driver function (what a CUDA event prints).', c.cudaOps);
   return out.join('\n');
 }
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT } from '../../agent/src/paths.ts';
-import { DECISION_KINDS, ENUMS, MACROS, STRUCTS } from '../../agent/src/native/abi.gen.ts';
+import { CUDA_OPS, DECISION_KINDS, ENUMS, MACROS, STRUCTS } from '../../agent/src/native/abi.gen.ts';
 import { defineStruct, type StructName } from '../../agent/src/native/struct.ts';
 import { generate, OUTPUT } from '../../scripts/gen-abi.ts';
 
@@ -91,6 +91,15 @@ test('decision kinds: the X-macro list and the enum agree, one name per value', 
   for (const [v, name] of Object.entries(DECISION_KINDS)) {
     assert.is(kinds[`GDL_DEC_${name.toUpperCase()}`], Number(v), name);
   }
+});
+
+test('CUDA event ops: the X-macro list and the enum agree, one driver function per value', () => {
+  const ops = ENUMS.gdl_cuda_op as Record<string, number>;
+  const values = Object.keys(CUDA_OPS).map(Number);
+  assert.equal(values, Array.from({ length: ops.GDL_CUDA_OP_MAX! }, (_, i) => i + 1));
+  assert.equal(values, Object.entries(ops).filter(([k]) => k !== 'GDL_CUDA_OP_MAX').map(([, v]) => v));
+  for (const fn of Object.values(CUDA_OPS)) assert.match(fn, /^cuMem\w+$/, fn);
+  assert.is(new Set(Object.values(CUDA_OPS)).size, values.length, 'each function once');
 });
 
 test('ioctl numbers carry their struct\'s size (_IOC_SIZE)', () => {

@@ -7,6 +7,7 @@ import type { CudaEvent, CudaOp, DecisionEvent } from '../../agent/src/events/ty
 import { cudaProbes } from '../../agent/src/events/kernel-source.ts';
 import { BpfObject } from '../../agent/src/native/libbpf.ts';
 import { EVENT_CONSTANTS } from '../../agent/src/native/event-layouts.ts';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,12 +51,24 @@ test('event lines: stable text, hex addresses, no timestamps', () => {
 });
 
 // The one list of CUDA memory functions (cuda/gdl_cuda_ops.h) against what
-// the TypeScript side attaches and decodes.
+// the TypeScript side attaches and decodes. The probes are read as the BPF
+// object sees them: expanded by the preprocessor, event ops included.
 const opsHeader = readFileSync(new URL('../../cuda/gdl_cuda_ops.h', import.meta.url), 'utf8');
 const listed = new Map([...opsHeader.matchAll(/^GDL_CUDA_OP\((\w+), (\w+),/gm)].map((m) => [m[1]!, m[2]!]));
-const probes = [...opsHeader.matchAll(/^GDL_CUDA_PROBE\((\w+), (\w+), (\w+)\)/gm)].map((m) => ({
+const probes = [...expandedProbes().matchAll(/^probe (\w+) (\w+) (\w+)$/gm)].map((m) => ({
   func: m[1]!, op: m[2]!, layout: m[3]!,
 }));
+
+function expandedProbes(): string {
+  const src = [
+    '#define GDL_CUDA_PROBE(name, op, layout) probe name op layout',
+    '#include "uapi/gdl_events.h"',
+    '#include "cuda/gdl_cuda_ops.h"',
+  ].join('\n');
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  return execFileSync('cc', ['-E', '-P', '-I', join(root, 'kmod/include'), '-I', root, '-x', 'c', '-'],
+    { input: src, encoding: 'utf8' }).replace(/ probe /g, '\nprobe ');
+}
 
 test('CUDA probes: the object attaches exactly the functions of the one list, in order', () => {
   // Both ways: nothing attached that the list lacks, nothing listed left unattached.

@@ -8,19 +8,18 @@
  * of an unknown kind and records too short for their kind are counted in
  * EventSourceStats and skipped, so one bad producer cannot stop the stream.
  */
-import { DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
+import { CUDA_OPS as OP_NAMES, DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
 import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C, EVENT_HDR } from '../native/event-layouts.ts';
 import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventCaller, EventSourceStats, GdlEvent } from './types.ts';
 
-/** enum gdl_decision_kind, indexed by value (GDL_DECISION_KINDS, generated). */
-const DECISION_KINDS: readonly (DecisionKind | undefined)[] = Array.from(
-  { length: C.GDL_DEC_KIND_MAX + 1 }, (_, v) => (KIND_NAMES as Record<number, DecisionKind>)[v]);
+/** A generated table of names by value (abi.gen.ts) as an array indexed by value, up to @max. */
+function byValue<N extends string>(names: Readonly<Record<number, N>>, max: number): readonly (N | undefined)[] {
+  return Array.from({ length: max + 1 }, (_, v) => names[v]);
+}
 
-/** enum gdl_cuda_op, indexed by value. */
-const CUDA_OPS: readonly (CudaOp | undefined)[] = [
-  undefined, 'cuMemAlloc_v2', 'cuMemAllocManaged', 'cuMemAllocPitch_v2', 'cuMemAllocAsync',
-  'cuMemCreate', 'cuMemFree_v2', 'cuMemFreeAsync', 'cuMemRelease',
-];
+/** enum gdl_decision_kind (GDL_DECISION_KINDS) and enum gdl_cuda_op (GDL_CUDA_EVENT_OPS), generated. */
+const DECISION_KINDS = byValue<DecisionKind>(KIND_NAMES, C.GDL_DEC_KIND_MAX);
+const CUDA_OPS = byValue<CudaOp>(OP_NAMES, C.GDL_CUDA_OP_MAX);
 
 const D = EV_DECISION.fields;
 const U = EV_CUDA.fields;

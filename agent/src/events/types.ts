@@ -8,7 +8,7 @@
  * range and must not lose precision on their way to a span or a metric.
  */
 
-import type { DECISION_KINDS } from '../native/abi.gen.ts';
+import type { CUDA_OPS, DECISION_KINDS } from '../native/abi.gen.ts';
 
 /** struct gdl_decision.kind (enum gdl_decision_kind), as names: GDL_DECISION_KINDS of the UAPI header. */
 export type DecisionKind = (typeof DECISION_KINDS)[keyof typeof DECISION_KINDS];
@@ -42,16 +42,8 @@ export interface DecisionEvent extends EventCaller {
   quota: bigint;
 }
 
-/** enum gdl_cuda_op, as names. */
-export type CudaOp =
-  | 'cuMemAlloc_v2'
-  | 'cuMemAllocManaged'
-  | 'cuMemAllocPitch_v2'
-  | 'cuMemAllocAsync'
-  | 'cuMemCreate'
-  | 'cuMemFree_v2'
-  | 'cuMemFreeAsync'
-  | 'cuMemRelease';
+/** struct gdl_ev_cuda.op (enum gdl_cuda_op), as the driver function it stands for: GDL_CUDA_EVENT_OPS of the event header. */
+export type CudaOp = (typeof CUDA_OPS)[keyof typeof CUDA_OPS];
 
 /** struct gdl_ev_cuda */
 export interface CudaEvent extends EventCaller {

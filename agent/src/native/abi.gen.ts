@@ -366,3 +366,15 @@ export const DECISION_KINDS = {
   7: 'grant',
   8: 'revoke',
 } as const;
+
+/** GDL_CUDA_EVENT_OPS: each enum gdl_cuda_op value's driver function (what a CUDA event prints). */
+export const CUDA_OPS = {
+  1: 'cuMemAlloc_v2',
+  2: 'cuMemAllocManaged',
+  3: 'cuMemAllocPitch_v2',
+  4: 'cuMemAllocAsync',
+  5: 'cuMemCreate',
+  6: 'cuMemFree_v2',
+  7: 'cuMemFreeAsync',
+  8: 'cuMemRelease',
+} as const;

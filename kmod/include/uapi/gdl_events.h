@@ -57,18 +57,36 @@ struct gdl_ev_decision {
 	char comm[GDL_COMM_LEN];
 };
 
-/* CUDA driver calls observed by uprobe (bpf/gdl_cuda.bpf.c). */
+/*
+ * GDL_CUDA_EVENT_OPS(X) - every CUDA driver call a struct gdl_ev_cuda can
+ * report, once.  X(OP, value, function, args): OP names the enum constant
+ * GDL_CUDA_<OP>, @function the driver call it stands for (the name the agent
+ * prints), @args where that call's arguments are, for its uprobe:
+ *   ALLOC  CUresult f(T *out, size_t size, ...)
+ *   PITCH  CUresult f(CUdeviceptr *out, size_t *pitch, size_t width,
+ *                     size_t height, ...)   the size asked is width x height
+ *   FREE   CUresult f(T ptr_or_handle, ...)
+ * Users: the enum below, the uprobes (cuda/gdl_cuda_ops.h GDL_CUDA_PROBE,
+ * bpf/gdl_cuda.bpf.c; a function's _ptsz and pool variants report its op)
+ * and the agent's generated names (CUDA_OPS in agent/src/native/abi.gen.ts,
+ * scripts/gen-abi.ts).  Values are ABI: append.
+ */
+#define GDL_CUDA_EVENT_OPS(X)						\
+	X(MEM_ALLOC,		1, cuMemAlloc_v2,	ALLOC)			\
+	X(MEM_ALLOC_MANAGED,	2, cuMemAllocManaged,	ALLOC)			\
+	X(MEM_ALLOC_PITCH,	3, cuMemAllocPitch_v2,	PITCH)			\
+	X(MEM_ALLOC_ASYNC,	4, cuMemAllocAsync,	ALLOC)			\
+	X(MEM_CREATE,		5, cuMemCreate,		ALLOC)			\
+	X(MEM_FREE,		6, cuMemFree_v2,	FREE)			\
+	X(MEM_FREE_ASYNC,	7, cuMemFreeAsync,	FREE)			\
+	X(MEM_RELEASE,		8, cuMemRelease,	FREE)
+
+#define GDL_CUDA_ENUM_(op, value, function, args)	GDL_CUDA_##op = value,
 enum gdl_cuda_op {
-	GDL_CUDA_MEM_ALLOC = 1,		/* cuMemAlloc_v2 */
-	GDL_CUDA_MEM_ALLOC_MANAGED = 2,	/* cuMemAllocManaged */
-	GDL_CUDA_MEM_ALLOC_PITCH = 3,	/* cuMemAllocPitch_v2 */
-	GDL_CUDA_MEM_ALLOC_ASYNC = 4,	/* cuMemAllocAsync */
-	GDL_CUDA_MEM_CREATE = 5,	/* cuMemCreate */
-	GDL_CUDA_MEM_FREE = 6,		/* cuMemFree_v2 */
-	GDL_CUDA_MEM_FREE_ASYNC = 7,	/* cuMemFreeAsync */
-	GDL_CUDA_MEM_RELEASE = 8,	/* cuMemRelease */
+	GDL_CUDA_EVENT_OPS(GDL_CUDA_ENUM_)
 	GDL_CUDA_OP_MAX = 8,
 };
+#undef GDL_CUDA_ENUM_
 
 /**
  * struct gdl_ev_cuda - one CUDA allocation or free, at its return
