@@ -102,6 +102,20 @@ function sizeOf(types: Map<number, BtfType>, id: number): number {
   return sizeOf(types, t.type_id!);
 }
 
+/**
+ * An anonymous union stands for its first member: the others name the same
+ * bytes for C source compatibility (struct gdl_grant's deprecated start is
+ * its addr), and the mirror knows each slot by one name.
+ */
+function unionAlias(types: Map<number, BtfType>, m: BtfMember): BtfMember {
+  // bpftool names an anonymous member '(anon)'.
+  if (m.name !== '(anon)' && m.name !== '') return m;
+  const u = types.get(m.type_id)!;
+  if (u.kind !== 'UNION') throw new Error(`an anonymous ${u.kind} member cannot cross to TypeScript`);
+  const first = u.members![0]!;
+  return { ...first, bits_offset: m.bits_offset + first.bits_offset };
+}
+
 function structLayouts(types: Map<number, BtfType>): Record<string, Layout> {
   const byName = new Map<string, BtfType>();
   for (const t of types.values()) if (t.kind === 'STRUCT' && t.name) byName.set(t.name, t);
@@ -113,7 +127,7 @@ function structLayouts(types: Map<number, BtfType>): Record<string, Layout> {
     const s = byName.get(name);
     if (!s) throw new Error(`struct ${name}: not in ${HEADERS.join(', ')}`);
     const fields: Record<string, Field> = {};
-    for (const m of s.members!) {
+    for (const m of s.members!.map((m) => unionAlias(types, m))) {
       const where = `struct ${name}.${m.name}`;
       if (m.bitfield_size || m.bits_offset % 8) throw new Error(`${where}: bit-fields are not mirrored`);
       const type = typeName(types, m.type_id, where);

@@ -67,6 +67,14 @@ test('the BPF target lays out the event records as generated', () => {
     asserts(events, true));
 });
 
+test('struct gdl_grant: start, the deprecated name, still compiles and names addr\'s bytes', () => {
+  compiles('cc', ['-std=c11', '-Werror', ...inc('kmod/include')], ['uapi/gpu_dma_lock.h'], [
+    'static const struct gdl_grant old = { .agent_id = 1, .start = 0x1000, .length = 1 };',
+    '_Static_assert(offsetof(struct gdl_grant, start) == offsetof(struct gdl_grant, addr), "alias");',
+    '_Static_assert(sizeof(old.start) == sizeof(old.addr), "alias size");',
+  ].join('\n'));
+});
+
 test('a failing assertion is caught (the check can fail)', () => {
   assert.throws(() => compiles('cc', inc('kmod/include'), ['uapi/gpu_dma_lock.h'],
     '_Static_assert(sizeof(struct gdl_decision) == 1, "wrong on purpose");'));

@@ -80,7 +80,7 @@ export const STRUCTS = {
     size: 40,
     fields: {
       agent_id: { offset: 0, size: 8, type: 'u64' },
-      start: { offset: 8, size: 8, type: 'u64' },
+      addr: { offset: 8, size: 8, type: 'u64' },
       length: { offset: 16, size: 8, type: 'u64' },
       device: { offset: 24, size: 4, type: 'u32' },
       mode: { offset: 28, size: 4, type: 'u32' },

@@ -79,9 +79,9 @@ static void set_agent(uint64_t agent, uint64_t quota, uint64_t mask)
 }
 
 static int grant(unsigned long cmd, uint64_t agent, unsigned dev,
-		 uint64_t start, uint64_t len, unsigned mode)
+		 uint64_t addr, uint64_t len, unsigned mode)
 {
-	struct gdl_grant g = { .agent_id = agent, .start = start,
+	struct gdl_grant g = { .agent_id = agent, .addr = addr,
 			       .length = len, .device = dev, .mode = mode };
 
 	return gdl(cmd, &g);
