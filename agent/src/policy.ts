@@ -11,8 +11,8 @@
  *       grants:
  *         - { device: 0, addr: "0x100000", length: 1MiB, mode: rw }
  *
- * A grant's first byte was called start before it was called addr, as in
- * every other interface; start is still read, as a deprecated alias.
+ * A grant's first byte is addr, as in every other interface; start, its
+ * name in older policy files, is still read as a deprecated alias.
  */
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
