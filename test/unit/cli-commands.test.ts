@@ -66,7 +66,7 @@ Cli('refusals exit 1 with the error code; a denied check exits 1', async () => {
   // --start: the deprecated name of --addr, still accepted; both at once is a usage error
   const old = await gdl(['grant', '77', '--device', '0', '--start', '0x2000', '--length', '16', '--mode', 'r', '--json'], ctx.env);
   assert.is(old.code, 0);
-  assert.is(JSON.parse(old.stdout).granted.addr, '0x2000');
+  assert.is(JSON.parse(old.stdout).granted.addr, '8192');
   const both = await gdl(['grant', '77', '--device', '0', '--addr', '0', '--start', '0', '--length', '16'], ctx.env);
   assert.is(both.code, 2);
   assert.match(both.stderr, /--addr or --start/);
