@@ -14,7 +14,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "gdl_events.h"
+#include "uapi/gdl_events.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -86,8 +86,8 @@ static __always_inline int leave(struct pt_regs *ctx)
 	ev->ptr = ptr;
 	ev->size = call->size;
 	ev->latency_ns = ev->hdr.ts_ns - call->start_ns;
-	ev->pid = tid;
-	ev->tgid = id >> 32;
+	ev->tid = tid;
+	ev->pid = id >> 32;
 	ev->cgroup_id = cgroup_id;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
@@ -97,12 +97,9 @@ static __always_inline int leave(struct pt_regs *ctx)
 
 /*
  * One entry program per probed function, named after it, from the one list
- * (cuda/gdl_cuda_ops.h, GDL_CUDA_PROBE).  Each argument layout says where
- * the out-pointer, size and freed pointer are:
- *   ALLOC  CUresult f(T *out, size_t size, ...)          cuMemAlloc_v2, ...
- *   PITCH  CUresult f(CUdeviceptr *out, size_t *pitch, size_t width,
- *                     size_t height, ...)  the size asked is width x height
- *   FREE   CUresult f(T ptr_or_handle, ...)              cuMemFree_v2, ...
+ * (cuda/gdl_cuda_ops.h, GDL_CUDA_PROBE).  Each argument layout (ALLOC,
+ * PITCH, FREE: uapi/gdl_events.h, GDL_CUDA_EVENT_OPS) says where the
+ * out-pointer, size and freed pointer are.
  */
 #define PROBE_ALLOC(op) enter(op, a0, 0, a1)
 #define PROBE_PITCH(op) enter(op, a0, 0, a2 * a3)

@@ -156,8 +156,8 @@ static __always_inline int emit_decision(const struct gdl_decision *src,
 	}
 	fill_hdr(&ev->hdr, GDL_EV_DECISION, sizeof(*ev));
 	id = bpf_get_current_pid_tgid();
-	ev->pid = (__u32)id;
-	ev->tgid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->pid = id >> 32;
 	/*
 	 * The module stamps the caller's cgroup into the record (0 outside
 	 * task context); the event says the same, so the two never disagree.

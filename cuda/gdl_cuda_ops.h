@@ -24,13 +24,14 @@
  *
  *   GDL_CUDA_PROBE(name, op, layout)   (bpf/gdl_cuda.bpf.c)
  *     the listed functions the eBPF uprobes observe: @op is the enum
- *     gdl_cuda_op value the event carries (bpf/gdl_events.h: the record's
- *     ABI, mirrored in TypeScript; _ptsz and pool variants report their base
- *     op), @layout where the arguments are: ALLOC (out-pointer arg 0, size
- *     arg 1), PITCH (out 0, width 2 x height 3), FREE (pointer or handle
- *     arg 0).  Each entry becomes one uprobe program named @name, and the
- *     loader attaches every uprobe program of the object to the function of
- *     its name (agent/src/events/kernel-source.ts): no second list.
+ *     gdl_cuda_op value the event carries, @layout where the arguments are
+ *     (ALLOC, PITCH, FREE).  Each event op's own function comes from the
+ *     event ABI's list (GDL_CUDA_EVENT_OPS in uapi/gdl_events.h, which the
+ *     includer has included), and only the variants that report another
+ *     function's op (_ptsz, pools) are listed here.  Each entry becomes one
+ *     uprobe program named @name, and the loader attaches every uprobe
+ *     program of the object to the function of its name
+ *     (agent/src/events/kernel-source.ts): no second list.
  */
 #define GDL_CUDA_HOOKED_CHARGE	1
 #define GDL_CUDA_HOOKED_RELEASE	1
@@ -165,14 +166,11 @@ GDL_CUDA_OP(cuGetProcAddress_v2, ENTRY, "as cuGetProcAddress")
 #endif
 
 #ifdef GDL_CUDA_PROBE
-GDL_CUDA_PROBE(cuMemAlloc_v2, GDL_CUDA_MEM_ALLOC, ALLOC)
-GDL_CUDA_PROBE(cuMemAllocManaged, GDL_CUDA_MEM_ALLOC_MANAGED, ALLOC)
-GDL_CUDA_PROBE(cuMemAllocPitch_v2, GDL_CUDA_MEM_ALLOC_PITCH, PITCH)
-GDL_CUDA_PROBE(cuMemAllocAsync, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)
-GDL_CUDA_PROBE(cuMemCreate, GDL_CUDA_MEM_CREATE, ALLOC)
-GDL_CUDA_PROBE(cuMemFree_v2, GDL_CUDA_MEM_FREE, FREE)
-GDL_CUDA_PROBE(cuMemFreeAsync, GDL_CUDA_MEM_FREE_ASYNC, FREE)
-GDL_CUDA_PROBE(cuMemRelease, GDL_CUDA_MEM_RELEASE, FREE)
+#define GDL_CUDA_PROBE_OWN_(op, value, function, args)			\
+	GDL_CUDA_PROBE(function, GDL_CUDA_##op, args)
+GDL_CUDA_EVENT_OPS(GDL_CUDA_PROBE_OWN_)
+#undef GDL_CUDA_PROBE_OWN_
+/* Variants: each reports the op of the function it varies. */
 GDL_CUDA_PROBE(cuMemAllocAsync_ptsz, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)
 GDL_CUDA_PROBE(cuMemFreeAsync_ptsz, GDL_CUDA_MEM_FREE_ASYNC, FREE)
 GDL_CUDA_PROBE(cuMemAllocFromPoolAsync, GDL_CUDA_MEM_ALLOC_ASYNC, ALLOC)

@@ -266,16 +266,16 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 	if (copy_from_user(&g, argp, sizeof(g)))
 		return -EFAULT;
 	if (g.flags || g.pad || !g.agent_id ||
-	    !gdl_request_valid(g.start, g.length, g.mode))
+	    !gdl_request_valid(g.addr, g.length, g.mode))
 		return -EINVAL;
 	ret = gdl_require_admin();
 	if (ret)
 		return ret;
 
 	if (grant)
-		return gdl_grant(gdl.core, g.agent_id, g.device, g.start,
+		return gdl_grant(gdl.core, g.agent_id, g.device, g.addr,
 				 g.length, g.mode);
-	return gdl_revoke(gdl.core, g.agent_id, g.device, g.start, g.length,
+	return gdl_revoke(gdl.core, g.agent_id, g.device, g.addr, g.length,
 			  g.mode);
 }
 

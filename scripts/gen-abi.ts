@@ -11,7 +11,8 @@
  *                      (cc -dM -E), and a program built from that list prints
  *                      each value as the compiler evaluates it;
  *   decision kinds     GDL_DECISION_KINDS, the one list in the UAPI header,
- *                      expanded by the same program.
+ *                      and CUDA event ops, GDL_CUDA_EVENT_OPS, the one list
+ *                      in the event header, expanded by the same program.
  *
  * Run `npx tsx scripts/gen-abi.ts` after changing a header;
  * test/unit/abi-generated.test.ts regenerates the file and fails when the
@@ -27,13 +28,13 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const OUTPUT = join(ROOT, 'agent/src/native/abi.gen.ts');
 
 /** The headers the agent mirrors, and the include paths they need. */
-const HEADERS = ['uapi/gpu_dma_lock.h', 'gdl_events.h', 'gdl_core.h'];
-const INCLUDES = ['kmod/include', 'bpf', 'kmod/core', 'kmod/user'].flatMap((p) => ['-I', join(ROOT, p)]);
+const HEADERS = ['uapi/gpu_dma_lock.h', 'uapi/gdl_events.h', 'gdl_core.h'];
+const INCLUDES = ['kmod/include', 'kmod/core', 'kmod/user'].flatMap((p) => ['-I', join(ROOT, p)]);
 const CFLAGS = ['-D_GNU_SOURCE', ...INCLUDES];
 
 /**
  * The structs TypeScript reads or writes: the ioctl arguments and the event
- * records (uapi/gpu_dma_lock.h, gdl_events.h) and the embedded core's
+ * records (uapi/gpu_dma_lock.h, uapi/gdl_events.h) and the embedded core's
  * listings (gdl_core.h). A struct one of these embeds is mirrored with it.
  */
 const STRUCTS = [
@@ -101,6 +102,20 @@ function sizeOf(types: Map<number, BtfType>, id: number): number {
   return sizeOf(types, t.type_id!);
 }
 
+/**
+ * An anonymous union stands for its first member: the others name the same
+ * bytes for C source compatibility (struct gdl_grant's deprecated start is
+ * its addr), and the mirror knows each slot by one name.
+ */
+function unionAlias(types: Map<number, BtfType>, m: BtfMember): BtfMember {
+  // bpftool names an anonymous member '(anon)'.
+  if (m.name !== '(anon)' && m.name !== '') return m;
+  const u = types.get(m.type_id)!;
+  if (u.kind !== 'UNION') throw new Error(`an anonymous ${u.kind} member cannot cross to TypeScript`);
+  const first = u.members![0]!;
+  return { ...first, bits_offset: m.bits_offset + first.bits_offset };
+}
+
 function structLayouts(types: Map<number, BtfType>): Record<string, Layout> {
   const byName = new Map<string, BtfType>();
   for (const t of types.values()) if (t.kind === 'STRUCT' && t.name) byName.set(t.name, t);
@@ -112,7 +127,7 @@ function structLayouts(types: Map<number, BtfType>): Record<string, Layout> {
     const s = byName.get(name);
     if (!s) throw new Error(`struct ${name}: not in ${HEADERS.join(', ')}`);
     const fields: Record<string, Field> = {};
-    for (const m of s.members!) {
+    for (const m of s.members!.map((m) => unionAlias(types, m))) {
       const where = `struct ${name}.${m.name}`;
       if (m.bitfield_size || m.bits_offset % 8) throw new Error(`${where}: bit-fields are not mirrored`);
       const type = typeName(types, m.type_id, where);
@@ -134,7 +149,11 @@ function enumValues(types: Map<number, BtfType>): Record<string, Record<string, 
   return out;
 }
 
-interface CValues { macros: Record<string, number | string>; decisionKinds: Record<string, string> }
+interface CValues {
+  macros: Record<string, number | string>;
+  decisionKinds: Record<string, string>;
+  cudaOps: Record<string, string>;
+}
 
 /** Every object-like GDL_* macro with a value, evaluated by the compiler. */
 function macroValues(dir: string): CValues {
@@ -155,12 +174,16 @@ function macroValues(dir: string): CValues {
     'static void u64(const char *n, unsigned long long v) { printf("%s\\"%s\\": %llu", sep, n, v); sep = ", "; }',
     '#define VALUE(m) _Generic((m), char *: str, int: s64, long: s64, long long: s64, default: u64)(#m, m);',
     '#define KIND(K, v, name, why) printf("%s\\"%d\\": \\"%s\\"", sep, v, #name); sep = ", ";',
+    '#define CUDA_OP(OP, v, function, args) KIND(OP, v, function, 0)',
     'int main(void) {',
     '\tprintf("{\\"macros\\": {");',
     ...names.map((n) => `\tVALUE(${n})`),
     '\tprintf("}, \\"decisionKinds\\": {");',
     '\tsep = "";',
     '\tGDL_DECISION_KINDS(KIND, KIND)',
+    '\tprintf("}, \\"cudaOps\\": {");',
+    '\tsep = "";',
+    '\tGDL_CUDA_EVENT_OPS(CUDA_OP)',
     '\tprintf("}}\\n");',
     '\treturn 0;',
     '}',
@@ -174,11 +197,18 @@ function tsValue(name: string, v: number | string): string {
   return name.startsWith('GDL_IOC_') || v > 0xffff ? `0x${v.toString(16)}` : String(v);
 }
 
+/** An X-macro list as a table of names by value. */
+function names(out: string[], name: string, doc: string, byValue: Record<string, string>): void {
+  out.push(`/** ${doc} */`, `export const ${name} = {`);
+  for (const [k, v] of Object.entries(byValue)) out.push(`  ${k}: '${v}',`);
+  out.push('} as const;', '');
+}
+
 function render(structs: Record<string, Layout>, enums: Record<string, Record<string, number>>, c: CValues): string {
   const out: string[] = [
     '/*',
     ' * GENERATED by scripts/gen-abi.ts from the C headers (uapi/gpu_dma_lock.h,',
-    ' * bpf/gdl_events.h, kmod/core/gdl_core.h) as the compiler lays them out.',
+    ' * uapi/gdl_events.h, kmod/core/gdl_core.h) as the compiler lays them out.',
     ' * Do not edit: change the header and run `npx tsx scripts/gen-abi.ts`;',
     ' * test/unit/abi-generated.test.ts fails while this copy is stale.',
     ' */',
@@ -202,11 +232,9 @@ function render(structs: Record<string, Layout>, enums: Record<string, Record<st
   out.push('} as const;', '', '/** Every GDL_* #define of the UAPI and event headers that has a value. */',
     'export const MACROS = {');
   for (const [k, v] of Object.entries(c.macros)) out.push(`  ${k}: ${tsValue(k, v)},`);
-  out.push('} as const;', '',
-    '/** GDL_DECISION_KINDS: each enum gdl_decision_kind value\'s name (its tracepoint is gdl_<name>). */',
-    'export const DECISION_KINDS = {');
-  for (const [k, v] of Object.entries(c.decisionKinds)) out.push(`  ${k}: '${v}',`);
   out.push('} as const;', '');
+  names(out, 'DECISION_KINDS', 'GDL_DECISION_KINDS: each enum gdl_decision_kind value\'s name (its tracepoint is gdl_<name>).', c.decisionKinds);
+  names(out, 'CUDA_OPS', 'GDL_CUDA_EVENT_OPS: each enum gdl_cuda_op value\'s driver function (what a CUDA event prints).', c.cudaOps);
   return out.join('\n');
 }
 

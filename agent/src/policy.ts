@@ -9,7 +9,10 @@
  *       quota: 4GiB
  *       devices: [0, 1]          # or deviceMask: "0x3"; neither: every device
  *       grants:
- *         - { device: 0, start: "0x100000", length: 1MiB, mode: rw }
+ *         - { device: 0, addr: "0x100000", length: 1MiB, mode: rw }
+ *
+ * A grant's first byte is addr, as in every other interface; start, its
+ * name in older policy files, is still read as a deprecated alias.
  */
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
@@ -18,6 +21,7 @@ import type { Backend } from './backends/backend.ts';
 import { GdlError } from './backends/errors.ts';
 import { letterBits } from './dma-mode.ts';
 import { parseYamlExact } from './exact-yaml.ts';
+import { rangeAddr } from './range-addr.ts';
 import { parseBytes, parseU64 } from './units.ts';
 import { AgentMatchField, parseIdentityRules, StrangersField, TemplatesField } from './identity/policy-rules.ts';
 import type { IdentityRules } from './identity/rules.ts';
@@ -42,7 +46,8 @@ const PolicyFileSchema = Type.Object(
               Type.Object(
                 {
                   device: Type.Integer({ minimum: 0, maximum: 63 }),
-                  start: Num,
+                  addr: Type.Optional(Num),
+                  start: Type.Optional(Num),
                   length: Num,
                   mode: Type.Union([Type.Literal('r'), Type.Literal('w'), Type.Literal('rw'), Type.Integer({ minimum: 1, maximum: 3 })]),
                 },
@@ -64,7 +69,8 @@ type PolicyFile = Static<typeof PolicyFileSchema>;
 
 export interface PolicyGrant {
   device: number;
-  start: bigint;
+  /** first byte of the range */
+  addr: bigint;
   length: bigint;
   mode: number;
 }
@@ -116,7 +122,8 @@ export function parsePolicy(doc: unknown, source: string): Policy {
         if (deviceMask !== undefined && (deviceMask & (1n << BigInt(g.device))) === 0n) {
           throw new Error(`${gat}.device: device ${g.device} is not in the agent's devices`);
         }
-        return { device: g.device, start: parseU64(g.start, `${gat}.start`), length, mode: modeBits(g.mode) };
+        const addr = parseU64(rangeAddr(g, gat, (m) => new Error(m)), `${gat}.addr`);
+        return { device: g.device, addr, length, mode: modeBits(g.mode) };
       });
       return { id, quota: parseBytes(a.quota, `${at}.quota`), deviceMask, grants };
     });
@@ -164,7 +171,7 @@ export function applyPolicy(backend: Backend, policy: Policy): ApplyResult {
         backend.grant({ agent: a.id, ...g });
         result.grants++;
       } catch (err) {
-        result.errors.push(`agent ${a.id} grant device ${g.device} 0x${g.start.toString(16)}+${g.length}: ${describe(err)}`);
+        result.errors.push(`agent ${a.id} grant device ${g.device} 0x${g.addr.toString(16)}+${g.length}: ${describe(err)}`);
       }
     }
   }

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "libgdlcore.h"
-#include "../../bpf/gdl_events.h"
+#include "uapi/gdl_events.h"
 
 /* Every decision kind, 1..GDL_DEC_KIND_MAX. */
 #define GDLU_ALL_KINDS	(((1u << (GDL_DEC_KIND_MAX + 1)) - 1) & ~1u)
@@ -78,8 +78,8 @@ static void gdlu_trace(struct gdl_user_env *env, const struct gdl_decision *d)
 	ev->hdr.cpu = cpu < 0 ? 0 : (u32)cpu;
 	ev->hdr.ts_ns = (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
 	ev->d = *d;
-	ev->pid = (u32)gettid();
-	ev->tgid = (u32)getpid();
+	ev->tid = (u32)gettid();
+	ev->pid = (u32)getpid();
 	memcpy(ev->comm, gdlu_comm, sizeof(ev->comm));
 	h->count++;
 out:

@@ -73,7 +73,7 @@ GDLU_EXPORT int gdlu_list_grants(struct gdlu *h, uint64_t agent_id,
 
 /*
  * Decision events, in the same record format as the kernel's BPF ring
- * (struct gdl_ev_decision, bpf/gdl_events.h), with pid/tgid of this process.
+ * (struct gdl_ev_decision, kmod/include/uapi/gdl_events.h), with the pid and tid of this process.
  * The ring holds @capacity records; when full, new records are dropped and
  * counted.  0 disables (the default).  Returns 0 or -ENOMEM.
  */

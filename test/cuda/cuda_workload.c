@@ -9,7 +9,7 @@
  * Each round calls all eight probed functions once with success, in a fixed
  * order, and leaks its cuMemAllocPitch_v2 allocation; after the rounds one
  * cuMemAlloc_v2 call fails (size 0).  Output, one line per call:
- *   cuda <op> result=<n> ptr=0x<hex> size=<n> pid=<tid> tgid=<pid> comm=<comm>
+ *   cuda <op> result=<n> ptr=0x<hex> size=<n> pid=<pid> tid=<tid> comm=<comm>
  * (the event line format of test/kernel/bpf-probe/event-line.ts), then one
  * line per leaked allocation and a summary:
  *   LEAK 0x<ptr> <size>
@@ -29,8 +29,8 @@ static void report(const char *op, CUresult r, unsigned long long ptr,
 		   unsigned long long size)
 {
 	calls++;
-	printf("cuda %s result=%d ptr=0x%llx size=%llu pid=%ld tgid=%d comm=%s\n",
-	       op, r, ptr, size, (long)syscall(SYS_gettid), getpid(), comm);
+	printf("cuda %s result=%d ptr=0x%llx size=%llu pid=%d tid=%ld comm=%s\n",
+	       op, r, ptr, size, getpid(), (long)syscall(SYS_gettid), comm);
 }
 
 int main(int argc, char **argv)

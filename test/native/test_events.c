@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "tap.h"
 #include "libgdlcore.h"
-#include "../../bpf/gdl_events.h"
+#include "uapi/gdl_events.h"
 
 static u64 now_ns(void)
 {
@@ -60,8 +60,8 @@ static void test_ring_records(void)
 		EXPECT_EQ(ev[i].hdr.size, sizeof(struct gdl_ev_decision));
 		EXPECT(ev[i].hdr.ts_ns >= t0 && ev[i].hdr.ts_ns <= now_ns());
 		EXPECT(i == 0 || ev[i].hdr.ts_ns >= ev[i - 1].hdr.ts_ns);
-		EXPECT_EQ(ev[i].pid, gettid());
-		EXPECT_EQ(ev[i].tgid, getpid());
+		EXPECT_EQ(ev[i].tid, gettid());
+		EXPECT_EQ(ev[i].pid, getpid());
 		EXPECT(!strncmp(ev[i].comm, comm, sizeof(ev[i].comm)));
 		EXPECT_EQ(ev[i].d.agent_id, 3);
 	}

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT } from '../../agent/src/paths.ts';
-import { DECISION_KINDS, ENUMS, MACROS, STRUCTS } from '../../agent/src/native/abi.gen.ts';
+import { CUDA_OPS, DECISION_KINDS, ENUMS, MACROS, STRUCTS } from '../../agent/src/native/abi.gen.ts';
 import { defineStruct, type StructName } from '../../agent/src/native/struct.ts';
 import { generate, OUTPUT } from '../../scripts/gen-abi.ts';
 
@@ -57,14 +57,22 @@ function compiles(compiler: string, flags: string[], headers: string[], body: st
 }
 
 test('the host compiler lays out every mirrored struct and enum as generated', () => {
-  compiles('cc', ['-D_GNU_SOURCE', ...inc('kmod/include'), ...inc('bpf'), ...inc('kmod/core'), ...inc('kmod/user')],
-    ['uapi/gpu_dma_lock.h', 'gdl_events.h', 'gdl_core.h'], asserts(Object.keys(structs), true));
+  compiles('cc', ['-D_GNU_SOURCE', ...inc('kmod/include'), ...inc('kmod/core'), ...inc('kmod/user')],
+    ['uapi/gpu_dma_lock.h', 'uapi/gdl_events.h', 'gdl_core.h'], asserts(Object.keys(structs), true));
 });
 
 test('the BPF target lays out the event records as generated', () => {
   const events = ['gdl_event_hdr', 'gdl_ev_decision', 'gdl_ev_cuda', 'gdl_decision'];
-  compiles('clang', ['-target', 'bpf', '-I', '/usr/include/x86_64-linux-gnu', ...inc('bpf')], ['gdl_events.h'],
+  compiles('clang', ['-target', 'bpf', '-I', '/usr/include/x86_64-linux-gnu', ...inc('kmod/include')], ['uapi/gdl_events.h'],
     asserts(events, true));
+});
+
+test('struct gdl_grant: start, the deprecated name, still compiles and names addr\'s bytes', () => {
+  compiles('cc', ['-std=c11', '-Werror', ...inc('kmod/include')], ['uapi/gpu_dma_lock.h'], [
+    'static const struct gdl_grant old = { .agent_id = 1, .start = 0x1000, .length = 1 };',
+    '_Static_assert(offsetof(struct gdl_grant, start) == offsetof(struct gdl_grant, addr), "alias");',
+    '_Static_assert(sizeof(old.start) == sizeof(old.addr), "alias size");',
+  ].join('\n'));
 });
 
 test('a failing assertion is caught (the check can fail)', () => {
@@ -91,6 +99,15 @@ test('decision kinds: the X-macro list and the enum agree, one name per value', 
   for (const [v, name] of Object.entries(DECISION_KINDS)) {
     assert.is(kinds[`GDL_DEC_${name.toUpperCase()}`], Number(v), name);
   }
+});
+
+test('CUDA event ops: the X-macro list and the enum agree, one driver function per value', () => {
+  const ops = ENUMS.gdl_cuda_op as Record<string, number>;
+  const values = Object.keys(CUDA_OPS).map(Number);
+  assert.equal(values, Array.from({ length: ops.GDL_CUDA_OP_MAX! }, (_, i) => i + 1));
+  assert.equal(values, Object.entries(ops).filter(([k]) => k !== 'GDL_CUDA_OP_MAX').map(([, v]) => v));
+  for (const fn of Object.values(CUDA_OPS)) assert.match(fn, /^cuMem\w+$/, fn);
+  assert.is(new Set(Object.values(CUDA_OPS)).size, values.length, 'each function once');
 });
 
 test('ioctl numbers carry their struct\'s size (_IOC_SIZE)', () => {

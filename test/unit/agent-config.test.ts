@@ -111,7 +111,7 @@ Policy('the example policy parses into agents, masks and grants', () => {
   assert.is(p.agents[0]!.quota, 12n * GiB);
   assert.is(p.agents[0]!.deviceMask, 3n);
   assert.is(p.agents[1]!.deviceMask, 2n);
-  assert.equal(p.agents[1]!.grants[0], { device: 1, start: 0x200000000n, length: 64n << 20n, mode: 1 });
+  assert.equal(p.agents[1]!.grants[0], { device: 1, addr: 0x200000000n, length: 64n << 20n, mode: 1 });
 });
 
 Policy('an entry with only quota gets every device; unquoted ids past 2^53 stay exact', () => {
@@ -133,8 +133,10 @@ Policy('bad policies are refused before anything is applied, with where and why'
     [{ agents: [{ id: 0, quota: 1 }] }, /agents\[0\]\.id: agent 0 is reserved/],
     [{ agents: [{ id: 1, quota: 1 }, { id: '1', quota: 2 }] }, /agents\[1\]\.id: agent 1 is listed twice/],
     [{ agents: [{ id: 1, quota: 'lots' }] }, /agents\[0\]\.quota/],
-    [{ agents: [{ id: 1, quota: 1, devices: [0], grants: [{ device: 1, start: 0, length: 1, mode: 'r' }] }] }, /device 1 is not in the agent's devices/],
-    [{ agents: [{ id: 1, quota: 1, devices: [0], grants: [{ device: 0, start: 0, length: 0, mode: 'r' }] }] }, /length: must not be 0/],
+    [{ agents: [{ id: 1, quota: 1, devices: [0], grants: [{ device: 1, addr: 0, length: 1, mode: 'r' }] }] }, /device 1 is not in the agent's devices/],
+    [{ agents: [{ id: 1, quota: 1, devices: [0], grants: [{ device: 0, addr: 0, length: 0, mode: 'r' }] }] }, /length: must not be 0/],
+    [{ agents: [{ id: 1, quota: 1, grants: [{ device: 0, addr: 0, start: 0, length: 1, mode: 'r' }] }] }, /grants\[0\]: give addr or start/],
+    [{ agents: [{ id: 1, quota: 1, grants: [{ device: 0, length: 1, mode: 'r' }] }] }, /grants\[0\]: addr is required/],
     [{ agents: [{ id: 1, quota: 1, devices: [0], deviceMask: 1 }] }, /devices or deviceMask, not both/],
     [{ agents: [{ id: 1, quota: 1, colour: 'red' }] }, /policy|agents/],
     [{ nodes: [] }, /policy|agents/],
@@ -149,7 +151,7 @@ Policy('apply sets agents and grants; a refused entry is reported and the rest a
   try {
     const policy = parsePolicy({
       agents: [
-        { id: 1, quota: '1GiB', devices: [0], grants: [{ device: 0, start: '0x1000', length: 4096, mode: 'rw' }] },
+        { id: 1, quota: '1GiB', devices: [0], grants: [{ device: 0, start: '0x1000', length: 4096, mode: 'rw' }] }, // start: addr's deprecated name
         { id: 2, quota: 5, devices: [1] },
         { id: 3, quota: 5 },
       ],

@@ -24,10 +24,10 @@ Observed('allocations, quota violations, grants and checks become decision event
     const id = backend.alloc(3n, 60n, 0, true);
     assert.throws(() => backend.alloc(3n, 60n, 0, true), /EDQUOT/);
     assert.throws(() => backend.alloc(3n, 1n, 7, true), /ENODEV/);
-    backend.grant({ agent: 3n, device: 0, start: 0x1000n, length: 0x100n, mode: 1 });
+    backend.grant({ agent: 3n, device: 0, addr: 0x1000n, length: 0x100n, mode: 1 });
     assert.is(backend.check(3n, 0, 0x1000n, 8n, 1), true);
     assert.is(backend.check(3n, 0, 0x1000n, 8n, 2), false);
-    backend.revoke({ agent: 3n, device: 0, start: 0x1000n, length: 0x100n, mode: 1 });
+    backend.revoke({ agent: 3n, device: 0, addr: 0x1000n, length: 0x100n, mode: 1 });
     await source.stop();
     const d = got as DecisionEvent[];
     assert.equal(d.map((e) => e.kind), ['alloc', 'quota_violation', 'alloc_fail', 'grant', 'check', 'deny', 'revoke']);
@@ -35,7 +35,7 @@ Observed('allocations, quota violations, grants and checks become decision event
     assert.is(d[1]!.result, -122);
     assert.is(d[2]!.result, -19);
     assert.equal({ addr: d[5]!.addr, length: d[5]!.length, mode: d[5]!.mode }, { addr: 0x1000n, length: 8n, mode: 2 });
-    assert.is(d[0]!.tgid, process.pid);
+    assert.is(d[0]!.pid, process.pid);
     assert.equal(source.stats(), { received: 7, lost: 0, unknown: 0, short: 0 });
     // Reads pass through.
     assert.is(backend.getAgent(3n).used, 60n);

@@ -62,7 +62,14 @@ Cli('refusals exit 1 with the error code; a denied check exits 1', async () => {
   const noToken = await gdl(['quota', '78', '1'], { GDL_URL: ctx.agent.url });
   assert.is(noToken.code, 1);
   assert.match(noToken.stderr, /UNAUTHORIZED/);
-  assert.is((await gdl(['grant', '77', '--device', '0', '--start', '0x1000', '--length', '4KiB', '--mode', 'r'], ctx.env)).code, 0);
+  assert.is((await gdl(['grant', '77', '--device', '0', '--addr', '0x1000', '--length', '4KiB', '--mode', 'r'], ctx.env)).code, 0);
+  // --start: the deprecated name of --addr, still accepted; both at once is a usage error
+  const old = await gdl(['grant', '77', '--device', '0', '--start', '0x2000', '--length', '16', '--mode', 'r', '--json'], ctx.env);
+  assert.is(old.code, 0);
+  assert.is(JSON.parse(old.stdout).granted.addr, '8192');
+  const both = await gdl(['grant', '77', '--device', '0', '--addr', '0', '--start', '0', '--length', '16'], ctx.env);
+  assert.is(both.code, 2);
+  assert.match(both.stderr, /--addr or --start/);
   const allowed = await gdl(['check', '77', '--device', '0', '--addr', '0x1000', '--length', '16', '--mode', 'r'], ctx.env);
   assert.is(allowed.code, 0);
   assert.is(allowed.stdout.trim(), 'allowed');

@@ -36,8 +36,8 @@ function decisionRecord(kind: number, seq: number): Uint8Array {
   v.setInt32(D['d.result'].offset, -122, true);
   v.setBigUint64(D['d.used'].offset, 1n << 40n, true);
   v.setBigUint64(D['d.quota'].offset, 1n << 41n, true);
-  v.setUint32(D.pid.offset, 4242, true);
-  v.setUint32(D.tgid.offset, 4240, true);
+  v.setUint32(D.tid.offset, 4242, true);
+  v.setUint32(D.pid.offset, 4240, true);
   v.setBigUint64(D.cgroup_id.offset, 77n, true);
   putComm(v, D.comm.offset, 'fifteen-chars-x');
   return b;
@@ -52,8 +52,8 @@ function cudaRecord(op: number): Uint8Array {
   v.setBigUint64(U.ptr.offset, 0x7f00_0000_1000n, true);
   v.setBigUint64(U.size.offset, 1n << 33n, true);
   v.setBigUint64(U.latency_ns.offset, 1234n, true);
-  v.setUint32(U.pid.offset, 10, true);
-  v.setUint32(U.tgid.offset, 9, true);
+  v.setUint32(U.tid.offset, 10, true);
+  v.setUint32(U.pid.offset, 9, true);
   v.setBigUint64(U.cgroup_id.offset, 1n, true);
   putComm(v, U.comm.offset, 'cuda_app');
   return b;
@@ -77,7 +77,7 @@ test('decision record: every field, 64-bit values kept exact', () => {
     agentId: 0xfedcba9876543210n, device: 0xffffffff, allocId: 7n,
     addr: 0xffff_ffff_ffff_f000n, length: 4096n, mode: 3, result: -122,
     used: 1n << 40n, quota: 1n << 41n,
-    pid: 4242, tgid: 4240, cgroupId: 77n, comm: 'fifteen-chars-x',
+    pid: 4240, tid: 4242, cgroupId: 77n, comm: 'fifteen-chars-x',
   });
   assert.equal(stats, { received: 1, lost: 0, unknown: 0, short: 0 });
 });
@@ -100,7 +100,7 @@ test('cuda record: every field', () => {
   assert.equal(ev, {
     type: 'cuda', op: 'cuMemAllocPitch_v2', tsNs: 5n, cpu: 1, result: 2,
     ptr: 0x7f00_0000_1000n, size: 1n << 33n, latencyNs: 1234n,
-    pid: 10, tgid: 9, cgroupId: 1n, comm: 'cuda_app',
+    pid: 9, tid: 10, cgroupId: 1n, comm: 'cuda_app',
   });
 });
 

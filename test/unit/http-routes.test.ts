@@ -91,7 +91,7 @@ Auth('missing, malformed and wrong tokens are 401 with WWW-Authenticate', async 
   assert.is((await call('PUT', '/v1/agents/1', { quota: '100' }, { authorization: 'Basic abc' })).status, 401);
   assert.is((await call('PUT', '/v1/agents/1', { quota: '100' }, { authorization: 'Bearer wrong' })).status, 401);
   assert.is((await call('DELETE', '/v1/allocations/1', undefined, {})).status, 401);
-  assert.is((await call('POST', '/v1/agents/1/grants', { device: 0, start: '0', length: '1', mode: 'r' }, {})).status, 401);
+  assert.is((await call('POST', '/v1/agents/1/grants', { device: 0, addr: '0', length: '1', mode: 'r' }, {})).status, 401);
   // Nothing was created by the refused requests.
   assert.is((await call('GET', '/v1/agents')).body.items.length, 0);
 });
@@ -126,7 +126,7 @@ Changes('a new agent given only a quota may use every device, and can be granted
   assert.is(r.status, 200);
   assert.is(r.body.deviceMask, '0x3');
   assert.equal(r.body.devices, [0, 1]);
-  const g = await call('POST', '/v1/agents/42/grants', { device: 1, start: '0x10000', length: '4096', mode: 'rw' });
+  const g = await call('POST', '/v1/agents/42/grants', { device: 1, addr: '0x10000', length: '4096', mode: 'rw' });
   assert.is(g.status, 204, JSON.stringify(g.body));
   const c = await call('POST', '/v1/checks', { agent: '42', device: 1, addr: '0x10000', length: '64', mode: 'w' });
   assert.equal(c.body, { allowed: true, result: 'allowed' });
@@ -176,21 +176,30 @@ Changes('errno mapping: EPERM, ENOSPC (device and agents), ENODEV, EBUSY, ENOENT
 
 Changes('grant, check, revoke; listings per agent and for all', async () => {
   await call('PUT', '/v1/agents/7', { quota: '0', devices: [0] });
-  assert.is((await call('POST', '/v1/agents/7/grants', { device: 0, start: '0x100000', length: '0x1000', mode: 'rw' })).status, 204);
+  assert.is((await call('POST', '/v1/agents/7/grants', { device: 0, addr: '0x100000', length: '0x1000', mode: 'rw' })).status, 204);
   assert.is((await call('POST', '/v1/agents/7/grants', { device: 0, start: '1052672', length: '4096', mode: 'r' })).status, 204);
   const check = (addr: string, mode: string) => call('POST', '/v1/checks', { agent: '7', device: 0, addr, length: '16', mode });
   assert.is((await check('0x100ff8', 'r')).body.allowed, true, 'a check spanning two adjacent grants passes');
   assert.is((await check('0x101000', 'w')).body.allowed, false);
   const grants = (await call('GET', '/v1/agents/7/grants')).body.items;
-  assert.equal(grants[0], { agent: '7', device: 0, start: '1048576', startHex: '0x100000', length: '4096', end: '0x101000', mode: 'rw' });
+  assert.equal(grants[0], {
+    agent: '7', device: 0, addr: '1048576', addrHex: '0x100000', start: '1048576', startHex: '0x100000',
+    length: '4096', end: '0x101000', mode: 'rw',
+  });
   assert.is(grants.length, 2);
-  assert.is((await call('POST', '/v1/agents/7/revocations', { device: 0, start: '0x100000', length: '0x2000', mode: 'w' })).status, 204);
+  assert.is((await call('POST', '/v1/agents/7/revocations', { device: 0, addr: '0x100000', length: '0x2000', mode: 'w' })).status, 204);
   assert.is((await check('0x100000', 'w')).body.allowed, false);
   assert.is((await check('0x100000', 'r')).body.allowed, true);
   assert.is((await call('GET', '/v1/grants')).body.items.every((g: { mode: string }) => g.mode === 'r'), true);
   assert.is((await call('GET', '/v1/grants?agent=8')).body.items.length, 0);
   assert.is((await call('GET', '/v1/agents/8/grants')).status, 404);
-  const notInMask = await call('POST', '/v1/agents/7/grants', { device: 1, start: '0', length: '1', mode: 'r' });
+  assert.is(grants[1].addr, '1052672', 'start: the deprecated name of addr, still accepted');
+  const both = await call('POST', '/v1/agents/7/grants', { device: 0, addr: '0', start: '0', length: '1', mode: 'r' });
+  assert.match(both.body.error.message, /addr or start/);
+  const neither = await call('POST', '/v1/agents/7/grants', { device: 0, length: '1', mode: 'r' });
+  assert.is(neither.status, 400);
+  assert.match(neither.body.error.message, /addr is required/);
+  const notInMask = await call('POST', '/v1/agents/7/grants', { device: 1, addr: '0', length: '1', mode: 'r' });
   assert.is(notInMask.status, 403);
 });
 

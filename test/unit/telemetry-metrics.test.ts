@@ -86,7 +86,7 @@ Metrics('per-agent, per-device and module-wide values follow the core', async ()
 function decision(kind: DecisionKind, agentId: bigint): DecisionEvent {
   return {
     type: 'decision', kind, agentId, tsNs: 0n, cpu: 0, device: 0, allocId: 0n, addr: 0n, length: 4096n, mode: 1,
-    result: kind === 'quota_violation' ? -122 : 0, used: 0n, quota: 0n, pid: 1, tgid: 1, cgroupId: 0n, comm: 'test',
+    result: kind === 'quota_violation' ? -122 : 0, used: 0n, quota: 0n, pid: 1, tid: 1, cgroupId: 0n, comm: 'test',
   };
 }
 
@@ -101,7 +101,7 @@ Metrics('per-agent denial series are capped; the rest is counted as overflow', a
   });
   const big = (1n << 64n) - 1n;
   for (const id of [big, 2n, 3n, 4n, 7n]) ctx.t.backend.setAgent(id, 1000n, 1n);
-  const cuda: GdlEvent = { type: 'cuda', op: 'cuMemAlloc_v2', tsNs: 0n, cpu: 0, result: 2, ptr: 0n, size: 1n, latencyNs: 1n, pid: 1, tgid: 1, cgroupId: 0n, comm: 'test' };
+  const cuda: GdlEvent = { type: 'cuda', op: 'cuMemAlloc_v2', tsNs: 0n, cpu: 0, result: 2, ptr: 0n, size: 1n, latencyNs: 1n, pid: 1, tid: 1, cgroupId: 0n, comm: 'test' };
   metrics.recordEvents([decision('check', 7n), decision('alloc_fail', 7n), cuda]); // not denials: no series
   metrics.recordEvents([decision('deny', big), decision('quota_violation', 2n), decision('deny', big)]);
   metrics.recordEvents([decision('deny', 3n), decision('deny', 3n), decision('quota_violation', 4n), decision('deny', 2n)]);

@@ -19,7 +19,7 @@ const Tracing = suite('telemetry tracing');
 function decision(kind: DecisionEvent['kind'], over: Partial<DecisionEvent> = {}): DecisionEvent {
   return {
     type: 'decision', kind, tsNs: process.hrtime.bigint(), cpu: 0, agentId: 9n, device: 0, allocId: 0n, addr: 0n,
-    length: 16n, mode: 1, result: 0, used: 0n, quota: 0n, pid: 1, tgid: 1, cgroupId: 1n, comm: 'test', ...over,
+    length: 16n, mode: 1, result: 0, used: 0n, quota: 0n, pid: 1, tid: 1, cgroupId: 1n, comm: 'test', ...over,
   };
 }
 
@@ -131,7 +131,7 @@ Tracing('u64 attributes are exact; mode is r/w/rw; container.id and k8s.pod.uid 
   const spanner = createEventSpanner(tracer, 1, Math.random, (pid) => (pid === 42 ? { containerId: ctr, podUid: pod } : {}));
   const max = (1n << 64n) - 1n;
   spanner.record([
-    decision('deny', { length: max, mode: 3, tgid: 42 }),
+    decision('deny', { length: max, mode: 3, pid: 42 }),
     decision('quota_violation', { length: (1n << 53n) - 1n, quota: 1n << 53n, used: 0n, result: -122 }),
   ], 'test');
   const [deny, quota] = made;

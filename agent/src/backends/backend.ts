@@ -70,7 +70,8 @@ export interface Allocation {
 export interface Grant {
   agent: bigint;
   device: number;
-  start: bigint;
+  /** first byte of the range */
+  addr: bigint;
   length: bigint;
   /** GDL_DMA_* bits */
   mode: number;

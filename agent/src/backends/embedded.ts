@@ -121,10 +121,10 @@ export class EmbeddedBackend implements Backend {
   }
 
   grant(g: Grant): void {
-    this.core.grant(g.agent, g.device, g.start, g.length, g.mode);
+    this.core.grant(g.agent, g.device, g.addr, g.length, g.mode);
   }
   revoke(g: Grant): void {
-    this.core.revoke(g.agent, g.device, g.start, g.length, g.mode);
+    this.core.revoke(g.agent, g.device, g.addr, g.length, g.mode);
   }
   listGrants(agent?: bigint): Grant[] {
     const out: Grant[] = [];
@@ -132,7 +132,7 @@ export class EmbeddedBackend implements Backend {
     do {
       const page = this.core.listGrants(agent ?? 0n, cursor, LIST_CHUNK);
       for (const g of page.items) {
-        out.push({ agent: g.agent_id, device: g.device, start: g.start, length: g.length, mode: g.mode });
+        out.push({ agent: g.agent_id, device: g.device, addr: g.start, length: g.length, mode: g.mode });
       }
       cursor = page.next;
     } while (cursor);

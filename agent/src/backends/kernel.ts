@@ -161,17 +161,17 @@ export class KernelBackend implements Backend {
   }
 
   grant(g: Grant): void {
-    this.use((dev) => dev.grant(g.agent, g.device, g.start, g.length, g.mode));
+    this.use((dev) => dev.grant(g.agent, g.device, g.addr, g.length, g.mode));
   }
   revoke(g: Grant): void {
-    this.use((dev) => dev.revoke(g.agent, g.device, g.start, g.length, g.mode));
+    this.use((dev) => dev.revoke(g.agent, g.device, g.addr, g.length, g.mode));
   }
   listGrants(agent?: bigint): Grant[] {
     return this.table('dma_permissions')
       .map((r) => ({
         agent: bigField(r, 'agent'),
         device: numField(r, 'device'),
-        start: bigField(r, 'start'),
+        addr: bigField(r, 'start'), // the /proc column names the interval's start
         length: bigField(r, 'length'),
         mode: modeField(r, 'mode'),
       }))

@@ -30,7 +30,7 @@ export class ObservedBackend implements Backend {
   }
 
   private range(kind: DecisionKind, g: Grant): void {
-    this.events.push({ ...BLANK, kind, agentId: g.agent, device: g.device, addr: g.start, length: g.length, mode: g.mode });
+    this.events.push({ ...BLANK, kind, agentId: g.agent, device: g.device, addr: g.addr, length: g.length, mode: g.mode });
   }
 
   alloc(agent: bigint, size: bigint, device: number, persistent: boolean): bigint {
@@ -58,7 +58,7 @@ export class ObservedBackend implements Backend {
 
   check(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
     const allowed = this.inner.check(agent, device, addr, length, mode);
-    this.range(allowed ? 'check' : 'deny', { agent, device, start: addr, length, mode });
+    this.range(allowed ? 'check' : 'deny', { agent, device, addr, length, mode });
     return allowed;
   }
 

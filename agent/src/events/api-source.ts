@@ -19,14 +19,14 @@ export class ApiEventSource extends PolledEventSource {
   }
 
   /** Records one decision the agent made the core take. */
-  push(e: Omit<DecisionEvent, 'type' | 'tsNs' | 'cpu' | 'pid' | 'tgid' | 'cgroupId' | 'comm'>): void {
+  push(e: Omit<DecisionEvent, 'type' | 'tsNs' | 'cpu' | 'pid' | 'tid' | 'cgroupId' | 'comm'>): void {
     if (!this.onBatch) return; // not started: nobody would read it
     if (this.pending.length >= this.capacity) {
       this.counters.lost++;
       return;
     }
     this.pending.push({
-      type: 'decision', tsNs: process.hrtime.bigint(), cpu: 0, pid: process.pid, tgid: process.pid,
+      type: 'decision', tsNs: process.hrtime.bigint(), cpu: 0, pid: process.pid, tid: process.pid,
       cgroupId: 0n, comm: process.title.slice(0, 15), ...e,
     });
   }

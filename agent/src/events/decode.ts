@@ -1,5 +1,5 @@
 /**
- * Decode event records (bpf/gdl_events.h) into the typed event model.
+ * Decode event records (kmod/include/uapi/gdl_events.h) into the typed event model.
  *
  * Two callers: the BPF ring consumer (agent/src/native/ringbuf.ts), which
  * hands over one ring record at a time without copying, and the embedded
@@ -8,19 +8,18 @@
  * of an unknown kind and records too short for their kind are counted in
  * EventSourceStats and skipped, so one bad producer cannot stop the stream.
  */
-import { DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
+import { CUDA_OPS as OP_NAMES, DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
 import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C, EVENT_HDR } from '../native/event-layouts.ts';
-import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventSourceStats, GdlEvent } from './types.ts';
+import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventCaller, EventSourceStats, GdlEvent } from './types.ts';
 
-/** enum gdl_decision_kind, indexed by value (GDL_DECISION_KINDS, generated). */
-const DECISION_KINDS: readonly (DecisionKind | undefined)[] = Array.from(
-  { length: C.GDL_DEC_KIND_MAX + 1 }, (_, v) => (KIND_NAMES as Record<number, DecisionKind>)[v]);
+/** A generated table of names by value (abi.gen.ts) as an array indexed by value, up to @max. */
+function byValue<N extends string>(names: Readonly<Record<number, N>>, max: number): readonly (N | undefined)[] {
+  return Array.from({ length: max + 1 }, (_, v) => names[v]);
+}
 
-/** enum gdl_cuda_op, indexed by value. */
-const CUDA_OPS: readonly (CudaOp | undefined)[] = [
-  undefined, 'cuMemAlloc_v2', 'cuMemAllocManaged', 'cuMemAllocPitch_v2', 'cuMemAllocAsync',
-  'cuMemCreate', 'cuMemFree_v2', 'cuMemFreeAsync', 'cuMemRelease',
-];
+/** enum gdl_decision_kind (GDL_DECISION_KINDS) and enum gdl_cuda_op (GDL_CUDA_EVENT_OPS), generated. */
+const DECISION_KINDS = byValue<DecisionKind>(KIND_NAMES, C.GDL_DEC_KIND_MAX);
+const CUDA_OPS = byValue<CudaOp>(OP_NAMES, C.GDL_CUDA_OP_MAX);
 
 const D = EV_DECISION.fields;
 const U = EV_CUDA.fields;
@@ -78,6 +77,21 @@ function readComm(view: DataView, at: number): string {
   return s;
 }
 
+/** Where a record keeps its caller: struct gdl_ev_decision and struct gdl_ev_cuda share these names. */
+type CallerLayout = Record<'tid' | 'pid' | 'cgroup_id' | 'comm', { readonly offset: number }>;
+
+/** The header's time and cpu and the caller's fields, added to @ev, the record's own fields. */
+function withCaller<E extends GdlEvent>(ev: Omit<E, keyof EventCaller | 'tsNs' | 'cpu'>, view: DataView, at: number, f: CallerLayout): E {
+  const e = ev as E;
+  e.tsNs = u64(view, at + H.ts_ns.offset, Slot.Ts);
+  e.cpu = view.getUint32(at + H.cpu.offset, true);
+  e.pid = view.getUint32(at + f.pid.offset, true);
+  e.tid = view.getUint32(at + f.tid.offset, true);
+  e.cgroupId = u64(view, at + f.cgroup_id.offset, Slot.Cgroup);
+  e.comm = readComm(view, at + f.comm.offset);
+  return e;
+}
+
 function decodeDecision(view: DataView, at: number, stats: EventSourceStats): DecisionEvent | undefined {
   const kind = DECISION_KINDS[view.getUint32(at + D['d.kind'].offset, true)];
   if (kind === undefined) {
@@ -85,11 +99,9 @@ function decodeDecision(view: DataView, at: number, stats: EventSourceStats): De
     stats.unknown++;
     return undefined;
   }
-  return {
+  return withCaller<DecisionEvent>({
     type: 'decision',
     kind,
-    tsNs: u64(view, at + H.ts_ns.offset, Slot.Ts),
-    cpu: view.getUint32(at + H.cpu.offset, true),
     agentId: u64(view, at + D['d.agent_id'].offset, Slot.Agent),
     device: view.getUint32(at + D['d.device'].offset, true),
     allocId: u64(view, at + D['d.alloc_id'].offset, Slot.Alloc),
@@ -99,11 +111,7 @@ function decodeDecision(view: DataView, at: number, stats: EventSourceStats): De
     result: view.getInt32(at + D['d.result'].offset, true),
     used: u64(view, at + D['d.used'].offset, Slot.Used),
     quota: u64(view, at + D['d.quota'].offset, Slot.Quota),
-    pid: view.getUint32(at + D.pid.offset, true),
-    tgid: view.getUint32(at + D.tgid.offset, true),
-    cgroupId: u64(view, at + D.cgroup_id.offset, Slot.Cgroup),
-    comm: readComm(view, at + D.comm.offset),
-  };
+  }, view, at, D);
 }
 
 function decodeCuda(view: DataView, at: number, stats: EventSourceStats): CudaEvent | undefined {
@@ -112,20 +120,14 @@ function decodeCuda(view: DataView, at: number, stats: EventSourceStats): CudaEv
     stats.unknown++;
     return undefined;
   }
-  return {
+  return withCaller<CudaEvent>({
     type: 'cuda',
     op,
-    tsNs: u64(view, at + H.ts_ns.offset, Slot.Ts),
-    cpu: view.getUint32(at + H.cpu.offset, true),
     result: view.getInt32(at + U.result.offset, true),
     ptr: u64(view, at + U.ptr.offset, Slot.Ptr),
     size: u64(view, at + U.size.offset, Slot.Size),
     latencyNs: u64(view, at + U.latency_ns.offset, Slot.Latency),
-    pid: view.getUint32(at + U.pid.offset, true),
-    tgid: view.getUint32(at + U.tgid.offset, true),
-    cgroupId: u64(view, at + U.cgroup_id.offset, Slot.Cgroup),
-    comm: readComm(view, at + U.comm.offset),
-  };
+  }, view, at, U);
 }
 
 /**

@@ -20,7 +20,9 @@ export function wallClockMs(tsNs: bigint): number {
 
 export function eventJson(e: GdlEvent) {
   const caller = {
-    pid: e.pid, tgid: e.tgid, cgroupId: e.cgroupId.toString(), comm: e.comm, cpu: e.cpu, tsNs: e.tsNs.toString(),
+    // tgid: deprecated alias of pid (the process), kept for older readers;
+    // before tid existed, pid was the thread.
+    pid: e.pid, tid: e.tid, tgid: e.pid, cgroupId: e.cgroupId.toString(), comm: e.comm, cpu: e.cpu, tsNs: e.tsNs.toString(),
     time: new Date(wallClockMs(e.tsNs)).toISOString(),
   };
   if (e.type === 'cuda') {

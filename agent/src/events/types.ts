@@ -1,22 +1,24 @@
 /**
  * The one event model of gpu-dma-lock, whatever the source: the kernel's BPF
  * ring (bpf/gdl_module.bpf.c, bpf/gdl_cuda.bpf.c) or the embedded core's
- * in-process ring (libgdlcore). Records are defined in bpf/gdl_events.h and
+ * in-process ring (libgdlcore). Records are defined in kmod/include/uapi/gdl_events.h and
  * decoded by ./decode.ts.
  *
  * 64-bit quantities stay bigint: agent ids, addresses and sizes use the whole
  * range and must not lose precision on their way to a span or a metric.
  */
 
-import type { DECISION_KINDS } from '../native/abi.gen.ts';
+import type { CUDA_OPS, DECISION_KINDS } from '../native/abi.gen.ts';
 
 /** struct gdl_decision.kind (enum gdl_decision_kind), as names: GDL_DECISION_KINDS of the UAPI header. */
 export type DecisionKind = (typeof DECISION_KINDS)[keyof typeof DECISION_KINDS];
 
 /** Who caused an event (filled by the BPF program or the embedded ring). */
 export interface EventCaller {
+  /** process id (the kernel's tgid) */
   pid: number;
-  tgid: number;
+  /** thread id (the kernel's pid) */
+  tid: number;
   cgroupId: bigint;
   comm: string;
 }
@@ -40,16 +42,8 @@ export interface DecisionEvent extends EventCaller {
   quota: bigint;
 }
 
-/** enum gdl_cuda_op, as names. */
-export type CudaOp =
-  | 'cuMemAlloc_v2'
-  | 'cuMemAllocManaged'
-  | 'cuMemAllocPitch_v2'
-  | 'cuMemAllocAsync'
-  | 'cuMemCreate'
-  | 'cuMemFree_v2'
-  | 'cuMemFreeAsync'
-  | 'cuMemRelease';
+/** struct gdl_ev_cuda.op (enum gdl_cuda_op), as the driver function it stands for: GDL_CUDA_EVENT_OPS of the event header. */
+export type CudaOp = (typeof CUDA_OPS)[keyof typeof CUDA_OPS];
 
 /** struct gdl_ev_cuda */
 export interface CudaEvent extends EventCaller {

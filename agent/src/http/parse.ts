@@ -11,8 +11,8 @@ export function u64(value: string, field: string): bigint {
 export { modeBits, modeName } from '../dma-mode.ts';
 
 /** A range's end must not pass 2^64, as the core would say with EINVAL. */
-export function range(start: bigint, length: bigint, field: string): void {
-  if (start + length - 1n > U64_MAX) throw badRequest(`${field}: start + length overflows 64 bits`);
+export function range(addr: bigint, length: bigint, field: string): void {
+  if (addr + length - 1n > U64_MAX) throw badRequest(`${field}: addr + length overflows 64 bits`);
 }
 
 export function maskFrom(body: { deviceMask?: string; devices?: number[] }): bigint | undefined {

@@ -44,10 +44,13 @@ export function grantJson(g: Grant) {
   return {
     agent: g.agent.toString(),
     device: g.device,
-    start: g.start.toString(),
-    startHex: `0x${g.start.toString(16)}`,
+    addr: g.addr.toString(),
+    addrHex: `0x${g.addr.toString(16)}`,
+    // deprecated names of addr and addrHex, for older readers
+    start: g.addr.toString(),
+    startHex: `0x${g.addr.toString(16)}`,
     length: g.length.toString(),
-    end: `0x${(g.start + g.length).toString(16)}`,
+    end: `0x${(g.addr + g.length).toString(16)}`,
     mode: modeName(g.mode),
   };
 }

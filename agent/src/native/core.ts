@@ -26,8 +26,8 @@ interface CoreLib {
   removeAgent(h: unknown, agent: bigint): number;
   alloc(h: unknown, agent: bigint, size: bigint, device: number, flags: number, id: BigUint64Array): number;
   free(h: unknown, id: bigint): number;
-  grant(h: unknown, agent: bigint, device: number, start: bigint, length: bigint, mode: number): number;
-  revoke(h: unknown, agent: bigint, device: number, start: bigint, length: bigint, mode: number): number;
+  grant(h: unknown, agent: bigint, device: number, addr: bigint, length: bigint, mode: number): number;
+  revoke(h: unknown, agent: bigint, device: number, addr: bigint, length: bigint, mode: number): number;
   check(h: unknown, agent: bigint, device: number, addr: bigint, length: bigint, mode: number): number;
   stats(h: unknown, out: Buffer): void;
   listAgents(h: unknown, cur: Buffer, out: Buffer, max: number): number;
@@ -139,11 +139,11 @@ export class GdlCore {
   }
   free(id: bigint): void { check('free', this.lib.free(this.h, id)); }
 
-  grant(agent: bigint, device: number, start: bigint, length: bigint, mode: number): void {
-    check('grant', this.lib.grant(this.h, agent, device, start, length, mode));
+  grant(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): void {
+    check('grant', this.lib.grant(this.h, agent, device, addr, length, mode));
   }
-  revoke(agent: bigint, device: number, start: bigint, length: bigint, mode: number): void {
-    check('revoke', this.lib.revoke(this.h, agent, device, start, length, mode));
+  revoke(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): void {
+    check('revoke', this.lib.revoke(this.h, agent, device, addr, length, mode));
   }
   check(agent: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
     return check('check', this.lib.check(this.h, agent, device, addr, length, mode)) === 1;

@@ -1,5 +1,5 @@
 /**
- * The event records of bpf/gdl_events.h as the decoder reads them: offsets
+ * The event records of kmod/include/uapi/gdl_events.h as the decoder reads them: offsets
  * and sizes from abi.gen.ts (the C compiler's, through scripts/gen-abi.ts),
  * with struct gdl_ev_decision's embedded struct gdl_decision spelled out as
  * 'd.<member>' from the one generated gdl_decision layout, so the record and

@@ -70,11 +70,11 @@ export class GdlDevice {
     this.call('free', Ioc.FREE, GdlFree, { alloc_id });
   }
 
-  grant(agent_id: bigint, device: number, start: bigint, length: bigint, mode: number): void {
-    this.call('grant', Ioc.GRANT, GdlGrant, { agent_id, device, start, length, mode });
+  grant(agent_id: bigint, device: number, addr: bigint, length: bigint, mode: number): void {
+    this.call('grant', Ioc.GRANT, GdlGrant, { agent_id, device, addr, length, mode });
   }
-  revoke(agent_id: bigint, device: number, start: bigint, length: bigint, mode: number): void {
-    this.call('revoke', Ioc.REVOKE, GdlGrant, { agent_id, device, start, length, mode });
+  revoke(agent_id: bigint, device: number, addr: bigint, length: bigint, mode: number): void {
+    this.call('revoke', Ioc.REVOKE, GdlGrant, { agent_id, device, addr, length, mode });
   }
   check(agent_id: bigint, device: number, addr: bigint, length: bigint, mode: number): boolean {
     return this.call('check', Ioc.CHECK, GdlCheck, { agent_id, device, addr, length, mode }).result === 1;

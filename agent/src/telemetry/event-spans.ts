@@ -10,7 +10,7 @@ import { errnoName } from '../backends/errors.ts';
 import { modeName } from '../dma-mode.ts';
 import { wallClockMs } from '../events/json.ts';
 import { GDL_NO_DEVICE } from '../native/uapi.ts';
-import type { CudaEvent, DecisionEvent, DecisionKind, GdlEvent } from '../events/types.ts';
+import type { CudaEvent, DecisionEvent, DecisionKind, EventCaller, GdlEvent } from '../events/types.ts';
 import { Attr, ResultValue, Span } from './names.ts';
 import { processContextReader, type ProcessContext } from './process-context.ts';
 
@@ -52,13 +52,15 @@ function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
 
+/** Who caused the event: the same four attributes on every span. */
+function callerAttributes(e: EventCaller): Attributes {
+  return { [Attr.pid]: e.pid, [Attr.tid]: e.tid, [Attr.comm]: e.comm, [Attr.cgroup]: e.cgroupId.toString() };
+}
+
 function decisionAttributes(e: DecisionEvent): Attributes {
   const a: Attributes = {
     [Attr.agent]: e.agentId.toString(),
-    [Attr.pid]: e.tgid,
-    [Attr.tid]: e.pid,
-    [Attr.comm]: e.comm,
-    [Attr.cgroup]: e.cgroupId.toString(),
+    ...callerAttributes(e),
     [Attr.result]: e.kind === 'deny' ? ResultValue.denied : e.kind === 'check' ? ResultValue.allowed : e.result === 0 ? ResultValue.ok : ResultValue.error,
     [Attr.errno]: -e.result,
   };
@@ -86,10 +88,7 @@ function cudaAttributes(e: CudaEvent): Attributes {
     [Attr.cudaPtr]: hex(e.ptr),
     [Attr.size]: u64Attr(e.size),
     [Attr.latencyNs]: u64Attr(e.latencyNs),
-    [Attr.pid]: e.tgid,
-    [Attr.tid]: e.pid,
-    [Attr.comm]: e.comm,
-    [Attr.cgroup]: e.cgroupId.toString(),
+    ...callerAttributes(e),
     [Attr.errno]: e.result,
     [Attr.result]: e.result === 0 ? ResultValue.ok : ResultValue.error,
     ...(e.result !== 0 ? { [Attr.errorType]: `CUresult ${e.result}` } : {}),
@@ -124,7 +123,7 @@ export function createEventSpanner(
           const span = tracer.startSpan(SPAN_OF[e.kind], {
             kind: SpanKind.INTERNAL,
             startTime: at,
-            attributes: { ...decisionAttributes(e), ...contextAttributes(processContext(e.tgid)), [Attr.source]: source },
+            attributes: { ...decisionAttributes(e), ...contextAttributes(processContext(e.pid)), [Attr.source]: source },
           });
           const path = cgroupOf?.(e);
           if (path !== undefined) span.setAttribute(Attr.cgroupPath, path);
@@ -138,7 +137,7 @@ export function createEventSpanner(
           const span = tracer.startSpan(Span.cuda, {
             kind: SpanKind.INTERNAL,
             startTime: end - Number(e.latencyNs) / 1e6,
-            attributes: { ...cudaAttributes(e), ...contextAttributes(processContext(e.tgid)), [Attr.source]: source },
+            attributes: { ...cudaAttributes(e), ...contextAttributes(processContext(e.pid)), [Attr.source]: source },
           });
           if (e.result !== 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `CUresult ${e.result}` });
           span.end(end);

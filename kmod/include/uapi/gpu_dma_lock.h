@@ -185,15 +185,17 @@ struct gdl_free {
 /**
  * struct gdl_grant - GDL_IOC_GRANT and GDL_IOC_REVOKE: change DMA permission
  * @agent_id: nonzero agent id
- * @start:    first byte of the range
- * @length:   bytes, nonzero; start + length must not overflow
+ * @addr:     first byte of the range (as in struct gdl_check)
+ * @start:    deprecated name of @addr, the same bytes, kept so that code
+ *            written against ABI 1's first header still compiles
+ * @length:   bytes, nonzero; addr + length must not overflow
  * @device:   device index, which must be in the agent's mask for a grant
  * @mode:     GDL_DMA_* bits to add (grant) or remove (revoke), nonzero
  * @flags:    must be 0
  * @pad:      must be 0
  *
  * Needs CAP_SYS_ADMIN.  Permission is per byte: a grant adds @mode to every
- * byte of [start, start + length); a revoke removes @mode from every byte of
+ * byte of [addr, addr + length); a revoke removes @mode from every byte of
  * the range, whatever grants put it there.  Overlapping grants merge and
  * adjacent grants with the same mode coalesce, so a check spanning two
  * adjacent grants passes.  A revoke holds for every check that starts after
@@ -201,7 +203,10 @@ struct gdl_free {
  */
 struct gdl_grant {
 	__u64 agent_id;
-	__u64 start;
+	union {
+		__u64 addr;
+		__u64 start;	/* deprecated: @addr */
+	};
 	__u64 length;
 	__u32 device;
 	__u32 mode;
@@ -572,7 +577,7 @@ enum gdl_decision_kind {
  * @device:   device index (0xffffffff when none applies)
  * @agent_id: agent the decision was about
  * @alloc_id: allocation id (ALLOC, FREE), else 0
- * @addr:     range start (CHECK, DENY, GRANT, REVOKE), else 0
+ * @addr:     first byte of the range (CHECK, DENY, GRANT, REVOKE), else 0
  * @length:   range length, or allocation size (ALLOC*, QUOTA_VIOLATION, FREE)
  * @mode:     GDL_DMA_* bits (CHECK, DENY, GRANT, REVOKE), else 0
  * @result:   0 or a negative errno

@@ -52,7 +52,7 @@ export class Collector {
 
   leakReport() {
     return this.leaks.leaks().map((p) => ({
-      tgid: p.tgid, comm: p.comm, count: p.count, bytes: p.bytes.toString(),
+      pid: p.pid, comm: p.comm, count: p.count, bytes: p.bytes.toString(),
       ptrs: [...p.live.keys()].map((k) => `0x${k.toString(16)}`),
     }));
   }

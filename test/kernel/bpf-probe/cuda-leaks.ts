@@ -18,7 +18,7 @@ export interface LiveAllocation {
 }
 
 export interface ProcessLeaks {
-  tgid: number;
+  pid: number;
   comm: string;
   count: number;
   bytes: bigint;
@@ -37,11 +37,11 @@ export class CudaLeakTracker {
 
   #one(ev: CudaEvent): void {
     if (ev.result !== 0) return; // a failed call changes nothing
-    let p = this.#procs.get(ev.tgid);
+    let p = this.#procs.get(ev.pid);
     if (ALLOC_OPS.has(ev.op)) {
       if (!p) {
-        p = { tgid: ev.tgid, comm: ev.comm, count: 0, bytes: 0n, live: new Map() };
-        this.#procs.set(ev.tgid, p);
+        p = { pid: ev.pid, comm: ev.comm, count: 0, bytes: 0n, live: new Map() };
+        this.#procs.set(ev.pid, p);
       }
       p.live.set(ev.ptr, { op: ev.op, size: ev.size, tsNs: ev.tsNs });
       p.count++;
@@ -64,7 +64,7 @@ export class CudaLeakTracker {
   }
 
   /** Forget a process (e.g. after it exited and was reported). */
-  forget(tgid: number): void {
-    this.#procs.delete(tgid);
+  forget(pid: number): void {
+    this.#procs.delete(pid);
   }
 }

@@ -14,9 +14,9 @@ export function formatEventLine(ev: GdlEvent): string {
   if (ev.type === 'decision') {
     return `decision ${ev.kind} agent=${ev.agentId} device=${ev.device} alloc=${ev.allocId} ` +
       `addr=0x${ev.addr.toString(16)} length=${ev.length} mode=${ev.mode} result=${ev.result} ` +
-      `used=${ev.used} quota=${ev.quota} pid=${ev.pid} tgid=${ev.tgid} comm=${ev.comm}`;
+      `used=${ev.used} quota=${ev.quota} pid=${ev.pid} tid=${ev.tid} comm=${ev.comm}`;
   }
   return `cuda ${ev.op} result=${ev.result} ptr=0x${ev.ptr.toString(16)} size=${ev.size} ` +
-    `pid=${ev.pid} tgid=${ev.tgid} comm=${ev.comm}`;
+    `pid=${ev.pid} tid=${ev.tid} comm=${ev.comm}`;
 }
 

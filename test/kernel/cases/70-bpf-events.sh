@@ -20,7 +20,7 @@ fi
 comment "report: $(jq -c '{received,lost,seen,byType,cpus,finalDrained,runMs}' "$t/r.json" 2>&1)"
 check_eq "the tool expected $n events" $n "$(wc -l <"$t/want")"
 check_eq "received exactly $n events" $n "$(jval "$t/r.json" .received)"
-check_same "every event, every field (kind agent device alloc addr length mode result used quota pid tgid comm), in order" "$t/want" "$t/got"
+check_same "every event, every field (kind agent device alloc addr length mode result used quota pid tid comm), in order" "$t/want" "$t/got"
 check_json "each of the 8 kinds seen $rounds times" "$t/r.json" "[.byType[]] == [$rounds,$rounds,$rounds,$rounds,$rounds,$rounds,$rounds,$rounds] and (.byType | length) == 8"
 check_json "none lost, unknown, short, sampled out or filtered" "$t/r.json" '.lost == 0 and .unknown == 0 and .short == 0 and .sampledOut == 0 and .filtered == 0'
 check_json "kernel's seen count = received" "$t/r.json" ".seen == $n"

@@ -25,7 +25,7 @@ pid=$(sed -n 's/^DONE pid=\([0-9]*\).*/\1/p' "$t/out")
 bytes=$(sed -n 's/.*leaked_bytes=\([0-9]*\).*/\1/p' "$t/out")
 ptrs=$(awk '/^LEAK/ { print $2 }' "$t/out" | sort | jq -R . | jq -sc .)
 check_json "leaks per process: pid $pid, 3 allocations, $bytes bytes" "$t/r.json" \
-	"(.leaks | length) == 1 and .leaks[0].tgid == $pid and .leaks[0].count == 3 and .leaks[0].bytes == \"$bytes\""
+	"(.leaks | length) == 1 and .leaks[0].pid == $pid and .leaks[0].count == 3 and .leaks[0].bytes == \"$bytes\""
 check_json "leaked pointers are exactly the workload's" "$t/r.json" "(.leaks[0].ptrs | sort) == $ptrs and .unknownFrees == 0"
 
 rm -rf "$t"

@@ -69,7 +69,7 @@ check "allocation shows in /proc/swarm/gpu/allocations" grep -q " 501 0 524288 0
 out=$(gdl alloc 501 1MiB --device 0 2>&1)
 rc=$?
 if [[ $rc -eq 1 && $out == *QUOTA_EXCEEDED* ]]; then ok "over quota: exit 1 QUOTA_EXCEEDED"; else not_ok "over quota" "rc $rc: $out"; fi
-check "gdl grant" gdl grant 501 --device 0 --start 0x10000 --length 4KiB --mode r
+check "gdl grant" gdl grant 501 --device 0 --addr 0x10000 --length 4KiB --mode r
 check "grant shows in dma_permissions" grep -q '^501 0 0x10000 0x10fff 4096 r$' "$GDL_PROC/dma_permissions"
 check "allowed check" gdl check 501 --device 0 --addr 0x10000 --length 16 --mode r
 check_fail "denied check exits 1" gdl check 501 --device 0 --addr 0x10000 --length 16 --mode w

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "gdl_events.h"
+#include "uapi/gdl_events.h"
 
 struct sink {
 	unsigned long long events;

@@ -33,7 +33,7 @@
 #define CHECK_AGENT	0x5eedull
 
 static int fd;
-static unsigned pid, tgid;
+static unsigned pid, tid;
 static char comm[16];
 
 static void die(const char *what, int err)
@@ -62,12 +62,12 @@ static void expect(const char *kind, uint64_t agent, unsigned device,
 {
 	printf("decision %s agent=%llu device=%u alloc=%llu addr=0x%llx "
 	       "length=%llu mode=%u result=%d used=%llu quota=%llu "
-	       "pid=%u tgid=%u comm=%s\n",
+	       "pid=%u tid=%u comm=%s\n",
 	       kind, (unsigned long long)agent, device,
 	       (unsigned long long)alloc, (unsigned long long)addr,
 	       (unsigned long long)length, mode, result,
 	       (unsigned long long)used, (unsigned long long)quota,
-	       pid, tgid, comm);
+	       pid, tid, comm);
 }
 
 static void set_agent(uint64_t agent, uint64_t quota, uint64_t mask)
@@ -79,9 +79,9 @@ static void set_agent(uint64_t agent, uint64_t quota, uint64_t mask)
 }
 
 static int grant(unsigned long cmd, uint64_t agent, unsigned dev,
-		 uint64_t start, uint64_t len, unsigned mode)
+		 uint64_t addr, uint64_t len, unsigned mode)
 {
-	struct gdl_grant g = { .agent_id = agent, .start = start,
+	struct gdl_grant g = { .agent_id = agent, .addr = addr,
 			       .length = len, .device = dev, .mode = mode };
 
 	return gdl(cmd, &g);
@@ -182,8 +182,8 @@ int main(int argc, char **argv)
 	fd = open("/dev/" GDL_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		die("open /dev/" GDL_DEVICE_NAME, errno);
-	pid = syscall(SYS_gettid);
-	tgid = getpid();
+	pid = getpid();
+	tid = syscall(SYS_gettid);
 	prctl(PR_GET_NAME, comm);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 

@@ -25,7 +25,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-#include "gdl_events.h"
+#include "uapi/gdl_events.h"
 
 #define AGENT 0x0b5eull
 #define MAX_ROUNDS 64

@@ -48,14 +48,14 @@ static struct gdl_alloc mk_alloc(uint64_t agent, uint64_t size,
 }
 
 static struct gdl_grant mk_grant(uint64_t agent, uint32_t device,
-				 uint64_t start, uint64_t length, uint32_t mode)
+				 uint64_t addr, uint64_t length, uint32_t mode)
 {
 	struct gdl_grant g;
 
 	pattern(&g, sizeof(g));
 	g.agent_id = agent;
 	g.device = device;
-	g.start = start;
+	g.addr = addr;
 	g.length = length;
 	g.mode = mode;
 	g.flags = 0;

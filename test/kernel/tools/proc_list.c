@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		ids[i] = a.alloc_id;
 	}
 	for (i = 0; i < ngrants; i++) {
-		struct gdl_grant g = { .agent_id = AGENT, .start = i * 0x2000,
+		struct gdl_grant g = { .agent_id = AGENT, .addr = i * 0x2000,
 				       .length = 0x1000, .mode = GDL_DMA_READ };
 
 		if (ioctl(fd, GDL_IOC_GRANT, &g))

@@ -149,9 +149,9 @@ static void child_admin_only(void)
 	struct gdl_agent_cfg cfg = { .agent_id = 10, .quota = 1ull << 40,
 				     .device_mask = 1 };
 	struct gdl_agent_ref ref = { .agent_id = 11 };
-	struct gdl_grant g = { .agent_id = 10, .start = 0x9000,
+	struct gdl_grant g = { .agent_id = 10, .addr = 0x9000,
 			       .length = 0x1000, .mode = GDL_DMA_RW };
-	struct gdl_grant rv = { .agent_id = 10, .start = 0x1000,
+	struct gdl_grant rv = { .agent_id = 10, .addr = 0x1000,
 				.length = 0x1000, .mode = GDL_DMA_RW };
 	struct gdl_bind b = { .agent_id = 11 };
 	struct gdl_bind unbind = { .agent_id = 0 };

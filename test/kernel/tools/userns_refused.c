@@ -150,7 +150,7 @@ static void try_everything(const char *who)
 {
 	struct gdl_agent_cfg cfg = { .agent_id = 10, .quota = 1ull << 40, .device_mask = 1 };
 	struct gdl_agent_ref ref = { .agent_id = 11 };
-	struct gdl_grant g = { .agent_id = 10, .start = 0x9000, .length = 0x1000,
+	struct gdl_grant g = { .agent_id = 10, .addr = 0x9000, .length = 0x1000,
 			       .mode = GDL_DMA_RW };
 	struct gdl_bind b = { .agent_id = 11 };
 	struct gdl_uid_binding ub = { .uid = 0, .agent_id = 11 };
@@ -185,9 +185,9 @@ static void try_everything(const char *who)
 		REFUSE(GDL_IOC_SET_AGENT, &cfg, 0);
 		REFUSE(GDL_IOC_REMOVE_AGENT, &ref, 0);
 		REFUSE(GDL_IOC_GRANT, &g, 0);
-		g.start = 0x1000;
+		g.addr = 0x1000;
 		REFUSE(GDL_IOC_REVOKE, &g, 0);
-		g.start = 0x9000;
+		g.addr = 0x9000;
 		REFUSE(GDL_IOC_BIND, &b, 0);
 		REFUSE(GDL_IOC_BIND_UID, &ub, 0);
 		REFUSE(GDL_IOC_UNBIND_UID, &uub, 0);

@@ -170,9 +170,9 @@ static inline int ioc_free(int fd, uint64_t id)
 }
 
 static inline int ioc_grant_op(int fd, unsigned long req, uint64_t agent, uint32_t device,
-			uint64_t start, uint64_t length, uint32_t mode)
+			uint64_t addr, uint64_t length, uint32_t mode)
 {
-	struct gdl_grant g = { .agent_id = agent, .start = start, .length = length,
+	struct gdl_grant g = { .agent_id = agent, .addr = addr, .length = length,
 			       .device = device, .mode = mode };
 
 	return ioc(fd, req, &g);

@@ -27,18 +27,26 @@ function result(e: Record<string, unknown>): string {
   return errnoName(n);
 }
 
+/**
+ * The caller's process id. Agents that send `tid` send the process as `pid`;
+ * older ones sent the thread as `pid` and the process as `tgid`.
+ */
+function processId(e: Record<string, unknown>): string {
+  return String(e.tid !== undefined ? e.pid : e.tgid);
+}
+
 export function describe(type: string, e: Record<string, unknown>, now: () => Date = () => new Date()): string {
   const time = typeof e.time === 'string' ? e.time : now().toISOString();
   if (type === 'lost') return `${time} ! ${String(e.count)} events lost (this client read too slowly)`;
   if (type === 'cuda') {
-    return `${time} cuda ${String(e.op)} pid=${String(e.tgid)} size=${String(e.size)} ptr=${String(e.ptr)} result=${e.result === 0 ? 'ok' : `CUresult ${String(e.result)}`}`;
+    return `${time} cuda ${String(e.op)} pid=${processId(e)} size=${String(e.size)} ptr=${String(e.ptr)} result=${e.result === 0 ? 'ok' : `CUresult ${String(e.result)}`}`;
   }
   // Older agents sent the GDL_DMA_* bits; anything else prints as it came.
   const mode = typeof e.mode === 'number' && [GDL_DMA_READ, GDL_DMA_WRITE, GDL_DMA_RW].includes(e.mode) ? modeName(e.mode) : String(e.mode);
   const range = ['check', 'deny', 'grant', 'revoke'].includes(String(e.kind))
     ? `addr=${String(e.addrHex)} len=${String(e.length)} mode=${mode}`
     : `size=${String(e.length)} used=${String(e.used)} quota=${String(e.quota)}`;
-  return `${time} ${String(e.kind).padEnd(15)} agent=${String(e.agent)} device=${String(e.device)} ${range} result=${result(e)} pid=${String(e.tgid)} comm=${String(e.comm)}`;
+  return `${time} ${String(e.kind).padEnd(15)} agent=${String(e.agent)} device=${String(e.device)} ${range} result=${result(e)} pid=${processId(e)} comm=${String(e.comm)}`;
 }
 
 export function registerWatch(program: Command): void {

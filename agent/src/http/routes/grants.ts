@@ -9,13 +9,15 @@ import { AgentParams, Empty, errors, Security } from '../schemas/common.ts';
 import { GrantList, GrantQuery, RangeBody } from '../schemas/grants.ts';
 import { modeBits, range, u64 } from '../parse.ts';
 import { grantJson } from '../present.ts';
+import { badRequest } from '../http-error.ts';
+import { rangeAddr } from '../../range-addr.ts';
 import type { Static } from 'typebox';
 
 function toGrant(agent: bigint, body: Static<typeof RangeBody>): Grant {
-  const start = u64(body.start, 'start');
+  const addr = u64(rangeAddr(body, 'body', badRequest), 'addr');
   const length = u64(body.length, 'length');
-  range(start, length, 'range');
-  return { agent, device: body.device, start, length, mode: modeBits(body.mode) };
+  range(addr, length, 'range');
+  return { agent, device: body.device, addr, length, mode: modeBits(body.mode) };
 }
 
 const grants: FastifyPluginAsyncTypebox = async (app) => {
@@ -59,7 +61,7 @@ const grants: FastifyPluginAsyncTypebox = async (app) => {
       const g = toGrant(u64(req.params.id, 'id'), req.body);
       const before = onDevice(g);
       apply(g);
-      app.audit(req, { action, target: { agent: g.agent.toString(), device: g.device, start: grantJson(g).startHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
+      app.audit(req, { action, target: { agent: g.agent.toString(), device: g.device, addr: grantJson(g).addrHex, length: g.length.toString(), mode: req.body.mode }, before, after: onDevice(g) });
       return reply.code(204).send(null);
     });
   rangeChange('/v1/agents/:id/grants', 'Grant a DMA range to an agent', 'grant.add', (g) => app.backend.grant(g));

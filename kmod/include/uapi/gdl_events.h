@@ -2,10 +2,11 @@
 /*
  * gdl_events.h - records in gpu-dma-lock's event ring
  *
- * Shared by the BPF programs (bpf/<name>.bpf.c), the embedded core's in-process
- * ring (kmod/user/), the C test tools, and, through a mirror that a test
- * checks field by field, the agent's TypeScript decoder
- * (agent/src/native/event-layouts.ts).
+ * The event ABI, kept beside the ioctl ABI (gpu_dma_lock.h) it embeds.
+ * Written by the BPF programs (bpf/<name>.bpf.c) and the embedded core's
+ * in-process ring (kmod/user/), read by the C test tools and, through the
+ * mirror generated from the compiler (agent/src/native/abi.gen.ts by
+ * scripts/gen-abi.ts), by the agent's TypeScript decoder.
  *
  * Every record starts with struct gdl_event_hdr; @size is the whole
  * record's size, so a reader can skip kinds it does not know.  Bodies are
@@ -14,7 +15,7 @@
 #ifndef GDL_EVENTS_H
 #define GDL_EVENTS_H
 
-#include "../kmod/include/uapi/gpu_dma_lock.h"
+#include "gpu_dma_lock.h"
 
 #define GDL_COMM_LEN 16
 
@@ -41,8 +42,8 @@ struct gdl_event_hdr {
  * struct gdl_ev_decision - one module decision (any tracepoint)
  * @hdr:       kind GDL_EV_DECISION
  * @d:         the tracepoint's record, copied as is
- * @pid:       thread id of the caller
- * @tgid:      process id of the caller
+ * @tid:       thread id of the caller
+ * @pid:       process id (tgid) of the caller
  * @cgroup_id: cgroup v2 id of the caller: @d.cgroup_id, as the module
  *             stamped it (0 outside task context)
  * @comm:      caller's comm, NUL-padded
@@ -50,24 +51,42 @@ struct gdl_event_hdr {
 struct gdl_ev_decision {
 	struct gdl_event_hdr hdr;
 	struct gdl_decision d;
+	__u32 tid;
 	__u32 pid;
-	__u32 tgid;
 	__u64 cgroup_id;
 	char comm[GDL_COMM_LEN];
 };
 
-/* CUDA driver calls observed by uprobe (bpf/gdl_cuda.bpf.c). */
+/*
+ * GDL_CUDA_EVENT_OPS(X) - every CUDA driver call a struct gdl_ev_cuda can
+ * report, once.  X(OP, value, function, args): OP names the enum constant
+ * GDL_CUDA_<OP>, @function the driver call it stands for (the name the agent
+ * prints), @args where that call's arguments are, for its uprobe:
+ *   ALLOC  CUresult f(T *out, size_t size, ...)
+ *   PITCH  CUresult f(CUdeviceptr *out, size_t *pitch, size_t width,
+ *                     size_t height, ...)   the size asked is width x height
+ *   FREE   CUresult f(T ptr_or_handle, ...)
+ * Users: the enum below, the uprobes (cuda/gdl_cuda_ops.h GDL_CUDA_PROBE,
+ * bpf/gdl_cuda.bpf.c; a function's _ptsz and pool variants report its op)
+ * and the agent's generated names (CUDA_OPS in agent/src/native/abi.gen.ts,
+ * scripts/gen-abi.ts).  Values are ABI: append.
+ */
+#define GDL_CUDA_EVENT_OPS(X)						\
+	X(MEM_ALLOC,		1, cuMemAlloc_v2,	ALLOC)			\
+	X(MEM_ALLOC_MANAGED,	2, cuMemAllocManaged,	ALLOC)			\
+	X(MEM_ALLOC_PITCH,	3, cuMemAllocPitch_v2,	PITCH)			\
+	X(MEM_ALLOC_ASYNC,	4, cuMemAllocAsync,	ALLOC)			\
+	X(MEM_CREATE,		5, cuMemCreate,		ALLOC)			\
+	X(MEM_FREE,		6, cuMemFree_v2,	FREE)			\
+	X(MEM_FREE_ASYNC,	7, cuMemFreeAsync,	FREE)			\
+	X(MEM_RELEASE,		8, cuMemRelease,	FREE)
+
+#define GDL_CUDA_ENUM_(op, value, function, args)	GDL_CUDA_##op = value,
 enum gdl_cuda_op {
-	GDL_CUDA_MEM_ALLOC = 1,		/* cuMemAlloc_v2 */
-	GDL_CUDA_MEM_ALLOC_MANAGED = 2,	/* cuMemAllocManaged */
-	GDL_CUDA_MEM_ALLOC_PITCH = 3,	/* cuMemAllocPitch_v2 */
-	GDL_CUDA_MEM_ALLOC_ASYNC = 4,	/* cuMemAllocAsync */
-	GDL_CUDA_MEM_CREATE = 5,	/* cuMemCreate */
-	GDL_CUDA_MEM_FREE = 6,		/* cuMemFree_v2 */
-	GDL_CUDA_MEM_FREE_ASYNC = 7,	/* cuMemFreeAsync */
-	GDL_CUDA_MEM_RELEASE = 8,	/* cuMemRelease */
+	GDL_CUDA_EVENT_OPS(GDL_CUDA_ENUM_)
 	GDL_CUDA_OP_MAX = 8,
 };
+#undef GDL_CUDA_ENUM_
 
 /**
  * struct gdl_ev_cuda - one CUDA allocation or free, at its return
@@ -78,8 +97,8 @@ enum gdl_cuda_op {
  *             or the generic allocation handle for cuMemCreate/cuMemRelease
  * @size:      bytes asked for (pitch allocations: width * height), 0 for frees
  * @latency_ns: time from entry to return
- * @pid:       thread id of the caller
- * @tgid:      process id of the caller
+ * @tid:       thread id of the caller
+ * @pid:       process id (tgid) of the caller
  * @cgroup_id: cgroup v2 id of the caller
  * @comm:      caller's comm, NUL-padded
  */
@@ -90,8 +109,8 @@ struct gdl_ev_cuda {
 	__u64 ptr;
 	__u64 size;
 	__u64 latency_ns;
+	__u32 tid;
 	__u32 pid;
-	__u32 tgid;
 	__u64 cgroup_id;
 	char comm[GDL_COMM_LEN];
 };
