@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parseYamlExact } from './exact-yaml.ts';
+import { GDL_DEVICE_PATH } from './native/uapi.ts';
 import { parseBytes } from './units.ts';
 
 export class ConfigError extends Error {
@@ -137,7 +138,7 @@ const DEFAULTS: AgentConfig = {
   otlpEndpoint: undefined,
   sampleRatio: 0.01,
   logLevel: 'info',
-  devicePath: '/dev/gpu_dma_lock',
+  devicePath: GDL_DEVICE_PATH,
   procDir: '/proc/swarm/gpu',
   spanQueueSize: 2048,
   kernelEvents: true,

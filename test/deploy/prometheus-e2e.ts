@@ -108,8 +108,8 @@ async function free() {
   expected.frees++;
 }
 
-async function grant(agentId: string, device: number, start: string, length: string, mode: string) {
-  await expectStatus(`grant ${agentId}`, api('POST', `/v1/agents/${agentId}/grants`, { device, start, length, mode }), [204]);
+async function grant(agentId: string, device: number, addr: string, length: string, mode: string) {
+  await expectStatus(`grant ${agentId}`, api('POST', `/v1/agents/${agentId}/grants`, { device, addr, length, mode }), [204]);
   expected.grants++;
 }
 
@@ -135,7 +135,7 @@ const POLICY = `agents:
     quota: 1GiB
     devices: [0]
     grants:
-      - { device: 0, start: "0x100000000", length: 1GiB, mode: rw }
+      - { device: 0, addr: "0x100000000", length: 1GiB, mode: rw }
     match:
       - cgroup: /e2e.slice/job-*.scope
 `;
@@ -157,7 +157,7 @@ async function setupTraffic() {
   await alloc('1003', 60n * MiB, 1); // 94% of its quota: the near-limit alert goes pending
   await grant('1002', 1, '0x200000', '1048576', 'r');
   await grant('1003', 1, '0x800000', '4096', 'rw');
-  await expectStatus('revoke 1003', api('POST', '/v1/agents/1003/revocations', { device: 1, start: '0x800000', length: '4096', mode: 'w' }), [204]);
+  await expectStatus('revoke 1003', api('POST', '/v1/agents/1003/revocations', { device: 1, addr: '0x800000', length: '4096', mode: 'w' }), [204]);
   expected.revokes++;
 }
 

@@ -12,7 +12,7 @@ export interface FieldLayout {
   readonly size: number;
 }
 
-export interface StructLayout {
+interface StructLayout {
   readonly size: number;
   readonly fields: Readonly<Record<string, FieldLayout>>;
 }

@@ -23,7 +23,6 @@ export const GDL_DEVICE_FAKE: number = MACROS.GDL_DEVICE_FAKE;
 export const GDL_CGROUP_PATH_MAX: number = MACROS.GDL_CGROUP_PATH_MAX;
 
 export const GdlInfo = defineStruct('gdl_info');
-export const GdlBind = defineStruct('gdl_bind');
 export const GdlAgentCfg = defineStruct('gdl_agent_cfg');
 export const GdlAgentInfo = defineStruct('gdl_agent_info');
 export const GdlAgentRef = defineStruct('gdl_agent_ref');
@@ -31,8 +30,6 @@ export const GdlAlloc = defineStruct('gdl_alloc');
 export const GdlFree = defineStruct('gdl_free');
 export const GdlGrant = defineStruct('gdl_grant');
 export const GdlCheck = defineStruct('gdl_check');
-export const GdlCheckEntry = defineStruct('gdl_check_entry');
-export const GdlCheckBatch = defineStruct('gdl_check_batch');
 export const GdlStats = defineStruct('gdl_stats');
 export const GdlDeviceInfo = defineStruct('gdl_device_info');
 /** The decision record: the tracepoints' argument and the body of an event (event-layouts.ts). */

@@ -119,8 +119,6 @@ export const Metric = {
   eventLoopLagSeconds: 'gdl_agent_event_loop_lag_seconds',
 } as const;
 
-export type MetricName = (typeof Metric)[keyof typeof Metric];
-
 /**
  * Metric label keys. UUID, pci_bus_id and gpu are spelled as NVIDIA's
  * dcgm-exporter spells them, so a query can join gpu-dma-lock's device
