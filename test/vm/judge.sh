@@ -136,7 +136,10 @@ printf '  %s\n' "${report[@]}"
 ncases=$(grep -c . "$results/cases.list" 2>/dev/null || true)
 # One line per run for the test command's summary (scripts/test.sh collects it).
 kver=${GDL_KVER:-$(sed -n "s/^GDL_KVER='\(.*\)'$/\1/p" "$results/run.conf" 2>/dev/null)}
+# A second boot after an emulator fault (run.sh) is said, never hidden.
+rebooted=
+[[ -s "$results/emulator-fault.txt" ]] && rebooted="; booted twice, the first boot died of the emulator: $(head -n 1 "$results/emulator-fault.txt")"
 echo "kernel ${kver:-?}: ${ncases:-0} cases," \
-	"$checks checks, $fuzzed fuzzed calls, ${complaints:-0} kernel complaints"
+	"$checks checks, $fuzzed fuzzed calls, ${complaints:-0} kernel complaints$rebooted"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,0 +1,46 @@
+/**
+ * test/vm/emulator-fault.sh decides whether a guest that died may be booted
+ * again: only for an int3 oops in core kernel text (qemu TCG's stale copy of a
+ * live-patched site), never for another oops or for anything in a module.
+ * The fixtures are real consoles of this project's 6.12 runs (the module case
+ * and the general protection fault are those consoles with one line changed).
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT } from '../../agent/src/paths.ts';
+
+const Fault = suite('vm emulator fault');
+const script = resolve(REPO_ROOT, 'test/vm/emulator-fault.sh');
+const judge = (name: string) => spawnSync('bash', [script, resolve(REPO_ROOT, 'test/fixtures/console', name)],
+  { encoding: 'utf8' });
+
+Fault('an int3 in core kernel text at boot is the emulator\'s', () => {
+  const r = judge('int3-core-at-boot.log');
+  assert.is(r.status, 0);
+  assert.match(r.stdout, /at sched_clock_cpu\+0x9\/0x190 /);
+});
+
+Fault('an int3 in core kernel text during a case is the emulator\'s', () => {
+  const r = judge('int3-core-in-case.log');
+  assert.is(r.status, 0);
+  assert.match(r.stdout, /at ttwu_do_activate\+0x8d\/0x220 /);
+});
+
+Fault('an int3 inside a module is not: it fails the run', () => {
+  const r = judge('int3-in-module.log');
+  assert.is(r.status, 1);
+  assert.is(r.stdout, '');
+});
+
+Fault('any other oops is not', () => {
+  assert.is(judge('gpf-core.log').status, 1);
+});
+
+Fault('a console without an oops is not', () => {
+  assert.is(judge('clean.log').status, 1);
+  assert.is(judge('no-such-console.log').status, 1);
+});
+
+Fault.run();
