@@ -250,9 +250,8 @@ static int gdl_cmd_range(char **arg, bool grant)
 	    gdl_parse_u64(arg[2], &addr) || gdl_parse_u64(arg[3], &length) ||
 	    gdl_parse_mode(arg[4], &mode))
 		return -EINVAL;
-	if (grant)
-		return gdl_grant(gdl.core, agent, device, addr, length, mode);
-	return gdl_revoke(gdl.core, agent, device, addr, length, mode);
+	return gdl_range_apply(gdl.core, grant, agent, device, addr, length,
+			       mode);
 }
 
 static int gdl_cmd_grant(char **arg, int n)

@@ -272,11 +272,8 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 	if (ret)
 		return ret;
 
-	if (grant)
-		return gdl_grant(gdl.core, g.agent_id, g.device, g.addr,
-				 g.length, g.mode);
-	return gdl_revoke(gdl.core, g.agent_id, g.device, g.addr, g.length,
-			  g.mode);
+	return gdl_range_apply(gdl.core, grant, g.agent_id, g.device, g.addr,
+			       g.length, g.mode);
 }
 
 static long gdl_ioc_check(struct gdl_file *f, void __user *argp)

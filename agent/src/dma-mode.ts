@@ -12,9 +12,9 @@ export function isModeName(value: string): value is ModeName {
   return (MODE_NAMES as readonly string[]).includes(value);
 }
 
-/** "r" / "w" / "rw" -> GDL_DMA_* bits. */
-export function modeBits(mode: ModeName): number {
-  return letterBits(mode);
+/** "r" / "w" / "rw" -> GDL_DMA_* bits; bits given as a number (a policy file may) pass through. */
+export function modeBits(mode: ModeName | number): number {
+  return typeof mode === 'number' ? mode : letterBits(mode);
 }
 
 /**

@@ -19,7 +19,7 @@ import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Backend } from './backends/backend.ts';
 import { GdlError } from './backends/errors.ts';
-import { letterBits } from './dma-mode.ts';
+import { modeBits } from './dma-mode.ts';
 import { parseYamlExact } from './exact-yaml.ts';
 import { rangeAddr } from './range-addr.ts';
 import { parseBytes, parseU64 } from './units.ts';
@@ -89,10 +89,6 @@ export interface Policy {
   agents: PolicyAgent[];
   /** who acts as which agent: match rules, templates, strangers (identity/rules.ts) */
   identity: IdentityRules;
-}
-
-export function modeBits(mode: 'r' | 'w' | 'rw' | number): number {
-  return typeof mode === 'number' ? mode : letterBits(mode);
 }
 
 /** Validates and normalizes a parsed policy document. */

@@ -190,6 +190,9 @@ int gdl_grant(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	      u64 length, u32 mode);
 int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 	       u64 length, u32 mode);
+/* gdl_grant() if @grant, else gdl_revoke(): for callers handed the direction. */
+int gdl_range_apply(struct gdl_core *c, bool grant, u64 agent_id, u32 device,
+		    u64 start, u64 length, u32 mode);
 /*
  * gdl_grant(), but an unknown agent is created (default_quota, every
  * device) even when default_quota is 0: the prototype's dma_permissions

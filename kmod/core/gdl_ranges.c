@@ -139,6 +139,13 @@ int gdl_revoke(struct gdl_core *c, u64 agent_id, u32 device, u64 start,
 			    GDL_RANGE_REVOKE);
 }
 
+int gdl_range_apply(struct gdl_core *c, bool grant, u64 agent_id, u32 device,
+		    u64 start, u64 length, u32 mode)
+{
+	return gdl_range_op(c, agent_id, device, start, length, mode,
+			    grant ? GDL_RANGE_GRANT : GDL_RANGE_REVOKE);
+}
+
 /*
  * The answer for one range; the caller holds gdl_rcu_read_lock().  The
  * mask is part of the answer: narrowing it ends DMA to the devices left
