@@ -11,7 +11,7 @@
  *              workload's request creates (the core never allocates with a
  *              spinlock held or inside an RCU read-side section)
  *   locks      spinlock_t, struct mutex
- *   RCU        rcu_read_lock, call_rcu, rcu_barrier, synchronize_rcu
+ *   RCU        rcu_read_lock_sched, call_rcu, rcu_barrier, synchronize_rcu
  *   counters   alloc_percpu'd u64 arrays, this_cpu_add, summed over
  *              possible CPUs on read
  *   decisions  the gpu_dma_lock tracepoints: gdl_trace_on() is the static
@@ -113,16 +113,25 @@ typedef struct mutex gdl_mutex_t;
 
 /* RCU --------------------------------------------------------------------- */
 
-#define gdl_rcu_read_lock()	rcu_read_lock()
-#define gdl_rcu_read_unlock()	rcu_read_unlock()
 /*
- * Readers dereference under rcu_read_lock(); a writer that holds the lock
- * serializing the pointer's updates may read it without RCU, and says
+ * The core's read sections are RCU-sched ones: preemption off, which
+ * call_rcu() and synchronize_rcu() wait for like for rcu_read_lock() since
+ * the RCU flavours were consolidated (v4.20).  On PREEMPT_RCU kernels
+ * (Debian's, PREEMPT_DYNAMIC) rcu_read_lock() is a call each way into the
+ * RCU core; preempt_disable() is an increment.  The sections are short and
+ * never sleep (no copy to or from user space, no allocation inside them),
+ * which PROVE_RCU and DEBUG_ATOMIC_SLEEP check in the deep lane.
+ */
+#define gdl_rcu_read_lock()	rcu_read_lock_sched()
+#define gdl_rcu_read_unlock()	rcu_read_unlock_sched()
+/*
+ * Readers dereference in such a section; a writer that holds the lock
+ * serializing the pointer's updates may read it outside one, and says
  * which lock, so that PROVE_RCU checks both (a NULL @lock: readers only).
  */
-#define gdl_rcu_dereference(p)		rcu_dereference(p)
+#define gdl_rcu_dereference(p)		rcu_dereference_sched(p)
 #define gdl_rcu_dereference_locked(p, lock)				\
-	rcu_dereference_check((p), (lock) && lockdep_is_held(lock))
+	rcu_dereference_sched_check((p), (lock) && lockdep_is_held(lock))
 #define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
 
 /*

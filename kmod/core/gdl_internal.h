@@ -305,8 +305,6 @@ void gdl_agents_destroy(struct gdl_core *c);
 void gdl_rtree_init(struct gdl_rtree *t, const gdl_mutex_t *lock);
 int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		    u32 mode, bool grant);
-bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
-		      u64 end, u32 mode);
 bool gdl_rtree_next(const struct gdl_rnode *root, u32 dev, u64 start,
 		    struct gdl_range *out);
 void gdl_rtree_free_now(struct gdl_rnode *root);

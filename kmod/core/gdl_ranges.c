@@ -3,7 +3,7 @@
  * gdl_ranges.c - grants, revokes and checks: validation, locking,
  * accounting and decision records around the B+-tree of gdl_rtree.c.
  */
-#include "gdl_internal.h"
+#include "gdl_rtree.h"	/* gdl_rtree_covers(), inline */
 
 static void gdl_range_trace(struct gdl_core *c, u32 kind, u64 agent_id,
 			    u32 dev, u64 addr, u64 length, u32 mode, int res)
@@ -150,10 +150,12 @@ int gdl_range_apply(struct gdl_core *c, bool grant, u64 agent_id, u32 device,
  * The answer for one range; the caller holds gdl_rcu_read_lock().  The
  * mask is part of the answer: narrowing it ends DMA to the devices left
  * at once, whatever grants remain there (they apply again if the device
- * comes back into the mask).
+ * comes back into the mask).  Inline, with the tree walk: a check is
+ * mostly this, and calls would save and restore six registers each.
  */
-static bool gdl_check_one(struct gdl_core *c, struct gdl_agent *a, u32 dev,
-			  u64 addr, u64 length, u32 mode)
+static __always_inline bool gdl_check_one(struct gdl_core *c,
+					   struct gdl_agent *a, u32 dev,
+					   u64 addr, u64 length, u32 mode)
 {
 	if (!a || dev >= c->ndev || !((READ_ONCE(a->device_mask) >> dev) & 1))
 		return false;

@@ -22,48 +22,6 @@
 #include "gdl_rtree.h"
 
 /**
- * gdl_rtree_covers - does every byte of [addr, end) have every bit of @mode?
- * @root: tree version, under gdl_rcu_read_lock()
- * @dev:  device
- * @addr: first byte
- * @end:  one past the last byte (> @addr)
- * @mode: GDL_DMA_* bits wanted
- *
- * A range may span several touching intervals of different modes (each
- * must hold @mode): walk on while the next interval starts where the
- * current one ends, in the same leaf or at the head of the next.
- */
-bool gdl_rtree_covers(const struct gdl_rnode *root, u32 dev, u64 addr,
-		      u64 end, u32 mode)
-{
-	const struct gdl_rnode *r = leaf_floor(root, dev, addr, NULL);
-	u64 pos = addr;
-	u32 i;
-
-	if (!r)
-		return false;
-	i = leaf_rank(r, dev, addr);
-	if (!i-- || r_dev(r, i) != dev)
-		return false;
-	for (;;) {
-		if (r_end(r, i) <= pos || (r_mode(r, i) & mode) != mode)
-			return false;
-		if (r_end(r, i) >= end)
-			return true;
-		pos = r_end(r, i);
-		if (++i < r->l.n) {
-			if (r_dev(r, i) != dev || r_start(r, i) != pos)
-				return false;
-			continue;
-		}
-		r = leaf_floor(root, dev, pos, NULL);
-		if (r->l.sdev[0] != dev || r->l.sep[0] != pos)
-			return false;
-		i = 0;
-	}
-}
-
-/**
  * gdl_rtree_next - the interval with the smallest key >= (dev, start)
  * @root:  a tree version, under RCU
  * @dev:   device

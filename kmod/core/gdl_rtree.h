@@ -103,7 +103,7 @@ static inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
  * Readers pass a NULL @lock and hold RCU; the writer passes the lock it
  * holds instead.
  */
-static inline const struct gdl_rnode *
+static __always_inline const struct gdl_rnode *
 leaf_floor(const struct gdl_rnode *n, u32 dev, u64 at, const gdl_mutex_t *lock)
 {
 	while (n && n->l.level)
@@ -116,7 +116,7 @@ leaf_floor(const struct gdl_rnode *n, u32 dev, u64 at, const gdl_mutex_t *lock)
  * Intervals of leaf @r with key <= (dev, at): the separators pick the
  * group, one line holds the rest.
  */
-static inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
+static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 {
 	u32 ng = (r->l.n + GDL_RGROUP - 1) / GDL_RGROUP, k = 0, j = 0;
 	const struct gdl_rgroup *g;
@@ -145,6 +145,50 @@ static inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 	       key_le(g->dev[j], g->start[j], dev, at))
 		j++;
 	return k * GDL_RGROUP + j;
+}
+
+/**
+ * gdl_rtree_covers - does every byte of [addr, end) have every bit of @mode?
+ * @root: tree version, under gdl_rcu_read_lock()
+ * @dev:  device
+ * @addr: first byte
+ * @end:  one past the last byte (> @addr)
+ * @mode: GDL_DMA_* bits wanted
+ *
+ * A range may span several touching intervals of different modes (each
+ * must hold @mode): walk on while the next interval starts where the
+ * current one ends, in the same leaf or at the head of the next.  Inline
+ * (gdl_ranges.c's checks are mostly this).
+ */
+static __always_inline bool gdl_rtree_covers(const struct gdl_rnode *root,
+					     u32 dev, u64 addr, u64 end,
+					     u32 mode)
+{
+	const struct gdl_rnode *r = leaf_floor(root, dev, addr, NULL);
+	u64 pos = addr;
+	u32 i;
+
+	if (!r)
+		return false;
+	i = leaf_rank(r, dev, addr);
+	if (!i-- || r_dev(r, i) != dev)
+		return false;
+	for (;;) {
+		if (r_end(r, i) <= pos || (r_mode(r, i) & mode) != mode)
+			return false;
+		if (r_end(r, i) >= end)
+			return true;
+		pos = r_end(r, i);
+		if (++i < r->l.n) {
+			if (r_dev(r, i) != dev || r_start(r, i) != pos)
+				return false;
+			continue;
+		}
+		r = leaf_floor(root, dev, pos, NULL);
+		if (r->l.sdev[0] != dev || r->l.sep[0] != pos)
+			return false;
+		i = 0;
+	}
 }
 
 /* Transactions (gdl_rtree_txn.c) ---------------------------------------- */

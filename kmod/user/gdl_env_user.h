@@ -48,6 +48,9 @@ typedef int64_t s64;
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #endif
+#ifndef __always_inline
+#define __always_inline		inline __attribute__((__always_inline__))
+#endif
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
 #ifndef container_of
 #define container_of(ptr, type, member)	caa_container_of(ptr, type, member)
