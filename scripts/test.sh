@@ -137,10 +137,9 @@ if [[ " ${SELECTED[*]} " == *" deep "* ]]; then
 elif [ ${#SELECTED[@]} -eq 0 ]; then
 	budget=$((${GDL_TEST_BUDGET_MIN:-85} * 60))
 	left=$((budget - SECONDS))
-	need=$(bash scripts/deep-kernel.sh --expected-seconds)
 	if ! bash scripts/deep-kernel.sh --cached >/dev/null 2>&1; then
 		deep_why="no debug kernel cached on this machine (build it once with scripts/deep-kernel.sh --build; docs/testing.md says how long)"
-	elif ((left < need * 5 / 4 + 120)); then
+	elif need=$(bash scripts/deep-kernel.sh --expected-seconds) && ((left < need * 5 / 4 + 120)); then
 		deep_why="the suite has spent $((SECONDS / 60)) of its $((budget / 60)) min (GDL_TEST_BUDGET_MIN) and the lane takes about $((need / 60)) min; scripts/test.sh deep runs it alone"
 	else
 		GDL_DEEP_TIMEOUT=$((left - 120)) GDL_DEEP_SKIP=85-containers \

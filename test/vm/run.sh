@@ -265,9 +265,11 @@ boot "$run_timeout"
 left=$((run_timeout - (SECONDS - first_boot)))
 if [[ ! -f "$results/done" ]] && ((left >= 60)) && fault=$("$here/emulator-fault.sh" "$console"); then
 	info "the guest kernel died of the emulator, not of a case: $fault"
-	info "booting once more; the first console is kept as $run_dir/console.boot1.log"
-	mv "$console" "$run_dir/console.boot1.log"
+	info "booting once more; the first console is kept as console.boot1.log in the results"
 	find "$results" -mindepth 1 ! -name cases.list ! -name run.conf -exec rm -rf {} +
+	# In the results, not the run directory: a run that then passes
+	# removes the run directory, but its results are kept as last-run.
+	mv "$console" "$results/console.boot1.log"
 	echo "$fault" >"$results/emulator-fault.txt"
 	boot "$left"
 fi

@@ -87,6 +87,13 @@ expect "slub_debug=FZPU took effect" '^  ok - slub_debug: .*/poison is 1'
 expect "init_on_free=1 took effect" '^  ok - init_on_free=1'
 expect "preempt=full took effect" '^  ok - preempt=full'
 expect "an emulator fault boots the guest once more" '^==> booting once more'
+if grep -q 'Oops: int3' "$build/vm/last-run/console.boot1.log" 2>/dev/null; then
+	echo "ok - the first boot's console is kept in the results"
+	passes=$((passes + 1))
+else
+	echo "not ok - the first boot's console is kept in the results: no int3 oops in $build/vm/last-run/console.boot1.log"
+	failures=$((failures + 1))
+fi
 expect "the second boot ran every case" '^  PASS +10-emulator +1 ok'
 expect "the per-kernel summary, which says so" '^kernel [^ ]+: 10 cases, [0-9]+ checks, 0 fuzzed calls, [1-9][0-9]* kernel complaints; booted twice, the first boot died of the emulator: int3 in core kernel text at ttwu_do_activate'
 expect "the final count" '^18 passed, 4 failed$'
