@@ -84,7 +84,8 @@ fuzz() {
 	else
 		fail=$((fail + 1))
 		info "FAILED: fuzz_$t found something:"
-		grep -aA60 -m1 -E '^==[0-9]+==|fuzz_[a-z_]+: |runtime error|deadly signal' "$log" | head -80 || tail -60 "$log"
+		{ grep -aA60 -m1 -E '^==[0-9]+==|fuzz_[a-z_]+: |runtime error|deadly signal' "$log" || tail -60 "$log"; } |
+			head -80 || true
 		ls "$OUT/artifacts/$t-"* 2>/dev/null | sed 's/^/    input: /' || true
 	fi
 }

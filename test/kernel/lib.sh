@@ -164,9 +164,14 @@ check_objects_back() {
 	check_eq "kernel_objects back to its value at load" "$1" "$(gdl_stat kernel_objects)"
 }
 
+# dmesg_has PATTERN: the kernel log holds a line matching PATTERN.  Not
+# "dmesg | grep -q": grep -q stops at the first match, dmesg then dies of
+# SIGPIPE, and with pipefail a line that is there would read as missing.
+dmesg_has() { dmesg | grep -e "$1" >/dev/null; }
+
 # check_no_leak: after unload, the module reported no leaked kernel object.
 check_no_leak() {
-	if dmesg | grep -q "gpu_dma_lock: leak"; then
+	if dmesg_has "gpu_dma_lock: leak"; then
 		not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
 	else
 		ok "no leaked kernel objects"

@@ -24,10 +24,13 @@ console=${1:?usage: emulator-fault.sh CONSOLE_LOG}
 
 # The first oops's kind ("int3", "general protection fault", ...) and the
 # first RIP after it ("ttwu_do_activate+0x8d/0x220", or "f+0x1/0x2 [module]").
-first=$(tr -d '\r' <"$console" | awk '
+# awk reads the file itself: behind a pipe, its early exit would kill the
+# writer with SIGPIPE, and pipefail would turn a match into a failure.
+first=$(awk '
+	{ sub(/\r$/, "") }
 	!seen && /Oops: / { seen = 1; kind = $0; sub(/.*Oops: /, "", kind); sub(/:.*/, "", kind); next }
 	seen && /RIP: / { rip = $0; sub(/.*RIP: [0-9a-f]+:/, "", rip); print kind "|" rip; exit }
-')
+' "$console")
 kind=${first%%|*}
 rip=${first#*|}
 [[ "$kind" == int3 ]] || exit 1
