@@ -69,6 +69,12 @@ static inline void *gdl_zalloc(size_t n)
 	return gdl_env_count(kzalloc(n, GFP_KERNEL));
 }
 
+/* Uninitialised: for scratch the caller writes before it reads. */
+static inline void *gdl_malloc(size_t n)
+{
+	return gdl_env_count(kmalloc(n, GFP_KERNEL));
+}
+
 /* Objects a workload's request creates: its memory cgroup pays for them. */
 static inline void *gdl_zalloc_account(size_t n)
 {

@@ -17,7 +17,7 @@
  *   u8 u16 u32 u64 s32 s64 bool true false NULL size_t
  *   errno values (EINVAL ENOENT ENOMEM EDQUOT EPERM ENOSPC ENODEV EBUSY ...)
  *   READ_ONCE(x) WRITE_ONCE(x, v) likely(x) unlikely(x) __always_inline
- *   memset memcpy
+ *   memset memcpy offsetof
  *   check_add_overflow(a, b, &sum)
  *   struct list_head, INIT_LIST_HEAD, list_add_tail, list_del, list_empty,
  *   list_first_entry, list_for_each_entry, list_for_each_entry_safe
@@ -25,6 +25,7 @@
  * Memory (may sleep; never called with a spinlock held or in an RCU
  * read-side section; the userspace build can be told to fail the Nth call)
  *   void *gdl_zalloc(size_t n);          zeroed, small objects
+ *   void *gdl_malloc(size_t n);          gdl_zalloc, not zeroed (scratch)
  *   void *gdl_zalloc_account(size_t n);  gdl_zalloc, charged to the calling
  *                                        task's memory cgroup: for objects
  *                                        a workload's request creates
@@ -46,6 +47,9 @@
  *                                       kernel has lockdep check which
  *   gdl_rcu_assign_pointer(p, v)
  *   struct gdl_rcu_head; gdl_call_rcu(head, fn), fn(struct gdl_rcu_head *)
+ *                         fn takes no lock: in userspace it runs inside a
+ *                         later gdl_call_rcu() or gdl_rcu_barrier(), on
+ *                         whatever thread called it
  *   gdl_rcu_barrier()     waits for every queued callback
  *   gdl_synchronize_rcu()
  *   container_of(ptr, type, member)

@@ -241,7 +241,7 @@ static u64 span_stream(struct emitter *em, struct gdl_rnode *first,
 int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 		    u32 mode, bool grant)
 {
-	struct rtxn *x = gdl_zalloc(sizeof(*x));
+	struct rtxn *x = gdl_rtx_open(t);
 	struct emitter em = {
 		.x = x, .dev = dev, .s = start, .e = end,
 		.mode = mode, .grant = grant, .pos = start,
@@ -253,7 +253,6 @@ int gdl_rtree_apply(struct gdl_rtree *t, u32 dev, u64 start, u64 end,
 
 	if (!x)
 		return -ENOMEM;
-	x->t = t;
 	if (root) {
 		last = span_mark_right(x, root, dev, end);
 		first = span_descend(x, root, dev,

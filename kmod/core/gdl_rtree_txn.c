@@ -18,6 +18,21 @@
  */
 #include "gdl_rtree.h"
 
+/* A transaction on @t (its writer holds the owning agent's lock), or NULL. */
+struct rtxn *gdl_rtx_open(struct gdl_rtree *t)
+{
+	struct rtxn *x = gdl_malloc(sizeof(*x));
+	u32 j;
+
+	if (!x)
+		return NULL;
+	memset(x, 0, offsetof(struct rtxn, lv));
+	for (j = 0; j < MAXH; j++)
+		x->pk[j].n = 0;
+	x->t = t;
+	return x;
+}
+
 static struct gdl_rnode *txn_node(struct rtxn *x, u32 level)
 {
 	struct gdl_rnode *n;

@@ -71,6 +71,56 @@ long gdl_rcu_readers(void)
 	return __atomic_load_n(&gdl_rcu_nreaders, __ATOMIC_RELAXED);
 }
 
+/* Callbacks past their grace period, linked through head.next.next. */
+struct gdl_rcu_head *gdl_rcu_ready;
+
+static struct gdl_rcu_head *ready_next(struct gdl_rcu_head *g)
+{
+	struct cds_wfcq_node *n = g->head.next.next;
+
+	return n ? caa_container_of(caa_container_of(n, struct rcu_head, next),
+				    struct gdl_rcu_head, head) : NULL;
+}
+
+/*
+ * On liburcu's worker, after the grace period: hand the callback to the
+ * writers.  liburcu is done with the head once it calls this, so its link
+ * is ours to reuse.  Pushes never race a pop into ABA: a pop takes the
+ * whole list (gdl_rcu_reap).
+ */
+void gdl_rcu_trampoline(struct rcu_head *h)
+{
+	struct gdl_rcu_head *g = caa_container_of(h, struct gdl_rcu_head, head);
+	struct gdl_rcu_head *old = __atomic_load_n(&gdl_rcu_ready,
+						   __ATOMIC_RELAXED);
+
+	do
+		g->head.next.next = old ? &old->head.next : NULL;
+	while (!__atomic_compare_exchange_n(&gdl_rcu_ready, &old, g, true,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* Runs every callback that is ready, on this thread. */
+void gdl_rcu_reap(void)
+{
+	struct gdl_rcu_head *g = __atomic_exchange_n(&gdl_rcu_ready, NULL,
+						     __ATOMIC_ACQUIRE);
+
+	while (g) {
+		struct gdl_rcu_head *next = ready_next(g);
+
+		g->fn(g);	/* may free g */
+		g = next;
+	}
+}
+
+/* Every callback queued so far has run when this returns. */
+void gdl_rcu_barrier(void)
+{
+	urcu_memb_barrier();
+	gdl_rcu_reap();
+}
+
 /* >0: that many allocations from now, the last one fails. */
 static long fault_countdown;
 static long fault_allocs;
@@ -122,7 +172,7 @@ static bool fault_should_fail(void)
  * plain malloc (the raw pointer is kept just below the object):
  * posix_memalign's slow path doubled the cost of a grant.
  */
-void *gdl_zalloc(size_t n)
+void *gdl_malloc(size_t n)
 {
 	size_t align = n < 256 ? 16 : GDL_CACHELINE;
 	char *raw, *p;
@@ -135,7 +185,14 @@ void *gdl_zalloc(size_t n)
 	p = (char *)(((uintptr_t)raw + sizeof(void *) + align - 1) &
 		     ~(uintptr_t)(align - 1));
 	((void **)p)[-1] = raw;
-	return memset(p, 0, n);
+	return p;
+}
+
+void *gdl_zalloc(size_t n)
+{
+	void *p = gdl_malloc(n);
+
+	return p ? memset(p, 0, n) : NULL;
 }
 
 void *gdl_kvzalloc(size_t n)

@@ -360,7 +360,9 @@ static int model_covers(u64 id, u32 dev, int i, int l, u32 mode)
 /*
  * Does a grant to an unknown agent create it (with default_quota and every
  * device, as a first allocation does) when default_quota is set?  Older
- * cores answer -ENOENT.  Asked once of a scratch core.
+ * cores answer -ENOENT.  Asked once of a scratch core, before any op: asked
+ * first inside an injected-fault op, the scratch core's own allocation
+ * could be the one that fails.
  */
 static int grant_creates(void)
 {
@@ -759,6 +761,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fz.t)
 		FAIL("tcore_new");
 	fz.t->env.trace_mask = setup & 8 ? ~0u : 0;	/* decisions too */
+	grant_creates();
 	while (fz.n && fz.op < 4096) {
 		run_op(next8());
 		verify_quick();
