@@ -45,6 +45,7 @@
 #include <linux/types.h>
 
 #include "gdl_trace.h"
+#include "gdl_trace_sample.h"
 
 /* Live objects the core holds; see the file comment. */
 extern atomic_long_t gdl_env_live_objects;
@@ -240,6 +241,15 @@ static __always_inline bool gdl_trace_on(void *env, u32 kind)
 #undef GDL_TRACE_ON_
 	}
 	return false;
+}
+
+/*
+ * Called once per decision whose event is on, just before it is built:
+ * allowed checks are sampled (trace_check_every), nothing else is.
+ */
+static __always_inline bool gdl_trace_keep(void *env, u32 kind)
+{
+	return kind != GDL_DEC_CHECK || gdl_trace_check_kept();
 }
 
 /*

@@ -29,6 +29,7 @@
 #include <linux/uaccess.h>
 
 #include "gdl_identity.h"
+#include "gdl_trace_sample.h"
 #include "gdl_module.h"
 
 static struct proc_dir_entry *gdl_proc_swarm;
@@ -94,6 +95,8 @@ static int gdl_stats_show(struct seq_file *m, void *v)
 	gdl_stats_line(m, "max_agents ", gdl.max_agents);
 	gdl_stats_line(m, "default_quota ", gdl.default_quota);
 	gdl_stats_line(m, "max_agent_allocs ", gdl.max_agent_allocs);
+	gdl_stats_line(m, "trace_check_every ", READ_ONCE(gdl_trace_check_every));
+	gdl_stats_line(m, "checks_untraced ", gdl_checks_untraced_sum());
 	/* Signed: a negative count would be a bug, and must show as one. */
 	seq_write(m, "kernel_objects ", sizeof("kernel_objects ") - 1);
 	seq_put_decimal_ll(m, "", atomic_long_read(&gdl_env_live_objects));

@@ -65,7 +65,11 @@
  *
  * Decisions (tracepoints in the kernel, a per-core callback in userspace)
  *   bool gdl_trace_on(void *env, u32 kind)   cheap; false: skip building
- *                                            the record
+ *                                            the record; no side effect
+ *   bool gdl_trace_keep(void *env, u32 kind) once per decision whose event
+ *                                            is on: false drops it here
+ *                                            (the kernel samples allowed
+ *                                            checks, and counts the rest)
  *   void gdl_trace(void *env, const struct gdl_decision *d)
  *   @env is gdl_core_params.env, kept by the core (the kernel passes NULL;
  *   the userspace shim passes its per-instance event ring).

@@ -171,7 +171,7 @@ static void gdl_check_account(struct gdl_core *c, u64 agent_id, u32 dev,
 	gdl_count(c, GDL_ST_CHECKS, 1);
 	if (!ok)
 		gdl_count(c, GDL_ST_CHECKS_DENIED, 1);
-	if (unlikely(gdl_trace_on(c->env, kind)))
+	if (unlikely(gdl_trace_on(c->env, kind)) && gdl_trace_keep(c->env, kind))
 		gdl_range_trace(c, kind, agent_id, dev, addr, length, mode, 0);
 }
 
@@ -245,7 +245,7 @@ void gdl_check_report(struct gdl_core *c, u64 agent_id,
 	for (i = 0; i < n; i++) {
 		u32 kind = e[i].result ? GDL_DEC_CHECK : GDL_DEC_DENY;
 
-		if (gdl_trace_on(c->env, kind))
+		if (gdl_trace_on(c->env, kind) && gdl_trace_keep(c->env, kind))
 			gdl_range_trace(c, kind, agent_id, e[i].device,
 					e[i].addr, e[i].length, e[i].mode, 0);
 	}

@@ -253,6 +253,12 @@ static inline bool gdl_trace_on(void *env, u32 kind)
 	return e && kind < 32 && ((READ_ONCE(e->trace_mask) >> kind) & 1);
 }
 
+/* Nothing is sampled here: the embedded core's events are its own. */
+static inline bool gdl_trace_keep(void *env, u32 kind)
+{
+	return true;
+}
+
 static inline void gdl_trace(void *env, const struct gdl_decision *d)
 {
 	struct gdl_user_env *e = env;

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { KernelEventSource, createKernelEventSource } from '../../agent/src/events/kernel-source.ts';
+import { KernelEventSource, createKernelEventSource, statsValue } from '../../agent/src/events/kernel-source.ts';
 
 test('without gpu_dma_lock loaded, start() refuses and loads nothing', () => {
   if (existsSync('/sys/module/gpu_dma_lock')) return; // a real node: covered by the guest tests
@@ -18,6 +18,13 @@ test('without gpu_dma_lock loaded, start() refuses and loads nothing', () => {
 
 test('createKernelEventSource fails early when the objects are not built', () => {
   assert.throws(() => createKernelEventSource({ bpfDir: '/nonexistent' }), /not built/);
+});
+
+test('statsValue reads one counter of the module\'s stats, and only a whole line', () => {
+  const text = 'checks 12\nchecks_denied 3\ntrace_check_every 100\nchecks_untraced 990\n';
+  assert.is(statsValue(text, 'checks'), 12n);
+  assert.is(statsValue(text, 'checks_untraced'), 990n);
+  assert.throws(() => statsValue('checks_untraced_x 5\n', 'checks_untraced'), /no checks_untraced line/);
 });
 
 test.run();

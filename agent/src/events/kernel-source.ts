@@ -9,8 +9,13 @@
  * Accounting: every event a program was called for is counted once in the
  * kernel as seen, and ends up exactly once as received (here), lost (ring
  * full), sampled_out or filtered: see counters().
+ *
+ * Sampling of allowed checks happens in the module when it can (its
+ * trace_check_every parameter): a skipped check then never reaches BPF,
+ * and the module counts it (checks_untraced in its stats), which counters()
+ * adds to seen and sampled_out. Older modules: the BPF program samples.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -38,6 +43,15 @@ export function cudaProbes(cuda: BpfObject): string[] {
 const { ENOENT } = Errno;
 const CUDA_RETURN_PROGRAM = 'cu_ret';
 const MODULE_SYSFS = '/sys/module/gpu_dma_lock';
+const CHECK_EVERY = `${MODULE_SYSFS}/parameters/trace_check_every`;
+const PROC_DIR = '/proc/swarm/gpu';
+
+/** One counter of the module's stats listing ("name value" lines). */
+export function statsValue(text: string, name: string): bigint {
+  const value = new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1];
+  if (value === undefined) throw new Error(`no ${name} line in the module's stats`);
+  return BigInt(value);
+}
 
 export interface KernelEventSourceOptions {
   /** Directory of the built BPF objects (default: <repo>/build/bpf). */
@@ -46,6 +60,8 @@ export interface KernelEventSourceOptions {
   ringSize?: number;
   /** Keep 1 in N allowed DMA checks (default 1: all). Nothing else is sampled. */
   sampleEvery?: number;
+  /** The module's /proc directory (default /proc/swarm/gpu): its stats count what it sampled out. */
+  procDir?: string;
   /** Only decisions about this agent (default: all). */
   filterAgent?: bigint;
   /** Only events from callers in this cgroup v2 id (default: all). */
@@ -104,6 +120,8 @@ export class KernelEventSource implements EventSource {
   #onBatch: ((events: GdlEvent[]) => void) | null = null;
   /** Last kernel counters read, kept for stats() after stop(). */
   #last: KernelCounters = { seen: 0n, lost: 0n, sampledOut: 0n, filtered: 0n };
+  /** The module's checks_untraced when it started sampling for us; null: it does not. */
+  #untracedAtStart: bigint | null = null;
 
   constructor(opts: KernelEventSourceOptions = {}) {
     this.#opts = opts;
@@ -122,9 +140,11 @@ export class KernelEventSource implements EventSource {
     const dir = o.bpfDir ?? defaultBpfDir();
     setLibbpfLogger(o.logger ?? defaultLogger());
     try {
+      const every = o.sampleEvery ?? 1;
+      const inModule = every > 1 && existsSync(CHECK_EVERY);
       const mod = (this.#module = BpfObject.open(resolve(dir, moduleObject())));
       mod.setRodata({
-        sample_every: o.sampleEvery ?? 1,
+        sample_every: inModule ? 1 : every,
         filter_agent: o.filterAgent ?? 0n,
         filter_cgroup: o.filterCgroup ?? 0n,
       });
@@ -133,6 +153,10 @@ export class KernelEventSource implements EventSource {
       if (o.programs) mod.setAutoload(o.programs);
       mod.load();
       mod.attach(o.programs);
+      if (inModule) {
+        this.#untracedAtStart = this.#untraced();
+        writeFileSync(CHECK_EVERY, `${every}\n`);
+      }
 
       const ringFd = events.fd();
       this.#countersFd = mod.map('counters').fd();
@@ -140,6 +164,7 @@ export class KernelEventSource implements EventSource {
 
       this.#ring = BpfRingBuffer.open(ringFd, events.maxEntries);
     } catch (e) {
+      this.#restoreSampling();
       this.#teardown();
       throw e;
     }
@@ -198,18 +223,23 @@ export class KernelEventSource implements EventSource {
     }
   }
 
-  /** Kernel-side accounting, summed over CPUs. */
+  /** Kernel-side accounting, summed over CPUs (and the module's own sampling). */
   counters(): KernelCounters {
     if (this.#countersFd >= 0) {
       const v = readPercpuCounters(this.#countersFd, C.GDL_CTR_MAX);
+      const skipped = this.#untracedAtStart === null ? 0n : this.#untraced() - this.#untracedAtStart;
       this.#last = {
         lost: v[C.GDL_CTR_LOST] ?? 0n,
-        sampledOut: v[C.GDL_CTR_SAMPLED_OUT] ?? 0n,
+        sampledOut: (v[C.GDL_CTR_SAMPLED_OUT] ?? 0n) + skipped,
         filtered: v[C.GDL_CTR_FILTERED] ?? 0n,
-        seen: v[C.GDL_CTR_SEEN] ?? 0n,
+        seen: (v[C.GDL_CTR_SEEN] ?? 0n) + skipped,
       };
     }
     return { ...this.#last };
+  }
+
+  #untraced(): bigint {
+    return statsValue(readFileSync(resolve(this.#opts.procDir ?? PROC_DIR, 'stats'), 'utf8'), 'checks_untraced');
   }
 
   stats(): EventSourceStats {
@@ -225,7 +255,19 @@ export class KernelEventSource implements EventSource {
     for (const obj of [this.#cuda, this.#module]) for (const l of obj?.links ?? []) l.destroy();
     this.drain();
     this.stats();
+    this.#restoreSampling();
     this.#teardown();
+  }
+
+  /** Every allowed check reaches the event again (the module's default). */
+  #restoreSampling(): void {
+    if (this.#untracedAtStart === null) return;
+    this.#untracedAtStart = null;
+    try {
+      writeFileSync(CHECK_EVERY, '1\n');
+    } catch {
+      // The module was unloaded meanwhile: nothing left to put back.
+    }
   }
 
   #teardown(): void {

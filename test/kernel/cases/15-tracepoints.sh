@@ -141,6 +141,28 @@ id=$(awk '$2 == 1 { print $1; exit }' "$GDL_PROC/allocations")
 fire gdl_free gdl_control free "$id"
 has gdl_free "reports the allocation" "free agent=1 device=0 alloc=$id .*length=4096 .*used=0 "
 
+# trace_check_every=10: 1 in 10 allowed checks reaches gdl_check, the rest
+# are counted in checks_untraced; denials all reach gdl_deny.  Pinned to one
+# CPU, where the cycle is exact (it is per CPU).
+every=/sys/module/$GDL_MODULE/parameters/trace_check_every
+taskset -c 0 true 2>/dev/null && pin=(taskset -c 0) || pin=()
+untraced0=$(gdl_stat checks_untraced)
+put "" "$T/trace"
+put 10 "$every"
+put 1 "$E/gdl_check/enable"
+put 1 "$E/gdl_deny/enable"
+bounded "100 checks and 5 denials" "${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 100 5 >/dev/null
+put 0 "$E/gdl_deny/enable"
+put 0 "$E/gdl_check/enable"
+put 1 "$every"
+traced=$(bounded "reading the trace" grep -c ' gdl_check: ' "$T/trace")
+untraced=$(($(gdl_stat checks_untraced) - untraced0))
+check_eq "sampled: traced + untraced = every allowed check" 100 $((traced + untraced))
+if ((${#pin[@]})); then
+	check_eq "sampled: 1 in 10 traced" 10 "$traced"
+fi
+check_eq "sampled: every denial traced" 5 "$(bounded "reading the trace" grep -c ' gdl_deny: ' "$T/trace")"
+
 # Disabled events leave nothing behind.
 put "" "$T/trace"
 bounded "allocate with events off" gdl_control allocate 1 4096 0

@@ -38,6 +38,22 @@ done
 check_eq "fake_gpu_mem defaults to 16 GiB" 17179869184 \
 	"$(cat /sys/module/gpu_dma_lock/parameters/fake_gpu_mem)"
 check_eq "max_agents defaults to 200000" 200000 "$(gdl_stat max_agents)"
+# trace_check_every: the one parameter root may change at run time.
+every=/sys/module/gpu_dma_lock/parameters/trace_check_every
+check_eq "trace_check_every is root-writable in sysfs" 644 "$(stat -c %a "$every" 2>&1)"
+check_eq "trace_check_every defaults to 1 (every allowed check traced)" 1 "$(gdl_stat trace_check_every)"
+for bad in 0 1000001 -1 abc; do
+	check_fail "trace_check_every=$bad is refused" sh -c "echo $bad >$every"
+done
+check_eq "a refused value leaves it at 1" 1 "$(cat "$every")"
+check "trace_check_every=1000000 is accepted" sh -c "echo 1000000 >$every"
+check_eq "stats show it" 1000000 "$(gdl_stat trace_check_every)"
+gdl_control set_agent 1 65536 0x1
+gdl_control grant 1 0 0x10000 0x1000 rw
+check "an allowed check, its event off" gdl_tool ioctl_check 1 0 0x10000 16 1
+check_eq "it was counted" 1 "$(gdl_stat checks)"
+check_eq "but not sampled: only a check whose event is on is" 0 "$(gdl_stat checks_untraced)"
+echo 1 >"$every"
 err=$( (echo reset_stats >"$P/stats") 2>&1)
 [[ $err == *"Input/output error"* ]] && ok "root's write to stats: EIO" ||
 	not_ok "root's write to stats: EIO" "got '$err'"

@@ -19,12 +19,18 @@ check_json "tiny ring overflowed: lost > 0 and reported" "$t/o.json" '.lost > 0 
 check_json "produced ($produced) = received + lost, exactly" "$t/o.json" ".received + .lost == $produced and .seen == $produced"
 
 # Sampling: 1 in 10 allowed checks kept; the 50 denials and the grant all kept.
+# The module samples (trace_check_every), so the 900 skipped checks never
+# reach BPF: it counts them, and the probe adds them to seen and sampledOut.
 # Pinned to one CPU: the sampling cycle is per CPU.
 taskset -c 0 true 2>/dev/null && pin=(taskset -c 0) || pin=()
+every=/sys/module/$GDL_MODULE/parameters/trace_check_every
+untraced0=$(gdl_stat checks_untraced)
 bpf_probe --sample-every 10 --json "$t/s.json" -- \
 	"${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 1000 50 >"$t/s.out" 2>"$t/s.err" ||
 	not_ok "sampling run" "$(tail -n 3 "$t/s.err")"
 comment "sampling: $(jq -c '{received,sampledOut,byType}' "$t/s.json" 2>&1)"
+check_eq "the module skipped the 900 (checks_untraced)" 900 $(($(gdl_stat checks_untraced) - untraced0))
+check_eq "the probe put trace_check_every back to 1" 1 "$(cat "$every")"
 check_json "sample_every=10: 100 of 1000 allowed checks, 900 counted sampled out" "$t/s.json" '.byType.check == 100 and .sampledOut == 900'
 check_json "sample_every=10: every denial and the grant kept" "$t/s.json" '.byType.deny == 50 and .byType.grant == 1'
 check_json "sampled: seen = received + sampled_out" "$t/s.json" '.seen == .received + .sampledOut and .lost == 0'
