@@ -114,7 +114,11 @@ void gdl_rcu_reap(void)
 	}
 }
 
-/* Every callback queued so far has run when this returns. */
+/*
+ * Every callback queued so far has run when this returns, here or on a
+ * writer that took the list first (and may still be finishing it: the
+ * callbacks touch only the objects they free, never the core).
+ */
 void gdl_rcu_barrier(void)
 {
 	urcu_memb_barrier();

@@ -9,7 +9,8 @@
 #        TCG, JIT-compiled JS is emulated far more slowly than C; see
 #        docs/events.md);
 #  2. what the attached programs add to a GDL_IOC_CHECK ioctl: ns per call
-#     with/without (and with sample_every=100), target < 20% more
+#     with/without (and 1 in 100 sampled by the module, trace_check_every),
+#     targets +20% and +5%
 #     (test/kernel/tools/bpf_overhead.c).
 # Guest timings are emulated (TCG): only the ratios mean something.
 # timeout: 600
@@ -104,7 +105,7 @@ base=$(jq -r .base_ns <<<"$all") attached=$(jq -r .attached_ns <<<"$all") over=$
 sampled=$(jq -r .attached_ns <<<"$s100") over_s=$(jq -r .overhead <<<"$s100")
 check_pass=$(awk -v r="$over" 'BEGIN { print (r < 0.2 ? "true" : "false") }')
 bench "{\"bench\":\"bpf_check_overhead\",\"rounds\":$rounds,\"checks_per_block\":$per,\"check_ns\":$base,\"check_ns_attached\":$attached,\"check_ns_sampled_100\":$sampled,\"overhead\":$over,\"overhead_sampled_100\":$over_s,\"clocksource\":\"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)\",\"target\":\"<0.2\",\"pass\":$check_pass}"
-ok "check overhead measured (+$over attached, +$over_s with sample_every=100)"
+ok "check overhead measured (+$over attached, +$over_s sampled 1 in 100 by the module)"
 [[ $check_pass == true ]] || comment "TARGET MISSED: attached programs add $over to a CHECK ioctl"
 
 printf '# %-34s %14s %14s %8s\n' "bpf pipeline (TCG guest)" "node/attached" "c/base" "ratio"

@@ -7,7 +7,7 @@
  *
  *   tsx test/kernel/bpf-probe/probe.ts [options] -- COMMAND [ARGS...]
  *     --ring-size BYTES      ring size (power of 2)
- *     --sample-every N       keep 1 in N allowed DMA checks
+ *     --sample-every N       keep 1 in N allowed DMA checks (the module samples)
  *     --filter-agent ID      only this agent's decisions
  *     --filter-cgroup ID     only callers in this cgroup v2 id
  *     --programs a,b         only these tracepoint programs
