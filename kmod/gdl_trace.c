@@ -46,6 +46,6 @@ u64 gdl_checks_untraced_sum(void)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(gdl_checks_untraced, cpu);
+		sum += READ_ONCE(per_cpu(gdl_checks_untraced, cpu));
 	return sum;
 }

@@ -73,6 +73,8 @@ long gdl_rcu_readers(void)
 
 /* Callbacks past their grace period, linked through head.next.next. */
 struct gdl_rcu_head *gdl_rcu_ready;
+/* Threads running a list they took (gdl_rcu_barrier waits for them). */
+static int gdl_rcu_reapers;
 
 static struct gdl_rcu_head *ready_next(struct gdl_rcu_head *g)
 {
@@ -103,26 +105,31 @@ void gdl_rcu_trampoline(struct rcu_head *h)
 /* Runs every callback that is ready, on this thread. */
 void gdl_rcu_reap(void)
 {
-	struct gdl_rcu_head *g = __atomic_exchange_n(&gdl_rcu_ready, NULL,
-						     __ATOMIC_ACQUIRE);
+	struct gdl_rcu_head *g;
 
+	__atomic_add_fetch(&gdl_rcu_reapers, 1, __ATOMIC_SEQ_CST);
+	g = __atomic_exchange_n(&gdl_rcu_ready, NULL, __ATOMIC_ACQUIRE);
 	while (g) {
 		struct gdl_rcu_head *next = ready_next(g);
 
 		g->fn(g);	/* may free g */
 		g = next;
 	}
+	__atomic_sub_fetch(&gdl_rcu_reapers, 1, __ATOMIC_RELEASE);
 }
 
 /*
- * Every callback queued so far has run when this returns, here or on a
- * writer that took the list first (and may still be finishing it: the
- * callbacks touch only the objects they free, never the core).
+ * Every callback queued so far has run when this returns: liburcu's
+ * barrier has handed them all over, this thread runs what is still on the
+ * list, then waits for any writer that took part of it first.  (Not from
+ * inside a callback, which would wait for itself.)
  */
 void gdl_rcu_barrier(void)
 {
 	urcu_memb_barrier();
 	gdl_rcu_reap();
+	while (__atomic_load_n(&gdl_rcu_reapers, __ATOMIC_ACQUIRE))
+		sched_yield();
 }
 
 /* >0: that many allocations from now, the last one fails. */

@@ -27,7 +27,7 @@ console=${1:?usage: emulator-fault.sh CONSOLE_LOG}
 # awk reads the file itself: behind a pipe, its early exit would kill the
 # writer with SIGPIPE, and pipefail would turn a match into a failure.
 first=$(awk '
-	{ sub(/\r$/, "") }
+	{ gsub(/\r/, "") }
 	!seen && /Oops: / { seen = 1; kind = $0; sub(/.*Oops: /, "", kind); sub(/:.*/, "", kind); next }
 	seen && /RIP: / { rip = $0; sub(/.*RIP: [0-9a-f]+:/, "", rip); print kind "|" rip; exit }
 ' "$console")

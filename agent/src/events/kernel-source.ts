@@ -11,11 +11,13 @@
  * full), sampled_out or filtered: see counters().
  *
  * Sampling of allowed checks happens in the module when it can (its
- * trace_check_every parameter): a skipped check then never reaches BPF,
- * and the module counts it (checks_untraced in its stats), which counters()
- * adds to seen and sampled_out. Older modules: the BPF program samples.
+ * trace_check_every parameter, node-wide): a skipped check then never
+ * reaches BPF, and the module counts it (checks_untraced in its stats),
+ * which counters() adds to seen and sampled_out, whoever set the parameter.
+ * The BPF program samples instead on older modules, with a filter (the
+ * module would sample before filtering), or without the right to write it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -45,6 +47,15 @@ const CUDA_RETURN_PROGRAM = 'cu_ret';
 const MODULE_SYSFS = '/sys/module/gpu_dma_lock';
 const CHECK_EVERY = `${MODULE_SYSFS}/parameters/trace_check_every`;
 const PROC_DIR = '/proc/swarm/gpu';
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** One counter of the module's stats listing ("name value" lines). */
 export function statsValue(text: string, name: string): bigint {
@@ -120,8 +131,12 @@ export class KernelEventSource implements EventSource {
   #onBatch: ((events: GdlEvent[]) => void) | null = null;
   /** Last kernel counters read, kept for stats() after stop(). */
   #last: KernelCounters = { seen: 0n, lost: 0n, sampledOut: 0n, filtered: 0n };
-  /** The module's checks_untraced when it started sampling for us; null: it does not. */
+  /** The module's checks_untraced at start; null: it cannot sample. */
   #untracedAtStart: bigint | null = null;
+  /** Its checks_untraced since start, as last read. */
+  #skipped = 0n;
+  /** trace_check_every as it was before start() set it; null: untouched. */
+  #everyBefore: string | null = null;
 
   constructor(opts: KernelEventSourceOptions = {}) {
     this.#opts = opts;
@@ -141,7 +156,8 @@ export class KernelEventSource implements EventSource {
     setLibbpfLogger(o.logger ?? defaultLogger());
     try {
       const every = o.sampleEvery ?? 1;
-      const inModule = every > 1 && existsSync(CHECK_EVERY);
+      const filtered = (o.filterAgent ?? 0n) !== 0n || (o.filterCgroup ?? 0n) !== 0n;
+      const inModule = every > 1 && !filtered && writable(CHECK_EVERY);
       const mod = (this.#module = BpfObject.open(resolve(dir, moduleObject())));
       mod.setRodata({
         sample_every: inModule ? 1 : every,
@@ -153,8 +169,12 @@ export class KernelEventSource implements EventSource {
       if (o.programs) mod.setAutoload(o.programs);
       mod.load();
       mod.attach(o.programs);
-      if (inModule) {
+      if (existsSync(CHECK_EVERY)) {
         this.#untracedAtStart = this.#untraced();
+        this.#skipped = 0n;
+      }
+      if (inModule) {
+        this.#everyBefore = readFileSync(CHECK_EVERY, 'utf8').trim();
         writeFileSync(CHECK_EVERY, `${every}\n`);
       }
 
@@ -227,7 +247,7 @@ export class KernelEventSource implements EventSource {
   counters(): KernelCounters {
     if (this.#countersFd >= 0) {
       const v = readPercpuCounters(this.#countersFd, C.GDL_CTR_MAX);
-      const skipped = this.#untracedAtStart === null ? 0n : this.#untraced() - this.#untracedAtStart;
+      const skipped = this.#readSkipped();
       this.#last = {
         lost: v[C.GDL_CTR_LOST] ?? 0n,
         sampledOut: (v[C.GDL_CTR_SAMPLED_OUT] ?? 0n) + skipped,
@@ -236,6 +256,17 @@ export class KernelEventSource implements EventSource {
       };
     }
     return { ...this.#last };
+  }
+
+  /** The module's skips since start; the last value read if it is gone (unloaded). */
+  #readSkipped(): bigint {
+    if (this.#untracedAtStart === null) return 0n;
+    try {
+      this.#skipped = this.#untraced() - this.#untracedAtStart;
+    } catch {
+      // keep the last difference
+    }
+    return this.#skipped;
   }
 
   #untraced(): bigint {
@@ -252,19 +283,24 @@ export class KernelEventSource implements EventSource {
    * the ring, read the final counters, then unmap and close everything.
    */
   async stop(): Promise<void> {
-    for (const obj of [this.#cuda, this.#module]) for (const l of obj?.links ?? []) l.destroy();
-    this.drain();
-    this.stats();
-    this.#restoreSampling();
-    this.#teardown();
+    try {
+      for (const obj of [this.#cuda, this.#module]) for (const l of obj?.links ?? []) l.destroy();
+      this.drain();
+      this.stats();
+    } finally {
+      this.#restoreSampling();
+      this.#teardown();
+    }
   }
 
-  /** Every allowed check reaches the event again (the module's default). */
+  /** trace_check_every back to what start() found there. */
   #restoreSampling(): void {
-    if (this.#untracedAtStart === null) return;
     this.#untracedAtStart = null;
+    if (this.#everyBefore === null) return;
+    const before = this.#everyBefore;
+    this.#everyBefore = null;
     try {
-      writeFileSync(CHECK_EVERY, '1\n');
+      writeFileSync(CHECK_EVERY, `${before}\n`);
     } catch {
       // The module was unloaded meanwhile: nothing left to put back.
     }

@@ -31,6 +31,19 @@ bpf_probe --sample-every 10 --json "$t/s.json" -- \
 comment "sampling: $(jq -c '{received,sampledOut,byType}' "$t/s.json" 2>&1)"
 check_eq "the module skipped the 900 (checks_untraced)" 900 $(($(gdl_stat checks_untraced) - untraced0))
 check_eq "the probe put trace_check_every back to 1" 1 "$(cat "$every")"
+
+# An operator's trace_check_every=3: a probe that does not sample still
+# accounts for the module's skips, and a sampling probe puts back the 3.
+echo 3 >"$every"
+bpf_probe --json "$t/d.json" -- "${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 30 >/dev/null 2>"$t/d.err" ||
+	not_ok "run under the operator's sampling" "$(tail -n 3 "$t/d.err")"
+comment "operator's 1 in 3: $(jq -c '{received,sampledOut,seen,byType}' "$t/d.json" 2>&1)"
+check_json "operator's 1 in 3: kept + skipped = the 30 checks, about 1 in 3 kept" "$t/d.json" \
+	'.byType.check + .sampledOut == 30 and .byType.check >= 8 and .byType.check <= 12 and .seen == .received + .sampledOut'
+bpf_probe --sample-every 10 --json "$t/e.json" -- "$GDL_TOOLS/bpf_ops" checks 10 >/dev/null 2>"$t/e.err" ||
+	not_ok "sampling run over the operator's value" "$(tail -n 3 "$t/e.err")"
+check_eq "the probe put back the operator's 3" 3 "$(cat "$every")"
+echo 1 >"$every"
 check_json "sample_every=10: 100 of 1000 allowed checks, 900 counted sampled out" "$t/s.json" '.byType.check == 100 and .sampledOut == 900'
 check_json "sample_every=10: every denial and the grant kept" "$t/s.json" '.byType.deny == 50 and .byType.grant == 1'
 check_json "sampled: seen = received + sampled_out" "$t/s.json" '.seen == .received + .sampledOut and .lost == 0'

@@ -41,7 +41,7 @@ node "$cli" agent --backend kernel --port $port --token-file "$t/token" --policy
 agent=$!
 ready() { curl -fsS "$GDL_URL/readyz" >/dev/null 2>&1 || ! kill -0 $agent 2>/dev/null; }
 gdl_wait_for ready
-if curl -fsS "$GDL_URL/readyz" 2>/dev/null | grep -q '"backend":"kernel"'; then
+if curl -fsS "$GDL_URL/readyz" 2>/dev/null | grep '"backend":"kernel"' >/dev/null; then
 	ok "agent ready on the kernel backend"
 	comment "agent ready after $((SECONDS - start)) s"
 else

@@ -67,7 +67,7 @@ run_container() {
 		--rootfs "$rootfs" /bin/sh -c "$workload" 2>"$t/$name.err"
 }
 logs() { "${P[@]}" logs "$1" 2>&1; }
-held() { logs "$1" | grep -q '^HOLD'; }
+held() { logs "$1" | grep '^HOLD' >/dev/null; } # not -q: see dmesg_has
 # The agent a container was bound to, as the agent lists it (2^63 + cgroup id).
 agent_of() { curl -fsS "$api/v1/bindings" | jq -r --arg p "/libpod_parent/libpod-$1" '.cgroups[] | select(.path == $p) | .agent'; }
 cgroup_ino() { stat -c %i "/sys/fs/cgroup/libpod_parent/libpod-$1" 2>/dev/null; }
@@ -89,7 +89,7 @@ start_agent() { # MODE (kernel|embedded) [extra agent options...]
 	agent=$!
 	ready() { curl -fsS "$api/readyz" >/dev/null 2>&1 || ! kill -0 $agent 2>/dev/null; }
 	gdl_wait_for ready
-	if curl -fsS "$api/readyz" 2>/dev/null | grep -q "\"backend\":\"$mode\""; then
+	if curl -fsS "$api/readyz" 2>/dev/null | grep "\"backend\":\"$mode\"" >/dev/null; then
 		ok "$mode: agent ready with the template policy"
 	else
 		not_ok "$mode: agent ready" "$(tail -n 5 "$t/agent-$mode.log")"
