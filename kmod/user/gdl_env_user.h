@@ -167,9 +167,9 @@ static inline void gdl_rcu_read_unlock(void)
  * writer's malloc() for glibc's arena lock on every grant.  Measured on a
  * 2-core machine, a grant into a 100 000-range tree cost 13-16 us of CPU
  * that way, and about 2.3 us with both threads pinned to one CPU, where they
- * could not overlap.  Freed
- * memory now waits until the next write (or barrier) at most.  Callbacks
- * take no lock, so running one inside a writer's critical section is safe.
+ * could not overlap.  Freed memory now waits until the next write (or
+ * barrier) at most.  Callbacks take no lock, so running one inside a
+ * writer's critical section is safe.
  *
  * liburcu's callbacks take a struct rcu_head *; the core's take a struct
  * gdl_rcu_head *.  The trampoline converts instead of casting function

@@ -171,8 +171,10 @@ dmesg_has() { dmesg | grep -e "$1" >/dev/null; }
 
 # check_no_leak: after unload, the module reported no leaked kernel object.
 check_no_leak() {
-	if dmesg_has "gpu_dma_lock: leak"; then
-		not_ok "no leaked kernel objects" "$(dmesg | grep 'gpu_dma_lock: leak')"
+	local leaks
+	leaks=$(dmesg | grep 'gpu_dma_lock: leak')
+	if [[ -n $leaks ]]; then
+		not_ok "no leaked kernel objects" "$leaks"
 	else
 		ok "no leaked kernel objects"
 	fi

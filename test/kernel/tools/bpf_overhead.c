@@ -31,6 +31,7 @@
 #include "uapi/gdl_events.h"
 
 #define AGENT 0x0b5eull
+#define MAX_ROUNDS 64
 #define CHECK_EVERY "/sys/module/gpu_dma_lock/parameters/trace_check_every"
 
 static int set_check_every(unsigned n)
@@ -50,7 +51,6 @@ static void check_every_back(void)
 {
 	set_check_every(1);
 }
-#define MAX_ROUNDS 64
 
 static int fd;
 
