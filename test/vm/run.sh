@@ -186,7 +186,8 @@ CONF
 # check marks it unstable and falls back to the emulated HPET, where every
 # clock read (clock_gettime, bpf_ktime_get_ns, each tracepoint's timestamp) is
 # an MMIO exit costing about half a microsecond.
-# GDL_BOOT_ARGS adds to the kernel command line.
+# GDL_BOOT_ARGS adds to the kernel command line; GDL_QEMU_ARGS to qemu's
+# (words split on spaces: scripts/kernel-trace.sh adds a gdb stub).
 debug_boot_args='slub_debug=FZPU init_on_free=1 preempt=full'
 # KASAN's shadow memory and kmemleak's records need more room.
 mem=2G
@@ -210,6 +211,9 @@ qemu_args() {
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$2,mount_tag=results,security_model=none"
 	)
+	# shellcheck disable=SC2206 # words on purpose
+	[[ -n ${GDL_QEMU_ARGS:-} ]] && qemu_argv+=($GDL_QEMU_ARGS)
+	return 0
 }
 
 # --accel auto: KVM only if a guest really boots with it, within 30 s.  (On

@@ -3,6 +3,7 @@
  * bench_ioctl - what each operation of /dev/gpu_dma_lock costs, in the guest
  *
  *   bench_ioctl [-r ROUNDS] [-i] [-k /sys/kernel/debug/gdl_bench/check]
+ *   bench_ioctl -T
  *
  * -i: the guest runs on qemu's instruction clock (-icount shift=0, as
  * test/vm/run.sh --bench boots it), where 1 ns of guest time is exactly one
@@ -48,8 +49,15 @@
  * that round's no-op, and the table shows medians over rounds, next to the
  * project's targets.  One "BENCH {json}" line per row.  Timings are never
  * asserted; only the answers are.
+ *
+ * -T: for scripts/kernel-trace.sh, which single-steps the guest through
+ * gdb: after setup and a warm-up, each traced row runs once between two
+ * markers (getpgid of TRACE_MARK + row, TRACE_MARK - 1 after it), on
+ * descriptors numbered from TRACE_FD, so the tracer follows those ioctls
+ * and nothing else.  No timing, no table.
  */
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "vm_tool.h"
 
@@ -60,6 +68,8 @@
 #define CYCLE		4096	/* distinct addresses a check row cycles over */
 #define BATCH		64
 #define MAX_ROUNDS	63
+#define TRACE_MARK	0x47444c00	/* -T: getpgid(TRACE_MARK + row) */
+#define TRACE_FD	900		/* -T: the rows' descriptors from here */
 
 static const unsigned long grant_counts[] = { 1, 1000, 100000 };
 #define NGRANTSETS (sizeof(grant_counts) / sizeof(grant_counts[0]))
@@ -463,17 +473,58 @@ static void print_results(int rounds)
 	}
 }
 
+/* Moves descriptor @old to @want, for the tracer's fd filter. */
+static int trace_fd(int old, int want)
+{
+	if (dup2(old, want) != want)
+		die("dup2: %s", strerror(errno));
+	close(old);
+	return want;
+}
+
+/*
+ * -T: each row that goes through ioctls once, between markers.  The
+ * cgroup rows bind and unbind around their call (ioctls of their own), and
+ * the /proc and in-kernel rows make none: those are left out.
+ */
+static int trace_rows(void)
+{
+	size_t i;
+	int s;
+
+	fd = trace_fd(fd, TRACE_FD);
+	for (s = 0; s < (int)NGRANTSETS; s++)
+		bound_fd[s] = trace_fd(bound_fd[s], TRACE_FD + 1 + s);
+	alloc_bound_fd = trace_fd(alloc_bound_fd, TRACE_FD + 1 + NGRANTSETS);
+	for (i = 0; i < NROWS; i++) {
+		const struct row *r = &rows[i];
+
+		if (r->fn == b_check_cgroup || r->fn == b_alloc_free_cgroup ||
+		    r->fn == b_proc_pread || r->fn == b_proc_stats || r->fn == b_kernel_check)
+			continue;
+		r->fn(r, 2);	/* warm: the same path as the traced call */
+		syscall(SYS_getpgid, TRACE_MARK + (int)i);
+		r->fn(r, 1);
+		syscall(SYS_getpgid, TRACE_MARK - 1);
+		printf("# traced %zu %s\n", i, r->name);
+	}
+	tap_eq("every traced operation answered as expected", 0, answer_errors);
+	return tap_exit();
+}
+
 int main(int argc, char **argv)
 {
+	int trace = 0;
 	int opt, round, rounds = 7, produced = 0;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "r:k:i")) != -1) {
+	while ((opt = getopt(argc, argv, "r:k:iT")) != -1) {
 		switch (opt) {
+		case 'T': trace = 1; break;
 		case 'r': rounds = atoi(optarg); break;
 		case 'i': icount = 1; break;
 		case 'k': kernel_file = optarg; break;
-		default: die("usage: %s [-r ROUNDS] [-i] [-k DEBUGFS_FILE]", argv[0]);
+		default: die("usage: %s [-r ROUNDS] [-i] [-k DEBUGFS_FILE] | -T", argv[0]);
 		}
 	}
 	if (rounds < 1 || rounds > MAX_ROUNDS)
@@ -489,6 +540,8 @@ int main(int argc, char **argv)
 	stats_fd = open(GDL_PROC_DIR "/stats", O_RDONLY);
 	if (stats_fd < 0)
 		die("open stats: %s", strerror(errno));
+	if (trace)
+		return trace_rows();
 
 	for (i = 0; i < NROWS; i++)	/* warm-up: caches, page tables, branch history */
 		if (row_enabled(&rows[i]))
