@@ -166,17 +166,38 @@ static long gdl_ioc_remove_agent(void __user *argp)
 }
 
 /*
- * gdl_do_alloc - shared by GDL_IOC_ALLOC and SWARM_GPU_ALLOC
+ * Writes the new id while the core holds its allocation lock (the
+ * allocation is then settled with no second lock): with page faults
+ * disabled, a page not present fails the write instead of sleeping, and
+ * gdl_do_alloc() takes the slow way.
+ */
+static bool gdl_publish_user(void *to, u64 alloc_id)
+{
+	u64 __user *uid = (u64 __force __user *)to;
+	bool ok;
+
+	pagefault_disable();
+	ok = !put_user(alloc_id, uid);
+	pagefault_enable();
+	return ok;
+}
+
+/*
+ * gdl_do_alloc - shared by GDL_IOC_ALLOC and SWARM_GPU_ALLOC: the new
+ * allocation's id is written to @uid, and only it: the caller's input
+ * fields are never rewritten.
  *
  * A persistent allocation has no owner: only FREE (or RELEASE_AGENT) ends
  * it, so only CAP_SYS_ADMIN may make one; otherwise a workload's records
- * would outlive it.  On success the allocation is reserved, not yet
- * counted: gdl_alloc_reply() settles it.
+ * would outlive it.  An allocation whose id never reached the caller is
+ * dropped without a trace: a failed ioctl changes no counter and reports
+ * no decision.
  */
 int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
-		 u32 flags, u64 *alloc_id)
+		 u32 flags, u64 __user *uid)
 {
-	u64 agent;
+	u64 agent, alloc_id;
+	bool ok;
 	int ret;
 
 	if (flags & ~GDL_ALLOC_FLAGS || !size)
@@ -187,23 +208,13 @@ int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
 	if ((flags & GDL_ALLOC_PERSISTENT) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	ret = gdl_alloc_reserve(gdl.core,
-				flags & GDL_ALLOC_PERSISTENT ? NULL : &f->owner,
-				agent, size, device, flags, alloc_id);
-	return ret < 0 ? ret : 0;
-}
-
-/*
- * gdl_alloc_reply - write the new allocation's id out, then settle it
- *
- * Only the id is written: the caller's input fields are never rewritten.
- * An allocation whose id never reached the caller is dropped without a
- * trace: a failed ioctl changes no counter and reports no decision.
- */
-long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
-{
-	bool ok = !put_user(alloc_id, uid);
-
+	ret = gdl_alloc_reserve(gdl.core, &f->owner, agent, size, device,
+				flags, &alloc_id, gdl_publish_user,
+				(void __force *)uid);
+	if (ret != GDL_ALLOC_PENDING)
+		return ret;
+	/* The id's page was not present: write it where faults may sleep. */
+	ok = !put_user(alloc_id, uid);
 	gdl_alloc_settle(gdl.core, alloc_id, ok);
 	return ok ? 0 : -EFAULT;
 }
@@ -211,17 +222,12 @@ long gdl_alloc_reply(u64 __user *uid, u64 alloc_id)
 static long gdl_ioc_alloc(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_alloc __user *ua = argp;
-	struct gdl_alloc a;
-	int ret;
+	struct gdl_alloc a __uninitialized;
 
 	if (gdl_get_arg(&a, ua))
 		return -EFAULT;
-	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device, a.flags,
-			   &a.alloc_id);
-	if (ret)
-		return ret;
-
-	return gdl_alloc_reply(&ua->alloc_id, a.alloc_id);
+	return gdl_do_alloc(f, a.agent_id, a.size, a.device, a.flags,
+			    &ua->alloc_id);
 }
 
 long gdl_do_free(struct gdl_file *f, u64 alloc_id)
@@ -248,7 +254,7 @@ long gdl_do_free(struct gdl_file *f, u64 alloc_id)
 static long gdl_ioc_free(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_free __user *uf = argp;
-	struct gdl_free fr;
+	struct gdl_free fr __uninitialized;
 
 	if (gdl_get_arg(&fr, uf))
 		return -EFAULT;
@@ -279,7 +285,7 @@ static long gdl_ioc_grant(void __user *argp, bool grant)
 static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 {
 	struct gdl_check __user *uc = argp;
-	struct gdl_check c;
+	struct gdl_check c __uninitialized;
 	u64 agent;
 	int ret;
 

@@ -94,7 +94,10 @@ static inline int gdl_require_admin(void)
  * The same bytes copy_from_user() would fault on, read as 64-bit words
  * without its call chain and length-generic copy loop (that was a third of
  * an allowed CHECK's own cost).  Every argument struct is a whole number of
- * words; the loop is unrolled, so each word is one load.
+ * words; the loop is unrolled, so each word is one load.  Declare @k
+ * __uninitialized: Debian's kernels zero every local on entry
+ * (CONFIG_INIT_STACK_ALL_ZERO), stores wasted on a struct this fills whole
+ * before anything reads it (a failed read returns before any does).
  */
 #define gdl_get_arg(k, u) ({						\
 	BUILD_BUG_ON(sizeof(*(k)) != sizeof(*(u)) ||			\
@@ -135,8 +138,7 @@ static inline int gdl_free_limit(const struct gdl_file *f, u64 *only_agent)
 
 /* Handlers both ABIs share (gdl_ioctl.c). */
 int gdl_do_alloc(struct gdl_file *f, u64 requested, u64 size, u32 device,
-		 u32 flags, u64 *alloc_id);
-long gdl_alloc_reply(u64 __user *uid, u64 alloc_id);
+		 u32 flags, u64 __user *uid);
 long gdl_do_free(struct gdl_file *f, u64 alloc_id);
 
 /* gdl_ioctl_swarm.c: a SWARM_* command, or -ENOTTY. */

@@ -14,16 +14,11 @@ static long gdl_swarm_alloc(struct gdl_file *f, void __user *argp)
 {
 	struct swarm_gpu_alloc __user *ua = argp;
 	struct swarm_gpu_alloc a;
-	int ret;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	ret = gdl_do_alloc(f, a.agent_id, a.size, a.device_id, a.flags,
-			   &a.alloc_id);
-	if (ret)
-		return ret;
-
-	return gdl_alloc_reply(&ua->alloc_id, a.alloc_id);
+	return gdl_do_alloc(f, a.agent_id, a.size, a.device_id, a.flags,
+			    &ua->alloc_id);
 }
 
 static long gdl_swarm_query(void __user *argp)
@@ -62,7 +57,7 @@ static long gdl_swarm_set_quota(void __user *argp)
 static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 {
 	struct swarm_dma_check __user *uc = argp;
-	struct swarm_dma_check c;
+	struct swarm_dma_check c __uninitialized;
 	u64 agent;
 	int ret;
 

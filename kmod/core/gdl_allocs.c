@@ -63,6 +63,9 @@ static int gdl_alloc_autocreate(struct gdl_core *c, struct gdl_owner *owner,
 /*
  * Decides and, if allowed, links @r (pending).  Under alloc_lock.  Reports
  * the agent's usage and quota for the decision record in @used and @quota.
+ * Sets every field of @r but @size, @device and @flags (set by the caller)
+ * and @used_after and @quota_then (set when it leaves): a reused record is
+ * not cleared first.
  */
 static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
 			    struct gdl_arec *r, struct gdl_owner *owner,
@@ -84,10 +87,10 @@ static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
 		r->agent = a;
 		r->agent_id = a->id;
 		r->pending = true;
+		r->owner = owner;
 		list_add_tail(&r->hnode, gdl_alloc_chain(c, r->id));
 		list_add_tail(&r->anode, &a->allocs);
 		if (owner) {
-			r->owner = owner;
 			list_add_tail(&r->onode, &owner->allocs);
 			owner->nallocs++;
 			owner->bytes += r->size;
@@ -119,38 +122,77 @@ static void gdl_alloc_refused(struct gdl_core *c, int ret, u64 agent_id,
 				quota);
 }
 
-/*
- * A new, zeroed record: @owner's spare if it has one (gdl_free_by), else
- * a fresh one charged to the memory cgroup of whoever asks (the workload).
- */
-static struct gdl_arec *gdl_arec_get(struct gdl_core *c,
-				     struct gdl_owner *owner)
+/* A settled allocation: counted and reported.  Outside alloc_lock. */
+static void gdl_alloc_counted(struct gdl_core *c, u64 agent_id, u32 device,
+			      u64 alloc_id, u64 size, u64 used, u64 quota)
 {
-	struct gdl_arec *r = NULL;
+	gdl_count(c, GDL_ST_ALLOCS, 1);
+	gdl_count(c, GDL_ST_BYTES_ALLOCATED, size);
+	if (gdl_trace_on(c->env, GDL_DEC_ALLOC))
+		gdl_alloc_trace(c, GDL_DEC_ALLOC, agent_id, device, alloc_id,
+				size, 0, used, quota);
+}
 
-	if (owner && READ_ONCE(owner->spare)) {
-		gdl_spin_lock(&c->alloc_lock);
-		r = owner->spare;
-		owner->spare = NULL;
-		gdl_spin_unlock(&c->alloc_lock);
+/*
+ * Finds @agent_id alive and takes alloc_lock, inside an RCU read section
+ * (both held on success); creates the agent if the core allows.  With
+ * @spare_of set, also takes that owner's spare record into *@r under the
+ * lock when *@r is NULL (*@r is never NULL without @spare_of); when it has
+ * none (another thread took it), drops both and allocates a record first.
+ */
+static int gdl_alloc_lock_agent(struct gdl_core *c, struct gdl_owner *owner,
+				u64 agent_id, struct gdl_owner *spare_of,
+				struct gdl_arec **r, struct gdl_agent **agent)
+{
+	struct gdl_agent *a;
+	int ret;
+
+	for (;;) {
+		gdl_rcu_read_lock();
+		a = gdl_agent_find(c, agent_id);
+		if (a) {
+			bool dead;
+
+			gdl_spin_lock(&c->alloc_lock);
+			dead = a->dead;
+			if (!dead && !*r) {
+				*r = spare_of->spare;
+				spare_of->spare = NULL;
+			}
+			if (!dead && *r) {
+				*agent = a;
+				return 0;	/* both held */
+			}
+			gdl_spin_unlock(&c->alloc_lock);
+			if (!dead) {
+				/* The spare went to another thread. */
+				gdl_rcu_read_unlock();
+				*r = gdl_zalloc_account(sizeof(**r));
+				if (!*r)
+					return -ENOMEM;
+				continue;
+			}
+		}
+		gdl_rcu_read_unlock();
+		ret = gdl_alloc_autocreate(c, owner, agent_id);
+		if (ret)
+			return ret;
 	}
-	if (!r)
-		return gdl_zalloc_account(sizeof(*r));
-	memset(r, 0, sizeof(*r));
-	return r;
 }
 
 int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 		      u64 agent_id, u64 size, u32 device, u32 flags,
-		      u64 *alloc_id)
+		      u64 *alloc_id, gdl_publish_fn *publish, void *to)
 {
+	struct gdl_owner *charged = flags & GDL_ALLOC_PERSISTENT ? NULL : owner;
 	struct gdl_arec *r = NULL;
 	struct gdl_agent *a;
-	u64 used = 0, quota = 0;
+	u64 used = 0, quota = 0, id = 0;
+	bool settled = false;
 	int ret;
 
 	if (!size || (flags & ~GDL_ALLOC_FLAGS) ||
-	    (!owner && !(flags & GDL_ALLOC_PERSISTENT))) {
+	    (!charged && !(flags & GDL_ALLOC_PERSISTENT))) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -158,36 +200,42 @@ int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 		ret = -ENODEV;
 		goto out;
 	}
-	r = gdl_arec_get(c, flags & GDL_ALLOC_PERSISTENT ? NULL : owner);
-	if (!r) {
-		ret = -ENOMEM;
-		goto out;
+	/*
+	 * A record: the owner's spare if it has one (gdl_free_by), taken
+	 * under the lock below with no lock of its own, else a fresh one
+	 * charged to the memory cgroup of whoever asks (the workload).
+	 */
+	if (!charged || !READ_ONCE(charged->spare)) {
+		r = gdl_zalloc_account(sizeof(*r));
+		if (!r) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
+	ret = gdl_alloc_lock_agent(c, owner, agent_id, charged, &r, &a);
+	if (ret)
+		goto out;
 	r->size = size;
 	r->device = device;
 	r->flags = flags;
-
-	for (;;) {
-		gdl_rcu_read_lock();
-		a = gdl_agent_find(c, agent_id);
-		if (a) {
-			gdl_spin_lock(&c->alloc_lock);
-			if (!a->dead)
-				break;	/* both locks held */
-			gdl_spin_unlock(&c->alloc_lock);
-		}
-		gdl_rcu_read_unlock();
-		ret = gdl_alloc_autocreate(c, owner, agent_id);
-		if (ret)
-			goto out;
+	ret = gdl_alloc_charge(c, a, r, charged, &used, &quota);
+	if (!ret) {
+		id = r->id;
+		/* Handed out now, the allocation needs no second lock. */
+		settled = publish && publish(to, id);
+		r->pending = !settled;
+	} else if (charged && !charged->spare) {
+		charged->spare = r;	/* back, for the next try */
+		r = NULL;
 	}
-	ret = gdl_alloc_charge(c, a, r,
-			       flags & GDL_ALLOC_PERSISTENT ? NULL : owner,
-			       &used, &quota);
+	/* From here a settled record may be freed by another thread. */
 	gdl_spin_unlock(&c->alloc_lock);
 	gdl_rcu_read_unlock();
 	if (!ret) {
-		*alloc_id = r->id;
+		*alloc_id = id;
+		if (!settled)
+			return GDL_ALLOC_PENDING;
+		gdl_alloc_counted(c, agent_id, device, id, size, used, quota);
 		return 0;
 	}
 out:
@@ -262,22 +310,20 @@ void gdl_alloc_settle(struct gdl_core *c, u64 alloc_id, bool keep)
 		gdl_zfree(r);
 		return;
 	}
-	gdl_count(c, GDL_ST_ALLOCS, 1);
-	gdl_count(c, GDL_ST_BYTES_ALLOCATED, size);
-	if (gdl_trace_on(c->env, GDL_DEC_ALLOC))
-		gdl_alloc_trace(c, GDL_DEC_ALLOC, agent_id, device, alloc_id,
-				size, 0, used, quota);
+	gdl_alloc_counted(c, agent_id, device, alloc_id, size, used, quota);
+}
+
+/* The core's own callers take the id from a variable: it always arrives. */
+static bool gdl_publish_here(void *to, u64 alloc_id)
+{
+	return true;
 }
 
 int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
 	      u64 size, u32 device, u32 flags, u64 *alloc_id)
 {
-	int ret = gdl_alloc_reserve(c, owner, agent_id, size, device, flags,
-				    alloc_id);
-
-	if (!ret)
-		gdl_alloc_settle(c, *alloc_id, true);
-	return ret;
+	return gdl_alloc_reserve(c, owner, agent_id, size, device, flags,
+				 alloc_id, gdl_publish_here, NULL);
 }
 
 /*

@@ -146,16 +146,23 @@ s64 gdl_agent_release(struct gdl_core *c, u64 agent_id);
 int gdl_alloc(struct gdl_core *c, struct gdl_owner *owner, u64 agent_id,
 	      u64 size, u32 device, u32 flags, u64 *alloc_id);
 /*
- * gdl_alloc() in two steps, for callers that must hand the id out before
- * the allocation may count (the ioctl's copy-out): gdl_alloc_reserve()
- * decides and holds the bytes under a pending record that FREE and the
- * listings do not see yet; a refusal is counted and reported as usual, a
- * success not yet.  gdl_alloc_settle() then either publishes it (@keep:
+ * gdl_alloc() for callers that must hand the id out before the allocation
+ * may count (the ioctl's copy-out).  gdl_alloc_reserve() decides; a refusal
+ * is counted and reported as usual.  On success the bytes are held under a
+ * new record, and @publish(@to, id) is called under the allocation lock
+ * (it must neither sleep nor fault: the module's writes user memory with
+ * page faults disabled).  If it returns true the id has reached the caller
+ * and the allocation is settled at once: 0.  Else (or with @publish NULL)
+ * the record stays pending, unseen by FREE and the listings, and
+ * GDL_ALLOC_PENDING is returned with the id in *@alloc_id: the caller hands
+ * it out its own way, then gdl_alloc_settle() either publishes it (@keep:
  * counted and reported as an allocation) or drops it without a trace.
  */
+typedef bool gdl_publish_fn(void *to, u64 alloc_id);
+#define GDL_ALLOC_PENDING	1
 int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 		      u64 agent_id, u64 size, u32 device, u32 flags,
-		      u64 *alloc_id);
+		      u64 *alloc_id, gdl_publish_fn *publish, void *to);
 void gdl_alloc_settle(struct gdl_core *c, u64 alloc_id, bool keep);
 /*
  * Release one allocation.  @only_agent nonzero: -EPERM unless the

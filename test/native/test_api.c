@@ -384,8 +384,81 @@ static void test_free_by_spare(void)
 		  -ENOMEM);
 	gdl_fault_fail_nth(0);
 	EXPECT(o.spare != NULL);
+	/* A refused allocation puts the spare back. */
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 5000, 0, 0, &a), -EDQUOT);
+	EXPECT(o.spare != NULL);
+	/* A reused record is not cleared first: every field is set anew. */
+	gdl_fault_fail_nth(1);
+	EXPECT_EQ(gdl_alloc(t->c, &o, 1, 60, 0, 0, &a), 0);
+	gdl_fault_fail_nth(0);
+	EXPECT_EQ(o.bytes, 60);
+	EXPECT_EQ(gdl_free(t->c, a, 1), 0);
+	EXPECT_EQ(tcore_last(t).alloc_id, a);
+	EXPECT_EQ(tcore_last(t).length, 60);
+	EXPECT_EQ(tcore_last(t).agent_id, 1);
+	EXPECT_EQ(tcore_last(t).used, 0);
+	EXPECT_EQ(o.nallocs, 0);
 	gdl_owner_release(t->c, &o);
 	gdl_owner_release(t->c, &other);
+	tcore_free(t);
+}
+
+static unsigned int published;
+
+static bool publish_store(void *to, u64 alloc_id)
+{
+	published++;
+	*(u64 *)to = alloc_id;
+	return true;
+}
+
+static bool publish_fail(void *to, u64 alloc_id)
+{
+	published++;
+	return false;
+}
+
+/*
+ * gdl_alloc_reserve(): an id the publisher hands out under the lock is
+ * settled at once (FREE sees it, counted and reported once); one it cannot
+ * stays pending until gdl_alloc_settle(); a refusal never publishes.
+ */
+static void test_alloc_publish(void)
+{
+	struct tcore *t = tcore_new(0, 4, 1, 1000);
+	struct gdl_stats st;
+	u64 id = 0, out = 0;
+
+	REQUIRE(t);
+	EXPECT_EQ(gdl_agent_set(t->c, 1, 100, 1), 0);
+	published = 0;
+	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 1, 10, 0, 0, &id,
+				    publish_store, &out), 0);
+	EXPECT_EQ(out, id);
+	EXPECT_EQ(tcore_last(t).kind, GDL_DEC_ALLOC);
+	EXPECT_EQ(tcore_last(t).alloc_id, id);
+	EXPECT_EQ(tcore_last(t).used, 10);
+	gdl_stats_read(t->c, &st);
+	EXPECT_EQ(st.allocs, 1);
+	EXPECT_EQ(gdl_free(t->c, id, 1), 0);
+
+	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 1, 20, 0, 0, &id,
+				    publish_fail, NULL), GDL_ALLOC_PENDING);
+	EXPECT_EQ(gdl_free(t->c, id, 1), -ENOENT);
+	gdl_stats_read(t->c, &st);
+	EXPECT_EQ(st.allocs, 1);
+	EXPECT_EQ(st.used_bytes, 20);
+	gdl_alloc_settle(t->c, id, true);
+	gdl_stats_read(t->c, &st);
+	EXPECT_EQ(st.allocs, 2);
+	EXPECT_EQ(gdl_free(t->c, id, 1), 0);
+
+	EXPECT_EQ(published, 2);
+	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 1, 200, 0, 0, &id,
+				    publish_store, &out), -EDQUOT);
+	EXPECT_EQ(published, 2);
+	gdl_stats_read(t->c, &st);
+	EXPECT_EQ(st.live_allocations, 0);
 	tcore_free(t);
 }
 
@@ -695,6 +768,7 @@ const struct tap_case api_cases[] = {
 	{ "api: alloc auto-creates agents", test_alloc_autocreate },
 	{ "api: free and owners", test_free_and_owner },
 	{ "api: free_by keeps one spare record", test_free_by_spare },
+	{ "api: alloc_reserve settles what it publishes", test_alloc_publish },
 	{ "api: owner release in batches", test_owner_release_many },
 	{ "api: grant/revoke errors", test_grant_errors },
 	{ "api: grant semantics", test_grant_semantics },

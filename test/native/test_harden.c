@@ -257,7 +257,8 @@ static void test_reserve_dropped_leaves_no_trace(void)
 
 	REQUIRE(t);
 	EXPECT_EQ(gdl_agent_set(t->c, 2, 4096, 1), 0);
-	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 2, 100, 0, 0, &id), 0);
+	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 2, 100, 0, 0, &id, NULL, NULL),
+		  GDL_ALLOC_PENDING);
 	/* Pending: holds its bytes, but FREE and listings do not see it. */
 	EXPECT_EQ(gdl_free(t->c, id, 0), -ENOENT);
 	EXPECT_EQ(gdl_alloc(t->c, &t->owner, 2, 4000, 0, 0, &id2), -EDQUOT);
@@ -274,7 +275,8 @@ static void test_reserve_dropped_leaves_no_trace(void)
 	snap_free(&before);
 	snap_free(&after);
 	/* Kept: counted and reported once, as one allocation. */
-	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 2, 100, 0, 0, &id), 0);
+	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 2, 100, 0, 0, &id, NULL, NULL),
+		  GDL_ALLOC_PENDING);
 	gdl_alloc_settle(t->c, id, true);
 	EXPECT_EQ(t->nrec, nrec + 1);
 	EXPECT_EQ(tcore_last(t).kind, GDL_DEC_ALLOC);
@@ -284,7 +286,8 @@ static void test_reserve_dropped_leaves_no_trace(void)
 	EXPECT_EQ(st.allocs, 1);
 	EXPECT_EQ(gdl_free(t->c, id, 2), 0);
 	/* A pending record its owner drops on release is not a free either. */
-	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 2, 100, 0, 0, &id), 0);
+	EXPECT_EQ(gdl_alloc_reserve(t->c, &t->owner, 2, 100, 0, 0, &id, NULL, NULL),
+		  GDL_ALLOC_PENDING);
 	gdl_owner_release(t->c, &t->owner);
 	gdl_stats_read(t->c, &st);
 	EXPECT_EQ(st.frees, 1);
