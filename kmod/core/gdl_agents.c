@@ -50,7 +50,7 @@ struct gdl_agent *gdl_agent_new(u64 id, u64 quota, u64 mask)
 	a->id = id;
 	a->quota = quota;
 	a->device_mask = mask;
-	INIT_LIST_HEAD(&a->allocs);
+	INIT_HLIST_HEAD(&a->allocs);
 	gdl_mutex_init(&a->lock);
 	gdl_rtree_init(&a->ranges, &a->lock);
 	return a;

@@ -11,7 +11,7 @@
 
 #define GDL_RELEASE_BATCH	256	/* records freed per lock hold */
 
-static struct list_head *gdl_alloc_chain(struct gdl_core *c, u64 id)
+static struct hlist_head *gdl_alloc_chain(struct gdl_core *c, u64 id)
 {
 	return &c->alloc_hash[id & ((1u << GDL_ALLOC_HASH_BITS) - 1)];
 }
@@ -88,14 +88,15 @@ static int gdl_alloc_charge(struct gdl_core *c, struct gdl_agent *a,
 		r->agent_id = a->id;
 		r->pending = true;
 		r->owner = owner;
-		list_add_tail(&r->hnode, gdl_alloc_chain(c, r->id));
-		list_add_tail(&r->anode, &a->allocs);
+		/* The highest id yet: at the head, each chain stays sorted. */
+		hlist_add_head(&r->hnode, gdl_alloc_chain(c, r->id));
+		hlist_add_head(&r->anode, &a->allocs);
 		if (owner) {
-			list_add_tail(&r->onode, &owner->allocs);
+			hlist_add_head(&r->onode, &owner->allocs);
 			owner->nallocs++;
 			owner->bytes += r->size;
 		} else {
-			INIT_LIST_HEAD(&r->onode);
+			INIT_HLIST_NODE(&r->onode);
 		}
 		a->used += r->size;
 		a->nallocs++;
@@ -246,13 +247,14 @@ out:
 
 static struct gdl_arec *gdl_alloc_lookup(struct gdl_core *c, u64 id)
 {
-	struct list_head *h = gdl_alloc_chain(c, id);
+	struct hlist_head *h = gdl_alloc_chain(c, id);
 	struct gdl_arec *r;
 
-	list_for_each_entry(r, h, hnode) {
+	/* Newest first: a FREE of a recent allocation looks no further. */
+	hlist_for_each_entry(r, h, hnode) {
 		if (r->id == id)
 			return r;
-		if (r->id > id)
+		if (r->id < id)
 			break;
 	}
 	return NULL;
@@ -263,10 +265,10 @@ static void gdl_alloc_unlink(struct gdl_core *c, struct gdl_arec *r)
 {
 	struct gdl_agent *a = r->agent;
 
-	list_del(&r->hnode);
-	list_del(&r->anode);
+	hlist_del(&r->hnode);
+	hlist_del(&r->anode);
 	if (r->owner) {
-		list_del(&r->onode);
+		hlist_del(&r->onode);
 		r->owner->nallocs--;
 		r->owner->bytes -= r->size;
 	}
@@ -396,8 +398,9 @@ int gdl_free(struct gdl_core *c, u64 alloc_id, u64 only_agent)
 
 s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
 {
-	struct list_head batch;
-	struct gdl_arec *r, *tmp;
+	struct hlist_head batch;
+	struct hlist_node *tmp;
+	struct gdl_arec *r;
 	struct gdl_agent *a;
 	s64 released = 0;
 	int i;
@@ -412,10 +415,10 @@ s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
 		return -ENOENT;
 	}
 	for (;;) {
-		INIT_LIST_HEAD(&batch);
+		INIT_HLIST_HEAD(&batch);
 		i = 0;
 		gdl_spin_lock(&c->alloc_lock);
-		list_for_each_entry_safe(r, tmp, &a->allocs, anode) {
+		hlist_for_each_entry_safe(r, tmp, &a->allocs, anode) {
 			if (i == GDL_RELEASE_BATCH)
 				break;
 			/* Mid-ioctl: its caller settles it in a moment. */
@@ -423,13 +426,13 @@ s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
 				continue;
 			gdl_alloc_unlink(c, r);
 			/* onode is free now (unlinked from any owner). */
-			list_add_tail(&r->onode, &batch);
+			hlist_add_head(&r->onode, &batch);
 			i++;
 		}
 		gdl_spin_unlock(&c->alloc_lock);
 		if (!i)
 			break;
-		list_for_each_entry_safe(r, tmp, &batch, onode)
+		hlist_for_each_entry_safe(r, tmp, &batch, onode)
 			gdl_alloc_retire(c, r);
 		released += i;
 		gdl_cond_resched();
@@ -445,7 +448,7 @@ static struct list_head *gdl_owner_chain(struct gdl_core *c, u64 seq)
 
 void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
 {
-	INIT_LIST_HEAD(&owner->allocs);
+	INIT_HLIST_HEAD(&owner->allocs);
 	owner->nallocs = 0;
 	owner->bytes = 0;
 	owner->removed_agent = 0;
@@ -459,22 +462,23 @@ void gdl_owner_init(struct gdl_core *c, struct gdl_owner *owner)
 
 void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner)
 {
-	struct list_head batch;
-	struct gdl_arec *r, *tmp, *spare = NULL;
+	struct gdl_arec *r, *spare = NULL;
+	struct hlist_head batch;
+	struct hlist_node *tmp;
 	bool done;
 	int i;
 
 	do {
-		INIT_LIST_HEAD(&batch);
+		INIT_HLIST_HEAD(&batch);
 		gdl_spin_lock(&c->alloc_lock);
 		for (i = 0; i < GDL_RELEASE_BATCH &&
-			    !list_empty(&owner->allocs); i++) {
-			r = list_first_entry(&owner->allocs, struct gdl_arec,
-					     onode);
+			    !hlist_empty(&owner->allocs); i++) {
+			r = hlist_entry(owner->allocs.first, struct gdl_arec,
+					onode);
 			gdl_alloc_unlink(c, r);
-			list_add_tail(&r->onode, &batch);
+			hlist_add_head(&r->onode, &batch);
 		}
-		done = list_empty(&owner->allocs);
+		done = hlist_empty(&owner->allocs);
 		if (done) {
 			list_del(&owner->node);
 			spare = owner->spare;
@@ -482,7 +486,7 @@ void gdl_owner_release(struct gdl_core *c, struct gdl_owner *owner)
 		}
 		gdl_spin_unlock(&c->alloc_lock);
 
-		list_for_each_entry_safe(r, tmp, &batch, onode)
+		hlist_for_each_entry_safe(r, tmp, &batch, onode)
 			gdl_alloc_retire(c, r);
 		gdl_cond_resched();
 	} while (!done);
@@ -495,10 +499,11 @@ void gdl_allocs_destroy(struct gdl_core *c)
 	u32 b;
 
 	for (b = 0; b < (1u << GDL_ALLOC_HASH_BITS); b++) {
-		struct gdl_arec *r, *tmp;
+		struct hlist_node *tmp;
+		struct gdl_arec *r;
 
-		list_for_each_entry_safe(r, tmp, &c->alloc_hash[b], hnode)
+		hlist_for_each_entry_safe(r, tmp, &c->alloc_hash[b], hnode)
 			gdl_zfree(r);
-		INIT_LIST_HEAD(&c->alloc_hash[b]);
+		INIT_HLIST_HEAD(&c->alloc_hash[b]);
 	}
 }

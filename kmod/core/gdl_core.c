@@ -38,7 +38,7 @@ struct gdl_core *gdl_core_create(const struct gdl_core_params *p)
 	if (!c->agent_hash || !c->alloc_hash || !c->owner_hash || !c->stats)
 		goto fail;
 	for (b = 0; b < (1u << GDL_ALLOC_HASH_BITS); b++)
-		INIT_LIST_HEAD(&c->alloc_hash[b]);
+		INIT_HLIST_HEAD(&c->alloc_hash[b]);
 	for (b = 0; b < (1u << GDL_OWNER_HASH_BITS); b++)
 		INIT_LIST_HEAD(&c->owner_hash[b]);
 	gdl_mutex_init(&c->agents_lock);

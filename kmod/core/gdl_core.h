@@ -77,7 +77,7 @@ struct gdl_device_desc {
  * the caller and only shown in listings.
  */
 struct gdl_owner {
-	struct list_head allocs;	/* core-private, under the alloc lock */
+	struct hlist_head allocs;	/* core-private, under the alloc lock */
 	struct list_head node;		/* core-private: owner hash chain */
 	u64 seq;			/* core-private: listing key */
 	u64 removed_agent;		/* core-private: see gdl_agent_remove */

@@ -150,7 +150,7 @@ struct gdl_agent {
 	u64 device_mask;
 	u64 used;
 	u64 nallocs;
-	struct list_head allocs;
+	struct hlist_head allocs;
 	bool dead;
 	gdl_mutex_t lock;
 	struct gdl_rtree ranges;
@@ -159,9 +159,14 @@ struct gdl_agent {
 
 /**
  * struct gdl_arec - one live allocation
- * @hnode: chain of the allocation hash, sorted by id
- * @onode: its owner's list (empty for persistent allocations)
+ * @hnode: chain of the allocation hash, newest (highest id) first
+ * @onode: its owner's list (unhashed for persistent allocations)
  * @anode: its agent's list
+ *
+ * hlists: the record's three links are on ALLOC's and FREE's path, and an
+ * hlist's add and unlink are a few stores where Debian's list_add() and
+ * list_del() each call a CONFIG_DEBUG_LIST validator (111 instructions of
+ * an ALLOC + FREE pair, scripts/kernel-trace.sh); none needs a tail.
  * @agent: charged agent; cannot be removed while it has allocations, but
  *         may be as soon as this record is unlinked: after that, only
  *         @agent_id may be read
@@ -177,9 +182,9 @@ struct gdl_agent {
  * @quota_then: agent's quota then, for the trace
  */
 struct gdl_arec {
-	struct list_head hnode;
-	struct list_head onode;
-	struct list_head anode;
+	struct hlist_node hnode;
+	struct hlist_node onode;
+	struct hlist_node anode;
 	struct gdl_agent *agent;
 	struct gdl_owner *owner;
 	u64 agent_id;
@@ -234,7 +239,7 @@ struct gdl_core {
 	u32 nagents;
 
 	gdl_spinlock_t alloc_lock;
-	struct list_head *alloc_hash;
+	struct hlist_head *alloc_hash;
 	u64 next_alloc_id;
 	u64 live;
 	u64 used;

@@ -50,11 +50,12 @@ int gdl_list_agents(struct gdl_core *c, struct gdl_cursor *cur,
 }
 
 /*
- * gdl_chain_next - the walk of the hash listings (allocations, owners): the
- * node after @prev in chain cur->a or, once that chain is done, the head of
- * the next nonempty one (with cur->b back to 0: none of it listed yet);
- * NULL at the end of the table (2^@bits chains).  @prev NULL starts at chain cur->a's head.  A
- * chain holds ascending keys, so the caller skips those up to cur->b.
+ * gdl_chain_next - the walk of the owners' hash listing: the node after
+ * @prev in chain cur->a or, once that chain is done, the head of the next
+ * nonempty one (with cur->b back to 0: none of it listed yet); NULL at the
+ * end of the table (2^@bits chains).  @prev NULL starts at chain cur->a's
+ * head.  A chain holds ascending keys, so the caller skips those up to
+ * cur->b.
  */
 static struct list_head *gdl_chain_next(struct list_head *hash,
 					unsigned int bits,
@@ -76,29 +77,36 @@ static struct list_head *gdl_chain_next(struct list_head *hash,
 	return NULL;
 }
 
+/*
+ * An allocation chain holds descending ids (newest first): cur->b, the
+ * last id listed from chain cur->a (0: none yet), is where a batch resumes.
+ */
 int gdl_list_allocs(struct gdl_core *c, u64 agent_id, struct gdl_cursor *cur,
 		    struct gdl_alloc_view *out, u32 max)
 {
-	struct list_head *p = NULL;
+	struct gdl_arec *r = NULL;
 	u32 n = 0;
 
 	gdl_spin_lock(&c->alloc_lock);
-	while (n < max && (p = gdl_chain_next(c->alloc_hash, GDL_ALLOC_HASH_BITS,
-						cur, p))) {
-		struct gdl_arec *r = list_entry(p, struct gdl_arec, hnode);
-
-		if (r->id <= cur->b || r->pending ||
-		    (agent_id && r->agent_id != agent_id))
-			continue;
-		out[n++] = (struct gdl_alloc_view){
-			.alloc_id = r->id,
-			.agent_id = r->agent_id,
-			.size = r->size,
-			.device = r->device,
-			.flags = r->flags,
-			.owner_pid = r->owner ? r->owner->pid : 0,
-		};
-		cur->b = r->id;
+	while (n < max && cur->a < (1ull << GDL_ALLOC_HASH_BITS)) {
+		hlist_for_each_entry(r, &c->alloc_hash[cur->a], hnode) {
+			if ((cur->b && r->id >= cur->b) || r->pending ||
+			    (agent_id && r->agent_id != agent_id))
+				continue;
+			if (n == max)
+				break;
+			out[n++] = (struct gdl_alloc_view){
+				.alloc_id = r->id,
+				.agent_id = r->agent_id,
+				.size = r->size,
+				.device = r->device,
+				.flags = r->flags,
+				.owner_pid = r->owner ? r->owner->pid : 0,
+			};
+			cur->b = r->id;
+		}
+		if (!r)		/* the chain is done */
+			gdl_cursor_next_chain(cur);
 	}
 	gdl_spin_unlock(&c->alloc_lock);
 	return (int)n;

@@ -101,6 +101,62 @@ static inline bool list_empty(const struct list_head *h)
 	     n = list_next_entry(pos, member);				\
 	     &pos->member != (h); pos = n, n = list_next_entry(n, member))
 
+/* And of its hlist: one pointer per head, O(1) unlink */
+
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
+
+struct hlist_head {
+	struct hlist_node *first;
+};
+
+#define INIT_HLIST_HEAD(h)	((h)->first = NULL)
+
+static inline void INIT_HLIST_NODE(struct hlist_node *n)
+{
+	n->next = NULL;
+	n->pprev = NULL;
+}
+
+static inline bool hlist_empty(const struct hlist_head *h)
+{
+	return !h->first;
+}
+
+static inline void hlist_add_head(struct hlist_node *n, struct hlist_head *h)
+{
+	n->next = h->first;
+	if (h->first)
+		h->first->pprev = &n->next;
+	h->first = n;
+	n->pprev = &h->first;
+}
+
+static inline void hlist_del(struct hlist_node *n)
+{
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
+	n->next = NULL;
+	n->pprev = NULL;
+}
+
+#define hlist_entry(ptr, type, member)	container_of(ptr, type, member)
+#define hlist_entry_safe(ptr, type, member) ({				\
+	struct hlist_node *__p = (ptr);					\
+	__p ? hlist_entry(__p, type, member) : NULL;			\
+})
+#define hlist_for_each_entry(pos, h, member)				\
+	for (pos = hlist_entry_safe((h)->first, __typeof__(*(pos)), member); \
+	     pos;							\
+	     pos = hlist_entry_safe((pos)->member.next, __typeof__(*(pos)), member))
+/* @n: a struct hlist_node *, as in the kernel. */
+#define hlist_for_each_entry_safe(pos, n, h, member)			\
+	for (pos = hlist_entry_safe((h)->first, __typeof__(*(pos)), member); \
+	     pos && ({ n = (pos)->member.next; 1; });			\
+	     pos = hlist_entry_safe(n, __typeof__(*(pos)), member))
+
 /* Memory, with failure injection -------------------------------------- */
 
 void *gdl_zalloc(size_t n);
