@@ -124,7 +124,7 @@ static void gdl_alloc_refused(struct gdl_core *c, int ret, u64 agent_id,
 }
 
 /* A settled allocation: counted and reported.  Outside alloc_lock. */
-static void gdl_alloc_counted(struct gdl_core *c, u64 agent_id, u32 device,
+static __always_inline void gdl_alloc_counted(struct gdl_core *c, u64 agent_id, u32 device,
 			      u64 alloc_id, u64 size, u64 used, u64 quota)
 {
 	gdl_count(c, GDL_ST_ALLOCS, 1);
