@@ -280,10 +280,14 @@ fi
 
 # --- Judge -----------------------------------------------------------------------
 if [[ $mode == bench ]]; then
-	# The run directory goes away; the numbers stay (latest run only).
+	# The run directory goes away; the numbers stay (latest run only).  A
+	# run with no records (scripts/kernel-trace.sh's) leaves the last ones.
 	mkdir -p "$build/bench"
-	cat "$results"/*.log 2>/dev/null | sed -n 's/^BENCH //p' >"$build/bench/kernel.jsonl" || true
-	info "benchmark records: $build/bench/kernel.jsonl ($(wc -l <"$build/bench/kernel.jsonl") lines)"
+	records=$(cat "$results"/*.log 2>/dev/null | sed -n 's/^BENCH //p' || true)
+	if [[ -n $records ]]; then
+		printf '%s\n' "$records" >"$build/bench/kernel.jsonl"
+		info "benchmark records: $build/bench/kernel.jsonl ($(wc -l <"$build/bench/kernel.jsonl") lines)"
+	fi
 fi
 # Last: its final line is the verdict, "N passed, N failed".
 verdict=0
