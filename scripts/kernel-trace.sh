@@ -4,16 +4,17 @@
 #   scripts/kernel-trace.sh [--top N]
 #
 # Boots the benchmark guest (test/vm/run.sh --bench: instruction clock,
-# default mitigations, KASLR off so the vmlinux symbols hold) with qemu's gdb
-# stub, runs each ioctl row of the kernel benchmark once (bench_ioctl -T),
-# and single-steps the guest through gdb from each of those ioctls' syscall
-# entry to its return to user space.  Prints, per row and ioctl, the
+# default mitigations; KASLR off, so the addresses the guest's /proc/kallsyms
+# shows hold from boot on) with qemu's gdb stub, runs each ioctl row of the
+# kernel benchmark once (bench_ioctl -T), and single-steps the guest through
+# gdb from each of those ioctls' syscall entry to its return to user space.  Prints, per row and ioctl, the
 # instructions executed and the functions they were in (exclusive counts,
 # the N largest; default 25).  The raw trace stays in build/bench/trace/.
 #
-# The counts are the benchmark's, give or take a stepped `rep` instruction,
-# but for one call: a row's table figure is a minimum over many.  Takes a
-# few minutes beyond the benchmark guest's setup (gdb steps ~1 000/s).
+# The counts are the instruction clock's (a `rep` instruction counts once per
+# iteration), for one call and from the syscall on: a row's table figure is a
+# minimum over many and includes the user side of its loop.  Takes about a
+# minute and a half beyond the build.
 set -euo pipefail
 . "$(dirname "$0")/lib/log.sh"
 ROOT=$(gdl_root)
@@ -23,7 +24,7 @@ top=25
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--top) top=${2:?--top needs a number}; shift 2 ;;
-	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--top N)" ;;
 	esac
 done

@@ -124,8 +124,10 @@ static void gdl_alloc_refused(struct gdl_core *c, int ret, u64 agent_id,
 }
 
 /* A settled allocation: counted and reported.  Outside alloc_lock. */
-static __always_inline void gdl_alloc_counted(struct gdl_core *c, u64 agent_id, u32 device,
-			      u64 alloc_id, u64 size, u64 used, u64 quota)
+static __always_inline void gdl_alloc_counted(struct gdl_core *c,
+					      u64 agent_id, u32 device,
+					      u64 alloc_id, u64 size, u64 used,
+					      u64 quota)
 {
 	gdl_count(c, GDL_ST_ALLOCS, 1);
 	gdl_count(c, GDL_ST_BYTES_ALLOCATED, size);
@@ -193,7 +195,7 @@ int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 	int ret;
 
 	if (!size || (flags & ~GDL_ALLOC_FLAGS) ||
-	    (!charged && !(flags & GDL_ALLOC_PERSISTENT))) {
+	    (!owner && !(flags & GDL_ALLOC_PERSISTENT))) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -226,7 +228,7 @@ int gdl_alloc_reserve(struct gdl_core *c, struct gdl_owner *owner,
 		settled = publish && publish(to, id);
 		r->pending = !settled;
 	} else if (charged && !charged->spare) {
-		charged->spare = r;	/* back, for the next try */
+		charged->spare = r;	/* kept: the next try allocates none */
 		r = NULL;
 	}
 	/* From here a settled record may be freed by another thread. */

@@ -162,11 +162,6 @@ struct gdl_agent {
  * @hnode: chain of the allocation hash, newest (highest id) first
  * @onode: its owner's list (unhashed for persistent allocations)
  * @anode: its agent's list
- *
- * hlists: the record's three links are on ALLOC's and FREE's path, and an
- * hlist's add and unlink are a few stores where Debian's list_add() and
- * list_del() each call a CONFIG_DEBUG_LIST validator (111 instructions of
- * an ALLOC + FREE pair, scripts/kernel-trace.sh); none needs a tail.
  * @agent: charged agent; cannot be removed while it has allocations, but
  *         may be as soon as this record is unlinked: after that, only
  *         @agent_id may be read
@@ -180,6 +175,11 @@ struct gdl_agent {
  * @flags: GDL_ALLOC_*
  * @used_after: agent's usage right after this record left, for the trace
  * @quota_then: agent's quota then, for the trace
+ *
+ * hlists: the record's three links are on ALLOC's and FREE's path, and an
+ * hlist's add and unlink are a few stores where Debian's list_add() and
+ * list_del() each call a CONFIG_DEBUG_LIST validator (111 instructions of
+ * an ALLOC + FREE pair, scripts/kernel-trace.sh); none needs a tail.
  */
 struct gdl_arec {
 	struct hlist_node hnode;

@@ -1,7 +1,7 @@
 # The gdb half of scripts/kernel-trace.sh, run as gdb -batch -x trace_gdb.py
-# with the symbols' addresses in the environment.  Waits for bench_ioctl -T's markers
-# (getpgid of MARK + row, MARK - 1 after the row), and between them
-# single-steps every ioctl on the tool's descriptors from the syscall
+# with the symbols' addresses in the environment.  Waits for bench_ioctl
+# -T's markers (getpgid of MARK + row, MARK - 1 after the row), and between
+# them single-steps every ioctl on the tool's descriptors from the syscall
 # instruction's entry to the return to user space, one PC per line.
 import os
 
