@@ -22,7 +22,7 @@
  *   struct list_head, INIT_LIST_HEAD, list_add_tail, list_del, list_empty,
  *   list_first_entry, list_for_each_entry, list_for_each_entry_safe
  *   struct hlist_head, struct hlist_node, INIT_HLIST_HEAD, INIT_HLIST_NODE,
- *   hlist_add_head, hlist_del, hlist_empty, hlist_entry,
+ *   hlist_add_head, hlist_del, __hlist_del, hlist_empty, hlist_entry,
  *   hlist_for_each_entry, hlist_for_each_entry_safe
  *
  * Memory (may sleep; never called with a spinlock held or in an RCU

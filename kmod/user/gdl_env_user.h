@@ -133,11 +133,17 @@ static inline void hlist_add_head(struct hlist_node *n, struct hlist_head *h)
 	n->pprev = &h->first;
 }
 
-static inline void hlist_del(struct hlist_node *n)
+/* Unlinks @n and leaves its links as they were (the kernel's, likewise). */
+static inline void __hlist_del(struct hlist_node *n)
 {
 	*n->pprev = n->next;
 	if (n->next)
 		n->next->pprev = n->pprev;
+}
+
+static inline void hlist_del(struct hlist_node *n)
+{
+	__hlist_del(n);
 	n->next = NULL;
 	n->pprev = NULL;
 }
