@@ -11,7 +11,10 @@
 #ifndef GDL_CUDA_H
 #define GDL_CUDA_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include "cuda_api.h"
 #include "../kmod/include/uapi/gpu_dma_lock.h"
 
@@ -25,20 +28,73 @@ enum gdl_cuda_op_idx {
 	GDL_OP_COUNT
 };
 
+/*
+ * Every allocation and free passes through the inline functions below: each
+ * is a load and a test before the real work, its slow path out of line
+ * (the interposer's benchmark counts every instruction of the pair).
+ */
+
 /* driver: the real entry of every hooked function, NULL if not exported. */
 extern void *gdl_real[GDL_OP_COUNT];
-int gdl_driver_ready(void);		/* 0, or -1 if libcuda cannot load */
+extern int gdl_driver_state;	/* 0 not tried, 1 ready, -1 failed */
+extern CUresult (*gdl_ctx_get_device)(CUdevice *);
+int gdl_driver_load(void);		/* 0, or -1 if libcuda cannot load */
 void *gdl_driver_sym(const char *name);	/* a driver entry we do not hook */
-int gdl_driver_current_device(CUdevice *dev);	/* 0, or -1: no context */
+
+/* 0 once the driver is loaded, or -1 if libcuda cannot load. */
+static inline int gdl_driver_ready(void)
+{
+	if (__builtin_expect(__atomic_load_n(&gdl_driver_state, __ATOMIC_ACQUIRE) == 1, 1))
+		return 0;
+	return gdl_driver_load();
+}
+
+/* The current context's device: 0, or -1 when there is no context. */
+static inline int gdl_driver_current_device(CUdevice *dev)
+{
+	return gdl_driver_ready() || !gdl_ctx_get_device ||
+	       gdl_ctx_get_device(dev) != CUDA_SUCCESS ? -1 : 0;
+}
 void *gdl_hook_for(void *real_entry);	/* the hook, or real_entry itself */
 void gdl_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define REAL(fn) ((__typeof__(&fn))gdl_real[GDL_OP_##fn])
 
 /* backend: 0, a negative errno from the ledger, or GDL_NO_BACKEND. */
 #define GDL_NO_BACKEND (-10000)
-int gdl_backend_request(unsigned long cmd, void *arg);
-int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id);
-void gdl_backend_free(uint64_t alloc_id);
+extern int gdl_backend_ioctl_fd;	/* >= 0 once the module is the backend */
+int gdl_backend_call(unsigned long cmd, void *arg, int post);	/* any backend */
+
+static inline int gdl_backend_request(unsigned long cmd, void *arg)
+{
+	int fd = __atomic_load_n(&gdl_backend_ioctl_fd, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(fd >= 0, 1))
+		return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+	return gdl_backend_call(cmd, arg, 0);
+}
+
+static inline int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id)
+{
+	struct gdl_alloc a = { .size = size, .device = device };
+	int r = gdl_backend_request(GDL_IOC_ALLOC, &a);
+
+	*alloc_id = r ? 0 : a.alloc_id;
+	return r;
+}
+
+/* Gives @alloc_id (0: nothing) back; a refusal is only traced. */
+static inline void gdl_backend_free(uint64_t alloc_id)
+{
+	struct gdl_free f = { .alloc_id = alloc_id };
+	int r;
+
+	if (!alloc_id)
+		return;
+	r = gdl_backend_ioctl_fd >= 0 ? gdl_backend_request(GDL_IOC_FREE, &f) :
+	    gdl_backend_call(GDL_IOC_FREE, &f, 1);
+	if (r && r != GDL_NO_BACKEND)
+		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
+}
 int gdl_backend_allow_without(void);	/* GDL_CUDA_NO_BACKEND=allow */
 void gdl_backend_after_fork(void);
 
@@ -49,7 +105,21 @@ int gdl_sock_post_free(int fd, const struct gdl_free *f);
 void gdl_sock_forget(void);
 
 /* device: module device index for a CUDA ordinal, or a negative errno. */
-int gdl_device_index(int ordinal);
+extern int gdl_device_cache[GDL_MAX_DEVICES];
+extern int gdl_device_resolved[GDL_MAX_DEVICES];	/* cache[i] is the answer */
+int gdl_device_resolve(int ordinal);
+
+static inline int gdl_device_index(int ordinal)
+{
+	/*
+	 * Asked on every allocation: a resolved ordinal's answer never
+	 * changes, so it is read without a lock.
+	 */
+	if (__builtin_expect((unsigned int)ordinal < GDL_MAX_DEVICES, 1) &&
+	    __atomic_load_n(&gdl_device_resolved[ordinal], __ATOMIC_ACQUIRE))
+		return gdl_device_cache[ordinal];
+	return gdl_device_resolve(ordinal);
+}
 int gdl_device_pick(const char *bus_id, int ordinal,
 		    const struct gdl_device_info *devs, unsigned int n);
 void gdl_device_after_fork(void);

@@ -39,6 +39,7 @@ enum { BK_UNKNOWN, BK_IOCTL, BK_SOCKET, BK_NONE };
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int kind = BK_UNKNOWN;	/* read without the lock once set */
 static int fd = -1;
+int gdl_backend_ioctl_fd = -1;	/* fd, published once kind is BK_IOCTL */
 static int fd_inherited;	/* GDL_FD: never closed by us */
 static int allow_without = -1;
 
@@ -73,10 +74,12 @@ static int open_inherited(const char *v)
 	return (int)n;
 }
 
-/* Publishes @k after fd is set: the ioctl fast path reads kind unlocked. */
+/* Publishes @k after fd is set: the ioctl fast path (gdl_cuda.h) reads gdl_backend_ioctl_fd unlocked. */
 static void set_kind(int k)
 {
 	__atomic_store_n(&kind, k, __ATOMIC_RELEASE);
+	if (k == BK_IOCTL)
+		__atomic_store_n(&gdl_backend_ioctl_fd, fd, __ATOMIC_RELEASE);
 }
 
 /* Called with the lock held, kind == BK_UNKNOWN. */
@@ -110,13 +113,15 @@ static void pick(void)
 		  kind == BK_SOCKET ? "socket" : "none");
 }
 
-/* @post: a FREE whose reply is read later (gdl_cuda_socket.c); the ioctl is synchronous anyway. */
-static int backend_call(unsigned long cmd, void *arg, int post)
+/*
+ * Every request but the ioctl fast path (gdl_cuda.h): picks the backend on
+ * first use.  @post: a FREE whose reply is read later (gdl_cuda_socket.c);
+ * the ioctl is synchronous anyway.
+ */
+int gdl_backend_call(unsigned long cmd, void *arg, int post)
 {
-	int k = __atomic_load_n(&kind, __ATOMIC_ACQUIRE), r;
+	int k, r;
 
-	if (k == BK_IOCTL)
-		return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 	pthread_mutex_lock(&lock);
 	if (kind == BK_UNKNOWN)
 		pick();
@@ -147,38 +152,13 @@ static int backend_call(unsigned long cmd, void *arg, int post)
 	return r;
 }
 
-int gdl_backend_request(unsigned long cmd, void *arg)
-{
-	return backend_call(cmd, arg, 0);
-}
-
-int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id)
-{
-	struct gdl_alloc a = { .size = size, .device = device };
-	int r = gdl_backend_request(GDL_IOC_ALLOC, &a);
-
-	*alloc_id = r ? 0 : a.alloc_id;
-	return r;
-}
-
-void gdl_backend_free(uint64_t alloc_id)
-{
-	struct gdl_free f = { .alloc_id = alloc_id };
-	int r;
-
-	if (!alloc_id)
-		return;
-	r = backend_call(GDL_IOC_FREE, &f, 1);
-	if (r && r != GDL_NO_BACKEND)
-		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
-}
-
 void gdl_backend_after_fork(void)
 {
 	pthread_mutex_init(&lock, NULL);
 	if (kind == BK_SOCKET || (kind == BK_IOCTL && !fd_inherited)) {
 		close(fd);
 		fd = -1;
+		gdl_backend_ioctl_fd = -1;
 		gdl_sock_forget();
 		kind = BK_UNKNOWN;
 	}

@@ -17,8 +17,8 @@
 #include "gdl_cuda.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int cache[GDL_MAX_DEVICES];
-static int resolved[GDL_MAX_DEVICES];	/* cache[i] is the answer: set once */
+int gdl_device_cache[GDL_MAX_DEVICES];
+int gdl_device_resolved[GDL_MAX_DEVICES];	/* set once */
 
 int gdl_device_pick(const char *bus_id, int ordinal,
 		    const struct gdl_device_info *devs, unsigned int n)
@@ -69,28 +69,22 @@ static int resolve(int ordinal)
 	return r;
 }
 
-int gdl_device_index(int ordinal)
+/* gdl_device_index's slow path; the lock keeps two threads from resolving one ordinal at once. */
+int gdl_device_resolve(int ordinal)
 {
 	int r;
 
 	if (ordinal < 0 || ordinal >= GDL_MAX_DEVICES)
 		return -ENODEV;
-	/*
-	 * Asked on every allocation: a resolved ordinal's answer never
-	 * changes, so read it without the lock (the lock only keeps two
-	 * threads from resolving the same ordinal at once).
-	 */
-	if (__atomic_load_n(&resolved[ordinal], __ATOMIC_ACQUIRE))
-		return cache[ordinal];
 	pthread_mutex_lock(&lock);
-	if (resolved[ordinal]) {
-		r = cache[ordinal];
+	if (gdl_device_resolved[ordinal]) {
+		r = gdl_device_cache[ordinal];
 	} else {
 		r = resolve(ordinal);
 		/* "No backend" is not an answer about the device: ask again. */
 		if (r != GDL_NO_BACKEND) {
-			cache[ordinal] = r;
-			__atomic_store_n(&resolved[ordinal], 1, __ATOMIC_RELEASE);
+			gdl_device_cache[ordinal] = r;
+			__atomic_store_n(&gdl_device_resolved[ordinal], 1, __ATOMIC_RELEASE);
 		}
 	}
 	pthread_mutex_unlock(&lock);

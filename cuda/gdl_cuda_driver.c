@@ -47,9 +47,9 @@ static const char *const names[GDL_OP_COUNT] = {
 
 static void *(*real_dlsym)(void *, const char *);
 static void *driver;
-static int driver_state;	/* 0 not tried, 1 ready, -1 failed */
+int gdl_driver_state;	/* 0 not tried, 1 ready, -1 failed */
 /* Asked on every allocation (which device?): looked up once, not per call. */
-static CUresult (*ctx_get_device)(CUdevice *);
+CUresult (*gdl_ctx_get_device)(CUdevice *);
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int tracing = -1;
 
@@ -96,7 +96,7 @@ static void load(void)
 	driver = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 	if (!driver || !real_dlsym) {
 		fprintf(stderr, "gdl-cuda: cannot load the CUDA driver %s: %s\n", path, dlerror());
-		driver_state = -1;
+		gdl_driver_state = -1;
 		return;
 	}
 	if (!dladdr((void *)load, &self))
@@ -108,27 +108,19 @@ static void load(void)
 		if (gdl_real[i] && dladdr(gdl_real[i], &other) && other.dli_fbase == self.dli_fbase) {
 			fprintf(stderr, "gdl-cuda: %s resolves to this interposer, not a driver: refusing\n", path);
 			memset(gdl_real, 0, sizeof(gdl_real));
-			driver_state = -1;
+			gdl_driver_state = -1;
 			return;
 		}
 	}
-	ctx_get_device = (CUresult (*)(CUdevice *))real_dlsym(driver, "cuCtxGetDevice");
-	__atomic_store_n(&driver_state, 1, __ATOMIC_RELEASE);
+	gdl_ctx_get_device = (CUresult (*)(CUdevice *))real_dlsym(driver, "cuCtxGetDevice");
+	__atomic_store_n(&gdl_driver_state, 1, __ATOMIC_RELEASE);
 	gdl_trace("driver %s loaded", path);
 }
 
-int gdl_driver_ready(void)
+int gdl_driver_load(void)
 {
-	/* Every hooked call asks: once loaded, one load, not pthread_once's. */
-	if (__atomic_load_n(&driver_state, __ATOMIC_ACQUIRE) == 1)
-		return 0;
 	pthread_once(&once, load);
-	return driver_state == 1 ? 0 : -1;
-}
-
-int gdl_driver_current_device(CUdevice *dev)
-{
-	return gdl_driver_ready() || !ctx_get_device || ctx_get_device(dev) != CUDA_SUCCESS ? -1 : 0;
+	return gdl_driver_state == 1 ? 0 : -1;
 }
 
 void *gdl_driver_sym(const char *name)

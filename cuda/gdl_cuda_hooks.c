@@ -32,23 +32,27 @@ struct charge {
 	int later;	/* no current device known: charge after success */
 };
 
-static int current_ordinal(int *ordinal)
+/*
+ * The hot path of every allocation is inline, down to the ioctl; what is
+ * rare (a refusal, no context, no backend) is out of line, so a plain
+ * cuMemAlloc saves no registers it does not need.
+ */
+#define HOT static inline __attribute__((always_inline))
+
+/* The current context's device; called after ENTER, so the driver is loaded. */
+HOT int current_ordinal(int *ordinal)
 {
 	CUdevice d;
 
-	if (gdl_driver_current_device(&d))
+	if (!gdl_ctx_get_device || gdl_ctx_get_device(&d) != CUDA_SUCCESS)
 		return -1;
 	*ordinal = d;
 	return 0;
 }
 
-static CUresult charge_now(struct charge *c, int ordinal)
+/* charge_now's refusal (@r: from the ledger, or GDL_NO_BACKEND). */
+static __attribute__((noinline)) CUresult charge_refused(struct charge *c, int ordinal, int r)
 {
-	int dev = gdl_device_index(ordinal);
-	int r = dev < 0 ? dev : gdl_backend_alloc((uint32_t)dev, c->size, &c->id);
-
-	if (r == 0)
-		return CUDA_SUCCESS;
 	c->id = 0;
 	if (r == GDL_NO_BACKEND && gdl_backend_allow_without())
 		return CUDA_SUCCESS;
@@ -57,7 +61,17 @@ static CUresult charge_now(struct charge *c, int ordinal)
 	return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
-static CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
+HOT CUresult charge_now(struct charge *c, int ordinal)
+{
+	int dev = gdl_device_index(ordinal);
+	int r = dev < 0 ? dev : gdl_backend_alloc((uint32_t)dev, c->size, &c->id);
+
+	if (__builtin_expect(r == 0, 1))
+		return CUDA_SUCCESS;
+	return charge_refused(c, ordinal, r);
+}
+
+HOT CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
 {
 	*c = (struct charge){ .size = size };
 	if (!size)
@@ -136,6 +150,10 @@ static void undo_ptr_v1(uint64_t p) { REAL(cuMemFree)((CUdeviceptr_v1)p); }
 		if (r)                                                      \
 			return r;                                           \
 		r = call;                                                   \
+		if (__builtin_expect(r == CUDA_SUCCESS && c.id != 0, 1)) {  \
+			gdl_ledger_put(GDL_KEY_PTR, *dptr, c.id, 0, c.size); \
+			return r;                                           \
+		}                                                           \
 		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
 				  undo);                                    \
 	} while (0)

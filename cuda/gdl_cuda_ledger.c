@@ -24,11 +24,19 @@ static int locked;
 static struct gdl_entry *slots;	/* kind == 0: empty */
 static size_t nslots, used;	/* nslots: 0 or a power of two */
 
-static void lock(void)
+static __attribute__((noinline)) void lock_contended(void)
 {
-	while (__atomic_exchange_n(&locked, 1, __ATOMIC_ACQUIRE))
+	do
 		while (__atomic_load_n(&locked, __ATOMIC_RELAXED))
 			sched_yield();
+	while (__atomic_exchange_n(&locked, 1, __ATOMIC_ACQUIRE));
+}
+
+/* Out of line only when contended, so the callers' fast paths save no registers. */
+static inline void lock(void)
+{
+	if (__builtin_expect(__atomic_exchange_n(&locked, 1, __ATOMIC_ACQUIRE), 0))
+		lock_contended();
 }
 
 static void unlock(void)
@@ -36,7 +44,7 @@ static void unlock(void)
 	__atomic_store_n(&locked, 0, __ATOMIC_RELEASE);
 }
 
-static size_t home(int kind, uint64_t key)
+static inline __attribute__((always_inline)) size_t home(int kind, uint64_t key)
 {
 	/* Device pointers are aligned: mix the high bits down (Fibonacci). */
 	uint64_t h = (key ^ (uint64_t)kind << 56) * 0x9e3779b97f4a7c15ull;
@@ -45,7 +53,7 @@ static size_t home(int kind, uint64_t key)
 }
 
 /* The slot holding (kind, key), or the empty slot where it would go. */
-static size_t find(int kind, uint64_t key)
+static inline __attribute__((always_inline)) size_t find(int kind, uint64_t key)
 {
 	size_t i = home(kind, key);
 
@@ -71,7 +79,7 @@ static int grow(void)
 }
 
 /* Empties slot @i and shifts later members of its run back (no tombstones). */
-static void remove_at(size_t i)
+static inline __attribute__((always_inline)) void remove_at(size_t i)
 {
 	size_t j = i;
 
@@ -90,8 +98,9 @@ static void remove_at(size_t i)
 	used--;
 }
 
-void gdl_ledger_put(int kind, uint64_t key, uint64_t alloc_id, uint64_t aux,
-		    uint64_t size)
+/* gdl_ledger_put's rare cases: the table must grow, or @key is held already. */
+static __attribute__((noinline)) void put_slow(int kind, uint64_t key, uint64_t alloc_id,
+					       uint64_t aux, uint64_t size)
 {
 	uint64_t stale = 0, refused = 0;
 	size_t i;
@@ -111,10 +120,30 @@ void gdl_ledger_put(int kind, uint64_t key, uint64_t alloc_id, uint64_t aux,
 					       .aux = aux, .size = size, .refs = 1 };
 	}
 	unlock();
-	if (refused)
-		gdl_backend_free(refused);
-	if (stale)
-		gdl_backend_free(stale);
+	gdl_backend_free(refused);
+	gdl_backend_free(stale);
+}
+
+void gdl_ledger_put(int kind, uint64_t key, uint64_t alloc_id, uint64_t aux,
+		    uint64_t size)
+{
+	size_t i;
+
+	/* The common case, free of calls: no growth, an empty slot. */
+	lock();
+	if (__builtin_expect((used + 1) * 2 <= nslots, 1)) {
+		i = find(kind, key);
+		if (__builtin_expect(!slots[i].kind, 1)) {
+			used++;
+			slots[i] = (struct gdl_entry){ .kind = kind, .key = key,
+						       .alloc_id = alloc_id, .aux = aux,
+						       .size = size, .refs = 1 };
+			unlock();
+			return;
+		}
+	}
+	unlock();
+	put_slow(kind, key, alloc_id, aux, size);
 }
 
 int gdl_ledger_take(int kind, uint64_t key, struct gdl_entry *out)

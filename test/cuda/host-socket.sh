@@ -66,6 +66,20 @@ check_eq "without the interposer the driver alone lets the program past the quot
 	"linked fill=0,0,0,0 over=0" "$("$B/cuda_paths" linked "$Q" | head -1 | cut -d' ' -f1-3)"
 check_eq "everything charged was given back" "info total=$Q free=$Q" "$("${under[@]}" "$B/cuda_paths" info)"
 
+# A reply is polled for before the interposer sleeps on it (GDL_CUDA_SPIN_US,
+# default 50): the same answers without polling, and a bad value is named.
+check_eq "GDL_CUDA_SPIN_US=0 (a blocking recv from the first try): the same quota to the byte" \
+	"linked fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$(GDL_CUDA_SPIN_US=0 "${under[@]}" "$B/cuda_paths" linked "$Q" | head -1)"
+out=$(GDL_CUDA_SPIN_US=lots "${under[@]}" "$B/cuda_paths" linked "$Q" 2>"$T/err" | head -1)
+check_eq "GDL_CUDA_SPIN_US=lots: the default used, the same quota to the byte" \
+	"linked fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$out"
+if grep -q 'GDL_CUDA_SPIN_US=lots: not 0..10000' "$T/err"; then ok "GDL_CUDA_SPIN_US=lots: says so on stderr"; else not_ok "bad GDL_CUDA_SPIN_US warning" "$(cat "$T/err")"; fi
+polls() { "$@" "${under[@]}" env GDL_CUDA_TRACE=1 "$B/cuda_paths" info 2>&1 | sed -n 's/.*socket: polls a reply for up to \([0-9]*\) us.*/\1/p'; }
+if [[ $(nproc) -ge 2 ]]; then
+	check_eq "two CPUs or more: a reply is polled for up to 50 us by default" "50" "$(polls)"
+fi
+check_eq "pinned to one CPU: never polled (it would only delay the agent)" "0" "$(polls taskset -c 0)"
+
 # 2. One quota, several processes; kill -9 gives it back at once.
 "${under[@]}" "$B/cuda_paths" linked $((Q / 2)) hold >"$T/a" 2>&1 &
 a=$!
