@@ -48,13 +48,6 @@ static inline int gdl_driver_ready(void)
 		return 0;
 	return gdl_driver_load();
 }
-
-/* The current context's device: 0, or -1 when there is no context. */
-static inline int gdl_driver_current_device(CUdevice *dev)
-{
-	return gdl_driver_ready() || !gdl_ctx_get_device ||
-	       gdl_ctx_get_device(dev) != CUDA_SUCCESS ? -1 : 0;
-}
 void *gdl_hook_for(void *real_entry);	/* the hook, or real_entry itself */
 void gdl_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define REAL(fn) ((__typeof__(&fn))gdl_real[GDL_OP_##fn])
@@ -86,12 +79,15 @@ static inline int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *al
 static inline void gdl_backend_free(uint64_t alloc_id)
 {
 	struct gdl_free f = { .alloc_id = alloc_id };
-	int r;
+	int fd = __atomic_load_n(&gdl_backend_ioctl_fd, __ATOMIC_ACQUIRE), r;
 
 	if (!alloc_id)
 		return;
-	r = gdl_backend_ioctl_fd >= 0 ? gdl_backend_request(GDL_IOC_FREE, &f) :
-	    gdl_backend_call(GDL_IOC_FREE, &f, 1);
+	/* Over the socket a FREE is posted: its reply is read later. */
+	if (__builtin_expect(fd >= 0, 1))
+		r = ioctl(fd, GDL_IOC_FREE, &f) < 0 ? -errno : 0;
+	else
+		r = gdl_backend_call(GDL_IOC_FREE, &f, 1);
 	if (r && r != GDL_NO_BACKEND)
 		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
 }

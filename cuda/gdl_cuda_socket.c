@@ -20,8 +20,9 @@
  *     pays its wake-up on top of the agent's (on the shared test VM a bare
  *     round trip is 28 us, 20 us when the waiting side polls).  So recv
  *     polls for up to GDL_CUDA_SPIN_US microseconds (default 50, 0 never)
- *     before it blocks; never on a single CPU, where polling only delays
- *     the agent.  That bounds what an allocation spends spinning, and a
+ *     before it blocks; never when the connecting thread may run on one
+ *     CPU only (its affinity, read once), where polling only delays the
+ *     agent.  That bounds what an allocation spends spinning, and a
  *     framework's caching allocator makes few of them.
  */
 #include <errno.h>

@@ -16,15 +16,17 @@
 
 /*
  * What gdl_cuda_device.c and the ledger need from the rest of the library:
- * no backend, except that the frees the ledger gives back are summed.
+ * no backend, except that the frees the ledger gives back are summed, and
+ * counted when not posted (a FREE must never wait for its reply).
  */
 static uint64_t given_back;	/* sum of the ids the ledger gave back */
+static unsigned int frees_waited;
 int gdl_backend_ioctl_fd = -1;
 int gdl_backend_call(unsigned long cmd, void *arg, int post)
 {
-	(void)post;
 	if (cmd != GDL_IOC_FREE)
 		return GDL_NO_BACKEND;
+	frees_waited += !post;
 	given_back += ((struct gdl_free *)arg)->alloc_id;
 	return 0;
 }
@@ -170,6 +172,8 @@ static void ledger_tests(void)
 	gdl_ledger_after_fork();
 	tap_eq_signed("after fork the child holds nothing, frees nothing", 0,
 	   gdl_ledger_take(GDL_KEY_PTR, 0x5000, &got) + (int)given_back);
+	tap_eq_signed("every free the ledger gave back was posted, none waited for", 0,
+	   (int)frees_waited);
 }
 
 int main(void)

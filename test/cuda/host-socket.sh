@@ -32,6 +32,7 @@ trap cleanup EXIT
 
 [[ -x $B/cuda_paths && -f $B/libgdl_cuda.so ]] || { echo "build first: make -s all"; echo "0 passed, 1 failed"; exit 1; }
 # A command, not a function: "$!" of a background run is then the workload.
+unset GDL_CUDA_SPIN_US
 under=(env LD_PRELOAD="$B/libgdl_cuda.so" GDL_SOCKET="$S" GDL_DEVICE="$T/no-module")
 # wait_for FILE PATTERN: until a line matches (a workload reached its hold)
 wait_for() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
@@ -70,6 +71,8 @@ check_eq "everything charged was given back" "info total=$Q free=$Q" "$("${under
 # default 50): the same answers without polling, and a bad value is named.
 check_eq "GDL_CUDA_SPIN_US=0 (a blocking recv from the first try): the same quota to the byte" \
 	"linked fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$(GDL_CUDA_SPIN_US=0 "${under[@]}" "$B/cuda_paths" linked "$Q" | head -1)"
+check_eq "GDL_CUDA_SPIN_US=1 (polls that mostly time out, then block): the same quota to the byte" \
+	"linked fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$(GDL_CUDA_SPIN_US=1 "${under[@]}" "$B/cuda_paths" linked "$Q" | head -1)"
 out=$(GDL_CUDA_SPIN_US=lots "${under[@]}" "$B/cuda_paths" linked "$Q" 2>"$T/err" | head -1)
 check_eq "GDL_CUDA_SPIN_US=lots: the default used, the same quota to the byte" \
 	"linked fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$out"
@@ -78,7 +81,9 @@ polls() { "$@" "${under[@]}" env GDL_CUDA_TRACE=1 "$B/cuda_paths" info 2>&1 | se
 if [[ $(nproc) -ge 2 ]]; then
 	check_eq "two CPUs or more: a reply is polled for up to 50 us by default" "50" "$(polls)"
 fi
-check_eq "pinned to one CPU: never polled (it would only delay the agent)" "0" "$(polls taskset -c 0)"
+check_eq "GDL_CUDA_SPIN_US=0: never polled" "0" "$(polls env GDL_CUDA_SPIN_US=0)"
+one_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[,-].*//')
+check_eq "pinned to one CPU: never polled (it would only delay the agent)" "0" "$(polls taskset -c "$one_cpu")"
 
 # 2. One quota, several processes; kill -9 gives it back at once.
 "${under[@]}" "$B/cuda_paths" linked $((Q / 2)) hold >"$T/a" 2>&1 &
