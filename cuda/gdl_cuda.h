@@ -19,6 +19,8 @@
 #include "../kmod/include/uapi/gpu_dma_lock.h"
 
 #define GDL_HOOK __attribute__((visibility("default")))
+/* Inline on every allocation's path, whatever the compiler would pick. */
+#define GDL_HOT static inline __attribute__((always_inline))
 
 /* Index of every listed function: GDL_OP_cuMemAlloc_v2, ... */
 enum gdl_cuda_op_idx {
@@ -57,13 +59,19 @@ void gdl_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int gdl_backend_ioctl_fd;	/* >= 0 once the module is the backend */
 int gdl_backend_call(unsigned long cmd, void *arg, int post);	/* any backend */
 
-static inline int gdl_backend_request(unsigned long cmd, void *arg)
+/* @post: see gdl_backend_call; only the socket reads a reply later. */
+static inline int gdl_backend_send(unsigned long cmd, void *arg, int post)
 {
 	int fd = __atomic_load_n(&gdl_backend_ioctl_fd, __ATOMIC_ACQUIRE);
 
 	if (__builtin_expect(fd >= 0, 1))
 		return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-	return gdl_backend_call(cmd, arg, 0);
+	return gdl_backend_call(cmd, arg, post);
+}
+
+static inline int gdl_backend_request(unsigned long cmd, void *arg)
+{
+	return gdl_backend_send(cmd, arg, 0);
 }
 
 static inline int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *alloc_id)
@@ -79,15 +87,12 @@ static inline int gdl_backend_alloc(uint32_t device, uint64_t size, uint64_t *al
 static inline void gdl_backend_free(uint64_t alloc_id)
 {
 	struct gdl_free f = { .alloc_id = alloc_id };
-	int fd = __atomic_load_n(&gdl_backend_ioctl_fd, __ATOMIC_ACQUIRE), r;
+	int r;
 
 	if (!alloc_id)
 		return;
 	/* Over the socket a FREE is posted: its reply is read later. */
-	if (__builtin_expect(fd >= 0, 1))
-		r = ioctl(fd, GDL_IOC_FREE, &f) < 0 ? -errno : 0;
-	else
-		r = gdl_backend_call(GDL_IOC_FREE, &f, 1);
+	r = gdl_backend_send(GDL_IOC_FREE, &f, 1);
 	if (r && r != GDL_NO_BACKEND)
 		gdl_trace("free %llu: %s", (unsigned long long)alloc_id, strerror(-r));
 }

@@ -35,12 +35,11 @@ struct charge {
 /*
  * The hot path of every allocation is inline, down to the ioctl; what is
  * rare (a refusal, no context, no backend) is out of line, so a plain
- * cuMemAlloc saves no registers it does not need.
+ * cuMemAlloc saves no registers it does not need (GDL_HOT).
  */
-#define HOT static inline __attribute__((always_inline))
 
 /* The current context's device; called after ENTER, so the driver is loaded. */
-HOT int current_ordinal(int *ordinal)
+GDL_HOT int current_ordinal(int *ordinal)
 {
 	CUdevice d;
 
@@ -61,7 +60,7 @@ static __attribute__((noinline)) CUresult charge_refused(struct charge *c, int o
 	return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
-HOT CUresult charge_now(struct charge *c, int ordinal)
+GDL_HOT CUresult charge_now(struct charge *c, int ordinal)
 {
 	int dev = gdl_device_index(ordinal);
 	int r = dev < 0 ? dev : gdl_backend_alloc((uint32_t)dev, c->size, &c->id);
@@ -71,7 +70,7 @@ HOT CUresult charge_now(struct charge *c, int ordinal)
 	return charge_refused(c, ordinal, r);
 }
 
-HOT CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
+GDL_HOT CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
 {
 	*c = (struct charge){ .size = size };
 	if (!size)
@@ -87,19 +86,16 @@ HOT CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
 	return charge_now(c, ordinal);
 }
 
-/*
- * After the driver answered @r: on failure give the charge back; on success
- * remember it under (@kind, @key).  @undo frees what the driver made when a
- * late charge is refused.
- */
-static CUresult charge_end(struct charge *c, CUresult r, int kind, uint64_t key,
-			   uint64_t aux, void (*undo)(uint64_t key))
+/* charge_end's rare cases: the driver failed, or the charge comes after it. */
+static __attribute__((noinline)) CUresult charge_end_rare(struct charge *c, CUresult r,
+							  int kind, uint64_t key, uint64_t aux,
+							  void (*undo)(uint64_t key))
 {
 	if (r != CUDA_SUCCESS) {
 		gdl_backend_free(c->id);
 		return r;
 	}
-	if (c->later && c->size) {
+	if (c->size) {
 		int ordinal = 0;
 
 		current_ordinal(&ordinal);
@@ -108,6 +104,21 @@ static CUresult charge_end(struct charge *c, CUresult r, int kind, uint64_t key,
 			return CUDA_ERROR_OUT_OF_MEMORY;
 		}
 	}
+	if (c->id)
+		gdl_ledger_put(kind, key, c->id, aux, c->size);
+	return r;
+}
+
+/*
+ * After the driver answered @r: on failure give the charge back; on success
+ * remember it under (@kind, @key).  @undo frees what the driver made when a
+ * late charge is refused.
+ */
+GDL_HOT CUresult charge_end(struct charge *c, CUresult r, int kind, uint64_t key,
+			uint64_t aux, void (*undo)(uint64_t key))
+{
+	if (__builtin_expect(r != CUDA_SUCCESS || c->later, 0))
+		return charge_end_rare(c, r, kind, key, aux, undo);
 	if (c->id)
 		gdl_ledger_put(kind, key, c->id, aux, c->size);
 	return r;
@@ -150,10 +161,6 @@ static void undo_ptr_v1(uint64_t p) { REAL(cuMemFree)((CUdeviceptr_v1)p); }
 		if (r)                                                      \
 			return r;                                           \
 		r = call;                                                   \
-		if (__builtin_expect(r == CUDA_SUCCESS && c.id != 0, 1)) {  \
-			gdl_ledger_put(GDL_KEY_PTR, *dptr, c.id, 0, c.size); \
-			return r;                                           \
-		}                                                           \
 		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
 				  undo);                                    \
 	} while (0)

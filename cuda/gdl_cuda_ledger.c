@@ -44,7 +44,7 @@ static void unlock(void)
 	__atomic_store_n(&locked, 0, __ATOMIC_RELEASE);
 }
 
-static inline __attribute__((always_inline)) size_t home(int kind, uint64_t key)
+GDL_HOT size_t home(int kind, uint64_t key)
 {
 	/* Device pointers are aligned: mix the high bits down (Fibonacci). */
 	uint64_t h = (key ^ (uint64_t)kind << 56) * 0x9e3779b97f4a7c15ull;
@@ -53,7 +53,7 @@ static inline __attribute__((always_inline)) size_t home(int kind, uint64_t key)
 }
 
 /* The slot holding (kind, key), or the empty slot where it would go. */
-static inline __attribute__((always_inline)) size_t find(int kind, uint64_t key)
+GDL_HOT size_t find(int kind, uint64_t key)
 {
 	size_t i = home(kind, key);
 
@@ -79,7 +79,7 @@ static int grow(void)
 }
 
 /* Empties slot @i and shifts later members of its run back (no tombstones). */
-static inline __attribute__((always_inline)) void remove_at(size_t i)
+GDL_HOT void remove_at(size_t i)
 {
 	size_t j = i;
 
@@ -98,14 +98,23 @@ static inline __attribute__((always_inline)) void remove_at(size_t i)
 	used--;
 }
 
-/* gdl_ledger_put's rare cases: the table must grow, or @key is held already. */
+GDL_HOT void store(size_t i, int kind, uint64_t key, uint64_t alloc_id,
+		   uint64_t aux, uint64_t size)
+{
+	slots[i] = (struct gdl_entry){ .kind = kind, .key = key, .alloc_id = alloc_id,
+				       .aux = aux, .size = size, .refs = 1 };
+}
+
+/*
+ * gdl_ledger_put's rare cases, entered with the lock held: the table must
+ * grow, or @key is held already.  Unlocks.
+ */
 static __attribute__((noinline)) void put_slow(int kind, uint64_t key, uint64_t alloc_id,
 					       uint64_t aux, uint64_t size)
 {
 	uint64_t stale = 0, refused = 0;
 	size_t i;
 
-	lock();
 	if ((used + 1) * 2 > nslots && grow() && used + 1 >= nslots) {
 		/* Cannot remember it: give the charge back rather than leak it. */
 		refused = alloc_id;
@@ -116,8 +125,7 @@ static __attribute__((noinline)) void put_slow(int kind, uint64_t key, uint64_t 
 			stale = slots[i].alloc_id;
 		else
 			used++;
-		slots[i] = (struct gdl_entry){ .kind = kind, .key = key, .alloc_id = alloc_id,
-					       .aux = aux, .size = size, .refs = 1 };
+		store(i, kind, key, alloc_id, aux, size);
 	}
 	unlock();
 	gdl_backend_free(refused);
@@ -135,14 +143,11 @@ void gdl_ledger_put(int kind, uint64_t key, uint64_t alloc_id, uint64_t aux,
 		i = find(kind, key);
 		if (__builtin_expect(!slots[i].kind, 1)) {
 			used++;
-			slots[i] = (struct gdl_entry){ .kind = kind, .key = key,
-						       .alloc_id = alloc_id, .aux = aux,
-						       .size = size, .refs = 1 };
+			store(i, kind, key, alloc_id, aux, size);
 			unlock();
 			return;
 		}
 	}
-	unlock();
 	put_slow(kind, key, alloc_id, aux, size);
 }
 

@@ -106,11 +106,13 @@ for (const r of cudaRows) {
 		const x = r.added / (noop.instr_per_op ?? noop.ns_per_op);
 		cost = `+${Math.round(r.added)} ${r.unit}`; ratio = x.toFixed(2) + 'x'; target = `<= ${r.target_ratio}x`;
 		verdict = x <= r.target_ratio ? 'meets' : 'MISSES';
-	} else if (r.name === 'socket_alloc_free_pair') {
-		cost = `+${r.added_us} us`; ratio = `${r.ratio_to_getppid}x getppid`; target = `<= ${r.target_us} us`;
-		verdict = r.added_us <= r.target_us ? 'meets' : 'MISSES';
-	} else if (r.name === 'socket_alloc_free_pair_no_poll') {
+	} else if (r.name.startsWith('socket_alloc_free_pair')) {
+		// The pair as shipped has a target; its _no_poll twin is for scale.
 		cost = `+${r.added_us} us`; ratio = `${r.ratio_to_getppid}x getppid`;
+		if (r.target_us) {
+			target = `<= ${r.target_us} us`;
+			verdict = r.added_us <= r.target_us ? 'meets' : 'MISSES';
+		}
 	} else if ('added' in r || 'added_ns' in r) {
 		cost = `+${r.added ?? r.added_ns} ${r.unit ?? 'ns'}`; target = 'none added';
 	} else continue;
