@@ -25,6 +25,7 @@
 #include <linux/uaccess.h>
 
 #include "gdl_ioctl.h"
+#include "gdl_check.h"	/* CHECK's hot path, inline */
 
 /*
  * A CHECK_BATCH is copied in whole, once: up to this many entries into a
@@ -311,11 +312,10 @@ static long gdl_ioc_check(struct gdl_file *f, void __user *argp)
 	if (ret)
 		return ret;
 
-	ret = gdl_check(gdl.core, agent, c.device, c.addr, c.length, c.mode);
-	if (ret < 0)
-		return ret;
+	ret = gdl_check_valid(gdl.core, agent, c.device, c.addr, c.length,
+			      c.mode);
 	/* The hot path: write back the one out field, not the struct. */
-	return put_user((u32)ret, &uc->result) ? -EFAULT : 0;
+	return gdl_put_u32((u32)ret, &uc->result);
 }
 
 static bool gdl_check_entry_valid(const struct gdl_check_entry *e)

@@ -124,6 +124,22 @@ efault:
 }
 
 /*
+ * gdl_put_u32 - the hot paths' one copy out (CHECK's result): inline in
+ * one user-access window, where put_user() calls an out-of-line helper
+ */
+static __always_inline int gdl_put_u32(u32 v, u32 __user *u)
+{
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(v, u, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+/*
  * gdl_free_limit - the agent whose allocations the caller may free without
  * privilege: its own agent (the file's binding, else its cgroup's or uid's),
  * or 0 (none).  No capability is checked here: gdl_do_free() asks for

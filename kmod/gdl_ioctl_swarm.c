@@ -9,6 +9,7 @@
 #include <linux/uaccess.h>
 
 #include "gdl_ioctl.h"
+#include "gdl_check.h"	/* the prototype's CHECK: the same inline path */
 
 static long gdl_swarm_alloc(struct gdl_file *f, void __user *argp)
 {
@@ -69,11 +70,9 @@ static long gdl_swarm_check(struct gdl_file *f, void __user *argp)
 	if (ret)
 		return ret;
 
-	ret = gdl_check(gdl.core, agent, 0, c.dma_addr, c.size,
-			c.access_type);
-	if (ret < 0)
-		return ret;
-	return put_user((u32)ret, &uc->allowed) ? -EFAULT : 0;
+	ret = gdl_check_valid(gdl.core, agent, 0, c.dma_addr, c.size,
+			      c.access_type);
+	return gdl_put_u32((u32)ret, &uc->allowed);
 }
 
 static long gdl_swarm_grant(void __user *argp)

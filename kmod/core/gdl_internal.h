@@ -42,7 +42,8 @@ enum gdl_stat {
  * root is at least half full, all leaves are at the same depth: 100 000
  * random grants make 9 438 leaves of 10.6 intervals under 3 inner levels
  * of ~17 children (and a root).  Nodes fit a 512-byte kmalloc slab object,
- * so their lines are lines.
+ * so their lines are lines.  Unused key slots (separators, starts, inner
+ * keys) hold GDL_RKEY_NONE, above every address a lookup asks for.
  */
 #define GDL_RGROUP	3
 #define GDL_RGROUPS	5

@@ -3,7 +3,7 @@
  * gdl_ranges.c - grants, revokes and checks: validation, locking,
  * accounting and decision records around the B+-tree of gdl_rtree.c.
  */
-#include "gdl_rtree.h"	/* gdl_rtree_covers(), inline */
+#include "gdl_check.h"	/* the check itself, inline */
 
 static void gdl_range_trace(struct gdl_core *c, u32 kind, u64 agent_id,
 			    u32 dev, u64 addr, u64 length, u32 mode, int res)
@@ -146,48 +146,21 @@ int gdl_range_apply(struct gdl_core *c, bool grant, u64 agent_id, u32 device,
 			    grant ? GDL_RANGE_GRANT : GDL_RANGE_REVOKE);
 }
 
-/*
- * The answer for one range; the caller holds gdl_rcu_read_lock().  The
- * mask is part of the answer: narrowing it ends DMA to the devices left
- * at once, whatever grants remain there (they apply again if the device
- * comes back into the mask).  Inline, with the tree walk: a check is
- * mostly this, and calls would save and restore six registers each.
- */
-static __always_inline bool gdl_check_one(struct gdl_core *c,
-					   struct gdl_agent *a, u32 dev,
-					   u64 addr, u64 length, u32 mode)
-{
-	if (!a || dev >= c->ndev || !((READ_ONCE(a->device_mask) >> dev) & 1))
-		return false;
-	return gdl_rtree_covers(gdl_rcu_dereference(a->ranges.root), dev,
-				addr, addr + length, mode);
-}
-
-static void gdl_check_account(struct gdl_core *c, u64 agent_id, u32 dev,
-			      u64 addr, u64 length, u32 mode, bool ok)
+void gdl_check_trace(struct gdl_core *c, u64 agent_id, u32 dev, u64 addr,
+		     u64 length, u32 mode, bool ok)
 {
 	u32 kind = ok ? GDL_DEC_CHECK : GDL_DEC_DENY;
 
-	gdl_count(c, GDL_ST_CHECKS, 1);
-	if (!ok)
-		gdl_count(c, GDL_ST_CHECKS_DENIED, 1);
-	if (unlikely(gdl_trace_on(c->env, kind)) && gdl_trace_keep(c->env, kind))
+	if (gdl_trace_keep(c->env, kind))
 		gdl_range_trace(c, kind, agent_id, dev, addr, length, mode, 0);
 }
 
 int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
 	      u64 length, u32 mode)
 {
-	bool ok;
-
-	if (!gdl_range_ok(addr, length) || !gdl_mode_ok(mode))
+	if (!gdl_request_valid(addr, length, mode))
 		return -EINVAL;
-	gdl_rcu_read_lock();
-	ok = gdl_check_one(c, gdl_agent_find(c, agent_id), device, addr,
-			   length, mode);
-	gdl_rcu_read_unlock();
-	gdl_check_account(c, agent_id, device, addr, length, mode, ok);
-	return ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
+	return gdl_check_valid(c, agent_id, device, addr, length, mode);
 }
 
 void gdl_check_answer(struct gdl_core *c, u64 agent_id,

@@ -36,6 +36,7 @@ struct rtxn *gdl_rtx_open(struct gdl_rtree *t)
 static struct gdl_rnode *txn_node(struct rtxn *x, u32 level)
 {
 	struct gdl_rnode *n;
+	u32 k;
 
 	if (x->err)
 		return NULL;
@@ -46,6 +47,16 @@ static struct gdl_rnode *txn_node(struct rtxn *x, u32 level)
 	}
 	n->l.level = (u8)level;
 	n->l.flags = GDL_RN_OWN;
+	/* Unused keys above every address: the one-device lookups rely on it. */
+	if (level) {
+		for (k = 0; k < IMAX; k++)
+			n->i.e[k].key = GDL_RKEY_NONE;
+	} else {
+		for (k = 0; k < LMAX; k++)
+			n->l.g[k / GDL_RGROUP].start[k % GDL_RGROUP] = GDL_RKEY_NONE;
+		for (k = 0; k < GDL_RGROUPS; k++)
+			n->l.sep[k] = GDL_RKEY_NONE;
+	}
 	n->link = x->created;
 	x->created = n;
 	return n;

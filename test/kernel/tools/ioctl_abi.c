@@ -447,6 +447,33 @@ static void test_grants(void)
 	       check(1, 0, 0x10900, 0x10, GDL_DMA_WRITE));
 }
 
+/*
+ * A CHECK whose argument can be read but not written: the answer cannot be
+ * copied out (inline, in one user-access window), so the call fails with
+ * EFAULT and the struct is unchanged.
+ */
+static void test_check_readonly(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct gdl_check *c;
+	void *m;
+
+	m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		tap_not_ok("CHECK on a read-only page", "mmap: %s", strerror(errno));
+		return;
+	}
+	c = m;
+	*c = mk_check(1, 0, 0x10000, 0x10, GDL_DMA_READ);
+	c->result = 7;
+	if (mprotect(m, pg, PROT_READ))
+		tap_not_ok("CHECK on a read-only page", "mprotect: %s", strerror(errno));
+	else
+		tap_ioctl_fails(fd, "CHECK on a read-only page (answer not written)",
+				GDL_IOC_CHECK, c, sizeof(*c), EFAULT);
+	munmap(m, pg);
+}
+
 static void test_check_errors(void)
 {
 	struct gdl_check c;
@@ -464,6 +491,7 @@ static void test_check_errors(void)
 	tap_ioctl_fails(fd, "CHECK unknown mode bit", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
 	c = mk_check(0, 0, 0x10000, 0x10, GDL_DMA_READ);
 	tap_ioctl_fails(fd, "CHECK agent 0 on an unbound file (root)", GDL_IOC_CHECK, &c, sizeof(c), EINVAL);
+	test_check_readonly();
 }
 
 static void test_batch(void)

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdl_check.h - one DMA check, inline: gdl_check() (gdl_ranges.c) and the
+ * module's GDL_IOC_CHECK handler both expand it, so the ioctl pays for no
+ * second call frame and no second validation (an allowed CHECK is a few
+ * hundred instructions, and a call with its saved registers is ~30 of them).
+ */
+#ifndef GDL_CHECK_H
+#define GDL_CHECK_H
+
+#include "gdl_rtree.h"	/* gdl_rtree_covers(), inline */
+
+/*
+ * The answer for one range; the caller holds gdl_rcu_read_lock().  The
+ * mask is part of the answer: narrowing it ends DMA to the devices left
+ * at once, whatever grants remain there (they apply again if the device
+ * comes back into the mask).
+ */
+static __always_inline bool gdl_check_one(struct gdl_core *c,
+					   struct gdl_agent *a, u32 dev,
+					   u64 addr, u64 length, u32 mode)
+{
+	if (!a || dev >= c->ndev || !((READ_ONCE(a->device_mask) >> dev) & 1))
+		return false;
+	return gdl_rtree_covers(gdl_rcu_dereference(a->ranges.root), dev,
+				addr, addr + length, mode);
+}
+
+/* The decision record of a check whose kind is traced (out of line). */
+void gdl_check_trace(struct gdl_core *c, u64 agent_id, u32 dev, u64 addr,
+		     u64 length, u32 mode, bool ok);
+
+/**
+ * gdl_check_valid - gdl_check() on a request already known valid
+ * (gdl_request_valid()): decide, count, trace
+ */
+static __always_inline int gdl_check_valid(struct gdl_core *c, u64 agent_id,
+					   u32 dev, u64 addr, u64 length,
+					   u32 mode)
+{
+	u32 kind;
+	bool ok;
+
+	gdl_rcu_read_lock();
+	ok = gdl_check_one(c, gdl_agent_find(c, agent_id), dev, addr, length,
+			   mode);
+	gdl_rcu_read_unlock();
+	gdl_count(c, GDL_ST_CHECKS, 1);
+	if (!ok)
+		gdl_count(c, GDL_ST_CHECKS_DENIED, 1);
+	kind = ok ? GDL_DEC_CHECK : GDL_DEC_DENY;
+	if (unlikely(gdl_trace_on(c->env, kind)))
+		gdl_check_trace(c, agent_id, dev, addr, length, mode, ok);
+	return ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
+}
+
+#endif /* GDL_CHECK_H */
