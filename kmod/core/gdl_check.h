@@ -11,19 +11,31 @@
 #include "gdl_rtree.h"	/* gdl_rtree_covers(), inline */
 
 /*
- * The answer for one range; the caller holds gdl_rcu_read_lock().  The
+ * The answer for one range from what the check reads of its agent: its
+ * tree (a version, under gdl_rcu_read_lock()) and its device mask.  The
  * mask is part of the answer: narrowing it ends DMA to the devices left
  * at once, whatever grants remain there (they apply again if the device
- * comes back into the mask).
+ * comes back into the mask).  A batch reads both once for all entries.
  */
-static __always_inline bool gdl_check_one(struct gdl_core *c,
-					   struct gdl_agent *a, u32 dev,
+static __always_inline bool gdl_check_in(const struct gdl_core *c,
+					  const struct gdl_rnode *root,
+					  u64 mask, u32 dev, u64 addr,
+					  u64 length, u32 mode)
+{
+	if (dev >= c->ndev || !((mask >> dev) & 1))
+		return false;
+	return gdl_rtree_covers(root, dev, addr, addr + length, mode);
+}
+
+/* The same for agent @a (NULL: none, denied); under gdl_rcu_read_lock(). */
+static __always_inline bool gdl_check_one(const struct gdl_core *c,
+					   const struct gdl_agent *a, u32 dev,
 					   u64 addr, u64 length, u32 mode)
 {
-	if (!a || dev >= c->ndev || !((READ_ONCE(a->device_mask) >> dev) & 1))
+	if (!a)
 		return false;
-	return gdl_rtree_covers(gdl_rcu_dereference(a->ranges.root), dev,
-				addr, addr + length, mode);
+	return gdl_check_in(c, gdl_rcu_dereference(a->ranges.root),
+			    READ_ONCE(a->device_mask), dev, addr, length, mode);
 }
 
 /* The decision record of a check whose kind is traced (out of line). */

@@ -166,15 +166,25 @@ int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,
 void gdl_check_answer(struct gdl_core *c, u64 agent_id,
 		      struct gdl_check_entry *e, u32 n, u32 *allowed)
 {
+	const struct gdl_rnode *root = NULL;
 	struct gdl_agent *a;
 	u32 i, yes = 0;
+	u64 mask = 0;
 
-	/* One snapshot of the agent for the batch; each entry its own walk. */
+	/*
+	 * One snapshot of the agent for the batch (its tree version and its
+	 * mask, read once; no agent: every entry denied), each entry its
+	 * own walk.
+	 */
 	gdl_rcu_read_lock();
 	a = gdl_agent_find(c, agent_id);
+	if (a) {
+		root = gdl_rcu_dereference(a->ranges.root);
+		mask = READ_ONCE(a->device_mask);
+	}
 	for (i = 0; i < n; i++) {
-		bool ok = gdl_check_one(c, a, e[i].device, e[i].addr,
-					e[i].length, e[i].mode);
+		bool ok = gdl_check_in(c, root, mask, e[i].device, e[i].addr,
+				       e[i].length, e[i].mode);
 
 		e[i].result = ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
 		yes += ok;
