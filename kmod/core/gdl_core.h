@@ -245,7 +245,8 @@ int gdl_check_decide(struct gdl_core *c, u64 agent_id,
 /*
  * gdl_check_decide() for @n entries the caller has already validated
  * (each gdl_request_valid() with flags 0; @n at most
- * GDL_CHECK_BATCH_MAX): one RCU section and one agent lookup for them all.
+ * GDL_CHECK_BATCH_MAX): one RCU section and one agent lookup for them all,
+ * every entry answered from that one version of the agent's permissions.
  */
 void gdl_check_answer(struct gdl_core *c, u64 agent_id,
 		      struct gdl_check_entry *e, u32 n, u32 *allowed);

@@ -42,8 +42,9 @@ enum gdl_stat {
  * root is at least half full, all leaves are at the same depth: 100 000
  * random grants make 9 438 leaves of 10.6 intervals under 3 inner levels
  * of ~17 children (and a root).  Nodes fit a 512-byte kmalloc slab object,
- * so their lines are lines.  Unused key slots (separators, starts, inner
- * keys) hold GDL_RKEY_NONE, above every address a lookup asks for.
+ * so their lines are lines.  A leaf's unused separators and starts hold
+ * GDL_RKEY_NONE (all ones): above every address but the last, which
+ * only a listing's cursor can ask for and the lookup clamps.
  */
 #define GDL_RGROUP	3
 #define GDL_RGROUPS	5

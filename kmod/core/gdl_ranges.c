@@ -174,7 +174,8 @@ void gdl_check_answer(struct gdl_core *c, u64 agent_id,
 	/*
 	 * One snapshot of the agent for the batch (its tree version and its
 	 * mask, read once; no agent: every entry denied), each entry its
-	 * own walk.
+	 * own walk: a change published meanwhile reaches the next batch
+	 * (or the next section of a large one), not the rest of this one.
 	 */
 	gdl_rcu_read_lock();
 	a = gdl_agent_find(c, agent_id);

@@ -3,6 +3,8 @@
  * gdl_rtree.h - private to the permission tree (gdl_rtree*.c): node
  * accessors and the lookups' building blocks, shared by the readers
  * (gdl_rtree.c) and the writer (gdl_rtree_txn.c, gdl_rtree_apply.c).
+ * One reader outside: gdl_check.h expands gdl_rtree_covers() inline,
+ * into the core's checks and the module's two CHECK handlers.
  * The node layout itself is in gdl_internal.h.
  */
 #ifndef GDL_RTREE_H
@@ -17,7 +19,7 @@
 #define LCAP	(LMAX + LMIN)		/* packer sizes: emit MAX at CAP */
 #define ICAP	(IMAX + IMIN)
 #define MAXH	GDL_RMAXH
-/* The key of a node's unused slots: above every address but the last. */
+/* A leaf's unused starts and separators: above every address but the last. */
 #define GDL_RKEY_NONE	(~0ULL)
 
 /* The layout the lookup relies on (see struct gdl_rnode). */
@@ -194,7 +196,7 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
  * A range may span several touching intervals of different modes (each
  * must hold @mode): walk on while the next interval starts where the
  * current one ends, in the same leaf or at the head of the next.  Inline
- * (gdl_ranges.c's checks are mostly this).
+ * (every check is mostly this: gdl_check.h).
  */
 static __always_inline bool gdl_rtree_covers(const struct gdl_rnode *root,
 					     u32 dev, u64 addr, u64 end,

@@ -47,11 +47,11 @@ static struct gdl_rnode *txn_node(struct rtxn *x, u32 level)
 	}
 	n->l.level = (u8)level;
 	n->l.flags = GDL_RN_OWN;
-	/* Unused keys above every address: the one-device lookups rely on it. */
-	if (level) {
-		for (k = 0; k < IMAX; k++)
-			n->i.e[k].key = GDL_RKEY_NONE;
-	} else {
+	/*
+	 * A leaf's unused starts and separators above every address: its
+	 * one-device lookups count them all, with no bound (leaf_rank()).
+	 */
+	if (!level) {
 		for (k = 0; k < LMAX; k++)
 			n->l.g[k / GDL_RGROUP].start[k % GDL_RGROUP] = GDL_RKEY_NONE;
 		for (k = 0; k < GDL_RGROUPS; k++)

@@ -151,10 +151,6 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 		}
 		if (mixed != n->i.mixed)
 			vbad(v, "inner device flag");
-		/* The one-device lookups count every slot: unused ones never match. */
-		for (i = n->i.n; i < GDL_RFANOUT; i++)
-			if (n->i.e[i].key != ~0ull)
-				vbad(v, "unused inner key not GDL_RKEY_NONE");
 		return;
 	}
 	if (v->leaf_depth < 0)
@@ -187,6 +183,7 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 	}
 	if (mixed != n->l.mixed)
 		vbad(v, "leaf device flag");
+	/* The one-device lookups count every slot: unused ones must not match. */
 	for (i = n->l.n; i < GDL_RCHUNK; i++)
 		if (n->l.g[i / GDL_RGROUP].start[i % GDL_RGROUP] != ~0ull ||
 		    (!(i % GDL_RGROUP) && n->l.sep[i / GDL_RGROUP] != ~0ull))
