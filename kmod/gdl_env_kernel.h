@@ -126,17 +126,30 @@ typedef struct mutex gdl_mutex_t;
  * the RCU flavours were consolidated (v4.20).  On PREEMPT_RCU kernels
  * (Debian's, PREEMPT_DYNAMIC) rcu_read_lock() is a call each way into the
  * RCU core; preempt_disable() is an increment.  The sections are short and
- * never sleep (no copy to or from user space, no allocation inside them),
+ * never sleep (no allocation inside them, no user copy but ALLOC's id,
+ * written under alloc_lock with page faults disabled),
  * which PROVE_RCU and DEBUG_ATOMIC_SLEEP check in the deep lane.
  */
 #define gdl_rcu_read_lock()	rcu_read_lock_sched()
 #define gdl_rcu_read_unlock()	rcu_read_unlock_sched()
 /*
+ * A spinlock_t inside an RCU-sched section is a sleeping lock inside a
+ * preemption-off one on PREEMPT_RT (and "Invalid wait context" wherever
+ * lockdep checks raw nesting, the default since 6.10), so a lookup that
+ * must end under a spinlock is done under it instead: holding a spinlock_t
+ * is an RCU read section on every kernel (preemption off, or on PREEMPT_RT
+ * rcu_read_lock() taken by the lock itself).
+ */
+#define gdl_spin_lock_rcu(l)	spin_lock(l)
+#define gdl_spin_unlock_rcu(l)	spin_unlock(l)
+/*
  * Readers dereference in such a section; a writer that holds the lock
  * serializing the pointer's updates may read it outside one, and says
  * which lock, so that PROVE_RCU checks both (a NULL @lock: readers only).
  */
-#define gdl_rcu_dereference(p)		rcu_dereference_sched(p)
+/* Any reader: an RCU-sched section, or a spinlock (PREEMPT_RT: RCU). */
+#define gdl_rcu_dereference(p)		\
+	rcu_dereference_check((p), rcu_read_lock_any_held())
 #define gdl_rcu_dereference_locked(p, lock)				\
 	rcu_dereference_sched_check((p), (lock) && lockdep_is_held(lock))
 #define gdl_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
@@ -192,6 +205,22 @@ static inline void gdl_pcpu_free(struct gdl_pcpu *pc)
 
 /* Lock-free and preemption-safe: this_cpu_add is one %gs-relative add. */
 #define gdl_pcpu_add(pc, idx, val)	this_cpu_add((pc)->v[(idx)], (val))
+
+/*
+ * Two counters: @pc->v is read once (after one add through a u64 the
+ * compiler must assume @pc->v changed, so gdl_pcpu_add() twice reads it
+ * twice).  Each add is preemption-safe on its own; the two may land on
+ * different CPUs, which the sums do not mind.
+ */
+static __always_inline void gdl_pcpu_add2(struct gdl_pcpu *pc,
+					  unsigned int i, u64 vi,
+					  unsigned int j, u64 vj)
+{
+	u64 __percpu *v = pc->v;
+
+	this_cpu_add(v[i], vi);
+	this_cpu_add(v[j], vj);
+}
 
 static inline u64 gdl_pcpu_sum(const struct gdl_pcpu *pc, unsigned int idx)
 {

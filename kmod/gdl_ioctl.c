@@ -26,6 +26,7 @@
 
 #include "gdl_ioctl.h"
 #include "gdl_check.h"	/* CHECK's hot path, inline */
+#include "gdl_alloc.h"	/* ALLOC's and FREE's, inline */
 
 /*
  * A CHECK_BATCH is copied in whole, once: up to this many entries into a
@@ -170,9 +171,13 @@ static long gdl_ioc_remove_agent(void __user *argp)
  * Writes the new id while the core holds its allocation lock (the
  * allocation is then settled with no second lock): with page faults
  * disabled, a page not present fails the write instead of sleeping, and
- * gdl_do_alloc() takes the slow way.
+ * gdl_do_alloc() takes the slow way.  Inline (gdl_alloc_reserve_valid()
+ * is handed it as a constant): no call through a pointer.  put_user(), not
+ * a user-access window: on x86 opening one for a write fences speculation
+ * (an LFENCE) that a store needs no more than put_user()'s helper does,
+ * and this one runs under the lock.
  */
-static bool gdl_publish_user(void *to, u64 alloc_id)
+static __always_inline bool gdl_publish_user(void *to, u64 alloc_id)
 {
 	u64 __user *uid = (u64 __force __user *)to;
 	bool ok;
@@ -210,9 +215,9 @@ static __always_inline int __gdl_do_alloc(struct gdl_file *f, u64 requested,
 	if ((flags & GDL_ALLOC_PERSISTENT) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	ret = gdl_alloc_reserve(gdl.core, &f->owner, agent, size, device,
-				flags, &alloc_id, gdl_publish_user,
-				(void __force *)uid);
+	ret = gdl_alloc_reserve_valid(gdl.core, &f->owner, agent, size,
+				      device, flags, &alloc_id,
+				      gdl_publish_user, (void __force *)uid);
 	if (ret != GDL_ALLOC_PENDING)
 		return ret;
 	/* The id's page was not present: write it where faults may sleep. */
@@ -249,8 +254,8 @@ static __always_inline long __gdl_do_free(struct gdl_file *f, u64 alloc_id)
 		return ret;
 	/* The caller's own allocation: no privilege needed, none asked. */
 	if (only_agent) {
-		ret = gdl_free_by(gdl.core, &f->owner, alloc_id,
-				  only_agent);
+		ret = __gdl_free_by(gdl.core, &f->owner, alloc_id,
+				    only_agent);
 		if (ret != -EPERM)
 			return ret;
 	}

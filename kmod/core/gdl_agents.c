@@ -148,22 +148,21 @@ int gdl_agent_get(struct gdl_core *c, u64 agent_id,
 	struct gdl_agent *a;
 	int ret = -ENOENT;
 
-	gdl_rcu_read_lock();
+	/* The counts are alloc_lock's: look the agent up under it. */
+	gdl_spin_lock_rcu(&c->alloc_lock);
 	a = gdl_agent_find(c, agent_id);
 	if (a) {
 		out->agent_id = agent_id;
-		gdl_spin_lock(&c->alloc_lock);
 		out->quota = a->quota;
 		out->used = a->used;
 		out->device_mask = a->device_mask;
 		out->allocations = a->nallocs;
-		gdl_spin_unlock(&c->alloc_lock);
 		out->grants = READ_ONCE(a->ranges.count);
 		out->flags = 0;
 		out->pad = 0;
 		ret = 0;
 	}
-	gdl_rcu_read_unlock();
+	gdl_spin_unlock_rcu(&c->alloc_lock);
 	return ret;
 }
 

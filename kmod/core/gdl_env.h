@@ -44,7 +44,11 @@
  *
  * RCU
  *   gdl_rcu_read_lock(), gdl_rcu_read_unlock()
- *   gdl_rcu_dereference(p)              under gdl_rcu_read_lock() only
+ *   gdl_spin_lock_rcu(l), gdl_spin_unlock_rcu(l)
+ *                         a gdl_spinlock_t held as an RCU read section too:
+ *                         for a lookup done under the lock, never a
+ *                         gdl_spin_lock() inside gdl_rcu_read_lock()
+ *   gdl_rcu_dereference(p)              in either kind of section only
  *   gdl_rcu_dereference_locked(p, lock) also by a holder of the mutex
  *                                       @lock (NULL: readers only); the
  *                                       kernel has lockdep check which
@@ -60,6 +64,7 @@
  * Per-CPU counters (summed on read; increments never take a lock)
  *   struct gdl_pcpu; struct gdl_pcpu *gdl_pcpu_alloc(unsigned n);
  *   gdl_pcpu_add(pc, idx, v)   gdl_pcpu_sum(pc, idx)   gdl_pcpu_zero(pc)
+ *   gdl_pcpu_add2(pc, i, vi, j, vj)   two adds, the array's address read once
  *   gdl_pcpu_free(pc)
  *
  * Randomness and context

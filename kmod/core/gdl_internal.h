@@ -256,6 +256,13 @@ static inline void gdl_count(struct gdl_core *c, enum gdl_stat s, u64 v)
 	gdl_pcpu_add(c->stats, s, v);
 }
 
+/* Two counters at once (a count and its bytes): see gdl_pcpu_add2(). */
+static inline void gdl_count2(struct gdl_core *c, enum gdl_stat s, u64 v,
+			      enum gdl_stat t, u64 w)
+{
+	gdl_pcpu_add2(c->stats, s, v, t, w);
+}
+
 static inline u64 gdl_all_devices(const struct gdl_core *c)
 {
 	return c->ndev >= 64 ? ~0ull : (1ull << c->ndev) - 1;
@@ -286,8 +293,8 @@ static inline u32 gdl_agent_bucket(const struct gdl_core *c, u64 id)
  * @c:  core
  * @id: agent id
  *
- * Context: under gdl_rcu_read_lock(); the agent stays valid until it is
- * dropped, or for as long as agents_lock is held.
+ * Context: under gdl_rcu_read_lock() or gdl_spin_lock_rcu(); the agent
+ * stays valid until that is dropped, or for as long as agents_lock is held.
  * Return: the agent, or NULL.
  */
 static inline struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id)

@@ -220,6 +220,19 @@ static inline void gdl_rcu_read_unlock(void)
 	urcu_memb_read_unlock();
 }
 
+/* A lock holder is no RCU reader here (the kernel's is): both, in order. */
+static inline void gdl_spin_lock_rcu(gdl_spinlock_t *l)
+{
+	gdl_rcu_read_lock();
+	gdl_spin_lock(l);
+}
+
+static inline void gdl_spin_unlock_rcu(gdl_spinlock_t *l)
+{
+	gdl_spin_unlock(l);
+	gdl_rcu_read_unlock();
+}
+
 /*
  * Callbacks run on the writers' threads, not on liburcu's worker.  The
  * worker only waits out the grace period, then pushes the callback onto
@@ -278,13 +291,28 @@ void gdl_pcpu_free(struct gdl_pcpu *pc);
 u64 gdl_pcpu_sum(struct gdl_pcpu *pc, unsigned int idx);
 void gdl_pcpu_zero(struct gdl_pcpu *pc);
 
-static inline void gdl_pcpu_add(struct gdl_pcpu *pc, unsigned int idx, u64 v)
+/* This CPU's slot (rseq-backed sched_getcpu(): a load, no syscall). */
+static inline u64 *gdl_pcpu_slot(struct gdl_pcpu *pc)
 {
-	int cpu = sched_getcpu();	/* rseq-backed: a load, no syscall */
+	int cpu = sched_getcpu();
 	unsigned int slot = cpu < 0 ? 0 : (unsigned int)cpu % pc->nslots;
 
-	__atomic_fetch_add(&pc->v[slot * pc->stride + idx], v,
-			   __ATOMIC_RELAXED);
+	return &pc->v[slot * pc->stride];
+}
+
+static inline void gdl_pcpu_add(struct gdl_pcpu *pc, unsigned int idx, u64 v)
+{
+	__atomic_fetch_add(&gdl_pcpu_slot(pc)[idx], v, __ATOMIC_RELAXED);
+}
+
+/* Two counters of one slot: one sched_getcpu(). */
+static inline void gdl_pcpu_add2(struct gdl_pcpu *pc, unsigned int i, u64 vi,
+				 unsigned int j, u64 vj)
+{
+	u64 *s = gdl_pcpu_slot(pc);
+
+	__atomic_fetch_add(&s[i], vi, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s[j], vj, __ATOMIC_RELAXED);
 }
 
 /* Randomness and context ---------------------------------------------- */
