@@ -140,27 +140,21 @@ static __always_inline void gdl_alloc_counted(struct gdl_core *c,
 }
 
 /*
- * Takes alloc_lock as an RCU reader (gdl_spin_lock_rcu(), held on success)
- * and finds @agent_id alive under it; creates the agent if the core
- * allows.  With @spare_of set, also takes that owner's spare record into
- * *@r under the lock when *@r is NULL (*@r is never NULL without
- * @spare_of); when it has none (another thread took it), drops the lock
- * and allocates a record first.  Out of line (gdl_allocs.c): the general
- * case, which loops.
+ * One try: takes alloc_lock as an RCU reader (gdl_spin_lock_rcu()) and
+ * finds @agent_id alive under it.  With @spare_of set, also takes that
+ * owner's spare record into *@r when *@r is NULL (*@r is never NULL
+ * without @spare_of).  0: both found, the lock held; -EAGAIN: the agent is
+ * alive but the spare went to another thread; -ENOENT: no agent alive.
+ * Either error drops the lock.
  */
-int gdl_alloc_lock_agent(struct gdl_core *c, struct gdl_owner *owner,
-			 u64 agent_id, struct gdl_owner *spare_of,
-			 struct gdl_arec **r, struct gdl_agent **agent);
-
-/* The same, inline where the agent is alive and a record is at hand. */
-static __always_inline int gdl_alloc_lock_agent_fast(struct gdl_core *c,
-						     struct gdl_owner *owner,
-						     u64 agent_id,
-						     struct gdl_owner *spare_of,
-						     struct gdl_arec **r,
-						     struct gdl_agent **agent)
+static __always_inline int gdl_alloc_try_lock_agent(struct gdl_core *c,
+						    u64 agent_id,
+						    struct gdl_owner *spare_of,
+						    struct gdl_arec **r,
+						    struct gdl_agent **agent)
 {
 	struct gdl_agent *a;
+	int ret = -ENOENT;
 
 	gdl_spin_lock_rcu(&c->alloc_lock);
 	a = gdl_agent_find(c, agent_id);
@@ -173,8 +167,31 @@ static __always_inline int gdl_alloc_lock_agent_fast(struct gdl_core *c,
 			*agent = a;
 			return 0;	/* held */
 		}
+		ret = -EAGAIN;
 	}
 	gdl_spin_unlock_rcu(&c->alloc_lock);
+	return ret;
+}
+
+/*
+ * gdl_alloc_try_lock_agent() until it holds: allocates a record when the
+ * spare went, creates the agent if the core allows.  Out of line
+ * (gdl_allocs.c): the general case, which loops.
+ */
+int gdl_alloc_lock_agent(struct gdl_core *c, struct gdl_owner *owner,
+			 u64 agent_id, struct gdl_owner *spare_of,
+			 struct gdl_arec **r, struct gdl_agent **agent);
+
+/* The same, its first try inline: the agent alive and a record at hand. */
+static __always_inline int gdl_alloc_lock_agent_fast(struct gdl_core *c,
+						     struct gdl_owner *owner,
+						     u64 agent_id,
+						     struct gdl_owner *spare_of,
+						     struct gdl_arec **r,
+						     struct gdl_agent **agent)
+{
+	if (likely(!gdl_alloc_try_lock_agent(c, agent_id, spare_of, r, agent)))
+		return 0;
 	return gdl_alloc_lock_agent(c, owner, agent_id, spare_of, r, agent);
 }
 

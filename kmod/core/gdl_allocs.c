@@ -75,29 +75,19 @@ int gdl_alloc_lock_agent(struct gdl_core *c, struct gdl_owner *owner,
 			 u64 agent_id, struct gdl_owner *spare_of,
 			 struct gdl_arec **r, struct gdl_agent **agent)
 {
-	struct gdl_agent *a;
 	int ret;
 
 	for (;;) {
-		gdl_spin_lock_rcu(&c->alloc_lock);
-		a = gdl_agent_find(c, agent_id);
-		if (a && !a->dead) {
-			if (!*r) {
-				*r = spare_of->spare;
-				spare_of->spare = NULL;
-			}
-			if (*r) {
-				*agent = a;
-				return 0;	/* held */
-			}
-			gdl_spin_unlock_rcu(&c->alloc_lock);
+		ret = gdl_alloc_try_lock_agent(c, agent_id, spare_of, r, agent);
+		if (!ret)
+			return 0;	/* held */
+		if (ret == -EAGAIN) {
 			/* The spare went to another thread. */
 			*r = gdl_zalloc_account(sizeof(**r));
 			if (!*r)
 				return -ENOMEM;
 			continue;
 		}
-		gdl_spin_unlock_rcu(&c->alloc_lock);
 		ret = gdl_alloc_autocreate(c, owner, agent_id);
 		if (ret)
 			return ret;
