@@ -38,18 +38,22 @@ enum gdl_stat {
  * GDL_RGROUP intervals, each group (starts, ends, devices, modes) fills one
  * line.  An inner node holds up to GDL_RFANOUT children and the first key
  * of each (devices in a byte: GDL_MAX_DEVICES <= 256), each key beside its
- * child pointer (struct gdl_rentry).  Every node but the
- * root is at least half full, all leaves are at the same depth: 100 000
- * random grants make 9 438 leaves of 10.6 intervals under 3 inner levels
- * of ~17 children (and a root).  Nodes fit a 512-byte kmalloc slab object,
- * so their lines are lines.  A leaf's unused separators and starts hold
- * GDL_RKEY_NONE (all ones): above every address but the last, which
- * only a listing's cursor can ask for and the lookup clamps.
+ * child pointer (struct gdl_rentry), in runs of GDL_RPICK_W that fill a
+ * line each; line 0 holds the header and a copy of each run's first key.
+ * Every node but the root is at least half full, all leaves are at the
+ * same depth: 100 000 random grants make 9 438 leaves of 10.6 intervals
+ * under 3 inner levels of ~17 children (and a root).  Nodes fit a 512-byte
+ * kmalloc slab object, so their lines are lines.  Unused keys hold
+ * GDL_RKEY_NONE (all ones): above every address but the last, which only
+ * a listing's cursor or a writer can ask for, and the lookup takes as the
+ * one below (key_below_none()).
  */
 #define GDL_RGROUP	3
 #define GDL_RGROUPS	5
 #define GDL_RCHUNK	(GDL_RGROUP * GDL_RGROUPS)
 #define GDL_RFANOUT	24
+#define GDL_RPICK_W	4	/* an inner node's keys in a run (a line): in_pick() */
+#define GDL_RPICK_N	(GDL_RFANOUT / GDL_RPICK_W)	/* runs in a node */
 #define GDL_RMAXH	10	/* levels, at most: 2 * 12^8 leaves */
 
 /* One cache line of a leaf: GDL_RGROUP intervals. */
@@ -64,7 +68,7 @@ struct gdl_rgroup {
 /*
  * One child of an inner node and its key: side by side, so the line the
  * search reads the key from holds the pointer it then follows (one miss
- * per level, not two).
+ * per level for the run, not two).
  */
 struct gdl_rentry {
 	u64 key;
@@ -74,18 +78,23 @@ struct gdl_rentry {
 /*
  * Header shared by both kinds of node: @level (0: leaf), @n (intervals or
  * children), @flags (GDL_RN_OWN: created by the open transaction, private;
- * GDL_RN_DEAD: and already dropped by it), @mixed (the keys are of more
- * than one device: lookups compare devices too).
+ * GDL_RN_DEAD: and already dropped by it), @onedev (the device every key
+ * is of, or GDL_RDEV_MIXED: the keys are of more than one device, and
+ * lookups compare devices too; one compare tells a lookup both).
  */
-#define GDL_RNODE_HEAD	u8 level; u8 n; u8 flags; u8 mixed
+#define GDL_RNODE_HEAD	u8 level; u8 n; u8 flags; u8 onedev
 #define GDL_RN_OWN	1
 #define GDL_RN_DEAD	2
+#define GDL_RDEV_MIXED	0xff	/* not a device: GDL_MAX_DEVICES is less */
 
 /**
  * struct gdl_rnode - a node of an immutable B+-tree of intervals
  * @l.sdev, @l.sep: key (device, start) of the first interval of each group
  * @l.g:      the intervals, ascending: interval i is g[i / 3] slot i % 3
  * @i.kdev, @i.e[].key: key of the first interval under each child
+ * @i.pkey:   copies of the keys that start runs 1.. (e[GDL_RPICK_W].key,
+ *            ...), in line 0 with the header: a one-device lookup reads
+ *            line 0, then one run's line (in_pick())
  * @i.e[].child: the children (RCU: published nodes never change)
  * @link:     the open transaction's "created" list, or its "garbage" list
  * @rcu:      frees a garbage list after a grace period
@@ -103,8 +112,10 @@ struct gdl_rnode {
 		} l;
 		struct {
 			GDL_RNODE_HEAD;
-			u8 kdev[GDL_RFANOUT];	/* < GDL_MAX_DEVICES */
+			u64 pkey[GDL_RPICK_N - 1];
+			u64 pad[8 - GDL_RPICK_N];	/* e[] starts line 1 */
 			struct gdl_rentry e[GDL_RFANOUT];
+			u8 kdev[GDL_RFANOUT];	/* < GDL_MAX_DEVICES */
 		} i;
 	};
 	struct gdl_rnode *link;

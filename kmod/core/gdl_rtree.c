@@ -14,8 +14,8 @@
  * a check costs O(log n) with a base of 12..24: 100 000 random grants are
  * 9 438 leaves under 3 inner levels and a root.  Nodes whose keys are all
  * of one device (nearly all) compare addresses only and count them without
- * branching on them (an inner node's middle key first picks a half); a
- * leaf's unused slots hold GDL_RKEY_NONE, so its count needs no bound.
+ * branching on them (an inner node's every sixth key first picks a run);
+ * unused slots hold GDL_RKEY_NONE, so no count needs a bound.
  *
  * Changes are transactions that replace the nodes on their paths and
  * publish a new root: gdl_rtree_apply.c (what changes) and

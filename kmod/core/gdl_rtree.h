@@ -26,8 +26,13 @@
 _Static_assert(sizeof(struct gdl_rgroup) == 64, "a group is one line");
 _Static_assert(__builtin_offsetof(struct gdl_rnode, l.g) == 64,
 	       "header and separators fill line 0");
+_Static_assert(__builtin_offsetof(struct gdl_rnode, i.e) == 64,
+	       "header and run keys fill line 0");
+_Static_assert(GDL_RPICK_W * sizeof(struct gdl_rentry) == 64, "a run is a line");
+_Static_assert(GDL_RPICK_N * GDL_RPICK_W == GDL_RFANOUT, "runs tile a node");
 _Static_assert(sizeof(struct gdl_rnode) <= 512, "one 512-byte slab object");
 _Static_assert(GDL_MAX_DEVICES <= 256, "inner keys keep devices in a byte");
+_Static_assert(GDL_MAX_DEVICES <= GDL_RDEV_MIXED, "no device is GDL_RDEV_MIXED");
 
 static inline u64 r_start(const struct gdl_rnode *r, u32 i)
 {
@@ -84,46 +89,81 @@ static inline bool underfull(const struct gdl_rnode *n)
 
 /* Lookups: under RCU, or by the writer on the published version ------- */
 
-/* Child of inner node @n that holds (dev, at): the last with key <= it. */
-static inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
+/*
+ * The entry of inner node @n whose child holds (dev, at): the last with
+ * key <= it; @at < GDL_RKEY_NONE (key_below_none()).  A one-device node is searched in two counts over fixed slots, with no
+ * branch on the keys and no bound (unused keys hold GDL_RKEY_NONE, like a
+ * leaf's: txn_node()).  The keys that start the runs (copies, in line 0
+ * with the header) pick a run of GDL_RPICK_W, then that run's keys are
+ * counted: 5 + 3 compares of two instructions each, where a count bounded
+ * by the node's size cost five a key (a loop), and 100 000 grants put four
+ * inner levels above a leaf.  A run is one line, holding its children, so
+ * a level reads two lines; each count's loads are independent of each
+ * other, which a halving search's are not.
+ */
+static __always_inline const struct gdl_rentry *
+in_pick_below(const struct gdl_rnode *n, u32 dev, u64 at)
 {
-	u32 k, i = 0, c = n->i.n;
+	const struct gdl_rentry *e = n->i.e;
+	unsigned long i = 0;	/* a pointer's width: scaled in one shift */
+	u32 k;
 
-	if (likely(!n->i.mixed)) {
-		/*
-		 * One device: compare addresses only.  The middle key picks
-		 * a half, then the half's keys are counted without a branch
-		 * on them: about half the compares of a full count, and the
-		 * loads stay independent (a halving search makes each wait
-		 * for the last, which is slower natively).
-		 */
-		u32 h = c / 2, end;
-
-		if (unlikely(dev != n->i.kdev[0]))
-			return dev < n->i.kdev[0] ? 0 : c - 1;
-		i = n->i.e[h].key <= at ? h : 0;
-		end = i ? c : h;
-		for (k = i + 1; k < end; k++)
-			i += n->i.e[k].key <= at;
-		return i;
+	if (likely(n->i.onedev == dev)) {
+#pragma GCC unroll 8
+		for (k = 0; k < GDL_RPICK_N - 1; k++)
+			i += n->i.pkey[k] <= at;
+		e += i * GDL_RPICK_W;
+		i = 0;
+#pragma GCC unroll 8
+		for (k = 1; k < GDL_RPICK_W; k++)
+			i += e[k].key <= at;
+		return e + i;
 	}
-	for (k = 1; k < c; k++)
+	/* Keys of several devices, or of one other than @dev (rare). */
+	for (k = 1; k < n->i.n; k++)
 		i += key_le(n->i.kdev[k], n->i.e[k].key, dev, at);
-	return i;
+	return e + i;
 }
 
 /*
- * The leaf that holds the greatest key <= (dev, at), else the first.
- * Readers pass a NULL @lock and hold RCU; the writer passes the lock it
- * holds instead.
+ * No key is GDL_RKEY_NONE (an interval ends after it starts, at most at
+ * it), so its floor is the same as the address below's: in_pick_below()
+ * then never counts an unused slot, and needs no clamp.  A check's
+ * address is below it already (it is below the range's end).
  */
+static __always_inline u64 key_below_none(u64 at)
+{
+	return unlikely(at == GDL_RKEY_NONE) ? at - 1 : at;
+}
+
+/* Index of the child of inner node @n that holds (dev, at). */
+static __always_inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
+{
+	return (u32)(in_pick_below(n, dev, key_below_none(at)) - n->i.e);
+}
+
+/*
+ * The leaf that holds the greatest key <= (dev, at), else the first;
+ * @at < GDL_RKEY_NONE.  Readers pass a NULL @lock and hold RCU; the
+ * writer passes the lock it holds instead.
+ */
+static __always_inline const struct gdl_rnode *
+leaf_floor_below(const struct gdl_rnode *n, u32 dev, u64 at,
+		 const gdl_mutex_t *lock)
+{
+	/* An empty tree has no root; a child is never NULL. */
+	if (n)
+		while (n->l.level)
+			n = gdl_rcu_dereference_locked(
+				in_pick_below(n, dev, at)->child, lock);
+	return n;
+}
+
+/* The same for any @at. */
 static __always_inline const struct gdl_rnode *
 leaf_floor(const struct gdl_rnode *n, u32 dev, u64 at, const gdl_mutex_t *lock)
 {
-	while (n && n->l.level)
-		n = gdl_rcu_dereference_locked(n->i.e[in_pick(n, dev, at)].child,
-					       lock);
-	return n;
+	return leaf_floor_below(n, dev, key_below_none(at), lock);
 }
 
 /*
@@ -164,9 +204,9 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 	const struct gdl_rgroup *g;
 	u32 left;
 
-	if (likely(!r->l.mixed)) {
-		if (unlikely(dev != r->l.sdev[0]))
-			return dev < r->l.sdev[0] ? 0 : r->l.n;
+	if (likely(r->l.onedev != GDL_RDEV_MIXED)) {
+		if (unlikely(dev != r->l.onedev))
+			return dev < r->l.onedev ? 0 : r->l.n;
 		j = leaf_group(r, at);
 		k = j * GDL_RGROUP + group_rank(&r->l.g[j], at);
 		/* Only @at == GDL_RKEY_NONE counts unused slots: clamp. */
@@ -202,13 +242,14 @@ static __always_inline bool gdl_rtree_covers(const struct gdl_rnode *root,
 					     u32 dev, u64 addr, u64 end,
 					     u32 mode)
 {
-	const struct gdl_rnode *r = leaf_floor(root, dev, addr, NULL);
+	/* @addr and every @pos are below @end, so below GDL_RKEY_NONE. */
+	const struct gdl_rnode *r = leaf_floor_below(root, dev, addr, NULL);
 	u64 pos = addr;
 	u32 i;
 
 	if (!r)
 		return false;
-	if (likely(!r->l.mixed && dev == r->l.sdev[0])) {
+	if (likely(r->l.onedev == dev)) {
 		/*
 		 * One device (nearly every leaf): the floor interval's group
 		 * and slot come straight from the counts, and its device is
@@ -243,7 +284,7 @@ static __always_inline bool gdl_rtree_covers(const struct gdl_rnode *root,
 				return false;
 			continue;
 		}
-		r = leaf_floor(root, dev, pos, NULL);
+		r = leaf_floor_below(root, dev, pos, NULL);
 		if (r->l.sdev[0] != dev || r->l.sep[0] != pos)
 			return false;
 		i = 0;

@@ -48,14 +48,19 @@ static struct gdl_rnode *txn_node(struct rtxn *x, u32 level)
 	n->l.level = (u8)level;
 	n->l.flags = GDL_RN_OWN;
 	/*
-	 * A leaf's unused starts and separators above every address: its
-	 * one-device lookups count them all, with no bound (leaf_rank()).
+	 * Unused keys above every address: one-device lookups count them
+	 * all, with no bound (leaf_rank(), in_pick()).
 	 */
 	if (!level) {
 		for (k = 0; k < LMAX; k++)
 			n->l.g[k / GDL_RGROUP].start[k % GDL_RGROUP] = GDL_RKEY_NONE;
 		for (k = 0; k < GDL_RGROUPS; k++)
 			n->l.sep[k] = GDL_RKEY_NONE;
+	} else {
+		for (k = 0; k < IMAX; k++)
+			n->i.e[k].key = GDL_RKEY_NONE;
+		for (k = 0; k < GDL_RPICK_N - 1; k++)
+			n->i.pkey[k] = GDL_RKEY_NONE;
 	}
 	n->link = x->created;
 	x->created = n;
@@ -82,8 +87,10 @@ static void leaf_seal(struct gdl_rnode *n, u32 c)
 	u32 k;
 
 	n->l.n = (u8)c;
-	for (k = 0; k < c; k++)
-		n->l.mixed |= r_dev(n, k) != r_dev(n, 0);
+	n->l.onedev = (u8)r_dev(n, 0);
+	for (k = 1; k < c; k++)
+		if (r_dev(n, k) != r_dev(n, 0))
+			n->l.onedev = GDL_RDEV_MIXED;
 	for (k = 0; k * GDL_RGROUP < c; k++) {
 		n->l.sdev[k] = n->l.g[k].dev[0];
 		n->l.sep[k] = n->l.g[k].start[0];
@@ -132,7 +139,12 @@ static void in_set(struct gdl_rnode *n, u32 i, struct gdl_rnode *c, u32 dev,
 	n->i.e[i].child = c;
 	n->i.kdev[i] = (u8)dev;
 	n->i.e[i].key = key;
-	n->i.mixed |= n->i.kdev[i] != n->i.kdev[0];
+	if (i && i % GDL_RPICK_W == 0)
+		n->i.pkey[i / GDL_RPICK_W - 1] = key;
+	if (!i)
+		n->i.onedev = (u8)dev;
+	else if (n->i.kdev[i] != n->i.kdev[0])
+		n->i.onedev = GDL_RDEV_MIXED;
 	n->i.n = (u8)(i + 1);
 }
 

@@ -149,8 +149,15 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 				*ks = cs;
 			}
 		}
-		if (mixed != n->i.mixed)
+		if (n->i.onedev != (mixed ? GDL_RDEV_MIXED : n->i.kdev[0]))
 			vbad(v, "inner device flag");
+		/* in_pick() counts every slot and reads the run keys' copies. */
+		for (i = n->i.n; i < GDL_RFANOUT; i++)
+			if (n->i.e[i].key != ~0ull)
+				vbad(v, "unused inner key not GDL_RKEY_NONE");
+		for (i = 1; i < GDL_RPICK_N; i++)
+			if (n->i.pkey[i - 1] != n->i.e[i * GDL_RPICK_W].key)
+				vbad(v, "run key copy");
 		return;
 	}
 	if (v->leaf_depth < 0)
@@ -181,7 +188,7 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 		v->pe = en;
 		v->pm = m;
 	}
-	if (mixed != n->l.mixed)
+	if (n->l.onedev != (mixed ? GDL_RDEV_MIXED : n->l.g[0].dev[0]))
 		vbad(v, "leaf device flag");
 	/* The one-device lookups count every slot: unused ones must not match. */
 	for (i = n->l.n; i < GDL_RCHUNK; i++)
