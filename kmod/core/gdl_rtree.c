@@ -14,7 +14,7 @@
  * a check costs O(log n) with a base of 12..24: 100 000 random grants are
  * 9 438 leaves under 3 inner levels and a root.  Nodes whose keys are all
  * of one device (nearly all) compare addresses only and count them without
- * branching on them (an inner node's every sixth key first picks a run);
+ * branching on them (an inner node's every fourth key first picks a run);
  * unused slots hold GDL_RKEY_NONE, so no count needs a bound.
  *
  * Changes are transactions that replace the nodes on their paths and

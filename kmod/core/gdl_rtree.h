@@ -19,7 +19,8 @@
 #define LCAP	(LMAX + LMIN)		/* packer sizes: emit MAX at CAP */
 #define ICAP	(IMAX + IMIN)
 #define MAXH	GDL_RMAXH
-/* A leaf's unused starts and separators: above every address but the last. */
+/* Unused keys (a leaf's starts and separators, an inner node's keys and run
+ * keys): above every address but the last. */
 #define GDL_RKEY_NONE	(~0ULL)
 
 /* The layout the lookup relies on (see struct gdl_rnode). */
@@ -32,7 +33,8 @@ _Static_assert(GDL_RPICK_W * sizeof(struct gdl_rentry) == 64, "a run is a line")
 _Static_assert(GDL_RPICK_N * GDL_RPICK_W == GDL_RFANOUT, "runs tile a node");
 _Static_assert(sizeof(struct gdl_rnode) <= 512, "one 512-byte slab object");
 _Static_assert(GDL_MAX_DEVICES <= 256, "inner keys keep devices in a byte");
-_Static_assert(GDL_MAX_DEVICES <= GDL_RDEV_MIXED, "no device is GDL_RDEV_MIXED");
+_Static_assert(GDL_MAX_DEVICES < GDL_RDEV_MIXED,
+	       "no device, nor dev_below_mixed(), is GDL_RDEV_MIXED");
 
 static inline u64 r_start(const struct gdl_rnode *r, u32 i)
 {
@@ -91,8 +93,10 @@ static inline bool underfull(const struct gdl_rnode *n)
 
 /*
  * The entry of inner node @n whose child holds (dev, at): the last with
- * key <= it; @at < GDL_RKEY_NONE (key_below_none()).  A one-device node is searched in two counts over fixed slots, with no
- * branch on the keys and no bound (unused keys hold GDL_RKEY_NONE, like a
+ * key <= it; @at < GDL_RKEY_NONE (key_below_none()), @dev not
+ * GDL_RDEV_MIXED (a device, or dev_below_mixed()).  A one-device node is
+ * searched in two counts over fixed slots, with no branch on the keys and
+ * no bound (unused keys hold GDL_RKEY_NONE, like a
  * leaf's: txn_node()).  The keys that start the runs (copies, in line 0
  * with the header) pick a run of GDL_RPICK_W, then that run's keys are
  * counted: 5 + 3 compares of two instructions each, where a count bounded
@@ -136,10 +140,20 @@ static __always_inline u64 key_below_none(u64 at)
 	return unlikely(at == GDL_RKEY_NONE) ? at - 1 : at;
 }
 
-/* Index of the child of inner node @n that holds (dev, at). */
+/*
+ * A device beyond every real one, as a listing's cursor may hold, orders
+ * the same as GDL_MAX_DEVICES, which no node's header can claim.
+ */
+static __always_inline u32 dev_below_mixed(u32 dev)
+{
+	return dev < GDL_MAX_DEVICES ? dev : GDL_MAX_DEVICES;
+}
+
+/* Index of the child of inner node @n that holds (dev, at), for any. */
 static __always_inline u32 in_pick(const struct gdl_rnode *n, u32 dev, u64 at)
 {
-	return (u32)(in_pick_below(n, dev, key_below_none(at)) - n->i.e);
+	return (u32)(in_pick_below(n, dev_below_mixed(dev), key_below_none(at)) -
+		     n->i.e);
 }
 
 /*
@@ -159,11 +173,12 @@ leaf_floor_below(const struct gdl_rnode *n, u32 dev, u64 at,
 	return n;
 }
 
-/* The same for any @at. */
+/* The same for any @dev and @at. */
 static __always_inline const struct gdl_rnode *
 leaf_floor(const struct gdl_rnode *n, u32 dev, u64 at, const gdl_mutex_t *lock)
 {
-	return leaf_floor_below(n, dev, key_below_none(at), lock);
+	return leaf_floor_below(n, dev_below_mixed(dev), key_below_none(at),
+				lock);
 }
 
 /*
@@ -228,7 +243,7 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 /**
  * gdl_rtree_covers - does every byte of [addr, end) have every bit of @mode?
  * @root: tree version, under gdl_rcu_read_lock()
- * @dev:  device
+ * @dev:  device (< GDL_MAX_DEVICES: callers check it against the count)
  * @addr: first byte
  * @end:  one past the last byte (> @addr)
  * @mode: GDL_DMA_* bits wanted

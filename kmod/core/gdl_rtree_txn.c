@@ -132,7 +132,10 @@ static struct gdl_rnode *mk_leaf(struct rtxn *x, const struct pk_ival *v,
 	return n;
 }
 
-/* Child @i of a new inner node: @c, whose first key is (@dev, @key). */
+/*
+ * Child @i of a new inner node: @c, whose first key is (@dev, @key).
+ * Children are set in order from 0 (the count and the device byte rely on it).
+ */
 static void in_set(struct gdl_rnode *n, u32 i, struct gdl_rnode *c, u32 dev,
 		   u64 key)
 {

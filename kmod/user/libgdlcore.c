@@ -39,9 +39,11 @@ struct gdlu {
 };
 
 static char gdlu_comm[GDL_COMM_LEN];
-static pthread_once_t gdlu_comm_once = PTHREAD_ONCE_INIT;
+static pthread_once_t gdlu_once = PTHREAD_ONCE_INIT;
+static void gdlu_forked(void);
 
-static void gdlu_read_comm(void)
+/* Once per process: its comm, and forgetting cached ids in a forked child. */
+static void gdlu_init_once(void)
 {
 	FILE *f = fopen("/proc/self/comm", "re");
 	size_t n = 0;
@@ -53,14 +55,30 @@ static void gdlu_read_comm(void)
 	while (n && (gdlu_comm[n - 1] == '\n' || gdlu_comm[n - 1] == '\0'))
 		n--;
 	memset(gdlu_comm + n, 0, sizeof(gdlu_comm) - n);
+	pthread_atfork(NULL, NULL, gdlu_forked);
 }
 
 /*
- * The recording thread's id, read once per thread: a system call per event
- * (two with getpid()) was a fifth of the agent's CPU per allocation over its
- * socket, on a VM where one costs a microsecond.
+ * The process's id and each recording thread's, read once (0: not yet; no
+ * id is 0): a system call per event for each was a fifth of the agent's CPU
+ * per allocation over its socket, on a VM where one costs a microsecond.
+ * A forked child reads its own (the thread that forked is its only one).
  */
+static u32 gdlu_pid;
 static __thread u32 gdlu_tid;
+
+static void gdlu_forked(void)
+{
+	gdlu_pid = 0;
+	gdlu_tid = 0;
+}
+
+static u32 gdlu_self_pid(void)
+{
+	if (!gdlu_pid)
+		gdlu_pid = (u32)getpid();
+	return gdlu_pid;
+}
 
 static u32 gdlu_self_tid(void)
 {
@@ -93,7 +111,7 @@ static void gdlu_trace(struct gdl_user_env *env, const struct gdl_decision *d)
 	ev->hdr.ts_ns = (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
 	ev->d = *d;
 	ev->tid = gdlu_self_tid();
-	ev->pid = h->owner.pid;	/* getpid() at gdlu_create() */
+	ev->pid = gdlu_self_pid();
 	memcpy(ev->comm, gdlu_comm, sizeof(ev->comm));
 	h->count++;
 out:
@@ -109,7 +127,7 @@ GDLU_EXPORT struct gdlu *gdlu_create(uint64_t default_quota,
 	};
 	struct gdlu *h;
 
-	pthread_once(&gdlu_comm_once, gdlu_read_comm);
+	pthread_once(&gdlu_once, gdlu_init_once);
 	h = gdl_zalloc(sizeof(*h));
 	if (!h)
 		return NULL;

@@ -549,6 +549,90 @@ static void test_many_disjoint(void)
 	tcore_free(t);
 }
 
+/* Grants listed from @cur on: how many, and the last one's end. */
+static u64 list_from(struct tcore *t, struct gdl_cursor *cur, u64 *last_end)
+{
+	struct gdl_grant_view v[64];
+	u64 n = 0;
+	int r, k;
+
+	while ((r = gdl_list_grants(t->c, 1, cur, v, 64)) > 0) {
+		n += (u64)r;
+		for (k = 0; k < r; k++)
+			*last_end = v[k].start + v[k].length;
+	}
+	return n;
+}
+
+/*
+ * A tall tree of one device at the top of the address space: the one-device
+ * lookups count fixed slots whose padding is the last address, so a writer
+ * or a listing asking for that address must be answered as for the one
+ * below it (key_below_none()), and a cursor naming a device beyond every
+ * real one must order after all of them (dev_below_mixed()).
+ */
+static void test_top_of_space(void)
+{
+	struct tcore *t = tcore_new(0, 4, 1, 1000);
+	struct gdl_cursor cur = { 0 };
+	struct gdl_agent_info ai;
+	const long n = 3000;
+	const u64 base = 0ull - 64 * (u64)(n + 1), top = 0ull - 32;
+	u64 end = 0;
+	int height = 0, bad = 0;
+	long i;
+
+	REQUIRE(t);
+	EXPECT_EQ(gdl_agent_set(t->c, 1, 0, 1), 0);
+	for (i = 0; i < n; i++)
+		bad += gdl_grant(t->c, 1, 0, base + (u64)i * 64, 32,
+				 GDL_DMA_RW) != 0;
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(tree_valid(t, 1, &height), 1);
+	EXPECT_EQ(height >= 2, 1);
+	/* The last byte an interval can hold: it ends at 2^64 - 1. */
+	EXPECT_EQ(gdl_grant(t->c, 1, 0, top, 31, GDL_DMA_READ), 0);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+	EXPECT_EQ(ai.grants, (u64)n + 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, top, 31, GDL_DMA_READ), 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, 0ull - 2, 1, GDL_DMA_READ), 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, 0ull - 2, 1, GDL_DMA_WRITE), 0);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, base + 32, 1, GDL_DMA_READ), 0);
+	EXPECT_EQ(list_from(t, &cur, &end), (u64)n + 1);
+	EXPECT_EQ(end, ~0ull);
+	/* A cursor at the top's start + 1 (as the listing leaves it) and at 2^64 - 1. */
+	cur = (struct gdl_cursor){ .a = 1, .b = 0, .c = top + 1 };
+	EXPECT_EQ(list_from(t, &cur, &end), 0);
+	cur = (struct gdl_cursor){ .a = 1, .b = 0, .c = ~0ull };
+	EXPECT_EQ(list_from(t, &cur, &end), 0);
+	cur = (struct gdl_cursor){ .a = 1, .b = 0, .c = top };
+	EXPECT_EQ(list_from(t, &cur, &end), 1);
+	/* A device beyond every real one (GDL_RDEV_MIXED's value among them). */
+	cur = (struct gdl_cursor){ .a = 1, .b = 0xff, .c = 0 };
+	EXPECT_EQ(list_from(t, &cur, &end), 0);
+	cur = (struct gdl_cursor){ .a = 1, .b = GDL_MAX_DEVICES + 1, .c = 0 };
+	EXPECT_EQ(list_from(t, &cur, &end), 0);
+	/* Changes reaching the last address, on the writer's paths. */
+	EXPECT_EQ(gdl_revoke(t->c, 1, 0, top, 31, GDL_DMA_READ), 0);
+	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+	EXPECT_EQ(ai.grants, (u64)n);
+	/* Filling every gap up to the last address coalesces into one. */
+	EXPECT_EQ(gdl_grant(t->c, 1, 0, base, 0ull - 1 - base, GDL_DMA_RW), 0);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+	EXPECT_EQ(ai.grants, 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, base, 0ull - 1 - base, GDL_DMA_RW), 1);
+	EXPECT_EQ(gdl_revoke(t->c, 1, 0, base + 64, 0ull - 1 - base - 64,
+			     GDL_DMA_RW), 0);
+	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+	EXPECT_EQ(ai.grants, 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, base, 64, GDL_DMA_RW), 1);
+	EXPECT_EQ(gdl_check(t->c, 1, 0, base + 64, 1, GDL_DMA_READ), 0);
+	tcore_free(t);
+}
+
 const struct tap_case rtree_cases[] = {
 	{ "rtree: differential, window at 0", test_diff_low },
 	{ "rtree: differential, window below 2^64", test_diff_high },
@@ -558,5 +642,6 @@ const struct tap_case rtree_cases[] = {
 	{ "rtree: a lone leaf merged down a boundary", test_lone_leaf },
 	{ "rtree: faults in changes to a tall tree", test_faults_tall },
 	{ "rtree: 20000 disjoint grants, then coalesced", test_many_disjoint },
+	{ "rtree: a tall one-device tree at the top of the space", test_top_of_space },
 	TAP_END
 };
