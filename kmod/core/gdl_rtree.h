@@ -96,8 +96,8 @@ static inline bool underfull(const struct gdl_rnode *n)
  * key <= it; @at < GDL_RKEY_NONE (key_below_none()), @dev not
  * GDL_RDEV_MIXED (a device, or dev_below_mixed()).  A one-device node is
  * searched in two counts over fixed slots, with no branch on the keys and
- * no bound (unused keys hold GDL_RKEY_NONE, like a
- * leaf's: txn_node()).  The keys that start the runs (copies, in line 0
+ * no bound (unused keys hold GDL_RKEY_NONE, like a leaf's: txn_node()).
+ * The keys that start the runs (copies, in line 0
  * with the header) pick a run of GDL_RPICK_W, then that run's keys are
  * counted: 5 + 3 compares of two instructions each, where a count bounded
  * by the node's size cost five a key (a loop), and 100 000 grants put four
@@ -222,10 +222,10 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 	if (likely(r->l.onedev != GDL_RDEV_MIXED)) {
 		if (unlikely(dev != r->l.onedev))
 			return dev < r->l.onedev ? 0 : r->l.n;
+		/* As in_pick(): the last address counts no unused slot. */
+		at = key_below_none(at);
 		j = leaf_group(r, at);
-		k = j * GDL_RGROUP + group_rank(&r->l.g[j], at);
-		/* Only @at == GDL_RKEY_NONE counts unused slots: clamp. */
-		return k < r->l.n ? k : r->l.n;
+		return j * GDL_RGROUP + group_rank(&r->l.g[j], at);
 	}
 
 	ng = (r->l.n + GDL_RGROUP - 1) / GDL_RGROUP;

@@ -40,7 +40,21 @@ struct gdlu {
 
 static char gdlu_comm[GDL_COMM_LEN];
 static pthread_once_t gdlu_once = PTHREAD_ONCE_INIT;
-static void gdlu_forked(void);
+
+/*
+ * The process's id and each recording thread's, read once (0: not yet; no
+ * id is 0): a system call per event for each was a fifth of the agent's CPU
+ * per allocation over its socket, on a VM where one costs a microsecond.
+ * A forked child reads its own (the thread that forked is its only one).
+ */
+static u32 gdlu_pid;
+static __thread u32 gdlu_tid;
+
+static void gdlu_forked(void)
+{
+	gdlu_pid = 0;
+	gdlu_tid = 0;
+}
 
 /* Once per process: its comm, and forgetting cached ids in a forked child. */
 static void gdlu_init_once(void)
@@ -56,21 +70,6 @@ static void gdlu_init_once(void)
 		n--;
 	memset(gdlu_comm + n, 0, sizeof(gdlu_comm) - n);
 	pthread_atfork(NULL, NULL, gdlu_forked);
-}
-
-/*
- * The process's id and each recording thread's, read once (0: not yet; no
- * id is 0): a system call per event for each was a fifth of the agent's CPU
- * per allocation over its socket, on a VM where one costs a microsecond.
- * A forked child reads its own (the thread that forked is its only one).
- */
-static u32 gdlu_pid;
-static __thread u32 gdlu_tid;
-
-static void gdlu_forked(void)
-{
-	gdlu_pid = 0;
-	gdlu_tid = 0;
 }
 
 static u32 gdlu_self_pid(void)
