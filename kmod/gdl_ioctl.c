@@ -57,8 +57,27 @@ static int gdl_release(struct inode *inode, struct file *file)
 	struct gdl_file *f = file->private_data;
 
 	gdl_owner_release(gdl.core, &f->owner);
+	if (f->admin_cred)
+		put_cred(f->admin_cred);
 	kfree(f);
 	return 0;
+}
+
+/*
+ * gdl_file_admin()'s question to the LSMs: on success @cred replaces the
+ * credentials @f remembers (a reference each; no reader dereferences the
+ * pointer, so the old reference may go at once).
+ */
+bool gdl_file_admin_ask(struct gdl_file *f, const struct cred *cred)
+{
+	const struct cred *old;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return false;
+	old = xchg(&f->admin_cred, get_cred(cred));
+	if (old)
+		put_cred(old);
+	return true;
 }
 
 static long gdl_ioc_info(struct gdl_file *f, void __user *argp)
@@ -212,7 +231,7 @@ static __always_inline int __gdl_do_alloc(struct gdl_file *f, u64 requested,
 	ret = gdl_act_as(f, requested, &agent);
 	if (ret)
 		return ret;
-	if ((flags & GDL_ALLOC_PERSISTENT) && !capable(CAP_SYS_ADMIN))
+	if ((flags & GDL_ALLOC_PERSISTENT) && !gdl_file_admin(f))
 		return -EPERM;
 
 	ret = gdl_alloc_reserve_valid(gdl.core, &f->owner, agent, size,
@@ -259,7 +278,7 @@ static __always_inline long __gdl_do_free(struct gdl_file *f, u64 alloc_id)
 		if (ret != -EPERM)
 			return ret;
 	}
-	if (!capable(CAP_SYS_ADMIN))
+	if (!gdl_file_admin(f))
 		return -EPERM;
 
 	return gdl_free_by(gdl.core, &f->owner, alloc_id, 0);

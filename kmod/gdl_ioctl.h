@@ -6,18 +6,22 @@
  * gdl_ioctl_swarm.c handles the prototype's SWARM_* commands.  Both follow
  * the same identity rules, which live here so that there is one copy:
  *
- *  - CAP_SYS_ADMIN (checked at call time, never cached) may name any agent;
+ *  - CAP_SYS_ADMIN may name any agent, free any allocation and allocate
+ *    persistently; the LSMs are asked once per file and credentials
+ *    (gdl_file_admin());
  *  - anyone may act as the agent the file is bound to (agent_id 0 or that
  *    id), without any capability check on that path;
  *  - on a file that is not bound, the same holds for the caller's agent by
  *    its cgroup or uid binding (gdl_identity.h), resolved at every request;
- *  - configuration (agents, grants, binding) needs CAP_SYS_ADMIN.
+ *  - configuration (agents, grants, binding) needs CAP_SYS_ADMIN, asked of
+ *    the LSMs at every call.
  */
 #ifndef GDL_IOCTL_H
 #define GDL_IOCTL_H
 
 #include <linux/capability.h>
 #include <linux/compiler.h>
+#include <linux/cred.h>
 #include <linux/errno.h>
 #include <linux/uaccess.h>
 
@@ -30,11 +34,39 @@
  * @owner: the core's owner record; @owner.bound_agent is the binding
  * @ident: the last cgroup/uid resolution on this file (zeroed at open: it
  *         matches nothing), keyed on who asked, so sharing the file is safe
+ * @admin_cred: the last credentials that had CAP_SYS_ADMIN on this file
+ *         (a reference, or NULL); compared, never read through
  */
 struct gdl_file {
 	struct gdl_owner owner;
 	struct gdl_ident_cache ident;
+	const struct cred *admin_cred;
 };
+
+bool gdl_file_admin_ask(struct gdl_file *f, const struct cred *cred);
+
+/*
+ * gdl_file_admin - CAP_SYS_ADMIN for the caller of a request on @f
+ *
+ * capable() asks every LSM (133 instructions of a 900-instruction CHECK
+ * naming an agent).  Credentials never change once made: setuid, capset and
+ * a new namespace each make new ones, and a forked process gets its own.
+ * So credentials that passed on this file pass again without asking; any
+ * others are asked, and remembered when they pass.  A descriptor handed to
+ * another process therefore carries no privilege, as with capable().  What
+ * this gives up: an LSM policy loaded later does not revoke what these
+ * credentials were already allowed on this open file (as a file's mode is
+ * not checked again after open), and only the first success is audited.
+ * Configuration asks every time (gdl_require_admin()).
+ */
+static __always_inline bool gdl_file_admin(const struct gdl_file *f)
+{
+	const struct cred *cred = current_cred();
+
+	if (likely(READ_ONCE(f->admin_cred) == cred))
+		return true;
+	return gdl_file_admin_ask((struct gdl_file *)f, cred);
+}
 
 static inline u64 gdl_bound_agent(const struct gdl_file *f)
 {
@@ -73,7 +105,7 @@ static inline int gdl_act_as(const struct gdl_file *f, u64 requested,
 		*agent = bound;
 		return 0;
 	}
-	if (!capable(CAP_SYS_ADMIN))
+	if (!gdl_file_admin(f))
 		return -EPERM;
 	/* A privileged caller with no agent of its own must name one. */
 	if (!requested)

@@ -40,9 +40,10 @@ enum gdl_stat {
  * of each (devices in a byte: GDL_MAX_DEVICES <= 256), each key beside its
  * child pointer (struct gdl_rentry), in runs of GDL_RPICK_W that fill a
  * line each; line 0 holds the header and a copy of each run's first key.
- * Every node but the root is at least half full, all leaves are at the
- * same depth: 100 000 random grants make 9 438 leaves of 10.6 intervals
- * under 3 inner levels of ~17 children (and a root).  Nodes fit a 512-byte
+ * Every node but the root and the last of each level is at least half
+ * full, all leaves are at the same depth: 100 000 random grants make 9 438
+ * leaves of 10.6 intervals under 3 inner levels of ~17 children (and a
+ * root); 100 000 ascending ones, full leaves under 2 of 24 (and a root).  Nodes fit a 512-byte
  * kmalloc slab object, so their lines are lines.  Unused keys hold
  * GDL_RKEY_NONE (all ones): above every address but the last, which only
  * a listing's cursor or a writer can ask for, and the lookup takes as the
@@ -54,7 +55,7 @@ enum gdl_stat {
 #define GDL_RFANOUT	24
 #define GDL_RPICK_W	4	/* an inner node's keys in a run (a line): in_pick() */
 #define GDL_RPICK_N	(GDL_RFANOUT / GDL_RPICK_W)	/* runs in a node */
-#define GDL_RMAXH	10	/* levels, at most: 2 * 12^8 leaves */
+#define GDL_RMAXH	10	/* levels, at most: over 12^8 leaves */
 
 /* One cache line of a leaf: GDL_RGROUP intervals. */
 struct gdl_rgroup {

@@ -8,7 +8,8 @@
  * of one device that touch have the same mode (they would have been
  * coalesced).  The sorted sequence is cut into leaves of up to GDL_RCHUNK
  * intervals; inner nodes have up to GDL_RFANOUT children; every node but
- * the root is at least half full and all leaves are at the same depth.
+ * the root and the last of its level is at least half full, and all leaves
+ * are at the same depth.
  * Published nodes never change: readers descend under RCU with no lock
  * (one inner node per level, then line 0 and one group line of a leaf), so
  * a check costs O(log n) with a base of 12..24: 100 000 random grants are

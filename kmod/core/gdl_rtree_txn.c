@@ -176,7 +176,7 @@ static void pk_add(struct rtxn *x, u32 j, struct gdl_rnode *nd, u32 dev,
 		struct rt_packer *p;
 
 		if (j >= MAXH) {
-			x->err = -ENOMEM;	/* 2 * 12^8 leaves: never */
+			x->err = -ENOMEM;	/* over 12^8 leaves: never */
 			return;
 		}
 		p = &x->pk[j];
@@ -233,14 +233,17 @@ void gdl_rtx_pack_ival(struct rtxn *x, u64 s, u64 e, u32 d, u32 m)
 	pk_add_new(x, 1, nd);
 }
 
-/* Empties the packer of level @j into one node, or two halves: in @out. */
-static u32 pk_make(struct rtxn *x, u32 j, struct gdl_rnode **out)
+/*
+ * Empties the packer of level @j into one node, or two: halves, or at the
+ * right edge of the tree a full node and the rest (see right_edge()).
+ */
+static u32 pk_make(struct rtxn *x, u32 j, bool edge, struct gdl_rnode **out)
 {
 	u32 c = j ? x->pk[j].n : x->nl, max = j ? IMAX : LMAX, a;
 
 	if (!c)
 		return 0;
-	a = c <= max ? c : (c + 1) / 2;
+	a = c <= max ? c : edge ? max : (c + 1) / 2;
 	if (j) {
 		out[0] = mk_inner(x, j, &x->pk[j], 0, a);
 		if (a < c)
@@ -323,9 +326,9 @@ static u32 merge_inner(struct rtxn *x, const struct gdl_rnode *a,
 
 /*
  * Merges neighbours @a and @b of one level, one of them under half full
- * (old nodes never are), into one node or two halves in @out: both are
- * dropped.  If the children where they meet are not both at least half
- * full, those are merged first, down to the leaves.
+ * (of old nodes only the last of a level may be), into one node or two
+ * halves in @out: both are dropped.  If the children where they meet are
+ * not both at least half full, those are merged first, down to the leaves.
  */
 static u32 rt_merge(struct rtxn *x, struct gdl_rnode *a, struct gdl_rnode *b,
 		    struct gdl_rnode **out)
@@ -346,6 +349,24 @@ static u32 rt_merge(struct rtxn *x, struct gdl_rnode *a, struct gdl_rnode *b,
 static bool right_left(const struct rtxn *x, u32 j, u32 height)
 {
 	return j <= height && x->rnode[j] && x->rfirst[j] < x->rnode[j]->i.n;
+}
+
+/*
+ * What level @j's packer makes is the last of its level in the tree:
+ * nothing is right of the path above it.  Only these nodes may be under
+ * half full.  Grants usually come in ascending addresses, each one past
+ * the last: split in halves, they left every node half full (100 000 such
+ * grants, four inner levels); split full-and-rest, the nodes left behind
+ * are full (three), and a lookup passes one inner node less.
+ */
+static bool right_edge(const struct rtxn *x, u32 j, u32 height)
+{
+	u32 k;
+
+	for (k = j + 1; k < MAXH; k++)
+		if (right_left(x, k, height))
+			return false;
+	return true;
 }
 
 /* Nothing above level @j: neither in packers nor right of the path. */
@@ -386,7 +407,7 @@ static struct gdl_rnode *close_root(struct rtxn *x, u32 j)
 	if (j && x->pk[j].n == 1) {
 		root = x->pk[j].v[0];
 		x->pk[j].n = 0;
-	} else if (pk_make(x, j, out)) {
+	} else if (pk_make(x, j, true, out)) {
 		root = out[0];
 	}
 	return root;
@@ -402,6 +423,7 @@ struct gdl_rnode *gdl_rtx_close(struct rtxn *x, u32 height)
 {
 	struct gdl_rnode *out[2];
 	u32 j, k, c;
+	bool edge;
 
 	for (j = 0; j < MAXH && !x->err; j++) {
 		if (right_left(x, j, height)) {
@@ -414,8 +436,9 @@ struct gdl_rnode *gdl_rtx_close(struct rtxn *x, u32 height)
 		c = j ? x->pk[j].n : x->nl;
 		if (top_level(x, j, height) && c <= (j ? IMAX : LMAX))
 			return close_root(x, j);
-		c = pk_make(x, j, out);
-		if (!x->err && c == 1 && underfull(out[0]))
+		edge = right_edge(x, j, height);
+		c = pk_make(x, j, edge, out);
+		if (!x->err && c == 1 && underfull(out[0]) && !edge)
 			c = close_underfull(x, j, height, out);
 		for (k = 0; k < c; k++)
 			pk_add_new(x, j + 1, out[k]);

@@ -120,9 +120,13 @@ static void vbad(struct vstate *v, const char *what)
 		printf("#  tree shape: %s\n", what);
 }
 
-/* Checks the subtree @n at @depth; its first key is returned in @kd, @ks. */
-static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
-		  u64 *ks, struct vstate *v)
+/*
+ * Checks the subtree @n at @depth; its first key is returned in @kd, @ks.
+ * @last: @n is the last node of its level, the only one that may be under
+ * half full (at the right edge, a split leaves a full node and the rest).
+ */
+static void vnode(const struct gdl_rnode *n, int depth, int root, int last,
+		  u32 *kd, u64 *ks, struct vstate *v)
 {
 	u32 i, mixed = 0;
 
@@ -133,14 +137,15 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 		u64 cs;
 
 		if (n->i.n > GDL_RFANOUT ||
-		    n->i.n < (root ? 2 : GDL_RFANOUT / 2))
+		    n->i.n < (root ? 2 : last ? 1 : GDL_RFANOUT / 2))
 			vbad(v, "inner fill");
 		for (i = 0; i < n->i.n; i++) {
 			const struct gdl_rnode *ch = n->i.e[i].child;
 
 			if (ch->l.level + 1 != n->l.level)
 				vbad(v, "child level");
-			vnode(ch, depth + 1, 0, &cd, &cs, v);
+			vnode(ch, depth + 1, 0, last && i + 1 == n->i.n, &cd,
+			      &cs, v);
 			if (cd != n->i.kdev[i] || cs != n->i.e[i].key)
 				vbad(v, "inner key");
 			mixed |= n->i.kdev[i] != n->i.kdev[0];
@@ -165,7 +170,7 @@ static void vnode(const struct gdl_rnode *n, int depth, int root, u32 *kd,
 	if (depth != v->leaf_depth)
 		vbad(v, "leaves at different depths");
 	if (!n->l.n || n->l.n > GDL_RCHUNK ||
-	    n->l.n < (root ? 1 : GDL_RCHUNK / 2))
+	    n->l.n < (root || last ? 1 : GDL_RCHUNK / 2))
 		vbad(v, "leaf fill");
 	for (i = 0; i < n->l.n; i++) {
 		const struct gdl_rgroup *g = &n->l.g[i / GDL_RGROUP];
@@ -211,7 +216,7 @@ static int tree_valid(struct tcore *t, u64 agent, int *height)
 	gdl_rcu_read_lock();
 	a = gdl_agent_find(t->c, agent);
 	if (a && a->ranges.root) {
-		vnode(a->ranges.root, 0, 1, &kd, &ks, &v);
+		vnode(a->ranges.root, 0, 1, 1, &kd, &ks, &v);
 		v.height = a->ranges.root->l.level;
 	}
 	if (a && v.count != a->ranges.count)
@@ -481,14 +486,20 @@ static void test_faults_tall(void)
 	struct gdl_agent *a;
 	u64 from, to;
 	int bad = 0, n;
+	u32 kids;
 	long i;
 
 	REQUIRE(t);
 	EXPECT_EQ(gdl_agent_set(t->c, 1, 0, 1), 0);
-	for (i = 0; i < 3000; i++)
+	/*
+	 * From the top down: splits away from the right edge leave halves, so
+	 * the changes below merge at every level (ascending grants would leave
+	 * full nodes).
+	 */
+	for (i = 4999; i >= 0; i--)
 		bad += gdl_grant(t->c, 1, 0, (u64)i * 64, 32, GDL_DMA_RW) != 0;
 	EXPECT_EQ(bad, 0);
-	/* Write over a third of it, gaps included: many new nodes. */
+	/* Write over a fifth of it, gaps included: many new nodes. */
 	n = faulty_change(t, 1, 1000 * 64, 1000 * 64, GDL_DMA_WRITE);
 	printf("# %d faults in a wide grant\n", n);
 	EXPECT_EQ(n > 100, 1);
@@ -497,9 +508,13 @@ static void test_faults_tall(void)
 	gdl_rcu_read_lock();
 	a = gdl_agent_find(t->c, 1);
 	root = a->ranges.root;
+	kids = root->l.level ? root->i.n : 0;
 	from = root->i.e[1].key;
-	to = subtree_last_end(root->i.e[2].child);
+	to = kids >= 3 ? subtree_last_end(root->i.e[2].child) : 0;
 	gdl_rcu_read_unlock();
+	printf("# a root of %u children\n", kids);
+	/* A child right of the join: the lone leaf is not at the right edge. */
+	REQUIRE(kids >= 4);
 	n = faulty_change(t, 1, from, to - from, GDL_DMA_RW);
 	EXPECT_EQ(n > 0, 1);
 	n = faulty_change(t, 0, 0, 3000 * 64, GDL_DMA_READ);
@@ -508,13 +523,32 @@ static void test_faults_tall(void)
 	tcore_free(t);
 }
 
-/* Grants that never touch build a large tree; all checks stay exact. */
+/* Leaves of the subtree @n, and how many of them are full. */
+static void count_leaves(const struct gdl_rnode *n, u64 *leaves, u64 *full)
+{
+	u32 i;
+
+	if (!n->l.level) {
+		*leaves += 1;
+		*full += n->l.n == GDL_RCHUNK;
+		return;
+	}
+	for (i = 0; i < n->i.n; i++)
+		count_leaves(n->i.e[i].child, leaves, full);
+}
+
+/*
+ * Grants that never touch build a large tree; all checks stay exact.
+ * Granted in ascending order, each past the last, they leave every leaf
+ * but the last full (the split at the right edge, gdl_rtree_txn.c).
+ */
 static void test_many_disjoint(void)
 {
 	struct tcore *t = tcore_new(0, 4, 1, 1000);
 	struct gdl_agent_info ai;
 	const int n = 20000;
-	int i, bad = 0;
+	u64 leaves = 0, full = 0;
+	int i, bad = 0, height = 0;
 
 	REQUIRE(t);
 	EXPECT_EQ(gdl_agent_set(t->c, 1, 0, 1), 0);
@@ -524,7 +558,14 @@ static void test_many_disjoint(void)
 	EXPECT_EQ(bad, 0);
 	EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
 	EXPECT_EQ(ai.grants, n);
-	EXPECT_EQ(tree_valid(t, 1, NULL), 1);
+	EXPECT_EQ(tree_valid(t, 1, &height), 1);
+	gdl_rcu_read_lock();
+	count_leaves(gdl_agent_find(t->c, 1)->ranges.root, &leaves, &full);
+	gdl_rcu_read_unlock();
+	EXPECT_EQ(leaves, (u64)(n + GDL_RCHUNK - 1) / GDL_RCHUNK);
+	EXPECT_EQ(full, leaves - 1);
+	/* 1 334 leaves under 56 and 3 inner nodes and the root (halves: 4). */
+	EXPECT_EQ(height, 3);
 	for (i = 0; i < n; i++) {
 		u64 a = (u64)i * 4096;
 

@@ -23,6 +23,16 @@
  *            agent 52's allocation: capability decides each (all refused),
  *            so at least 3 calls: the probe sees what it must.
  *
+ * A second child (root, an operator) then shows that a file remembers the
+ * credentials that passed (gdl_file_admin()) and nothing else:
+ *
+ *   operator ROUNDS times, CHECK and GET_AGENT naming agent 52 through the
+ *            parent's file (which remembers the parent's credentials, not
+ *            this process's).  Expected: exactly 1 call (asked once).
+ *   dropped  the same child after capset() clears CAP_SYS_ADMIN from its
+ *            effective set (new credentials): two requests naming agent 52,
+ *            both refused, each asked (at least 2 calls).
+ *
  * Expects 20-harden.sh's module: fake_gpus=2 default_quota=1048576
  * max_agent_allocs=4 (each round frees what it allocates).
  */
@@ -30,6 +40,8 @@
 #include "vm_tool.h"
 
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #define MIB		(1ull << 20)
@@ -224,9 +236,84 @@ static void workload(int bound_fd, int to_parent, int from_parent, uint64_t othe
 	_exit(tap_failures ? 1 : 0);
 }
 
+/* Clears @cap from the effective set: new credentials. */
+static void drop_effective(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		die("capget: %s", strerror(errno));
+	d[cap / 32].effective &= ~(1u << (cap % 32));
+	if (syscall(SYS_capset, &h, d))
+		die("capset: %s", strerror(errno));
+}
+
+static void operator(int admin, int to_parent, int from_parent)
+{
+	struct gdl_agent_info ai;
+	int i, bad = 0, refused = 0;
+
+	sync_write(to_parent, 'r');
+	sync_read(from_parent);
+	for (i = 0; i < ROUNDS; i++) {
+		bad += ioc_check(admin, AGENT_OTHER, 0, 0x1000, 16, GDL_DMA_READ) !=
+		       GDL_CHECK_ALLOWED;
+		bad += ioc_get_agent(admin, AGENT_OTHER, &ai) != 0;
+	}
+	sync_write(to_parent, 'd');
+
+	sync_read(from_parent);
+	drop_effective(CAP_SYS_ADMIN);
+	refused += ioc_check(admin, AGENT_OTHER, 0, 0x1000, 16, GDL_DMA_READ) == -EPERM;
+	refused += ioc_get_agent(admin, AGENT_OTHER, &ai) == -EPERM;
+	sync_write(to_parent, 'd');
+
+	tap_eq("operator: every request naming agent 52 answered", 0, bad);
+	tap_eq("operator without CAP_SYS_ADMIN: both requests refused", 2, refused);
+	fflush(stdout);
+	_exit(tap_failures ? 1 : 0);
+}
+
+/* Runs operator() in a child: the security_capable() calls of its windows. */
+static void run_operator(int admin, int *asked, int *dropped)
+{
+	int up[2], down[2], st;
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		operator(admin, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	sync_read(up[0]);
+	probe_arm(pid);
+	sync_write(down[1], 'g');
+	sync_read(up[0]);
+	*asked = probe_count();
+	probe_arm(pid);
+	sync_write(down[1], 'g');
+	sync_read(up[0]);
+	*dropped = probe_count();
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		die("the operator did not finish");
+	tap_failures += WEXITSTATUS(st);
+	close(up[0]);
+	close(down[1]);
+}
+
 int main(void)
 {
 	int admin = gdl_open(), bound_fd = gdl_open(), up[2], down[2], st, routine, control;
+	int asked, dropped;
 	struct gdl_bind b = { .agent_id = AGENT_FILE };
 	uint64_t other_alloc;
 	pid_t pid;
@@ -264,6 +351,7 @@ int main(void)
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
 		die("the workload did not finish");
 	tap_failures += WEXITSTATUS(st);	/* its "not ok" lines are already out */
+	run_operator(admin, &asked, &dropped);
 	probe_remove();
 
 	if (routine == 0)
@@ -279,6 +367,19 @@ int main(void)
 	else
 		tap_not_ok("probe sees capability checks",
 			   "%d hits for %d calls that must each check", control, CONTROL_CALLS);
+	if (asked == 1)
+		tap_ok("an operator's %d requests naming an agent on one file asked once",
+		       2 * ROUNDS);
+	else
+		tap_not_ok("credentials that passed are remembered",
+			   "%d security_capable() calls in %d requests naming an agent",
+			   asked, 2 * ROUNDS);
+	if (dropped >= 2)
+		tap_ok("after capset() the credentials are new: asked again, refused (%d hits)",
+		       dropped);
+	else
+		tap_not_ok("new credentials are asked",
+			   "%d hits for 2 requests with new credentials", dropped);
 
 	cleanup(admin, other_alloc);
 	close(bound_fd);
