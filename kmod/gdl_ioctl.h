@@ -36,11 +36,17 @@
  *         matches nothing), keyed on who asked, so sharing the file is safe
  * @admin_cred: the last credentials that had CAP_SYS_ADMIN on this file
  *         (a reference, or NULL); compared, never read through
+ * @batch: a CHECK_BATCH copy buffer of GDL_BATCH_KEEP entries, made at the
+ *         first batch the stack cannot hold and kept for the next ones
+ * @batch_busy: bit 0 while a batch uses @batch (another one at that moment
+ *         allocates its own)
  */
 struct gdl_file {
 	struct gdl_owner owner;
 	struct gdl_ident_cache ident;
 	const struct cred *admin_cred;
+	struct gdl_check_entry *batch;
+	unsigned long batch_busy;
 };
 
 bool gdl_file_admin_ask(struct gdl_file *f, const struct cred *cred);

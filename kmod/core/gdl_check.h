@@ -20,11 +20,27 @@
 static __always_inline bool gdl_check_in(const struct gdl_core *c,
 					  const struct gdl_rnode *root,
 					  u64 mask, u32 dev, u64 addr,
-					  u64 length, u32 mode)
+					  u64 length, u32 mode,
+					  struct gdl_rival *hit)
 {
 	if (dev >= c->ndev || !((mask >> dev) & 1))
 		return false;
-	return gdl_rtree_covers(root, dev, addr, addr + length, mode);
+	return gdl_rtree_covers(root, dev, addr, addr + length, mode, hit);
+}
+
+/*
+ * Whether interval @v (from the same snapshot: its device passed the
+ * device and mask test) holds [addr, addr + length) with @mode, for a
+ * valid request (gdl_request_valid(): length nonzero, no overflow).  A
+ * batch's entries often fall in the interval the one before fell in (the
+ * pages of one buffer): then the entry costs these compares, not a walk.
+ */
+static __always_inline bool gdl_rival_holds(const struct gdl_rival *v,
+					     u32 dev, u64 addr, u64 length,
+					     u32 mode)
+{
+	return addr >= v->start && addr + length <= v->end &&
+	       dev == v->dev && !(mode & v->lacks);
 }
 
 /* The same for agent @a (NULL: none, denied); under gdl_rcu_read_lock(). */
@@ -35,7 +51,8 @@ static __always_inline bool gdl_check_one(const struct gdl_core *c,
 	if (!a)
 		return false;
 	return gdl_check_in(c, gdl_rcu_dereference(a->ranges.root),
-			    READ_ONCE(a->device_mask), dev, addr, length, mode);
+			    READ_ONCE(a->device_mask), dev, addr, length, mode,
+			    NULL);
 }
 
 /* The decision record of a check whose kind is traced (out of line). */

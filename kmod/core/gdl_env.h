@@ -17,6 +17,7 @@
  *   u8 u16 u32 u64 s32 s64 bool true false NULL size_t
  *   errno values (EINVAL ENOENT ENOMEM EDQUOT EPERM ENOSPC ENODEV EBUSY ...)
  *   READ_ONCE(x) WRITE_ONCE(x, v) likely(x) unlikely(x) __always_inline
+ *   noinline
  *   memset memcpy offsetof
  *   check_add_overflow(a, b, &sum)
  *   struct list_head, INIT_LIST_HEAD, list_add_tail, list_del, list_empty,

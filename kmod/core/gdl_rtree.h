@@ -240,6 +240,16 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
 	return k * GDL_RGROUP + j;
 }
 
+/*
+ * One interval of a tree version, as a batch remembers it between entries
+ * (gdl_rival_holds()): its start and end, device, and the mode bits it
+ * lacks.  End 0 holds nothing.
+ */
+struct gdl_rival {
+	u64 start, end;
+	u32 dev, lacks;
+};
+
 /**
  * gdl_rtree_covers - does every byte of [addr, end) have every bit of @mode?
  * @root: tree version, under gdl_rcu_read_lock()
@@ -247,6 +257,9 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
  * @addr: first byte
  * @end:  one past the last byte (> @addr)
  * @mode: GDL_DMA_* bits wanted
+ * @hit:  NULL, or where a yes from one interval leaves that interval (a
+ *        batch answers the next entry inside it without a walk); a yes from
+ *        several, or a no, leaves it as it was
  *
  * A range may span several touching intervals of different modes (each
  * must hold @mode): walk on while the next interval starts where the
@@ -255,7 +268,7 @@ static __always_inline u32 leaf_rank(const struct gdl_rnode *r, u32 dev, u64 at)
  */
 static __always_inline bool gdl_rtree_covers(const struct gdl_rnode *root,
 					     u32 dev, u64 addr, u64 end,
-					     u32 mode)
+					     u32 mode, struct gdl_rival *hit)
 {
 	/* @addr and every @pos are below @end, so below GDL_RKEY_NONE. */
 	const struct gdl_rnode *r = leaf_floor_below(root, dev, addr, NULL);
@@ -279,8 +292,15 @@ static __always_inline bool gdl_rtree_covers(const struct gdl_rnode *root,
 			return false;
 		if (g->end[s] <= addr || (g->mode[s] & mode) != mode)
 			return false;
-		if (likely(g->end[s] >= end))
+		if (likely(g->end[s] >= end)) {
+			if (hit) {
+				hit->start = g->start[s];
+				hit->end = g->end[s];
+				hit->dev = dev;
+				hit->lacks = ~(u32)g->mode[s];
+			}
 			return true;
+		}
 		/* The range goes on past this interval: the general walk. */
 		i = j * GDL_RGROUP + s;
 	} else {

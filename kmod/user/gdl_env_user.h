@@ -51,6 +51,9 @@ typedef int64_t s64;
 #ifndef __always_inline
 #define __always_inline		inline __attribute__((__always_inline__))
 #endif
+#ifndef noinline
+#define noinline		__attribute__((__noinline__))
+#endif
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
 #ifndef container_of
 #define container_of(ptr, type, member)	caa_container_of(ptr, type, member)

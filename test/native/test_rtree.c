@@ -6,10 +6,11 @@
  * Thousands of random grants, revokes and checks (short and long ranges,
  * touching and overlapping ones, several devices) run on both; after every
  * change the core's listing must be exactly the model's canonical form
- * (maximal runs of equal nonzero mode) and every check must agree.  One
- * window sits at address 0, one just below 2^64, where a range reaching
- * 2^64 must be refused.  After every change the tree's shape is checked
- * too: B+-tree invariants (levels, fill, keys, separators, flags).
+ * (maximal runs of equal nonzero mode) and every check, single or in a
+ * batch, must agree.  One window sits at address 0, one just below 2^64,
+ * where a range reaching 2^64 must be refused.  After every change the
+ * tree's shape is checked too: B+-tree invariants (levels, fill, keys,
+ * separators, flags).
  */
 #include <stdlib.h>
 #include "tap.h"
@@ -251,6 +252,60 @@ static void pick(const struct model *md, int *i, int *len)
 		*len = md->win - *i;
 }
 
+/*
+ * A batch of 16 checks that wander from (@d, @i, @len, @mode): on inside
+ * or just past the entry before, another mode, another device, or a fresh
+ * range, so entries often fall in the interval that answered the one
+ * before (the batch's shortcut) and often just not.  Returns how many
+ * answers differ from the model's.
+ */
+static int batch_diff(struct tcore *t, const struct model *md, u32 d, int i,
+		      int len, u32 mode)
+{
+	struct gdl_check_entry e[16];
+	int want[16], n, bad = 0;
+	u32 allowed = 0, yes = 0;
+
+	for (n = 0; n < 16; n++) {
+		u64 r = test_rand64();
+
+		switch (r % 4) {
+		case 0:
+			i += (int)((r >> 8) % 4);
+			len = 1 + (int)((r >> 16) % 8);
+			break;
+		case 1:
+			mode = 1 + (u32)((r >> 8) % 3);
+			break;
+		case 2:
+			d = (u32)((r >> 8) % NDEV);
+			break;
+		default:
+			pick(md, &i, &len);
+			break;
+		}
+		if (i >= md->win)
+			i = md->win - 1;
+		if (i + len > md->win)
+			len = md->win - i;
+		/* A range may not end at 2^64. */
+		if (md->base + (u64)i + (u64)len == 0 && !--len) {
+			i--;
+			len = 1;
+		}
+		e[n] = (struct gdl_check_entry){ .addr = md->base + (u64)i,
+						 .length = (u64)len,
+						 .device = d, .mode = mode };
+		want[n] = model_check(md, d, i, len, mode);
+		yes += (u32)want[n];
+	}
+	if (gdl_check_many(t->c, AGENT, e, 16, &allowed))
+		return 16;
+	for (n = 0; n < 16; n++)
+		bad += (e[n].result == GDL_CHECK_ALLOWED) != want[n];
+	return bad + (allowed != yes);
+}
+
 static void run_diff_every(u64 base, int win, int short_only, u64 seed,
 			   int ops, int every)
 {
@@ -258,6 +313,7 @@ static void run_diff_every(u64 base, int win, int short_only, u64 seed,
 	struct model *md = calloc(1, sizeof(*md));
 	struct gdl_agent_info ai;
 	int op, bad_list = 0, bad_check = 0, bad_ret = 0, bad_tree = 0;
+	int bad_batch = 0;
 	int height = 0, tallest = 0;
 	u64 most = 0;
 
@@ -304,6 +360,8 @@ static void run_diff_every(u64 base, int win, int short_only, u64 seed,
 			if (want_inval ? ret != -EINVAL :
 			    ret != model_check(md, d, i, len, mode))
 				bad_check++;
+			if (!want_inval && op % 4 == 0)
+				bad_batch += batch_diff(t, md, d, i, len, mode);
 			continue;
 		}
 		if (op % every && op != ops - 1)
@@ -322,6 +380,7 @@ static void run_diff_every(u64 base, int win, int short_only, u64 seed,
 	EXPECT_EQ(bad_ret, 0);
 	EXPECT_EQ(bad_tree, 0);
 	EXPECT_EQ(bad_check, 0);
+	EXPECT_EQ(bad_batch, 0);
 	EXPECT_EQ(bad_list, 0);
 	free(md);
 	tcore_free(t);

@@ -11,7 +11,11 @@
  *   - 2 threads allocating and freeing with agent_id 0 on one shared file
  *     that a third thread keeps rebinding between the four agents;
  *   - a reader walking every /proc/swarm/gpu listing;
- *   - an operator changing quotas and resetting stats through control.
+ *   - an operator changing quotas and resetting stats through control;
+ *   - 2 threads sending CHECK_BATCHes of 100 through one shared file, each
+ *     its own entries: the file keeps one copy buffer, which one batch at a
+ *     time may use (the other allocates its own), and each thread must get
+ *     exactly its own answers.
  * Then every persistent allocation is freed and the books must be empty:
  * no live allocation, no byte used by any agent or device, and every agent
  * removable.  (test/kernel/cases/19-ioctl-race.sh; fake_gpus=2.)
@@ -22,6 +26,9 @@
 
 #define AGENTS		4
 #define MAX_PERSIST	100000
+#define BATCH_AGENT	(AGENTS + 1)	/* one fixed grant, never changed */
+#define BATCH_BASE	0x100000ull
+#define BATCH_N		100
 
 static volatile int stop;
 static int shared_fd;
@@ -29,6 +36,8 @@ static pthread_mutex_t persist_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t persist[MAX_PERSIST];
 static size_t npersist;
 static unsigned long errors;
+static int batch_fd;
+static unsigned long batches, batch_wrong;
 
 static void remember(uint64_t id)
 {
@@ -129,6 +138,36 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* Thread @arg (0 or 1): entries i with i % 2 == arg inside the grant. */
+static void *batcher(void *arg)
+{
+	uintptr_t k = (uintptr_t)arg;
+	struct gdl_check_entry e[BATCH_N];
+	struct gdl_check_batch b = { .agent_id = BATCH_AGENT,
+				     .entries = (uintptr_t)e, .count = BATCH_N };
+	unsigned long done = 0, wrong = 0;
+	int i;
+
+	while (!stop) {
+		for (i = 0; i < BATCH_N; i++)
+			e[i] = (struct gdl_check_entry){
+				.addr = (i % 2 == (int)k ? BATCH_BASE : 0x10000000ull) +
+					(uint64_t)i * 64,
+				.length = 64, .mode = GDL_DMA_READ };
+		if (ioc(batch_fd, GDL_IOC_CHECK_BATCH, &b) || b.allowed != BATCH_N / 2) {
+			wrong++;
+			continue;
+		}
+		for (i = 0; i < BATCH_N; i++)
+			wrong += e[i].result != (i % 2 == (int)k ? GDL_CHECK_ALLOWED :
+						 GDL_CHECK_DENIED);
+		done++;
+	}
+	__atomic_fetch_add(&batches, done, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&batch_wrong, wrong, __ATOMIC_RELAXED);
+	return NULL;
+}
+
 static void control(const char *line)
 {
 	expect(vm_control("%s", line), line);
@@ -153,7 +192,7 @@ static void *operator(void *arg)
 int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? atoi(argv[1]) : 4;
-	pthread_t t[AGENTS + 5];
+	pthread_t t[AGENTS + 7];
 	struct gdl_stats s;
 	uint64_t a;
 	size_t i;
@@ -164,6 +203,11 @@ int main(int argc, char **argv)
 		if (ioc_set_agent(fd, a, 1 << 24, 0x3))
 			die("SET_AGENT: %s", strerror(errno));
 	shared_fd = gdl_open();
+	batch_fd = gdl_open();
+	if (ioc_set_agent(fd, BATCH_AGENT, 0, 0x1) ||
+	    ioc_grant_op(fd, GDL_IOC_GRANT, BATCH_AGENT, 0, BATCH_BASE, 0x100000,
+			 GDL_DMA_RW))
+		die("setting up agent %d: %s", BATCH_AGENT, strerror(errno));
 
 	for (a = 1; a <= AGENTS; a++)
 		pthread_create(&t[nt++], NULL, worker, (void *)(uintptr_t)a);
@@ -172,11 +216,19 @@ int main(int argc, char **argv)
 	pthread_create(&t[nt++], NULL, rebinder, NULL);
 	pthread_create(&t[nt++], NULL, reader, NULL);
 	pthread_create(&t[nt++], NULL, operator, NULL);
+	pthread_create(&t[nt++], NULL, batcher, (void *)0);
+	pthread_create(&t[nt++], NULL, batcher, (void *)1);
 	sleep(seconds);
 	stop = 1;
 	while (nt)
 		pthread_join(t[--nt], NULL);
 	tap_eq("no unexpected errors", 0, errors);
+	tap_eq("concurrent batches on one file: every answer its own", 0, batch_wrong);
+	if (batches > 0)
+		tap_ok("%lu batches of %d answered", batches, BATCH_N);
+	else
+		tap_not_ok("batches answered", "no batch completed");
+	close(batch_fd);
 
 	close(shared_fd);
 	for (i = 0; i < npersist; i++)
@@ -197,7 +249,7 @@ int main(int argc, char **argv)
 				   (unsigned long long)a,
 				   (unsigned long long)d.used);
 	}
-	for (a = 1; a <= AGENTS; a++) {
+	for (a = 1; a <= BATCH_AGENT; a++) {
 		struct gdl_agent_info ai;
 		struct gdl_agent_ref r = { .agent_id = a };
 
