@@ -180,13 +180,16 @@ static noinline u32 gdl_held_run(const struct gdl_rival *v,
 	return (u32)(x - e);
 }
 
+/* Entries in a row that start no held run, after which a batch stops looking. */
+#define GDL_HELD_TRIES	8
+
 void gdl_check_answer(struct gdl_core *c, u64 agent_id,
 		      struct gdl_check_entry *e, u32 n, u32 *allowed)
 {
 	const struct gdl_rnode *root = NULL;
 	struct gdl_rival last = { .end = 0 };	/* holds nothing */
 	struct gdl_agent *a;
-	u32 i, yes = 0;
+	u32 i, yes = 0, tries = GDL_HELD_TRIES;
 	u64 mask = 0;
 
 	/*
@@ -203,20 +206,33 @@ void gdl_check_answer(struct gdl_core *c, u64 agent_id,
 		root = gdl_rcu_dereference(a->ranges.root);
 		mask = READ_ONCE(a->device_mask);
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && tries; i++) {
 		bool ok = gdl_check_in(c, root, mask, e[i].device, e[i].addr,
 				       e[i].length, e[i].mode, &last);
+		u32 held = 0;
 
 		e[i].result = ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
 		yes += ok;
 		/* The next entry starts in that interval: it may hold a run. */
 		if (ok && i + 1 < n && e[i + 1].addr >= last.start &&
-		    e[i + 1].addr < last.end) {
-			u32 held = gdl_held_run(&last, e + i + 1, n - i - 1);
+		    e[i + 1].addr < last.end)
+			held = gdl_held_run(&last, e + i + 1, n - i - 1);
+		yes += held;
+		i += held;
+		tries = held ? GDL_HELD_TRIES : tries - 1;
+	}
+	/*
+	 * GDL_HELD_TRIES entries in a row that started no run: a batch with
+	 * no locality, whose rest is walked without looking (remembering
+	 * each interval and comparing the next entry with it cost such a
+	 * batch of 100 000 ranges 1.5 ns an entry, natively).
+	 */
+	for (; i < n; i++) {
+		bool ok = gdl_check_in(c, root, mask, e[i].device, e[i].addr,
+				       e[i].length, e[i].mode, NULL);
 
-			yes += held;
-			i += held;
-		}
+		e[i].result = ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
+		yes += ok;
 	}
 	gdl_rcu_read_unlock();
 	*allowed = yes;

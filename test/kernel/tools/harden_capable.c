@@ -249,7 +249,7 @@ static void drop_effective(int cap)
 		die("capset: %s", strerror(errno));
 }
 
-static void operator(int admin, int to_parent, int from_parent)
+static void operator(int admin, int to_parent, int from_parent, uint64_t unused)
 {
 	struct gdl_agent_info ai;
 	int i, bad = 0, refused = 0;
@@ -275,8 +275,14 @@ static void operator(int admin, int to_parent, int from_parent)
 	_exit(tap_failures ? 1 : 0);
 }
 
-/* Runs operator() in a child: the security_capable() calls of its windows. */
-static void run_operator(int admin, int *asked, int *dropped)
+/*
+ * Runs @child(@fd, pipes, @arg) in a forked process and counts the
+ * security_capable() calls of its two windows, in @first and @second (the
+ * child says 'r' when ready and 'd' at the end of each window, and waits
+ * for 'g' before each).  The child's "not ok" lines are already out.
+ */
+static void run_child(void (*child)(int, int, int, uint64_t), int fd,
+		      uint64_t arg, int *first, int *second)
 {
 	int up[2], down[2], st;
 	pid_t pid;
@@ -290,7 +296,7 @@ static void run_operator(int admin, int *asked, int *dropped)
 	if (!pid) {
 		close(up[0]);
 		close(down[1]);
-		operator(admin, up[1], down[0]);
+		child(fd, up[1], down[0], arg);
 	}
 	close(up[1]);
 	close(down[0]);
@@ -298,13 +304,13 @@ static void run_operator(int admin, int *asked, int *dropped)
 	probe_arm(pid);
 	sync_write(down[1], 'g');
 	sync_read(up[0]);
-	*asked = probe_count();
+	*first = probe_count();
 	probe_arm(pid);
 	sync_write(down[1], 'g');
 	sync_read(up[0]);
-	*dropped = probe_count();
+	*second = probe_count();
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
-		die("the operator did not finish");
+		die("a child did not finish");
 	tap_failures += WEXITSTATUS(st);
 	close(up[0]);
 	close(down[1]);
@@ -312,46 +318,16 @@ static void run_operator(int admin, int *asked, int *dropped)
 
 int main(void)
 {
-	int admin = gdl_open(), bound_fd = gdl_open(), up[2], down[2], st, routine, control;
-	int asked, dropped;
+	int admin = gdl_open(), bound_fd = gdl_open(), routine, control, asked, dropped;
 	struct gdl_bind b = { .agent_id = AGENT_FILE };
 	uint64_t other_alloc;
-	pid_t pid;
 
 	setup(admin, &other_alloc);
 	if (ioc(bound_fd, GDL_IOC_BIND, &b))
 		die("BIND %d: %s", AGENT_FILE, strerror(errno));
 	probe_create();
-
-	if (pipe(up) || pipe(down))
-		die("pipe: %s", strerror(errno));
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		workload(bound_fd, up[1], down[0], other_alloc);
-	}
-	close(up[1]);
-	close(down[0]);
-
-	sync_read(up[0]);
-	probe_arm(pid);
-	sync_write(down[1], 'g');
-	sync_read(up[0]);
-	routine = probe_count();
-
-	probe_arm(pid);
-	sync_write(down[1], 'g');
-	sync_read(up[0]);
-	control = probe_count();
-
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) > 1)
-		die("the workload did not finish");
-	tap_failures += WEXITSTATUS(st);	/* its "not ok" lines are already out */
-	run_operator(admin, &asked, &dropped);
+	run_child(workload, bound_fd, other_alloc, &routine, &control);
+	run_child(operator, admin, 0, &asked, &dropped);
 	probe_remove();
 
 	if (routine == 0)
