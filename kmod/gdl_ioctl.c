@@ -425,7 +425,11 @@ static struct gdl_check_entry *gdl_batch_take(struct gdl_file *f)
 {
 	if (test_and_set_bit_lock(0, &f->batch_busy))
 		return NULL;
-	/* Made once, under the bit: charged to the opener's memory cgroup. */
+	/*
+	 * Made once, under the bit, and charged to the memory cgroup of the
+	 * task that sends the first such batch (a file handed on after BIND:
+	 * the workload's), as the per-call buffers are.
+	 */
 	if (!f->batch)
 		f->batch = kmalloc_array(GDL_BATCH_KEEP, sizeof(*f->batch),
 					 GFP_KERNEL_ACCOUNT);

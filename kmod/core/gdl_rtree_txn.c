@@ -399,7 +399,13 @@ static u32 close_underfull(struct rtxn *x, u32 j, u32 height,
 	return 1;
 }
 
-/* Level @j is the top: its packer gives the root. */
+/*
+ * Level @j is the top: its packer gives the root.  A lone child becomes
+ * the root itself, and so does its only child while it has one: the last
+ * node of a level may have one child (a revoke that empties everything
+ * left of it leaves it alone at the top), and a root of one child would
+ * cost every lookup a level.
+ */
 static struct gdl_rnode *close_root(struct rtxn *x, u32 j)
 {
 	struct gdl_rnode *out[2], *root = NULL;
@@ -410,14 +416,17 @@ static struct gdl_rnode *close_root(struct rtxn *x, u32 j)
 	} else if (pk_make(x, j, true, out)) {
 		root = out[0];
 	}
+	while (root && root->l.level && root->i.n == 1) {
+		gdl_rtx_drop(x, root);
+		root = root->i.e[0].child;
+	}
 	return root;
 }
 
 /*
  * Step 3: bottom up, adds each level's children right of the path and
  * empties its packer into the level above; returns the new root.
- * (A root of one child cannot come out: a lone child is only carried up
- * while something is left above it, which it is merged with.)
+ * (No root of one child comes out: close_root() takes the child.)
  */
 struct gdl_rnode *gdl_rtx_close(struct rtxn *x, u32 height)
 {

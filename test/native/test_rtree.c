@@ -649,6 +649,48 @@ static void test_many_disjoint(void)
 	tcore_free(t);
 }
 
+/*
+ * Ascending grants leave the last node of a level with one child (361: a
+ * root over a node of 24 full leaves and a node of one leaf of one
+ * interval).  A revoke that empties, or nearly empties, everything left
+ * of that node leaves it alone at the top: the root must be what is under
+ * it, never a node of one child.
+ */
+static void test_lone_last(void)
+{
+	static const long left[] = { 1, 10 };	/* intervals the revoke leaves */
+	const long n = 361;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct tcore *t = tcore_new(0, 4, 1, 1000);
+		struct gdl_agent_info ai;
+		int height = 0, bad = 0;
+		long i, from = n - left[k];	/* the first one left */
+
+		REQUIRE(t);
+		EXPECT_EQ(gdl_agent_set(t->c, 1, 0, 1), 0);
+		for (i = 0; i < n; i++)
+			bad += gdl_grant(t->c, 1, 0, (u64)i * 64, 32,
+					 GDL_DMA_RW) != 0;
+		EXPECT_EQ(bad, 0);
+		EXPECT_EQ(tree_valid(t, 1, &height), 1);
+		EXPECT_EQ(height, 2);
+		/* Every interval below @from. */
+		EXPECT_EQ(gdl_revoke(t->c, 1, 0, 0, (u64)(from - 1) * 64 + 32,
+				     GDL_DMA_RW), 0);
+		EXPECT_EQ(tree_valid(t, 1, &height), 1);
+		EXPECT_EQ(height, 0);
+		EXPECT_EQ(gdl_agent_get(t->c, 1, &ai), 0);
+		EXPECT_EQ(ai.grants, (u64)left[k]);
+		for (i = 0; i < n; i++)
+			bad += gdl_check(t->c, 1, 0, (u64)i * 64, 32,
+					 GDL_DMA_READ) != (i >= from);
+		EXPECT_EQ(bad, 0);
+		tcore_free(t);
+	}
+}
+
 /* Grants listed from @cur on: how many, and the last one's end. */
 static u64 list_from(struct tcore *t, struct gdl_cursor *cur, u64 *last_end)
 {
@@ -743,5 +785,6 @@ const struct tap_case rtree_cases[] = {
 	{ "rtree: faults in changes to a tall tree", test_faults_tall },
 	{ "rtree: 20000 disjoint grants, then coalesced", test_many_disjoint },
 	{ "rtree: a tall one-device tree at the top of the space", test_top_of_space },
+	{ "rtree: a last node of one child left alone at the top", test_lone_last },
 	TAP_END
 };
