@@ -43,11 +43,11 @@ enum gdl_stat {
  * Every node but the root and the last of each level is at least half
  * full, all leaves are at the same depth: 100 000 random grants make 9 438
  * leaves of 10.6 intervals under 3 inner levels of ~17 children (and a
- * root); 100 000 ascending ones, full leaves under 2 of 24 (and a root).  Nodes fit a 512-byte
- * kmalloc slab object, so their lines are lines.  Unused keys hold
- * GDL_RKEY_NONE (all ones): above every address but the last, which only
- * a listing's cursor or a writer can ask for, and the lookup takes as the
- * one below (key_below_none()).
+ * root); 100 000 ascending ones, full leaves under 2 full inner levels
+ * (and a root).  Nodes fit a 512-byte kmalloc slab object, so their lines
+ * are lines.  Unused keys hold GDL_RKEY_NONE (all ones): above every
+ * address but the last, which only a listing's cursor or a writer can ask
+ * for, and the lookup takes as the one below (key_below_none()).
  */
 #define GDL_RGROUP	3
 #define GDL_RGROUPS	5

@@ -369,15 +369,15 @@ static bool right_edge(const struct rtxn *x, u32 j, u32 height)
 	return true;
 }
 
-/* Nothing above level @j: neither in packers nor right of the path. */
+/* Nothing above level @j: at the right edge, and nothing in packers. */
 static bool top_level(const struct rtxn *x, u32 j, u32 height)
 {
 	u32 k;
 
 	for (k = j + 1; k < MAXH; k++)
-		if (x->pk[k].n || right_left(x, k, height))
+		if (x->pk[k].n)
 			return false;
-	return true;
+	return right_edge(x, j, height);
 }
 
 /*
