@@ -6,10 +6,12 @@
 # Boots the benchmark guest (test/vm/run.sh --bench: instruction clock,
 # default mitigations; KASLR off, so the addresses the guest's /proc/kallsyms
 # shows hold from boot on) with qemu's gdb stub, runs each ioctl row of the
-# kernel benchmark once (bench_ioctl -T), and single-steps the guest through
-# gdb from each of those ioctls' syscall entry to its return to user space.  Prints, per row and ioctl, the
-# instructions executed and the functions they were in (exclusive counts,
-# the N largest; default 25).  The raw trace stays in build/bench/trace/.
+# kernel benchmark once (bench_ioctl -T) and one CHECK with gdl_module.bpf.o's
+# programs detached and attached (bpf_overhead -T), and single-steps the
+# guest through gdb from each of those ioctls' syscall entry to its return
+# to user space.  Prints, per row and ioctl, the instructions executed and
+# the functions they were in (exclusive counts, the N largest; default 25).
+# The raw trace stays in build/bench/trace/.
 #
 # The counts are the instruction clock's (a `rep` instruction counts once per
 # iteration), for one call and from the syscall on: a row's table figure is a
@@ -24,7 +26,7 @@ top=25
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--top) top=${2:?--top needs a number}; shift 2 ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (--top N)" ;;
 	esac
 done
@@ -72,6 +74,8 @@ trap - EXIT
 
 last=${GDL_BUILD:-$ROOT/build}/vm/last-run
 cp "$last/10-trace.log" "$out/"
+# The BPF programs' symbols, saved while they were loaded.
+cat "$out/kallsyms" "$last/kallsyms.bpf" >"$out/kallsyms.all" 2>/dev/null || cp "$out/kallsyms" "$out/kallsyms.all"
 step_msg "instructions per ioctl, by function"
-python3 bench/kernel/trace/report.py "$out/raw.txt" "$out/kallsyms" \
+python3 bench/kernel/trace/report.py "$out/raw.txt" "$out/kallsyms.all" \
 	"$out/10-trace.log" --top "$top" | tee "$out/report.txt"

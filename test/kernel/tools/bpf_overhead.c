@@ -15,6 +15,14 @@
  *
  * Prints one JSON line: {"base_ns":B,"attached_ns":A,"overhead":A/B-1,
  *   "events":N,"lost":L,"rounds":R,"checks":C,"sample_every":S}
+ *
+ *   bpf_overhead -T OBJ KALLSYMS_OUT
+ *
+ * For scripts/kernel-trace.sh: one CHECK with the programs detached and
+ * one attached, each between bench_ioctl -T's markers (getpgid of
+ * TRACE_MARK + row, TRACE_MARK - 1 after it) on descriptor TRACE_FD, after
+ * a warm-up on the same path; the JIT-compiled programs' symbols (they are
+ * not in the kallsyms saved before the run) are written to KALLSYMS_OUT.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -26,12 +34,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "uapi/gdl_events.h"
 
 #define AGENT 0x0b5eull
 #define MAX_ROUNDS 64
+/* bench_ioctl.c's markers; rows from 200, after its own. */
+#define TRACE_MARK	0x47444c00
+#define TRACE_FD	900
+#define TRACE_ROW	200
 #define CHECK_EVERY "/sys/module/gpu_dma_lock/parameters/trace_check_every"
 
 static int set_check_every(unsigned n)
@@ -97,6 +110,93 @@ static int count_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* The device open, the agent made and granted what the checks ask. */
+static int setup(void)
+{
+	struct gdl_agent_cfg cfg = { .agent_id = AGENT, .quota = 1 << 20, .device_mask = 1 };
+	struct gdl_grant g = { .agent_id = AGENT, .length = 1 << 20, .mode = GDL_DMA_RW };
+
+	fd = open("/dev/" GDL_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		perror("open");
+		return 1;
+	}
+	if (ioctl(fd, GDL_IOC_SET_AGENT, &cfg) || ioctl(fd, GDL_IOC_GRANT, &g)) {
+		perror("setup");
+		return 1;
+	}
+	return 0;
+}
+
+static void check_once(void)
+{
+	struct gdl_check c = { .agent_id = AGENT, .addr = 64, .length = 64,
+			       .mode = GDL_DMA_READ };
+
+	if (ioctl(fd, GDL_IOC_CHECK, &c) || c.result != GDL_CHECK_ALLOWED) {
+		fprintf(stderr, "bpf_overhead: check failed\n");
+		exit(1);
+	}
+}
+
+static void trace_row(int row, const char *name)
+{
+	check_once();
+	check_once();
+	syscall(SYS_getpgid, TRACE_MARK + row);
+	check_once();
+	syscall(SYS_getpgid, TRACE_MARK - 1);
+	printf("# traced %d %s\n", row, name);
+}
+
+/* The loaded programs' lines of /proc/kallsyms, for the trace's report. */
+static int save_prog_symbols(const char *path)
+{
+	FILE *in = fopen("/proc/kallsyms", "r"), *out = fopen(path, "w");
+	char line[512];
+
+	if (!in || !out)
+		return -1;
+	while (fgets(line, sizeof(line), in))
+		if (strstr(line, " bpf_prog_") || strstr(line, "[bpf]"))
+			fputs(line, out);
+	fclose(in);
+	return fclose(out);
+}
+
+static int trace_main(const char *path, const char *syms)
+{
+	struct bpf_link *links[16];
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int nlinks = 0;
+
+	if (setup())
+		return 1;
+	if (dup2(fd, TRACE_FD) != TRACE_FD)
+		return 1;
+	close(fd);
+	fd = TRACE_FD;
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj || bpf_object__load(obj)) {
+		fprintf(stderr, "bpf_overhead: cannot load %s\n", path);
+		return 1;
+	}
+	trace_row(TRACE_ROW, "check_bpf_detached");
+	bpf_object__for_each_program(prog, obj)
+		if (nlinks < 16 && !(links[nlinks++] = bpf_program__attach(prog)))
+			return 1;
+	trace_row(TRACE_ROW + 1, "check_bpf_attached");
+	if (save_prog_symbols(syms)) {
+		perror(syms);
+		return 1;
+	}
+	while (nlinks)
+		bpf_link__destroy(links[--nlinks]);
+	bpf_object__close(obj);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double base[MAX_ROUNDS], attached[MAX_ROUNDS], b, a;
@@ -110,8 +210,10 @@ int main(int argc, char **argv)
 	long checks;
 	cpu_set_t cpu;
 
+	if (argc == 4 && !strcmp(argv[1], "-T"))
+		return trace_main(argv[2], argv[3]);
 	if (argc < 4) {
-		fprintf(stderr, "usage: bpf_overhead OBJ ROUNDS CHECKS_PER_BLOCK [SAMPLE_EVERY]\n");
+		fprintf(stderr, "usage: bpf_overhead OBJ ROUNDS CHECKS_PER_BLOCK [SAMPLE_EVERY] | -T OBJ KALLSYMS_OUT\n");
 		return 2;
 	}
 	rounds = atoi(argv[2]);
@@ -124,20 +226,8 @@ int main(int argc, char **argv)
 	CPU_SET(0, &cpu);
 	sched_setaffinity(0, sizeof(cpu), &cpu);
 
-	fd = open("/dev/" GDL_DEVICE_NAME, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		perror("open");
+	if (setup())
 		return 1;
-	}
-	{
-		struct gdl_agent_cfg cfg = { .agent_id = AGENT, .quota = 1 << 20, .device_mask = 1 };
-		struct gdl_grant g = { .agent_id = AGENT, .length = 1 << 20, .mode = GDL_DMA_RW };
-
-		if (ioctl(fd, GDL_IOC_SET_AGENT, &cfg) || ioctl(fd, GDL_IOC_GRANT, &g)) {
-			perror("setup");
-			return 1;
-		}
-	}
 
 	if (sample > 1 && (atexit(check_every_back) || set_check_every(sample)))
 		return 1;
