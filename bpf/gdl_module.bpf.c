@@ -2,20 +2,19 @@
 /*
  * gdl_module.bpf.c - every decision of gpu_dma_lock.ko into the event ring
  *
- * The module's eight tracepoints (trace system "gpu_dma_lock") all have
- * TP_PROTO(const struct gdl_decision *d).  Each program is a BTF-enabled
- * raw tracepoint (SEC("tp_btf/...")): the kernel hands it that pointer as
- * is, typed by the module's BTF, so the program reads the record's fields
- * with plain loads.  (A classic "tracepoint/" program would have the kernel
- * format the whole trace entry first; a "raw_tp/" one must copy the record
- * with bpf_probe_read_kernel(), which cost about as much as the ring
- * buffer itself.)
+ * The module's eight tracepoints (trace system "gpu_dma_lock") all take a
+ * decision record's fields as their arguments, in GDL_DECISION_FIELDS order
+ * (uapi/gpu_dma_lock.h), so a program reads each field as one plain word of
+ * its context.  (Through a pointer to the record, each field was a load the
+ * JIT guards against a bad address, six instructions more apiece; a raw_tp
+ * program had to copy the record with bpf_probe_read_kernel().)
  *
- * tp_btf needs the module's BTF (/sys/kernel/btf/gpu_dma_lock); a module
- * built without it (DKMS: header packages ship no vmlinux) gets the same
- * programs as raw_tp, from this file built with -DGDL_RAW_TP into
+ * Each program is a BTF-enabled raw tracepoint (SEC("tp_btf/...")), which
+ * needs the module's BTF (/sys/kernel/btf/gpu_dma_lock).  A module built
+ * without it (DKMS: header packages ship no vmlinux) gets the same programs
+ * as raw_tp, from this file built with -DGDL_RAW_TP into
  * gdl_module_raw.bpf.o, which the loader picks then
- * (agent/src/events/kernel-source.ts).
+ * (agent/src/events/kernel-source.ts).  Both read the same context words.
  */
 #include "gdl_common.bpf.h"
 
@@ -54,65 +53,25 @@ static __always_inline bool sample_check(void)
 
 #ifdef GDL_RAW_TP
 #define GDL_TP_SECTION "raw_tp/"
-/* A raw_tp argument is a plain number: the record must be probe-read. */
-static __always_inline int copy_decision(struct gdl_decision *dst,
-					 const struct gdl_decision *src)
-{
-	return bpf_probe_read_kernel(dst, sizeof(*dst), src);
-}
-
-static __always_inline int read_agent(const struct gdl_decision *src,
-				      __u64 *agent)
-{
-	return bpf_probe_read_kernel(agent, sizeof(*agent), &src->agent_id);
-}
 #else
 #define GDL_TP_SECTION "tp_btf/"
-/*
- * Copy the record field by field: each load is checked against the
- * module's BTF, which allows no load that straddles two fields, and
- * barrier_var() keeps the compiler from merging neighbouring 4-byte loads
- * into one 8-byte load.
- */
-static __always_inline int copy_decision(struct gdl_decision *dst,
-					 const struct gdl_decision *src)
-{
-	__u32 kind, device, mode;
-	__s32 result;
-
-	/* Newer kernels type a tracepoint argument "maybe NULL". */
-	if (!src)
-		return -1;
-	kind = src->kind;
-	device = src->device;
-	mode = src->mode;
-	result = src->result;
-
-	barrier_var(kind);
-	barrier_var(mode);
-	dst->kind = kind;
-	dst->device = device;
-	dst->agent_id = src->agent_id;
-	dst->alloc_id = src->alloc_id;
-	dst->addr = src->addr;
-	dst->length = src->length;
-	dst->mode = mode;
-	dst->result = result;
-	dst->used = src->used;
-	dst->quota = src->quota;
-	dst->cgroup_id = src->cgroup_id;
-	return 0;
-}
-
-static __always_inline int read_agent(const struct gdl_decision *src,
-				      __u64 *agent)
-{
-	if (!src)
-		return -1;
-	*agent = src->agent_id;
-	return 0;
-}
 #endif
+
+/* The tracepoints' arguments: the index of each field in the context. */
+#define GDL_ARG_INDEX_(type, name)	GDL_ARG_##name,
+enum gdl_decision_arg {
+	GDL_DECISION_FIELDS(GDL_ARG_INDEX_, GDL_ARG_INDEX_)
+};
+#undef GDL_ARG_INDEX_
+
+/* Each field from its context word, straight into the ring's record. */
+static __always_inline void copy_decision(struct gdl_decision *dst,
+					  const __u64 *ctx)
+{
+#define GDL_ARG_COPY_(type, name)	dst->name = (type)ctx[GDL_ARG_##name];
+	GDL_DECISION_FIELDS(GDL_ARG_COPY_, GDL_ARG_COPY_)
+#undef GDL_ARG_COPY_
+}
 
 /*
  * The cheap decisions come first, so an event that is filtered or sampled
@@ -120,16 +79,14 @@ static __always_inline int read_agent(const struct gdl_decision *src,
  * rodata value is 0) read only the field they need, and the check program
  * knows it is an allowed check without reading the record at all.
  */
-static __always_inline int emit_decision(const struct gdl_decision *src,
-					 bool allowed_check)
+static __always_inline int emit_decision(const __u64 *ctx, bool allowed_check)
 {
 	struct gdl_ev_decision *ev;
 	struct task_struct *task;
-	__u64 id, agent;
+	__u64 id;
 
 	count(GDL_CTR_SEEN);
-	if (filter_agent &&
-	    (read_agent(src, &agent) || agent != filter_agent)) {
+	if (filter_agent && ctx[GDL_ARG_agent_id] != filter_agent) {
 		count(GDL_CTR_FILTERED);
 		return 0;
 	}
@@ -147,13 +104,7 @@ static __always_inline int emit_decision(const struct gdl_decision *src,
 		count(GDL_CTR_LOST);
 		return 0;
 	}
-	/* Straight into the ring: no copy on the stack. */
-	if (copy_decision(&ev->d, src)) {
-		/* Unreadable record: nothing to send, still never silent. */
-		bpf_ringbuf_discard(ev, 0);
-		count(GDL_CTR_LOST);
-		return 0;
-	}
+	copy_decision(&ev->d, ctx);
 	fill_hdr(&ev->hdr, GDL_EV_DECISION, sizeof(*ev));
 	id = bpf_get_current_pid_tgid();
 	ev->tid = (__u32)id;
@@ -162,7 +113,7 @@ static __always_inline int emit_decision(const struct gdl_decision *src,
 	 * The module stamps the caller's cgroup into the record (0 outside
 	 * task context); the event says the same, so the two never disagree.
 	 */
-	ev->cgroup_id = ev->d.cgroup_id;
+	ev->cgroup_id = ctx[GDL_ARG_cgroup_id];
 	/*
 	 * The comm as two loads from the task: the kernel keeps it
 	 * NUL-padded (strscpy_pad), which is what bpf_get_current_comm()
@@ -181,9 +132,9 @@ static __always_inline int emit_decision(const struct gdl_decision *src,
  */
 #define GDL_DECISION_PROG(tp, allowed_check)			\
 SEC(GDL_TP_SECTION #tp)						\
-int BPF_PROG(tp, const struct gdl_decision *d)			\
+int tp(__u64 *ctx)						\
 {								\
-	return emit_decision(d, allowed_check);			\
+	return emit_decision(ctx, allowed_check);		\
 }
 
 /* GDL_DECISION_KINDS (uapi/gpu_dma_lock.h): raw_tp/gdl_<name> for each kind. */

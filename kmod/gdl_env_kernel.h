@@ -283,20 +283,29 @@ static __always_inline bool gdl_trace_keep(void *env, u32 kind)
 
 /*
  * The core builds the record without knowing who asked; the caller's cgroup
- * id is stamped on a copy here, only for an enabled event (gdl_trace.h).
+ * id takes its @cgroup_id's place here, only for an enabled event.  The
+ * events take the record's fields as arguments (gdl_trace.h), in
+ * GDL_DECISION_FIELDS order: every field from @d, and the last one,
+ * @cgroup_id, the local of that name.
  */
-static __always_inline void gdl_trace(void *env, const struct gdl_decision *src)
-{
-	struct gdl_decision rec = *src;
-	const struct gdl_decision *d = &rec;
+#define GDL_TRACE_FIELD_(type, name)	d->name,
+#define GDL_TRACE_STAMPED_(type, name)	name
+#define GDL_TRACE_(kind, value, name, why)				\
+	case GDL_DEC_##kind:						\
+		trace_gdl_##name(GDL_DECISION_FIELDS(GDL_TRACE_FIELD_,	\
+						     GDL_TRACE_STAMPED_)); \
+		break;
 
-	rec.cgroup_id = gdl_decision_cgroup_id();
-#define GDL_TRACE_(kind, value, name, why)	\
-	case GDL_DEC_##kind: trace_gdl_##name(d); break;
+static __always_inline void gdl_trace(void *env, const struct gdl_decision *d)
+{
+	u64 cgroup_id = gdl_decision_cgroup_id();
+
 	switch (d->kind) {
 	GDL_DECISION_KINDS(GDL_TRACE_, GDL_TRACE_)
-#undef GDL_TRACE_
 	}
 }
 
+#undef GDL_TRACE_
+#undef GDL_TRACE_STAMPED_
+#undef GDL_TRACE_FIELD_
 #endif /* GDL_ENV_KERNEL_H */

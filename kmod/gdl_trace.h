@@ -2,12 +2,14 @@
 /*
  * gdl_trace.h - the module's tracepoints (trace system "gpu_dma_lock")
  *
- * One event per decision kind, all of one class: each takes a pointer to
- * the struct gdl_decision the core built (uapi/gpu_dma_lock.h), so a
- * BTF-enabled raw tracepoint BPF program (SEC("tp_btf/gdl_alloc"),
- * bpf/gdl_module.bpf.c) reads that struct's fields in place, and ftrace
- * users get every field plus the caller's pid.  The core leaves @cgroup_id 0; gdl_trace() stamps it with
- * gdl_decision_cgroup_id() before the event fires, so both see it.  The events fire from the core through gdl_trace()
+ * One event per decision kind, all of one class: each takes the fields of
+ * the struct gdl_decision the core built (uapi/gpu_dma_lock.h) as its
+ * arguments, in GDL_DECISION_FIELDS order, so a BPF program on it
+ * (bpf/gdl_module.bpf.c, tp_btf or raw_tp) reads each field as a plain word
+ * of its context: through a pointer, every load was a guarded one.  ftrace
+ * users get every field plus the caller's pid.  The core leaves @cgroup_id
+ * 0; gdl_trace() passes gdl_decision_cgroup_id() in its place, so both see
+ * it.  The events fire from the core through gdl_trace()
  * (gdl_env_kernel.h); gdl_trace.c instantiates them.
  */
 #undef TRACE_SYSTEM
@@ -36,38 +38,26 @@
 		{ GDL_DMA_WRITE, "w" },					\
 		{ GDL_DMA_RW,	"rw" })
 
+/* GDL_DECISION_FIELDS as a prototype, an argument list, entry fields. */
+#define GDL_TP_PARAM_(type, name)	type name,
+#define GDL_TP_PARAM_LAST_(type, name)	type name
+#define GDL_TP_ARG_(type, name)		name,
+#define GDL_TP_ARG_LAST_(type, name)	name
+#define GDL_TP_FIELD_(type, name)	__field(type, name)
+#define GDL_TP_ASSIGN_(type, name)	__entry->name = name;
+
 DECLARE_EVENT_CLASS(gdl_decision_class,
-	TP_PROTO(const struct gdl_decision *d),
-	TP_ARGS(d),
+	TP_PROTO(GDL_DECISION_FIELDS(GDL_TP_PARAM_, GDL_TP_PARAM_LAST_)),
+	TP_ARGS(GDL_DECISION_FIELDS(GDL_TP_ARG_, GDL_TP_ARG_LAST_)),
 
 	TP_STRUCT__entry(
-		__field(u32, kind)
-		__field(u32, device)
-		__field(u64, agent_id)
-		__field(u64, alloc_id)
-		__field(u64, addr)
-		__field(u64, length)
-		__field(u32, mode)
-		__field(s32, result)
-		__field(u64, used)
-		__field(u64, quota)
+		GDL_DECISION_FIELDS(GDL_TP_FIELD_, GDL_TP_FIELD_)
 		__field(pid_t, pid)
-		__field(u64, cgroup_id)
 	),
 
 	TP_fast_assign(
-		__entry->kind = d->kind;
-		__entry->device = d->device;
-		__entry->agent_id = d->agent_id;
-		__entry->alloc_id = d->alloc_id;
-		__entry->addr = d->addr;
-		__entry->length = d->length;
-		__entry->mode = d->mode;
-		__entry->result = d->result;
-		__entry->used = d->used;
-		__entry->quota = d->quota;
+		GDL_DECISION_FIELDS(GDL_TP_ASSIGN_, GDL_TP_ASSIGN_)
 		__entry->pid = current->tgid;
-		__entry->cgroup_id = d->cgroup_id;
 	),
 
 	TP_printk("%s agent=%llu device=%d alloc=%llu addr=0x%llx length=%llu mode=%s result=%d used=%llu quota=%llu pid=%d cgroup=%llu",
@@ -92,17 +82,22 @@ static inline u64 gdl_decision_cgroup_id(void)
 
 	if (!in_task())
 		return 0;
-	rcu_read_lock();
-	id = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
+	/*
+	 * A sched-RCU read (preemption off) keeps the task's css_set, as in
+	 * gdl_identity_resolve(): an inline counter, where rcu_read_lock()
+	 * is two calls on a preemptible-RCU kernel.
+	 */
+	rcu_read_lock_sched();
+	id = cgroup_id(rcu_dereference_sched(current->cgroups)->dfl_cgrp);
+	rcu_read_unlock_sched();
 	return id;
 }
 #endif
 
 #define GDL_DEFINE_DECISION_EVENT(name)					\
 DEFINE_EVENT(gdl_decision_class, name,					\
-	TP_PROTO(const struct gdl_decision *d),				\
-	TP_ARGS(d))
+	TP_PROTO(GDL_DECISION_FIELDS(GDL_TP_PARAM_, GDL_TP_PARAM_LAST_)), \
+	TP_ARGS(GDL_DECISION_FIELDS(GDL_TP_ARG_, GDL_TP_ARG_LAST_)))
 
 /* One event per decision kind: gdl_<name> of GDL_DECISION_KINDS. */
 #define GDL_DECISION_EVENT_(kind, value, name, why)	GDL_DEFINE_DECISION_EVENT(gdl_##name);

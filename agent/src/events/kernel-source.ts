@@ -67,6 +67,8 @@ export function statsValue(text: string, name: string): bigint {
 export interface KernelEventSourceOptions {
   /** Directory of the built BPF objects (default: <repo>/build/bpf). */
   bpfDir?: string;
+  /** The decisions' object in bpfDir (default: moduleObject(), by the module's BTF). */
+  moduleObject?: string;
   /** Ring size in bytes: a power of 2, at least a page (default 256 KiB). */
   ringSize?: number;
   /** Keep 1 in N allowed DMA checks (default 1: all). Nothing else is sampled. */
@@ -107,9 +109,9 @@ function defaultBpfDir(): string {
 const MODULE_BTF = '/sys/kernel/btf/gpu_dma_lock';
 
 /**
- * gdl_module.bpf.o (tp_btf: the record read in place) where the module has
- * BTF, else gdl_module_raw.bpf.o (the same programs as raw_tp, the record
- * probe-read): bpf/gdl_module.bpf.c.
+ * gdl_module.bpf.o (tp_btf: checked against the module's BTF at load) where
+ * the module has BTF, else gdl_module_raw.bpf.o (the same programs as
+ * raw_tp, reading the same arguments): bpf/gdl_module.bpf.c.
  */
 export function moduleObject(hasBtf = existsSync(MODULE_BTF)): string {
   return hasBtf ? 'gdl_module.bpf.o' : 'gdl_module_raw.bpf.o';
@@ -158,7 +160,7 @@ export class KernelEventSource implements EventSource {
       const every = o.sampleEvery ?? 1;
       const filtered = (o.filterAgent ?? 0n) !== 0n || (o.filterCgroup ?? 0n) !== 0n;
       const inModule = every > 1 && !filtered && writable(CHECK_EVERY);
-      const mod = (this.#module = BpfObject.open(resolve(dir, moduleObject())));
+      const mod = (this.#module = BpfObject.open(resolve(dir, this.#opts.moduleObject ?? moduleObject())));
       mod.setRodata({
         sample_every: inModule ? 1 : every,
         filter_agent: o.filterAgent ?? 0n,

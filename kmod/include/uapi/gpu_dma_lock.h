@@ -601,4 +601,24 @@ struct gdl_decision {
 	__u64 cgroup_id;
 };
 
+/*
+ * GDL_DECISION_FIELDS(X, X_LAST) - struct gdl_decision's fields, in order:
+ * X(type, name).  The module's decision tracepoints take them as their
+ * arguments in this order (kmod/gdl_trace.h), so a BPF program reads each
+ * as a plain context word (bpf/gdl_module.bpf.c) instead of loading it
+ * through a pointer, which the JIT guards load by load.
+ */
+#define GDL_DECISION_FIELDS(X, X_LAST)	\
+	X(__u32, kind)			\
+	X(__u32, device)		\
+	X(__u64, agent_id)		\
+	X(__u64, alloc_id)		\
+	X(__u64, addr)			\
+	X(__u64, length)		\
+	X(__u32, mode)			\
+	X(__s32, result)		\
+	X(__u64, used)			\
+	X(__u64, quota)			\
+	X_LAST(__u64, cgroup_id)
+
 #endif /* _UAPI_LINUX_GPU_DMA_LOCK_H */

@@ -1,6 +1,6 @@
 /** bpf-probe's command line (see probe.ts for the options). */
 import { parseArgs } from 'node:util';
-import type { KernelEventSourceOptions } from '../../../agent/src/events/kernel-source.ts';
+import { type KernelEventSourceOptions, moduleObject } from '../../../agent/src/events/kernel-source.ts';
 
 export interface ProbeOptions {
   source: KernelEventSourceOptions;
@@ -25,6 +25,7 @@ export function parseProbeArgs(argv: string[]): ProbeOptions | null {
       'filter-agent': { type: 'string' },
       'filter-cgroup': { type: 'string' },
       programs: { type: 'string' },
+      'raw-tp': { type: 'boolean' },
       'cuda-lib': { type: 'string' },
       'poll-ms': { type: 'string' },
       lines: { type: 'string' },
@@ -40,6 +41,7 @@ export function parseProbeArgs(argv: string[]): ProbeOptions | null {
   if (v['filter-agent']) source.filterAgent = BigInt(v['filter-agent']);
   if (v['filter-cgroup']) source.filterCgroup = BigInt(v['filter-cgroup']);
   if (v.programs) source.programs = v.programs.split(',');
+  if (v['raw-tp']) source.moduleObject = moduleObject(false);
   if (v['cuda-lib']) source.cudaLibrary = v['cuda-lib'];
   if (v['poll-ms']) source.pollIntervalMs = Number(v['poll-ms']);
   return {

@@ -11,6 +11,7 @@
  *     --filter-agent ID      only this agent's decisions
  *     --filter-cgroup ID     only callers in this cgroup v2 id
  *     --programs a,b         only these tracepoint programs
+ *     --raw-tp               the raw_tp object (what a module without BTF gets)
  *     --cuda-lib PATH        also probe this libcuda (or stand-in)
  *     --poll-ms N            wake every N ms instead of epoll on the ring
  *                            (a huge N: consume only at the end)

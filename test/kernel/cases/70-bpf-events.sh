@@ -26,6 +26,15 @@ check_json "none lost, unknown, short, sampled out or filtered" "$t/r.json" '.lo
 check_json "kernel's seen count = received" "$t/r.json" ".seen == $n"
 check_json "ring order is time order on each cpu" "$t/r.json" '.perCpuOrdered'
 
+# The raw_tp object, which a module built without BTF gets: the same
+# arguments read the same way, so the same lines.
+if bpf_probe --raw-tp --json "$t/rr.json" --lines "$t/gotr" -- \
+	"$GDL_TOOLS/bpf_ops" seq 1 $agent >"$t/wantr" 2>"$t/errr"; then
+	check_same "raw_tp programs: every event, every field, in order" "$t/wantr" "$t/gotr"
+else
+	not_ok "bpf-probe --raw-tp run" "$(tail -n 3 "$t/errr")"
+fi
+
 # One program only: the others must not even load.
 bpf_probe --programs gdl_deny --json "$t/r2.json" --lines "$t/got2" -- \
 	"$GDL_TOOLS/bpf_ops" seq 2 $agent >"$t/want2" 2>"$t/err2"
