@@ -110,8 +110,9 @@ static __always_inline int emit_decision(const __u64 *ctx, bool allowed_check)
 	ev->tid = (__u32)id;
 	ev->pid = id >> 32;
 	/*
-	 * The module stamps the caller's cgroup into the record (0 outside
-	 * task context); the event says the same, so the two never disagree.
+	 * The module passes the caller's cgroup as the record's last field
+	 * (0 outside task context); the event says the same, so the two
+	 * never disagree.
 	 */
 	ev->cgroup_id = ctx[GDL_ARG_cgroup_id];
 	/*

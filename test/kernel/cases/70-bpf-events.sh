@@ -31,6 +31,9 @@ check_json "ring order is time order on each cpu" "$t/r.json" '.perCpuOrdered'
 if bpf_probe --raw-tp --json "$t/rr.json" --lines "$t/gotr" -- \
 	"$GDL_TOOLS/bpf_ops" seq 1 $agent >"$t/wantr" 2>"$t/errr"; then
 	check_same "raw_tp programs: every event, every field, in order" "$t/wantr" "$t/gotr"
+	# Not in the lines: the one argument the module reads itself.
+	check_json "raw_tp programs: events carry the caller's cgroup id" "$t/rr.json" \
+		'(.cgroupIds | length) == 1 and (.cgroupIds[0] | tonumber) > 0'
 else
 	not_ok "bpf-probe --raw-tp run" "$(tail -n 3 "$t/errr")"
 fi

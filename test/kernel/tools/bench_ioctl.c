@@ -195,12 +195,31 @@ static int cgroup_row_open(void)
 	return f;
 }
 
-/* Before call @i: the traced call's marker; @i == @iters: the end's. */
-static void cgroup_row_mark(unsigned long i, unsigned long iters)
+/*
+ * Runs a cgroup row's calls [0, @iters) through @calls: all of them in one
+ * loop (the timed path, with nothing of the tracer's in it), or under -T
+ * the last one alone between the markers.
+ */
+static void cgroup_row_run(void (*calls)(int, const struct row *, unsigned long, unsigned long),
+			   int plain, const struct row *r, unsigned long iters)
 {
-	if (cgroup_trace_row >= 0 && i + 1 >= iters)
-		syscall(SYS_getpgid, i == iters ? TRACE_MARK - 1 :
-				     TRACE_MARK + cgroup_trace_row);
+	if (cgroup_trace_row < 0) {
+		calls(plain, r, 0, iters);
+		return;
+	}
+	calls(plain, r, 0, iters - 1);
+	syscall(SYS_getpgid, TRACE_MARK + cgroup_trace_row);
+	calls(plain, r, iters - 1, iters);
+	syscall(SYS_getpgid, TRACE_MARK - 1);
+}
+
+static void check_cgroup_calls(int plain, const struct row *r, unsigned long from,
+			       unsigned long to)
+{
+	for (unsigned long i = from; i < to; i++)
+		if (ioc_check(plain, 0, 0, addr_cycle[r->set][i % CYCLE], 64,
+			      GDL_DMA_READ) != GDL_CHECK_ALLOWED)
+			answer_errors++;
 }
 
 static double b_check_cgroup(const struct row *r, unsigned long iters)
@@ -211,14 +230,8 @@ static double b_check_cgroup(const struct row *r, unsigned long iters)
 
 	bench_cgroup_enter(AGENT_GRANTS0 + r->set);
 	t0 = now_ns();
-	for (unsigned long i = 0; i < iters; i++) {
-		cgroup_row_mark(i, iters);
-		if (ioc_check(plain, 0, 0, addr_cycle[r->set][i % CYCLE], 64,
-			      GDL_DMA_READ) != GDL_CHECK_ALLOWED)
-			answer_errors++;
-	}
+	cgroup_row_run(check_cgroup_calls, plain, r, iters);
 	ns = since(t0, iters);
-	cgroup_row_mark(iters, iters);
 	bench_cgroup_leave();
 	close(plain);
 	return ns;
@@ -269,22 +282,27 @@ static double b_alloc_free_bound(const struct row *r, unsigned long iters)
 	return since(t0, iters);
 }
 
+static void alloc_free_cgroup_calls(int plain, const struct row *r, unsigned long from,
+				    unsigned long to)
+{
+	uint64_t id;
+
+	for (unsigned long i = from; i < to; i++)
+		if (ioc_alloc(plain, 0, 4096, 0, 0, &id) || ioc_free(plain, id))
+			answer_errors++;
+}
+
 /* ALLOC + FREE on an unbound file, as the agent of the caller's cgroup. */
 static double b_alloc_free_cgroup(const struct row *r, unsigned long iters)
 {
 	int plain = cgroup_row_open();
-	uint64_t t0, id;
+	uint64_t t0;
 	double ns;
 
 	bench_cgroup_enter(AGENT_ALLOC);
 	t0 = now_ns();
-	for (unsigned long i = 0; i < iters; i++) {
-		cgroup_row_mark(i, iters);
-		if (ioc_alloc(plain, 0, 4096, 0, 0, &id) || ioc_free(plain, id))
-			answer_errors++;
-	}
+	cgroup_row_run(alloc_free_cgroup_calls, plain, r, iters);
 	ns = since(t0, iters);
-	cgroup_row_mark(iters, iters);
 	bench_cgroup_leave();
 	close(plain);
 	return ns;
