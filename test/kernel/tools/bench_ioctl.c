@@ -59,6 +59,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "trace_marks.h"
 #include "vm_tool.h"
 
 #define AGENT_GRANTS0	500	/* agent 500 + i has grant_counts[i] grants */
@@ -68,8 +69,6 @@
 #define CYCLE		4096	/* distinct addresses a check row cycles over */
 #define BATCH		64
 #define MAX_ROUNDS	63
-#define TRACE_MARK	0x47444c00	/* -T: getpgid(TRACE_MARK + row) */
-#define TRACE_FD	900		/* -T: the rows' descriptors from here */
 
 static const unsigned long grant_counts[] = { 1, 1000, 100000 };
 #define NGRANTSETS (sizeof(grant_counts) / sizeof(grant_counts[0]))

@@ -38,12 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "uapi/gdl_events.h"
+#include "trace_marks.h"
 
 #define AGENT 0x0b5eull
 #define MAX_ROUNDS 64
-/* bench_ioctl.c's markers; rows from 200, after its own. */
-#define TRACE_MARK	0x47444c00
-#define TRACE_FD	900
+/* -T: rows from 200, after bench_ioctl's own. */
 #define TRACE_ROW	200
 #define CHECK_EVERY "/sys/module/gpu_dma_lock/parameters/trace_check_every"
 
@@ -128,23 +127,29 @@ static int setup(void)
 	return 0;
 }
 
-static void check_once(void)
+/* Every program of @obj attached; returns how many links, -1 on failure. */
+static int attach_all(struct bpf_object *obj, struct bpf_link **links, int max)
 {
-	struct gdl_check c = { .agent_id = AGENT, .addr = 64, .length = 64,
-			       .mode = GDL_DMA_READ };
+	struct bpf_program *prog;
+	int n = 0;
 
-	if (ioctl(fd, GDL_IOC_CHECK, &c) || c.result != GDL_CHECK_ALLOWED) {
-		fprintf(stderr, "bpf_overhead: check failed\n");
-		exit(1);
-	}
+	bpf_object__for_each_program(prog, obj)
+		if (n < max && !(links[n++] = bpf_program__attach(prog)))
+			return -1;
+	return n;
+}
+
+static void detach_all(struct bpf_link **links, int n)
+{
+	while (n)
+		bpf_link__destroy(links[--n]);
 }
 
 static void trace_row(int row, const char *name)
 {
-	check_once();
-	check_once();
+	block(2);	/* warm: the same path as the traced call */
 	syscall(SYS_getpgid, TRACE_MARK + row);
-	check_once();
+	block(1);
 	syscall(SYS_getpgid, TRACE_MARK - 1);
 	printf("# traced %d %s\n", row, name);
 }
@@ -167,9 +172,8 @@ static int save_prog_symbols(const char *path)
 static int trace_main(const char *path, const char *syms)
 {
 	struct bpf_link *links[16];
-	struct bpf_program *prog;
 	struct bpf_object *obj;
-	int nlinks = 0;
+	int nlinks;
 
 	if (setup())
 		return 1;
@@ -183,16 +187,15 @@ static int trace_main(const char *path, const char *syms)
 		return 1;
 	}
 	trace_row(TRACE_ROW, "check_bpf_detached");
-	bpf_object__for_each_program(prog, obj)
-		if (nlinks < 16 && !(links[nlinks++] = bpf_program__attach(prog)))
-			return 1;
+	nlinks = attach_all(obj, links, 16);
+	if (nlinks < 0)
+		return 1;
 	trace_row(TRACE_ROW + 1, "check_bpf_attached");
 	if (save_prog_symbols(syms)) {
 		perror(syms);
 		return 1;
 	}
-	while (nlinks)
-		bpf_link__destroy(links[--nlinks]);
+	detach_all(links, nlinks);
 	bpf_object__close(obj);
 	return 0;
 }
@@ -202,7 +205,6 @@ int main(int argc, char **argv)
 	double base[MAX_ROUNDS], attached[MAX_ROUNDS], b, a;
 	struct bpf_link *links[16];
 	unsigned long long events = 0, lost = 0;
-	struct bpf_program *prog;
 	struct bpf_object *obj;
 	struct ring_buffer *rb;
 	int rounds, nlinks, ncpu;
@@ -246,13 +248,11 @@ int main(int argc, char **argv)
 	block(checks);	/* warm caches and the agent's tree */
 	for (int r = 0; r < rounds; r++) {
 		base[r] = block(checks);
-		nlinks = 0;
-		bpf_object__for_each_program(prog, obj)
-			if (nlinks < 16 && !(links[nlinks++] = bpf_program__attach(prog)))
-				return 1;
+		nlinks = attach_all(obj, links, 16);
+		if (nlinks < 0)
+			return 1;
 		attached[r] = block(checks);
-		while (nlinks)
-			bpf_link__destroy(links[--nlinks]);
+		detach_all(links, nlinks);
 		ring_buffer__consume(rb);
 	}
 
