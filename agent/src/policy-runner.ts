@@ -1,7 +1,9 @@
 /**
  * The policy file at run time: applied at start, again after a module
  * reload, and re-read on SIGHUP. Each application is logged,
- * counted and audited; a file that cannot be read keeps the policy in force.
+ * counted and audited; a file that cannot be read keeps the policy in force,
+ * and a core that does not answer is logged and audited, never thrown (the
+ * callers are a signal handler and the module watcher's timer).
  */
 import type { Backend } from './backends/backend.ts';
 import type { Auditor, AuditWho } from './http/audit.ts';
@@ -29,8 +31,9 @@ export interface PolicyRunnerOptions {
 export interface PolicyRunner {
   /** the policy in force, if any (its identity rules feed the identity runtime) */
   readonly current: Policy | undefined;
-  apply(reason: 'start' | 'reload', who: AuditWho): void;
-  /** re-reads the file and applies it; false when it could not be read or none is configured */
+  /** false when there is no policy, or the core did not answer (logged and audited, never thrown) */
+  apply(reason: 'start' | 'reload', who: AuditWho): boolean;
+  /** re-reads the file and applies it; false when it could not be read or applied, or none is configured */
   reload(who: AuditWho): boolean;
 }
 
@@ -39,9 +42,19 @@ export const LOCAL_PEER = 'local';
 
 export function createPolicyRunner(o: PolicyRunnerOptions): PolicyRunner {
   let policy = o.initial;
-  const apply = (reason: 'start' | 'reload', who: AuditWho, before?: Policy): void => {
-    if (!policy) return;
-    const r = applyPolicy(o.backend, policy);
+  const apply = (reason: 'start' | 'reload', who: AuditWho, before?: Policy): boolean => {
+    if (!policy) return false;
+    let r: ReturnType<typeof applyPolicy>;
+    try {
+      r = applyPolicy(o.backend, policy);
+    } catch (err) {
+      // The core is not answering (the module unloaded under us): the policy
+      // stays the one to apply, and the module's return applies it (onReset).
+      const message = (err as Error).message;
+      o.log.error({ policy: policy.source, reason, err: message }, 'policy not applied: the core is not answering');
+      o.auditor.record(who, { action: 'policy.apply', target: { policy: policy.source, reason }, outcome: AuditOutcome.refused, error: message });
+      return false;
+    }
     o.metrics.policyApplied(reason);
     const fields = { policy: policy.source, reason, agents: r.agents, grants: r.grants };
     if (r.errors.length) o.log.warn({ ...fields, errors: r.errors }, 'policy applied with errors');
@@ -52,6 +65,7 @@ export function createPolicyRunner(o: PolicyRunnerOptions): PolicyRunner {
       ...(before ? { before: policySummary(before) } : {}),
       after: { ...policySummary(policy), applied: { agents: r.agents, grants: r.grants }, errors: r.errors },
     });
+    return true;
   };
   const reload = (who: AuditWho): boolean => {
     if (!o.path) {
@@ -66,8 +80,7 @@ export function createPolicyRunner(o: PolicyRunnerOptions): PolicyRunner {
       o.auditor.record(who, { action: 'policy.apply', target: { policy: o.path, reason: 'reload' }, outcome: AuditOutcome.refused, error: (err as Error).message });
       return false;
     }
-    apply('reload', who, before);
-    return true;
+    return apply('reload', who, before);
   };
   return {
     get current() {

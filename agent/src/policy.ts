@@ -22,7 +22,7 @@ import { GdlError } from './backends/errors.ts';
 import { modeBits } from './dma-mode.ts';
 import { parseYamlExact } from './exact-yaml.ts';
 import { rangeAddr } from './range-addr.ts';
-import { parseBytes, parseU64 } from './units.ts';
+import { parseBytes, parseU64, U64_MAX } from './units.ts';
 import { AgentMatchField, parseIdentityRules, StrangersField, TemplatesField } from './identity/policy-rules.ts';
 import type { IdentityRules } from './identity/rules.ts';
 
@@ -119,6 +119,8 @@ export function parsePolicy(doc: unknown, source: string): Policy {
           throw new Error(`${gat}.device: device ${g.device} is not in the agent's devices`);
         }
         const addr = parseU64(rangeAddr(g, gat, (m) => new Error(m)), `${gat}.addr`);
+        // Refused here, not by the core halfway through applying the file.
+        if (addr + length - 1n > U64_MAX) throw new Error(`${gat}: addr + length overflows 64 bits`);
         return { device: g.device, addr, length, mode: modeBits(g.mode) };
       });
       return { id, quota: parseBytes(a.quota, `${at}.quota`), deviceMask, grants };

@@ -201,7 +201,15 @@ export async function wireAgent(config: AgentConfig, opts: WireOptions = {}): Pr
 
     return {
       app, telemetry, backend, events, identity, tracing, metrics,
-      reloadPolicy: (who = { identity: 'signal:SIGHUP', peer: LOCAL_PEER }) => policy.reload(who),
+      reloadPolicy: (who = { identity: 'signal:SIGHUP', peer: LOCAL_PEER }) => {
+        // Agents and grants first, then the identity rules that name them:
+        // the new file's, once it was read, even if the core did not answer
+        // (the module's return applies both).
+        const before = policy.current;
+        const applied = policy.reload(who);
+        if (policy.current !== before) identity.setRules(policy.current?.identity);
+        return applied;
+      },
       close: () => teardown.close(),
     };
   } catch (err) {

@@ -137,6 +137,7 @@ Policy('bad policies are refused before anything is applied, with where and why'
     [{ agents: [{ id: 1, quota: 1, devices: [0], grants: [{ device: 0, addr: 0, length: 0, mode: 'r' }] }] }, /length: must not be 0/],
     [{ agents: [{ id: 1, quota: 1, grants: [{ device: 0, addr: 0, start: 0, length: 1, mode: 'r' }] }] }, /grants\[0\]: give addr or start/],
     [{ agents: [{ id: 1, quota: 1, grants: [{ device: 0, length: 1, mode: 'r' }] }] }, /grants\[0\]: addr is required/],
+    [{ agents: [{ id: 1, quota: 1, grants: [{ device: 0, addr: '0xffffffffffffffff', length: 16, mode: 'r' }] }] }, /grants\[0\]: addr \+ length overflows 64 bits/],
     [{ agents: [{ id: 1, quota: 1, devices: [0], deviceMask: 1 }] }, /devices or deviceMask, not both/],
     [{ agents: [{ id: 1, quota: 1, colour: 'red' }] }, /policy|agents/],
     [{ nodes: [] }, /policy|agents/],

@@ -59,7 +59,7 @@ Proc('telemetry listener serves metrics and health only; the API stays on its ow
 
 Proc('SIGHUP re-reads and applies the policy, audited; a bad file keeps the old one', async () => {
   const policy = join(dir, 'policy.yaml');
-  writeFileSync(policy, 'agents:\n  - { id: 9007199254740993, quota: 1GiB }\n');
+  writeFileSync(policy, 'agents:\n  - { id: 9007199254740993, quota: 1GiB, match: [ { uid: 1000 }, { uid: 1001 } ] }\n');
   const a = await start(['--policy', policy, '--log-format', 'json']);
   try {
     const url = records(a).find((r) => r.msg?.startsWith('agent API at'))!.url as string;
@@ -67,7 +67,12 @@ Proc('SIGHUP re-reads and applies the policy, audited; a bad file keeps the old 
     assert.is(big.id, '9007199254740993', 'unquoted ids past 2^53 are exact');
     assert.equal(big.devices, [0, 1], 'an entry with only quota gets every device');
 
-    writeFileSync(policy, 'agents:\n  - { id: 9007199254740993, quota: 2GiB }\n  - { id: 5, quota: 1MiB, devices: [1] }\n');
+    const uids = async () => ((await (await fetch(`${url}/v1/bindings`)).json()) as any).uids;
+    assert.equal(await uids(), [
+      { uid: 1000, agent: '9007199254740993', source: 'policy' }, { uid: 1001, agent: '9007199254740993', source: 'policy' },
+    ]);
+
+    writeFileSync(policy, 'agents:\n  - { id: 9007199254740993, quota: 2GiB }\n  - { id: 5, quota: 1MiB, devices: [1], match: [ { uid: 1000 } ] }\n');
     a.child.kill('SIGHUP');
     const deadline = Date.now() + 10_000;
     while (records(a).filter((r) => r.audit?.action === 'policy.apply').length < 2 && Date.now() < deadline) await sleep(50);
@@ -78,6 +83,7 @@ Proc('SIGHUP re-reads and applies the policy, audited; a bad file keeps the old 
     assert.is(reload.who.identity, 'signal:SIGHUP');
     assert.equal(reload.before.agents, ['9007199254740993']);
     assert.equal(reload.after.agents, ['9007199254740993', '5']);
+    assert.equal(await uids(), [{ uid: 1000, agent: '5', source: 'policy' }], 'the identity rules reloaded too: 1000 moved, 1001 dropped');
 
     writeFileSync(policy, 'agents: [ {');
     a.child.kill('SIGHUP');

@@ -19,12 +19,16 @@ const GDL = resolve(REPO_ROOT, 'bin/gdl.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'gdl-cli-'));
 const tokenFile = join(dir, 'token');
 writeFileSync(tokenFile, `${TOKEN}\n`);
+// The agent also has a read token: every read below must carry a token.
+const READ_TOKEN = 'read-token-0123456789';
+const readTokenFile = join(dir, 'read-token');
+writeFileSync(readTokenFile, `${READ_TOKEN}\n`);
 
 interface Run { code: number; stdout: string; stderr: string }
 
 function gdl(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [GDL, ...args], { env: { ...process.env, GDL_TOKEN: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [GDL, ...args], { env: { ...process.env, GDL_TOKEN: '', GDL_READ_TOKEN: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -34,7 +38,7 @@ const ctx = { agent: undefined as unknown as RunningAgent, env: {} as Record<str
 const Cli = suite('cli commands');
 
 Cli.before(async () => {
-  ctx.agent = await startAgent(loadConfig({ flags: { port: 0, backend: 'embedded', tokenFile }, env: {} }), false);
+  ctx.agent = await startAgent(loadConfig({ flags: { port: 0, backend: 'embedded', tokenFile, readTokenFile }, env: {} }), false);
   ctx.env = { GDL_URL: ctx.agent.url, GDL_TOKEN_FILE: tokenFile };
 });
 Cli.after(async () => {
@@ -112,7 +116,7 @@ Cli('allocations pages through everything; watch follows the SSE stream', async 
   const exited = new Promise<number>((r) => watch.on('exit', (code) => r(code ?? -1)));
   // Keep denying until the watcher, which needs a moment to start, has seen two.
   const timer = setInterval(() => {
-    void ctx.agent.app.inject({ method: 'POST', url: '/v1/checks', payload: { agent: '79', device: 1, addr: '0', length: '1', mode: 'r' } });
+    void ctx.agent.app.inject({ method: 'POST', url: '/v1/checks', headers: { authorization: `Bearer ${READ_TOKEN}` }, payload: { agent: '79', device: 1, addr: '0', length: '1', mode: 'r' } });
   }, 100);
   const code = await exited;
   clearInterval(timer);
@@ -122,6 +126,21 @@ Cli('allocations pages through everything; watch follows the SSE stream', async 
   assert.is(lines[0].event, 'decision');
   assert.is(lines[0].kind, 'deny');
   assert.is(lines[0].agent, '79');
+});
+
+Cli('reads carry the API token, else the read token; changes only the API token', async () => {
+  const readOnly = { GDL_URL: ctx.agent.url, GDL_READ_TOKEN_FILE: readTokenFile };
+  const status = await gdl(['status'], readOnly);
+  assert.is(status.code, 0, status.stderr);
+  assert.match(status.stdout, /backend embedded/);
+  const refused = await gdl(['quota', '80', '1GiB'], readOnly);
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /UNAUTHORIZED/);
+  const none = await gdl(['agents'], { GDL_URL: ctx.agent.url });
+  assert.is(none.code, 1);
+  assert.match(none.stderr, /UNAUTHORIZED/);
+  const fromEnv = await gdl(['agents', '--json'], { GDL_URL: ctx.agent.url, GDL_READ_TOKEN: READ_TOKEN });
+  assert.is(fromEnv.code, 0, fromEnv.stderr);
 });
 
 Cli('gdl agent refuses a bad configuration or policy with exit 2', async () => {

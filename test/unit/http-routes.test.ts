@@ -236,6 +236,10 @@ Bad('values past 64 bits and overflowing ranges are 400 with a reason', async ()
   const big = await call('PUT', '/v1/agents/7', { quota: '18446744073709551616' });
   assert.is(big.status, 400);
   assert.match(big.body.error.message, /quota must fit in 64 bits/);
+  // Not a stream that can never match: the event filter is checked as every other id.
+  const stream = await call('GET', '/v1/events?agent=18446744073709551616');
+  assert.is(stream.status, 400);
+  assert.match(stream.body.error.message, /agent must fit in 64 bits/);
   const overflow = await call('POST', '/v1/checks', { agent: '7', device: 0, addr: '0xffffffffffffffff', length: '2', mode: 'r' });
   assert.is(overflow.status, 400);
   assert.match(overflow.body.error.message, /overflows 64 bits/);

@@ -51,6 +51,7 @@ W('a cgroup that exists at start is bound to its agent, with its id', () => {
   const b = bound('/system.slice/train-early.service');
   assert.ok(b);
   assert.is(b!.agent, 42n);
+  assert.is(b!.source, 'policy', 'listed as made by a policy rule');
   assert.is(b!.cgroupId, statSync(join(root, 'system.slice/train-early.service'), { bigint: true }).ino);
   assert.not.ok(bound('/system.slice'), 'unmatched parents stay unbound');
 });
@@ -70,6 +71,7 @@ W('templates: one agent per pod cgroup, created deep at once, removed with its c
   const a = bound('/kubepods/burstable/podA')!;
   const b = bound('/kubepods/besteffort/podB')!;
   assert.is(a.agent, templateAgentId(a.cgroupId));
+  assert.is(a.source, 'template');
   assert.is.not(a.agent, b.agent);
   assert.is(backend.getAgent(a.agent).quota, 64n << 20n);
   // podB holds memory when its cgroup goes: its agent stays until freed.
@@ -87,6 +89,34 @@ W('replay after a reset binds every matching cgroup again', () => {
   service.forgetAll();
   watcher.replay();
   assert.is(bound('/system.slice/train-early.service')?.agent, 42n);
+});
+
+W('new rules (a policy reload): bindings follow them, moved in place, idle template agents removed', async () => {
+  mkdirSync(join(root, 'kubepods/podC'), { recursive: true });
+  mkdirSync(join(root, 'system.slice/infer.service'), { recursive: true });
+  await until('podC bound', () => !!bound('/kubepods/podC'));
+  const pod = bound('/kubepods/podC')!.agent;
+  backend.setAgent(43n, 1n << 30n, 1n);
+  const next = parsePolicy({
+    agents: [
+      { id: 42, quota: '1GiB', devices: [0], match: [{ cgroup: '/system.slice/infer.service' }] },
+      { id: 43, quota: '1GiB', devices: [0], match: [{ cgroup: '/system.slice/train-*.service' }, { cgroup: '/kubepods/*' }] },
+    ],
+  }, 'watcher-test-reloaded');
+  assert.equal(service.setRules(next.identity), []);
+  watcher.replay();
+  service.removeOrphanTemplates();
+  assert.equal(bound('/system.slice/train-early.service'), { path: '/system.slice/train-early.service', agent: 43n, cgroupId: bound('/system.slice/train-early.service')!.cgroupId, source: 'policy' }, 'moved to the new rule\'s agent');
+  assert.is(bound('/system.slice/infer.service')?.agent, 42n, 'a cgroup only the new rules match is bound');
+  assert.is(bound('/kubepods/podC')?.agent, 43n, 'the pod now goes by a plain rule');
+  assert.not.ok(agentExists(pod), 'its idle template agent removed');
+  assert.ok(service.bound().includes('/kubepods/podC'));
+  // And back to no rules at all: everything this service bound is unbound.
+  assert.equal(service.setRules(parsePolicy({ agents: [{ id: 42, quota: 1 }] }, 'empty').identity), []);
+  assert.equal(backend.listBindings().cgroups, []);
+  assert.equal(service.bound(), []);
+  service.setRules(policy.identity);
+  watcher.replay();
 });
 
 W.run();

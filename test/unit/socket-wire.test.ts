@@ -202,20 +202,23 @@ s.on('connect', async () => {
   const a = Buffer.alloc(C.allocSize);
   a.writeBigUInt64LE(BigInt(C.size), 8);
   const al = await call(C.ALLOC, a);
+  const ap = Buffer.from(a);
+  ap.writeUInt32LE(1 /* GDL_ALLOC_PERSISTENT */, 20);
+  const pa = await call(C.ALLOC, ap);
   const other = Buffer.alloc(C.agentSize);
   other.writeBigUInt64LE(5n, 0);
   const ga = await call(C.GET_AGENT, other);
   const fr = Buffer.alloc(16);
   fr.writeBigUInt64LE(BigInt(C.freeId), 0);
   const fo = await call(C.FREE, fr);
-  process.stdout.write(JSON.stringify({ bound: info.p.readBigUInt64LE(16).toString(), alloc: al.result, other: ga.result, freeOther: fo.result }) + '\\n');
+  process.stdout.write(JSON.stringify({ bound: info.p.readBigUInt64LE(16).toString(), alloc: al.result, persistent: pa.result, other: ga.result, freeOther: fo.result }) + '\\n');
   setInterval(() => {}, 1000);
 });
 `;
 const childScript = join(dir, 'child.mjs');
 writeFileSync(childScript, CHILD, { mode: 0o644 });
 
-interface ChildAnswer { bound: string; alloc: number; other: number; freeOther: number }
+interface ChildAnswer { bound: string; alloc: number; persistent: number; other: number; freeOther: number }
 function runChild(uid: number, size: bigint, freeId = 0n): { child: ChildProcess; line: Promise<ChildAnswer> } {
   const cfg = JSON.stringify({
     FREE: Ioc.FREE, freeId: String(freeId),
@@ -246,6 +249,7 @@ Wire('identity from SO_PEERCRED: uid 65534 acts as agent 7; kill -9 gives its qu
   const r = await line;
   assert.is(r.bound, '7');
   assert.is(r.alloc, 0);
+  assert.is(r.persistent, EPERM, 'only root makes an allocation that outlives its connection');
   assert.is(r.other, EPERM, 'a peer may not name another agent');
   assert.is(r.freeOther, EPERM, 'nor free another agent\'s allocation');
   assert.is(backend.getAgent(5n).used, 4n * KiB, 'persistent: outlived its connection, still there');
@@ -268,6 +272,7 @@ Wire('an unidentified peer is refused (-EPERM) and sees itself unbound', async (
   child.kill('SIGKILL');
   assert.is(r.bound, '0');
   assert.is(r.alloc, EPERM);
+  assert.is(r.persistent, EPERM);
   assert.is(r.other, EPERM);
 });
 

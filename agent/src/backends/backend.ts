@@ -8,7 +8,7 @@
  * 64-bit quantities are bigint. Failures throw GdlError (errors.ts).
  */
 import type { EventSource } from '../events/types.ts';
-import type { BindingList } from '../identity/bindings.ts';
+import type { BindingList, BindingSource } from '../identity/bindings.ts';
 
 export type BackendKind = 'kernel' | 'embedded';
 
@@ -116,11 +116,12 @@ export interface Backend {
    * Identity bindings (docs/identity.md). bindCgroup takes the path below
    * the cgroup2 mount and returns the cgroup's id; ENOENT for a cgroup that
    * does not exist (bind) or is not bound (unbind). Binding a bound cgroup
-   * or uid again moves it to the new agent.
+   * or uid again moves it to the new agent. @source is what listBindings()
+   * says made it (default 'api').
    */
-  bindCgroup(path: string, agent: bigint): bigint;
+  bindCgroup(path: string, agent: bigint, source?: BindingSource): bigint;
   unbindCgroup(path: string): void;
-  bindUid(uid: number, agent: bigint): void;
+  bindUid(uid: number, agent: bigint, source?: BindingSource): void;
   unbindUid(uid: number): void;
   listBindings(): BindingList;
 

@@ -13,7 +13,7 @@ import type { Allocation, AgentState, Backend, BackendInfo, DeviceState, Grant, 
 import { toAgent, toDevice, toStats } from './convert.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { GdlError } from './errors.ts';
-import { BindingTable, type BindingList } from '../identity/bindings.ts';
+import { BindingTable, type BindingList, type BindingSource } from '../identity/bindings.ts';
 import { cgroupId } from '../identity/cgroup.ts';
 import { checkCgroupPath } from '../identity/glob.ts';
 
@@ -147,7 +147,7 @@ export class EmbeddedBackend implements Backend {
     return this.core;
   }
 
-  bindCgroup(path: string, agent: bigint): bigint {
+  bindCgroup(path: string, agent: bigint, source: BindingSource = 'api'): bigint {
     try {
       checkCgroupPath(path);
     } catch (err) {
@@ -156,16 +156,15 @@ export class EmbeddedBackend implements Backend {
     if (agent === 0n) throw new GdlError('bind', 22 /* EINVAL */, 'agent 0');
     const id = cgroupId(this.opts.cgroupRoot ?? '/sys/fs/cgroup', path);
     if (id === null) throw new GdlError('bind', 2 /* ENOENT */, `no cgroup ${path}`);
-    const prev = this.bindings.cgroup(path);
-    this.bindings.bindCgroup({ path, agent, cgroupId: id, source: prev?.source ?? 'api' });
+    this.bindings.bindCgroup({ path, agent, cgroupId: id, source });
     return id;
   }
   unbindCgroup(path: string): void {
     if (!this.bindings.unbindCgroup(path)) throw new GdlError('unbind', 2 /* ENOENT */, `${path} is not bound`);
   }
-  bindUid(uid: number, agent: bigint): void {
+  bindUid(uid: number, agent: bigint, source: BindingSource = 'api'): void {
     if (agent === 0n || !Number.isInteger(uid) || uid < 0 || uid > 0xfffffffe) throw new GdlError('bind', 22 /* EINVAL */);
-    this.bindings.bindUid({ uid, agent, source: this.bindings.uid(uid)?.source ?? 'api' });
+    this.bindings.bindUid({ uid, agent, source });
   }
   unbindUid(uid: number): void {
     if (!this.bindings.unbindUid(uid)) throw new GdlError('unbind', 2 /* ENOENT */, `uid ${uid} is not bound`);

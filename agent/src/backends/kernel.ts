@@ -25,7 +25,7 @@ import { DeviceWatch } from './device-watch.ts';
 import { Errno, GdlError } from './errors.ts';
 import { bigField, modeField, numField, readProcTable } from './proc-table.ts';
 import { parseBindings } from './proc-bindings.ts';
-import type { BindingList } from '../identity/bindings.ts';
+import type { BindingList, BindingSource } from '../identity/bindings.ts';
 
 export interface KernelOptions {
   devicePath: string;
@@ -40,6 +40,8 @@ export class KernelBackend implements Backend {
   readonly kind = 'kernel' as const;
   readonly events: EventSource | null;
   private readonly listeners: (() => void)[] = [];
+  /** who made each binding this agent made (listBindings); the module records no source */
+  private readonly sources = { cgroups: new Map<string, BindingSource>(), uids: new Map<number, BindingSource>() };
   private readonly watcher: DeviceWatch;
 
   constructor(private readonly opts: KernelOptions) {
@@ -181,20 +183,33 @@ export class KernelBackend implements Backend {
     return this.use((dev) => dev.check(agent, device, addr, length, mode));
   }
 
-  bindCgroup(path: string, agent: bigint): bigint {
-    return this.use((dev) => dev.bindCgroup(path, agent));
+  bindCgroup(path: string, agent: bigint, source: BindingSource = 'api'): bigint {
+    const id = this.use((dev) => dev.bindCgroup(path, agent));
+    this.sources.cgroups.set(path, source);
+    return id;
   }
   unbindCgroup(path: string): void {
     this.use((dev) => dev.unbindCgroup(path));
+    this.sources.cgroups.delete(path);
   }
-  bindUid(uid: number, agent: bigint): void {
+  bindUid(uid: number, agent: bigint, source: BindingSource = 'api'): void {
     this.use((dev) => dev.bindUid(uid, agent));
+    this.sources.uids.set(uid, source);
   }
   unbindUid(uid: number): void {
     this.use((dev) => dev.unbindUid(uid));
+    this.sources.uids.delete(uid);
   }
+  /**
+   * The module's listing, each binding's source from this agent's record
+   * (the module keeps none): 'api' for one this agent did not make, or
+   * made through the API.
+   */
   listBindings(): BindingList {
-    return parseBindings(this.table('bindings'));
+    const list = parseBindings(this.table('bindings'));
+    for (const b of list.cgroups) b.source = this.sources.cgroups.get(b.path) ?? 'api';
+    for (const b of list.uids) b.source = this.sources.uids.get(b.uid) ?? 'api';
+    return list;
   }
 
   private table(name: string) {

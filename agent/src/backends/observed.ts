@@ -7,7 +7,7 @@ import type { ApiEventSource } from '../events/api-source.ts';
 import type { DecisionKind } from '../events/types.ts';
 import type { AgentState, Allocation, Backend, BackendInfo, DeviceState, Grant, Page, PageRequest, Stats } from './backend.ts';
 import { Errno, GdlError } from './errors.ts';
-import type { BindingList } from '../identity/bindings.ts';
+import type { BindingList, BindingSource } from '../identity/bindings.ts';
 
 import { GDL_NO_DEVICE as NO_DEVICE } from '../native/uapi.ts';
 const BLANK = { agentId: 0n, device: NO_DEVICE, allocId: 0n, addr: 0n, length: 0n, mode: 0, result: 0, used: 0n, quota: 0n };
@@ -74,9 +74,9 @@ export class ObservedBackend implements Backend {
   listAllocations(req: PageRequest): Page<Allocation> { return this.inner.listAllocations(req); }
   listGrants(agent?: bigint): Grant[] { return this.inner.listGrants(agent); }
   onReset(listener: () => void): void { this.inner.onReset(listener); }
-  bindCgroup(path: string, agent: bigint): bigint { return this.inner.bindCgroup(path, agent); }
+  bindCgroup(path: string, agent: bigint, source?: BindingSource): bigint { return this.inner.bindCgroup(path, agent, source); }
   unbindCgroup(path: string): void { this.inner.unbindCgroup(path); }
-  bindUid(uid: number, agent: bigint): void { this.inner.bindUid(uid, agent); }
+  bindUid(uid: number, agent: bigint, source?: BindingSource): void { this.inner.bindUid(uid, agent, source); }
   unbindUid(uid: number): void { this.inner.unbindUid(uid); }
   listBindings(): BindingList { return this.inner.listBindings(); }
   ready(): boolean { return this.inner.ready(); }

@@ -1,6 +1,12 @@
 /**
- * A small HTTP client for the agent's API: JSON in and out, the token on
- * changes, and failures turned into exit codes (refused 1, unreachable 3).
+ * A small HTTP client for the agent's API: JSON in and out, a token on
+ * every request that has one, and failures turned into exit codes (refused
+ * 1, unreachable 3).
+ *
+ * Changes carry the change token. Reads (the event stream included) carry
+ * it too when there is one, since an agent with a read token takes the
+ * change token for reads as well, else the read token: an operator who only
+ * reads needs only that.
  */
 import { readFileSync } from 'node:fs';
 import { CliExit, Exit } from './exit-codes.ts';
@@ -8,6 +14,7 @@ import { CliExit, Exit } from './exit-codes.ts';
 export interface ClientOptions {
   url: string;
   tokenFile?: string;
+  readTokenFile?: string;
   timeoutMs?: number;
 }
 
@@ -17,7 +24,8 @@ interface ApiErrorBody {
 
 export class ApiClient {
   readonly base: string;
-  private token: string | undefined;
+  /** read on first use: a command that sends nothing reads no file */
+  private tokens: { change: string; read: string } | undefined;
 
   constructor(private readonly opts: ClientOptions) {
     let u: URL;
@@ -29,24 +37,29 @@ export class ApiClient {
     this.base = u.toString().replace(/\/+$/, '');
   }
 
-  private authHeader(): Record<string, string> {
-    if (this.token === undefined) {
-      if (this.opts.tokenFile) {
-        try {
-          this.token = readFileSync(this.opts.tokenFile, 'utf8').trim();
-        } catch (err) {
-          throw new CliExit(Exit.usage, `cannot read token file ${this.opts.tokenFile}: ${(err as Error).message}`);
-        }
-      } else {
-        this.token = process.env.GDL_TOKEN ?? '';
-      }
+  /** A token from @file, else from the environment variable @env; '' for none. */
+  private static readToken(file: string | undefined, env: string, flag: string): string {
+    if (!file) return process.env[env] ?? '';
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new CliExit(Exit.usage, `cannot read ${flag} ${file}: ${(err as Error).message}`);
     }
-    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
+  /** The Authorization header for a change, or for a read; {} when there is no token for it. */
+  authHeader(use: 'change' | 'read'): Record<string, string> {
+    this.tokens ??= {
+      change: ApiClient.readToken(this.opts.tokenFile, 'GDL_TOKEN', 'token file'),
+      read: ApiClient.readToken(this.opts.readTokenFile, 'GDL_READ_TOKEN', 'read token file'),
+    };
+    const token = use === 'change' ? this.tokens.change : this.tokens.change || this.tokens.read;
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 
   /** Sends a request; resolves with the parsed JSON body (undefined for 204). */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', ...(method === 'GET' ? {} : this.authHeader()) };
+    const headers: Record<string, string> = { accept: 'application/json', ...this.authHeader(method === 'GET' ? 'read' : 'change') };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();

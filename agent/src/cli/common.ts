@@ -9,18 +9,27 @@ import { print, printJson } from './output.ts';
 export interface ClientFlags {
   url: string;
   tokenFile?: string;
+  readTokenFile?: string;
   json?: boolean;
 }
 
 export function clientOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--url <url>', 'agent API address').env('GDL_URL').default('http://127.0.0.1:9400'))
-    .addOption(new Option('--token-file <file>', 'file holding the API token (else $GDL_TOKEN)').env('GDL_TOKEN_FILE'))
+    .addOption(new Option('--token-file <file>', 'file holding the API token, sent with every request (else $GDL_TOKEN)').env('GDL_TOKEN_FILE'))
+    .addOption(
+      new Option('--read-token-file <file>', "file holding the agent's read token, for reads when there is no API token (else $GDL_READ_TOKEN)")
+        .env('GDL_READ_TOKEN_FILE'),
+    )
     .option('--json', 'print the API answer as JSON');
 }
 
 export function clientFrom(flags: ClientFlags): ApiClient {
-  return new ApiClient({ url: flags.url, ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}) });
+  return new ApiClient({
+    url: flags.url,
+    ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}),
+    ...(flags.readTokenFile ? { readTokenFile: flags.readTokenFile } : {}),
+  });
 }
 
 /** `<agent> <size>`: the arguments of the commands that give an agent bytes (quota, alloc). */

@@ -26,10 +26,12 @@ export interface IdentityRuntimeOptions {
 
 export interface IdentityRuntime {
   service: IdentityService;
-  watcher: CgroupWatcher | null;
+  readonly watcher: CgroupWatcher | null;
   socket: SocketServer | null;
   /** after a module reload: bind everything again */
   reapply(): void;
+  /** a reloaded policy's rules (undefined: none): bindings follow them, the watcher starts if they need one */
+  setRules(rules: IdentityRules | undefined): void;
   close(): Promise<void>;
 }
 
@@ -38,8 +40,7 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
   const service = new IdentityService({ backend: o.backend, rules, cgroupRoot: o.cgroupRoot, log: o.log });
   const uidErrors = service.applyUids();
   if (uidErrors.length) o.log.warn({ errors: uidErrors }, 'uid bindings applied with errors');
-  const wantsCgroups = rules.cgroups.length > 0 || rules.templates.length > 0;
-  const watcher = o.watchCgroups && wantsCgroups ? watchCgroups(o, service, rules) : null;
+  let watcher = o.watchCgroups && wantsCgroups(rules) ? watchCgroups(o, service, rules) : null;
   let socket: SocketServer | null = null;
   try {
     socket = await serveSocket(o, service);
@@ -50,8 +51,23 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
 
   return {
     service,
-    watcher,
+    get watcher() {
+      return watcher;
+    },
     socket,
+    setRules(next) {
+      const now = next ?? emptyRules();
+      const errs = service.setRules(now);
+      if (errs.length) o.log.warn({ errors: errs }, 'uid bindings applied with errors');
+      // A watcher started here binds what exists and sweeps orphans itself.
+      if (!watcher && o.watchCgroups && wantsCgroups(now)) {
+        watcher = watchCgroups(o, service, now);
+        return;
+      }
+      watcher?.replay();
+      const removed = service.removeOrphanTemplates();
+      if (removed) o.log.info({ removed }, 'removed template agents the new rules no longer use');
+    },
     reapply() {
       service.forgetAll();
       const errs = service.applyUids();
@@ -63,6 +79,10 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
       await socket?.close();
     },
   };
+}
+
+function wantsCgroups(rules: IdentityRules): boolean {
+  return rules.cgroups.length > 0 || rules.templates.length > 0;
 }
 
 /** The cgroup watcher feeding @service, started; null where there is no cgroup2 mount. */

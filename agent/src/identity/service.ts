@@ -80,7 +80,7 @@ export class IdentityService {
       agent = m.agent;
     }
     try {
-      b.bindCgroup(path, agent);
+      b.bindCgroup(path, agent, m.kind === 'template' ? 'template' : 'policy');
     } catch (err) {
       this.log.warn({ cgroup: path, agent: String(agent), err: errCode(err) }, 'cgroup not bound');
       if (m.kind === 'template') this.removeIfIdle(agent);
@@ -123,7 +123,7 @@ export class IdentityService {
     const errors: string[] = [];
     for (const [uid, agent] of this.opts.rules.uids) {
       try {
-        this.opts.backend.bindUid(uid, agent);
+        this.opts.backend.bindUid(uid, agent, 'policy');
       } catch (err) {
         errors.push(`uid ${uid} -> agent ${agent}: ${errCode(err)}`);
       }
@@ -155,6 +155,46 @@ export class IdentityService {
       }
     }
     return removed;
+  }
+
+  /**
+   * New rules (a policy reload). A cgroup this service bound that no rule
+   * matches now is unbound; one a rule still matches is bound again in
+   * place (a binding moves in one step, never absent in between; a template
+   * agent takes the template's new quota). Uids the old rules bound and the
+   * new ones do not are unbound (unless the API has bound them since), the
+   * new ones bound. What the new rules
+   * match and nothing bound yet is the caller's to replay (the watcher), and
+   * template agents left idle by the change are removeOrphanTemplates()'s.
+   * Returns the uid errors, as applyUids().
+   */
+  setRules(rules: IdentityRules): string[] {
+    const old = this.opts.rules;
+    this.opts.rules = rules;
+    for (const [path, was] of [...this.mine]) {
+      const now = matchCgroup(rules, path);
+      if (!now) this.cgroupRemoved(path);
+      else if (now.kind === 'template' || was.template || now.agent !== was.agent) this.cgroupAppeared(path);
+    }
+    const dropped = [...old.uids.keys()].filter((uid) => !rules.uids.has(uid));
+    if (dropped.length) {
+      // Only bindings a policy made: one the API has made since stays.
+      let listed: { uid: number; source: string }[] = [];
+      try {
+        listed = this.opts.backend.listBindings().uids;
+      } catch {
+        // the core is not answering: a module reload binds from scratch anyway
+      }
+      for (const uid of dropped) {
+        if (!listed.some((b) => b.uid === uid && b.source === 'policy')) continue;
+        try {
+          this.opts.backend.unbindUid(uid);
+        } catch {
+          // unbound meanwhile (the agent's removal): nothing to undo
+        }
+      }
+    }
+    return this.applyUids();
   }
 
   /** After a module reload: nothing of ours survives in the module, bind again. */

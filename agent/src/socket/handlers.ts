@@ -8,7 +8,9 @@
  *  - a peer with an agent acts as it when it names 0 or that agent;
  *  - otherwise only root may name an agent (-EPERM), and must (-EINVAL for 0);
  *  - FREE: root frees anything, a peer with an agent only its own
- *    allocations, a peer without one nothing (-EPERM).
+ *    allocations, a peer without one nothing (-EPERM);
+ *  - a persistent ALLOC outlives the connection: root only (-EPERM), as the
+ *    module asks CAP_SYS_ADMIN for one.
  */
 import { Errno, GdlError } from '../backends/errors.ts';
 import type { CoreOwner, GdlCore } from '../native/core.ts';
@@ -99,6 +101,7 @@ const handlers = new Map<number, Handler>([
     const agent = actAs(caller, requested);
     if (typeof agent === 'number') return { result: agent };
     const persistent = (flags & GDL_ALLOC_PERSISTENT) !== 0;
+    if (persistent && !caller.privileged) return { result: -EPERM };
     const rc = ctx.core.allocOwned(persistent ? NO_OWNER : ctx.owner, agent, size, device, flags, newId);
     if (rc < 0) return { result: rc };
     // Only the id is an output: the caller's fields come back as written.

@@ -70,7 +70,7 @@ export function registerWatch(program: Command): void {
     const stop = () => abort.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const res = await api.fetch(`/v1/events${q.size ? `?${q}` : ''}`, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    const res = await api.fetch(`/v1/events${q.size ? `?${q}` : ''}`, { headers: { accept: 'text/event-stream', ...api.authHeader('read') }, signal: abort.signal });
     if (!res.ok || !res.body) {
       const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
       throw new CliExit(Exit.refused, `${body.error?.code ?? `HTTP ${res.status}`}: ${body.error?.message ?? 'no stream'}`);

@@ -13,6 +13,7 @@ import { eventJson } from '../../events/json.ts';
 import type { EventHub } from '../../events/hub.ts';
 import { AgentId, errors } from '../schemas/common.ts';
 import { badRequest, HttpError } from '../http-error.ts';
+import { u64 } from '../parse.ts';
 import { DECISION_KINDS } from '../../native/abi.gen.ts';
 
 /** GDL_DECISION_KINDS (the UAPI header's one list), in value order. */
@@ -33,7 +34,7 @@ function filterFor(kinds: string | undefined, agent: string | undefined): (e: Gd
   for (const k of wanted ?? []) {
     if (k !== 'cuda' && !KINDS.includes(k as DecisionKind)) throw badRequest(`kinds: unknown kind "${k}" (known: ${KINDS.join(', ')}, cuda)`);
   }
-  const agentId = agent !== undefined ? BigInt(agent) : undefined;
+  const agentId = agent !== undefined ? u64(agent, 'agent') : undefined;
   return (e) => {
     const kind = e.type === 'cuda' ? 'cuda' : e.kind;
     if (wanted && !wanted.has(kind)) return false;
