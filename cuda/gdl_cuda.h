@@ -56,6 +56,12 @@ void gdl_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* backend: 0, a negative errno from the ledger, or GDL_NO_BACKEND. */
 #define GDL_NO_BACKEND (-10000)
+/*
+ * device: the driver cannot name this ordinal's device yet (not
+ * initialized, or no such ordinal): not an answer, so never cached; the
+ * charge waits for the driver's own call to succeed.
+ */
+#define GDL_DEVICE_UNKNOWN (-10001)
 extern int gdl_backend_ioctl_fd;	/* >= 0 once the module is the backend */
 int gdl_backend_call(unsigned long cmd, void *arg, int post);	/* any backend */
 
@@ -145,7 +151,10 @@ struct gdl_entry {
 void gdl_ledger_put(int kind, uint64_t key, uint64_t alloc_id, uint64_t aux,
 		    uint64_t size);
 int gdl_ledger_take(int kind, uint64_t key, struct gdl_entry *out);
-int gdl_ledger_ref(int kind, uint64_t key, long delta, uint64_t *freed_id);
+/* Adds @delta to @key's references; 1 if held.  The entry that reached 0
+ * is removed and copied to @gone (else gone->kind and ->alloc_id are 0):
+ * its charge is the caller's to free, or to put back. */
+int gdl_ledger_ref(int kind, uint64_t key, long delta, struct gdl_entry *gone);
 /* Removes every entry of @kind with aux == @aux (aux_any: every key in
  * [lo, hi)); returns how many, their alloc_ids in @ids (up to @max). */
 unsigned int gdl_ledger_take_all(int kind, int by_range, uint64_t lo,

@@ -8,7 +8,9 @@
  * ("0000:65:00.0") against GDL_IOC_GET_DEVICE's pci_domain/pci_bdf.  A
  * device the module simulates (GDL_DEVICE_FAKE, no PCI address) stands for
  * the CUDA device of the same rank among the simulated ones: the ordinal-th.
- * Resolved once per ordinal and cached.
+ * Resolved once per ordinal and cached, once the driver can answer: a
+ * bus-id lookup it refuses (before cuInit, or an ordinal it does not have)
+ * is GDL_DEVICE_UNKNOWN, asked again next time.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,8 +63,10 @@ static int resolve(int ordinal)
 		if (r)
 			return r;
 	}
-	if (!bus_id_of || bus_id_of(bus_id, sizeof(bus_id), ordinal) != CUDA_SUCCESS)
-		bus_id[0] = '\0';
+	if (bus_id_of && bus_id_of(bus_id, sizeof(bus_id), ordinal) != CUDA_SUCCESS) {
+		gdl_trace("device %d: the driver gives no bus id yet", ordinal);
+		return GDL_DEVICE_UNKNOWN;
+	}
 	r = gdl_device_pick(bus_id[0] ? bus_id : NULL, ordinal, devs, n);
 	gdl_trace("device %d (%s) -> module device %d", ordinal,
 		  bus_id[0] ? bus_id : "no bus id", r);
@@ -81,8 +85,8 @@ int gdl_device_resolve(int ordinal)
 		r = gdl_device_cache[ordinal];
 	} else {
 		r = resolve(ordinal);
-		/* "No backend" is not an answer about the device: ask again. */
-		if (r != GDL_NO_BACKEND) {
+		/* Neither is an answer about the device: ask again. */
+		if (r != GDL_NO_BACKEND && r != GDL_DEVICE_UNKNOWN) {
 			gdl_device_cache[ordinal] = r;
 			__atomic_store_n(&gdl_device_resolved[ordinal], 1, __ATOMIC_RELEASE);
 		}

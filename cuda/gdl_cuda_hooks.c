@@ -11,6 +11,7 @@
  * answers them with its own error.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "gdl_cuda.h"
 
@@ -29,7 +30,8 @@
 struct charge {
 	uint64_t id;
 	uint64_t size;
-	int later;	/* no current device known: charge after success */
+	int ordinal;	/* the device the call names, or CURRENT_DEVICE */
+	int later;	/* no device known yet: charge after success */
 };
 
 /*
@@ -55,6 +57,11 @@ static __attribute__((noinline)) CUresult charge_refused(struct charge *c, int o
 	c->id = 0;
 	if (r == GDL_NO_BACKEND && gdl_backend_allow_without())
 		return CUDA_SUCCESS;
+	/* Before the driver's call: let it answer first (with its own error, as a rule). */
+	if (r == GDL_DEVICE_UNKNOWN && !c->later) {
+		c->later = 1;
+		return CUDA_SUCCESS;
+	}
 	gdl_trace("refused %llu bytes on CUDA device %d: %s", (unsigned long long)c->size,
 		  ordinal, r == GDL_NO_BACKEND ? "no backend" : strerror(-r));
 	return CUDA_ERROR_OUT_OF_MEMORY;
@@ -72,7 +79,7 @@ GDL_HOT CUresult charge_now(struct charge *c, int ordinal)
 
 GDL_HOT CUresult charge_begin(struct charge *c, int ordinal, uint64_t size)
 {
-	*c = (struct charge){ .size = size };
+	*c = (struct charge){ .size = size, .ordinal = ordinal };
 	if (!size)
 		return CUDA_SUCCESS;
 	if (ordinal == CURRENT_DEVICE && current_ordinal(&ordinal)) {
@@ -96,9 +103,12 @@ static __attribute__((noinline)) CUresult charge_end_rare(struct charge *c, CUre
 		return r;
 	}
 	if (c->size) {
-		int ordinal = 0;
+		int ordinal = c->ordinal;
 
-		current_ordinal(&ordinal);
+		if (ordinal == CURRENT_DEVICE) {
+			ordinal = 0;
+			current_ordinal(&ordinal);
+		}
 		if (charge_now(c, ordinal) != CUDA_SUCCESS) {
 			undo(key);
 			return CUDA_ERROR_OUT_OF_MEMORY;
@@ -178,27 +188,38 @@ GDL_HOOK CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize)
 /*
  * The pitch is the driver's to choose: charge the most it may pick (width
  * rounded up to 512, the largest texture pitch alignment of any GPU so
- * far), then settle to pitch x height once it answered.
+ * far), then settle to pitch x height once it answered.  Less than the
+ * estimate: the exact charge first, then the estimate back, so the charge
+ * is never below use (a refused exact charge keeps the estimate).  More (a
+ * pitch past 512): the estimate back, then the exact charge, which must be
+ * granted, or the caller frees the allocation (CUDA_ERROR_OUT_OF_MEMORY).
  */
 static CUresult settle_pitch(struct charge *c, uint64_t exact)
 {
+	struct charge e = { .size = exact, .ordinal = c->ordinal };
+	int ordinal = 0;
 	uint64_t id;
 
 	if (!c->id || exact == c->size)
 		return CUDA_SUCCESS;
-	/* New exact charge first, then the estimate back: never below use. */
+	current_ordinal(&ordinal);
 	if (exact < c->size) {
-		struct charge e = { .size = exact };
-		int ordinal = 0;
-
-		current_ordinal(&ordinal);
 		if (charge_now(&e, ordinal) == CUDA_SUCCESS && e.id) {
 			id = c->id;
 			c->id = e.id;
 			c->size = exact;
 			gdl_backend_free(id);
 		}
+		return CUDA_SUCCESS;
 	}
+	gdl_backend_free(c->id);
+	e.later = 1;	/* after the driver: an unknown device is a refusal */
+	if (charge_now(&e, ordinal) != CUDA_SUCCESS) {
+		c->id = 0;
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	c->id = e.id;
+	c->size = exact;
 	return CUDA_SUCCESS;
 }
 
@@ -226,8 +247,11 @@ static uint64_t pitch_most(uint64_t width, uint64_t height)
 			return r;                                           \
 		r = REAL(fn)(dptr, pPitch, WidthInBytes, Height,            \
 			     ElementSizeBytes);                             \
-		if (r == CUDA_SUCCESS)                                      \
-			settle_pitch(&c, (uint64_t)*pPitch * Height);       \
+		if (r == CUDA_SUCCESS &&                                    \
+		    settle_pitch(&c, (uint64_t)*pPitch * Height)) {        \
+			undo(*dptr);                                        \
+			return CUDA_ERROR_OUT_OF_MEMORY;                    \
+		}                                                           \
 		return charge_end(&c, r, GDL_KEY_PTR, r ? 0 : *dptr, 0,     \
 				  undo);                                    \
 	} while (0)
@@ -335,20 +359,42 @@ GDL_HOOK CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 
 static void handle_unref(uint64_t h)
 {
-	uint64_t id;
+	struct gdl_entry gone;
 
-	if (gdl_ledger_ref(GDL_KEY_HANDLE, h, -1, &id))
-		gdl_backend_free(id);
+	gdl_ledger_ref(GDL_KEY_HANDLE, h, -1, &gone);
+	gdl_backend_free(gone.alloc_id);
 }
 
+/* A reference dropped before a driver call that then failed: back as it was. */
+static void handle_reref(uint64_t h, const struct gdl_entry *gone)
+{
+	struct gdl_entry none;
+
+	if (gone->kind)
+		gdl_ledger_put(gone->kind, gone->key, gone->alloc_id, gone->aux, gone->size);
+	else
+		gdl_ledger_ref(GDL_KEY_HANDLE, h, +1, &none);
+}
+
+/*
+ * The reference goes before the driver call, as release() takes a pointer's
+ * charge: once the driver has released it, another thread's cuMemCreate may
+ * be given the same handle value, and its new entry must not be the one
+ * this drops.
+ */
 GDL_HOOK CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
+	struct gdl_entry gone;
 	CUresult r;
+	int held;
 
 	ENTER(cuMemRelease);
+	held = gdl_ledger_ref(GDL_KEY_HANDLE, handle, -1, &gone);
 	r = REAL(cuMemRelease)(handle);
 	if (r == CUDA_SUCCESS)
-		handle_unref(handle);
+		gdl_backend_free(gone.alloc_id);
+	else if (held)
+		handle_reref(handle, &gone);
 	return r;
 }
 
@@ -356,7 +402,7 @@ GDL_HOOK CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 			   CUmemGenericAllocationHandle handle,
 			   unsigned long long flags)
 {
-	uint64_t none;
+	struct gdl_entry none;
 	CUresult r;
 
 	ENTER(cuMemMap);
@@ -366,28 +412,66 @@ GDL_HOOK CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 	return r;
 }
 
+/*
+ * Every entry of @kind that gdl_ledger_take_all() takes, in a growing heap
+ * array (NULL and *@n 0 for none, or when memory ran out: then what was
+ * taken stays taken, as if the driver had been seen to free it).
+ */
+static struct gdl_entry *take_every(int kind, int by_range, uint64_t lo, uint64_t hi,
+				    unsigned int *n)
+{
+	struct gdl_entry *all = NULL, *more;
+	unsigned int got, cap = 0;
+
+	*n = 0;
+	do {
+		if (*n + 64 > cap) {
+			cap = cap ? cap * 2 : 64;
+			more = realloc(all, cap * sizeof(*all));
+			if (!more)
+				break;
+			all = more;
+		}
+		got = gdl_ledger_take_all(kind, by_range, lo, hi, all + *n, 64);
+		*n += got;
+	} while (got == 64);
+	return all;
+}
+
+/* Entries taken before a driver call that then failed: back as they were. */
+static void put_back(const struct gdl_entry *e, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		gdl_ledger_put(e[i].kind, e[i].key, e[i].alloc_id, e[i].aux, e[i].size);
+}
+
+/*
+ * The mappings are taken before the driver unmaps, as release() does: once
+ * it has, another thread may map another handle at the same address, and
+ * its new entry must not be the one this drops.
+ */
 GDL_HOOK CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 {
-	struct gdl_entry maps[64];
+	struct gdl_entry *maps;
 	unsigned int n;
 	CUresult r;
 
 	ENTER(cuMemUnmap);
+	maps = take_every(GDL_KEY_MAP, 1, ptr, ptr + size, &n);
 	r = REAL(cuMemUnmap)(ptr, size);
 	if (r != CUDA_SUCCESS)
-		return r;
-	do {
-		n = gdl_ledger_take_all(GDL_KEY_MAP, 1, ptr, ptr + size, maps, 64);
+		put_back(maps, n);
+	else
 		for (unsigned int i = 0; i < n; i++)
 			handle_unref(maps[i].aux);
-	} while (n == 64);
+	free(maps);
 	return r;
 }
 
 GDL_HOOK CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
 					      void *addr)
 {
-	uint64_t none;
+	struct gdl_entry none;
 	CUresult r;
 
 	ENTER(cuMemRetainAllocationHandle);
@@ -400,7 +484,7 @@ GDL_HOOK CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *hand
 GDL_HOOK CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle,
 						 void *osHandle, int type)
 {
-	uint64_t none;
+	struct gdl_entry none;
 	CUresult r;
 
 	ENTER(cuMemImportFromShareableHandle);
@@ -575,21 +659,22 @@ GDL_HOOK CUresult cuGraphDestroyNode(CUgraphNode hNode)
 	return release(GDL_KEY_GNODE, (uintptr_t)hNode, node_destroy, (uintptr_t)hNode);
 }
 
+/* The graph's nodes are taken first, as cuMemUnmap's mappings, for the same reason. */
 GDL_HOOK CUresult cuGraphDestroy(CUgraph hGraph)
 {
-	struct gdl_entry nodes[64];
+	struct gdl_entry *nodes;
 	unsigned int n;
 	CUresult r;
 
 	ENTER(cuGraphDestroy);
+	nodes = take_every(GDL_KEY_GNODE, 0, (uintptr_t)hGraph, 0, &n);
 	r = REAL(cuGraphDestroy)(hGraph);
 	if (r != CUDA_SUCCESS)
-		return r;
-	do {
-		n = gdl_ledger_take_all(GDL_KEY_GNODE, 0, (uintptr_t)hGraph, 0, nodes, 64);
+		put_back(nodes, n);
+	else
 		for (unsigned int i = 0; i < n; i++)
 			gdl_backend_free(nodes[i].alloc_id);
-	} while (n == 64);
+	free(nodes);
 	return r;
 }
 

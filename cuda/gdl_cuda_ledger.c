@@ -169,11 +169,12 @@ int gdl_ledger_take(int kind, uint64_t key, struct gdl_entry *out)
 	return found;
 }
 
-int gdl_ledger_ref(int kind, uint64_t key, long delta, uint64_t *freed_id)
+int gdl_ledger_ref(int kind, uint64_t key, long delta, struct gdl_entry *gone)
 {
 	int found = 0;
 
-	*freed_id = 0;
+	gone->kind = 0;
+	gone->alloc_id = 0;
 	lock();
 	if (used) {
 		size_t i = find(kind, key);
@@ -182,7 +183,7 @@ int gdl_ledger_ref(int kind, uint64_t key, long delta, uint64_t *freed_id)
 			found = 1;
 			slots[i].refs += delta;
 			if (slots[i].refs <= 0) {
-				*freed_id = slots[i].alloc_id;
+				*gone = slots[i];
 				remove_at(i);
 			}
 		}

@@ -26,6 +26,19 @@
  *   cuda_paths random SEED STEPS ROOM
  *     A random mix of allocations and frees over every mode, refusals
  *     ignored, then prints "random live=L count=N" and HOLD, and waits.
+ *   cuda_paths races
+ *     (stand-in run with GDL_STANDIN_REUSE=1 GDL_STANDIN_FREE_DELAY_US)
+ *     A thread releases a handle (or unmaps a VA) while another, in the
+ *     driver's delay after the release, makes a handle that gets the same
+ *     value (or maps another handle at the same VA); prints "races
+ *     release=C,L unmap=C,L" (C: bytes charged, from cuMemGetInfo_v2; L:
+ *     bytes the driver holds): each C must equal its L.
+ *   cuda_paths precuinit
+ *     cuMemCreate before cuInit, then cuInit and cuMemAlloc_v2 of 1 MiB:
+ *     prints "precuinit create=R alloc=R charged=C" (create: the driver's
+ *     own error, 3; alloc 0 and charged 1 MiB: nothing cached from before).
+ *   cuda_paths pitch WIDTH HEIGHT
+ *     cuMemAllocPitch_v2; prints "pitch r=R pitch=P charged=C live=L".
  *
  * MODE: linked (cuMemAlloc_v2 called directly), dlsym (dlopen
  * "libcuda.so.1" + dlsym), procaddr (cuGetProcAddress "cuMemAlloc", found
@@ -316,6 +329,107 @@ static int random_mix(unsigned int seed, int steps, uint64_t room)
 	return 0;
 }
 
+/* Bytes charged to the caller's agent: the quota less what cuMemGetInfo_v2 says is free. */
+static unsigned long long charged(void)
+{
+	size_t f = 0, t = 0;
+
+	if (cuMemGetInfo_v2(&f, &t))
+		die("cuMemGetInfo_v2", -1);
+	return (unsigned long long)(t - f);
+}
+
+static const CUmemAllocationProp vmm_prop = { .type = CU_MEM_ALLOCATION_TYPE_PINNED,
+					      .location = { CU_MEM_LOCATION_TYPE_DEVICE, 0 } };
+static CUmemGenericAllocationHandle race_handle;
+static CUdeviceptr race_va;
+
+/* The other thread: inside the driver's delay after the first one's release. */
+static void *race_create(void *arg)
+{
+	CUcontext ctx;
+
+	(void)arg;
+	if (cuCtxCreate_v2(&ctx, 0, 0))
+		die("race ctx", -1);
+	usleep(20000);
+	if (cuMemCreate(&race_handle, 4 * MIB, &vmm_prop, 0))
+		die("race create", -1);
+	return NULL;
+}
+
+static void *race_map(void *arg)
+{
+	CUcontext ctx;
+
+	if (cuCtxCreate_v2(&ctx, 0, 0))
+		die("race ctx", -1);
+	usleep(20000);
+	if (cuMemMap(race_va, 2 * MIB, 0, (CUmemGenericAllocationHandle)(uintptr_t)arg, 0))
+		die("race map", -1);
+	return NULL;
+}
+
+static int races(void)
+{
+	CUmemGenericAllocationHandle a, h1, h2;
+	unsigned long long release_c, release_l;
+	pthread_t t;
+
+	/* cuMemRelease: B's new handle has A's old value. */
+	if (cuMemCreate(&a, 4 * MIB, &vmm_prop, 0) || pthread_create(&t, NULL, race_create, NULL))
+		die("release race setup", -1);
+	if (cuMemRelease(a))
+		die("release", -1);
+	pthread_join(t, NULL);
+	if (race_handle != a)
+		die("the stand-in did not reuse the handle (GDL_STANDIN_REUSE=1?)", -1);
+	release_c = charged();
+	release_l = live();
+	if (cuMemRelease(race_handle))
+		die("release B", -1);
+
+	/* cuMemUnmap: B maps h2 where A's h1 was, h1's last reference that mapping. */
+	if (cuMemCreate(&h1, 2 * MIB, &vmm_prop, 0) || cuMemCreate(&h2, 6 * MIB, &vmm_prop, 0) ||
+	    cuMemAddressReserve(&race_va, 2 * MIB, 0, 0, 0) || cuMemMap(race_va, 2 * MIB, 0, h1, 0) ||
+	    cuMemRelease(h1))
+		die("unmap race setup", -1);
+	if (pthread_create(&t, NULL, race_map, (void *)(uintptr_t)h2))
+		die("pthread_create", -1);
+	if (cuMemUnmap(race_va, 2 * MIB))
+		die("unmap", -1);
+	pthread_join(t, NULL);
+	if (cuMemRelease(h2))	/* still mapped: the memory and its charge stay */
+		die("release h2", -1);
+	printf("races release=%llu,%llu unmap=%llu,%llu\n", release_c, release_l, charged(), live());
+	return 0;
+}
+
+/* Before cuInit the driver can name no device: nothing about one may stick. */
+static int pre_cuinit(void)
+{
+	CUmemGenericAllocationHandle h;
+	CUdeviceptr p;
+	CUcontext ctx;
+	CUresult create = cuMemCreate(&h, 2 * MIB, &vmm_prop, 0), alloc;
+
+	if (cuInit(0) || cuCtxCreate_v2(&ctx, 0, 0))
+		die("init", -1);
+	alloc = cuMemAlloc_v2(&p, MIB);
+	printf("precuinit create=%d alloc=%d charged=%llu\n", create, alloc, charged());
+	return 0;
+}
+
+static int pitch_one(size_t width, size_t height)
+{
+	CUdeviceptr p = 0;
+	size_t pitch = 0;
+	CUresult r = cuMemAllocPitch_v2(&p, &pitch, width, height, 4);
+
+	printf("pitch r=%d pitch=%zu charged=%llu live=%llu\n", r, r ? 0 : pitch, charged(), live());
+	return 0;
+}
+
 static int fork_check(uint64_t room)
 {
 	CUdeviceptr a, b, c;
@@ -359,6 +473,16 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "fork")) {
 		setup();
 		return fork_check(strtoull(argv[2], NULL, 0));
+	}
+	if (argc == 2 && !strcmp(argv[1], "races")) {
+		setup();
+		return races();
+	}
+	if (argc == 2 && !strcmp(argv[1], "precuinit"))
+		return pre_cuinit();
+	if (argc == 4 && !strcmp(argv[1], "pitch")) {
+		setup();
+		return pitch_one(strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
 	}
 	if (argc >= 5 && !strcmp(argv[1], "random")) {
 		setup();

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cuda_standin.h"
 
 #define EXPORT __attribute__((visibility("default"), noinline))
@@ -53,16 +54,44 @@ static uint64_t capacity, used[MAX_DEVICES], host_used;
 static uint64_t next_addr = 0x7f0000000000ull;
 static uint64_t next_handle = 0x100000ull;
 static __thread int cur_dev = -1;	/* the thread's current context */
+/*
+ * What a real driver may do and this one does not by default (it keeps
+ * stale uses visible), for the interposer's race tests:
+ * GDL_STANDIN_REUSE=1 gives cuMemCreate the last released handle's value
+ * again; GDL_STANDIN_FREE_DELAY_US sleeps that long after cuMemRelease and
+ * cuMemUnmap have released (outside the lock: another thread's calls go on
+ * meanwhile); GDL_STANDIN_PITCH_ALIGN is the pitch alignment (512).
+ */
+static int reuse_handles;
+static uint64_t released_handle;
+static unsigned int free_delay_us;
+static size_t pitch_align = 512;
 
 static void setup(void)
 {
 	const char *d = getenv("GDL_STANDIN_DEVICES");
 	const char *m = getenv("GDL_STANDIN_MEM");
+	const char *r = getenv("GDL_STANDIN_REUSE");
+	const char *w = getenv("GDL_STANDIN_FREE_DELAY_US");
+	const char *a = getenv("GDL_STANDIN_PITCH_ALIGN");
 
 	ndev = d ? atoi(d) : 2;
 	if (ndev < 1 || ndev > MAX_DEVICES)
 		ndev = 2;
 	capacity = m ? strtoull(m, NULL, 0) : 1ull << 30;
+	reuse_handles = r && !strcmp(r, "1");
+	free_delay_us = w ? (unsigned int)strtoul(w, NULL, 0) : 0;
+	if (a && strtoul(a, NULL, 0) >= 1)
+		pitch_align = strtoul(a, NULL, 0);
+}
+
+/* After a release: let another thread in before this one goes on. */
+static CUresult leave_slowly(CUresult r)
+{
+	pthread_mutex_unlock(&lock);
+	if (r == CUDA_SUCCESS && free_delay_us)
+		usleep(free_delay_us);
+	return r;
 }
 
 static struct obj *find(int kind, uint64_t key)
@@ -75,6 +104,8 @@ static struct obj *find(int kind, uint64_t key)
 
 static void drop(struct obj *o)
 {
+	if (o->kind == K_HANDLE && reuse_handles)
+		released_handle = o->key;
 	if (o->kind == K_HOST)
 		host_used -= o->size;
 	else
@@ -298,7 +329,7 @@ EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch,
 	if (!pPitch || !WidthInBytes || !Height ||
 	    (ElementSizeBytes != 4 && ElementSizeBytes != 8 && ElementSizeBytes != 16))
 		return leave(CUDA_ERROR_INVALID_VALUE);
-	pitch = (WidthInBytes + 511) & ~(size_t)511;	/* padded rows */
+	pitch = (WidthInBytes + pitch_align - 1) / pitch_align * pitch_align;	/* padded rows */
 	r = alloc_ptr(dptr, (uint64_t)pitch * Height, cur_dev, 0);
 	if (r == CUDA_SUCCESS)
 		*pPitch = pitch;
@@ -442,7 +473,8 @@ EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 	    prop->type != CU_MEM_ALLOCATION_TYPE_PINNED ||
 	    prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE || device_ok(prop->location.id))
 		return leave(CUDA_ERROR_INVALID_VALUE);
-	h = next_handle++;
+	h = released_handle ? released_handle : next_handle++;
+	released_handle = 0;
 	r = add(K_HANDLE, prop->location.id, h, size, 0);
 	if (r == CUDA_SUCCESS)
 		*handle = h;
@@ -466,7 +498,7 @@ EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 	if (!h)
 		return leave(CUDA_ERROR_INVALID_VALUE);
 	handle_unref(h);
-	return leave(CUDA_SUCCESS);
+	return leave_slowly(CUDA_SUCCESS);
 }
 
 EXPORT CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment,
@@ -542,7 +574,7 @@ EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 		}
 		i++;
 	}
-	return leave(n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE);
+	return leave_slowly(n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE);
 }
 
 EXPORT CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,

@@ -99,10 +99,10 @@ static int ledger_against_model(unsigned int ops, unsigned int keys)
 			if (m >= 0)
 				model_drop((unsigned int)m);
 		} else if (what < 9) {
-			uint64_t freed;
-			int found = gdl_ledger_ref(kind, key, -1, &freed);
+			struct gdl_entry gone;
+			int found = gdl_ledger_ref(kind, key, -1, &gone);
 
-			bad += found != (m >= 0) || (m >= 0 && freed != model[m].alloc_id);
+			bad += found != (m >= 0) || (m >= 0 && gone.alloc_id != model[m].alloc_id);
 			if (m >= 0)
 				model_drop((unsigned int)m);
 		} else {
@@ -141,8 +141,7 @@ static int ledger_against_model(unsigned int ops, unsigned int keys)
 
 static void ledger_tests(void)
 {
-	struct gdl_entry got, out[8];
-	uint64_t freed;
+	struct gdl_entry got, out[8], gone;
 
 	tap_eq_signed("empty ledger: take finds nothing", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
 	gdl_ledger_put(GDL_KEY_PTR, 0x1000, 7, 0, 4096);
@@ -153,11 +152,12 @@ static void ledger_tests(void)
 	   gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got) ? (int)got.alloc_id : -1);
 	tap_eq_signed("taken once only", 0, gdl_ledger_take(GDL_KEY_PTR, 0x1000, &got));
 	gdl_ledger_put(GDL_KEY_HANDLE, 0x2000, 9, 0, 1);
-	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, +1, &freed);
-	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &freed);
-	tap_eq_signed("a reference held: nothing freed", 0, (int)freed);
-	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &freed);
-	tap_eq_signed("last reference dropped: its charge freed", 9, (int)freed);
+	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, +1, &gone);
+	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &gone);
+	tap_eq_signed("a reference held: nothing freed", 0, (int)gone.alloc_id);
+	gdl_ledger_ref(GDL_KEY_HANDLE, 0x2000, -1, &gone);
+	tap_eq_signed("last reference dropped: its charge freed", 9, (int)gone.alloc_id);
+	tap_eq_signed("... and the whole entry handed back", 1, gone.kind == GDL_KEY_HANDLE && gone.key == 0x2000 && gone.size == 1);
 	for (int i = 0; i < 5; i++)
 		gdl_ledger_put(GDL_KEY_GNODE, 0x100 + i, 20 + i, i < 3 ? 0xabc : 0xdef, 1);
 	tap_eq_signed("sweep by graph (aux) takes that graph's nodes", 3,

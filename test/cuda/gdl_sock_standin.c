@@ -2,7 +2,7 @@
 /*
  * gdl_sock_standin.c - a minimal agent socket for the interposer's host tests
  *
- *   gdl_sock_standin SOCKET QUOTA [DEVICES [CAPACITY]]
+ *   gdl_sock_standin SOCKET QUOTA [DEVICES [CAPACITY [pci]]]
  *
  * Speaks the agent's wire format (struct gdl_wire_hdr + the ioctl structs,
  * kmod/include/uapi/gpu_dma_lock.h) with the same rules the agent keeps:
@@ -10,7 +10,10 @@
  * (default 2) of CAPACITY bytes (default 1 GiB), one connection = one owner
  * whose allocations go when it closes, and a closed connection is settled
  * before any other request is answered (so a killed process's quota is back
- * "at once").  Just enough of the agent to test the client side; the real
+ * "at once").  "pci": the devices are PCI devices at the addresses the
+ * stand-in driver gives its ordinals (0000:40:00.0 on), so the interposer
+ * matches them by bus id, as on a real node, instead of by rank.  Just
+ * enough of the agent to test the client side; the real
  * server is the agent's (`--socket PATH`).  Prints READY when listening.
  */
 #define _GNU_SOURCE	/* POLLRDHUP */
@@ -38,6 +41,7 @@ static struct alloc allocs[MAX_ALLOCS];
 static int nallocs;
 static __u64 quota, capacity, used, dev_used[GDL_MAX_DEVICES], next_id = 1;
 static unsigned int ndev = 2;
+static int pci;	/* the devices are PCI devices (the "pci" argument) */
 
 static int do_alloc(int conn, struct gdl_alloc *a)
 {
@@ -102,7 +106,9 @@ static int answer(int conn, __u32 cmd, void *body)
 			return -ENODEV;
 		d->capacity = capacity;
 		d->used = dev_used[d->index];
-		d->kind = GDL_DEVICE_FAKE;
+		d->kind = pci ? GDL_DEVICE_PCI : GDL_DEVICE_FAKE;
+		d->pci_domain = 0;
+		d->pci_bdf = pci ? (0x40 + d->index) << 8 : 0;
 		snprintf((char *)d->name, sizeof(d->name), "fake%u", d->index);
 		return 0;
 	}
@@ -168,12 +174,13 @@ int main(int argc, char **argv)
 	int ls;
 
 	if (argc < 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: gdl_sock_standin SOCKET QUOTA [DEVICES [CAPACITY]]\n");
+		fprintf(stderr, "usage: gdl_sock_standin SOCKET QUOTA [DEVICES [CAPACITY [pci]]]\n");
 		return 2;
 	}
 	quota = strtoull(argv[2], NULL, 0);
 	ndev = argc > 3 ? (unsigned int)atoi(argv[3]) : 2;
 	capacity = argc > 4 ? strtoull(argv[4], NULL, 0) : 1ull << 30;
+	pci = argc > 5 && !strcmp(argv[5], "pci");
 	if (!ndev || ndev > GDL_MAX_DEVICES)
 		return 2;
 	strcpy(sa.sun_path, argv[1]);

@@ -119,6 +119,33 @@ check_eq "8 threads x 2000 allocate/free rounds: no failure, nothing left in the
 	"threads errors=0 live=0" "$("${under[@]}" "$B/cuda_paths" threads "$Q")"
 check_eq "... and nothing left charged" "info total=$Q free=$Q" "$("${under[@]}" "$B/cuda_paths" info)"
 
+# Races a real driver allows: a handle value or a VA reused by another
+# thread right after a release (the stand-in reuses and waits when asked).
+check_eq "a handle released while another thread gets its value, a VA unmapped while another thread maps there: charged = the driver's live bytes" \
+	"races release=$((4 << 20)),$((4 << 20)) unmap=$((6 << 20)),$((6 << 20))" \
+	"$(GDL_STANDIN_REUSE=1 GDL_STANDIN_FREE_DELAY_US=100000 "${under[@]}" "$B/cuda_paths" races)"
+check_eq "... and nothing left charged" "info total=$Q free=$Q" "$("${under[@]}" "$B/cuda_paths" info)"
+# A pitch past the interposer's 512-byte estimate is charged in full, or refused and undone.
+check_eq "a driver pitch above the estimate (1024): charged pitch x height" \
+	"pitch r=0 pitch=1024 charged=1024000 live=1024000" \
+	"$(GDL_STANDIN_PITCH_ALIGN=1024 "${under[@]}" "$B/cuda_paths" pitch 100 1000)"
+check_eq "... and past the quota that way: OUT_OF_MEMORY, the allocation undone" \
+	"pitch r=2 pitch=0 charged=0 live=0" \
+	"$(GDL_STANDIN_PITCH_ALIGN=1024 "${under[@]}" "$B/cuda_paths" pitch 100 $((Q / 1024 + 1)))"
+
+# Devices matched by PCI address, as on a real node (the stand-in server's
+# "pci" devices are at the stand-in driver's bus ids): a call before cuInit,
+# when the driver can name no device, gets the driver's own error, and the
+# device is still found once it can.
+"$B/gdl_sock_standin" "$T/pci.sock" "$Q" 2 $((1 << 30)) pci >"$T/pci-srv" &
+pci_srv=$!
+wait_for "$T/pci-srv" READY || not_ok "pci stand-in server starts" "$(cat "$T/pci-srv")"
+check_eq "cuMemCreate before cuInit: the driver's NOT_INITIALIZED (3), and after cuInit the device is found and charged" \
+	"precuinit create=3 alloc=0 charged=$((1 << 20))" \
+	"$(env LD_PRELOAD="$B/libgdl_cuda.so" GDL_SOCKET="$T/pci.sock" GDL_DEVICE="$T/no-module" "$B/cuda_paths" precuinit)"
+kill "$pci_srv" 2>/dev/null
+wait "$pci_srv" 2>/dev/null
+
 # 5. No backend: deny by default, allow on request (with a warning).
 out=$(LD_PRELOAD=$B/libgdl_cuda.so GDL_SOCKET=$T/none GDL_DEVICE=$T/none "$B/cuda_paths" linked "$Q" 2>"$T/err" | head -1)
 check_eq "no backend, default deny: every allocation is OUT_OF_MEMORY" "linked fill=2,2,2,2 over=2 refill=2" "$(cut -d' ' -f1-4 <<<"$out")"
