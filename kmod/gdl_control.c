@@ -206,6 +206,9 @@ static int gdl_cmd_allocate(char **arg, int n)
 		       gdl_parse_u64(arg[1], &size) ||
 		       gdl_parse_u32(arg[2], &device)))
 		return -EINVAL;
+	/* As GDL_IOC_ALLOC: malformed, so refused before the core counts a failure. */
+	if (!agent || !size)
+		return -EINVAL;
 
 	ret = gdl_alloc(gdl.core, NULL, agent, size, device,
 			GDL_ALLOC_PERSISTENT, &id);
@@ -248,7 +251,7 @@ static int gdl_cmd_range(char **arg, bool grant)
 
 	if (gdl_parse_u64(arg[0], &agent) || gdl_parse_u32(arg[1], &device) ||
 	    gdl_parse_u64(arg[2], &addr) || gdl_parse_u64(arg[3], &length) ||
-	    gdl_parse_mode(arg[4], &mode))
+	    gdl_parse_mode(arg[4], &mode) || !agent)
 		return -EINVAL;
 	return gdl_range_apply(gdl.core, grant, agent, device, addr, length,
 			       mode);

@@ -186,6 +186,7 @@ s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
 	struct gdl_arec *r;
 	struct gdl_agent *a;
 	s64 released = 0;
+	u64 last;
 	int i;
 
 	/* agents_lock keeps the agent from being removed under us. */
@@ -197,6 +198,14 @@ s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
 		gdl_mutex_unlock(&c->agents_lock);
 		return -ENOENT;
 	}
+	/*
+	 * Only what exists now: ids only grow (a reused spare gets a new one),
+	 * so a workload that keeps allocating cannot keep this loop, and
+	 * agents_lock with it, going for as long as it likes.
+	 */
+	gdl_spin_lock(&c->alloc_lock);
+	last = c->next_alloc_id;
+	gdl_spin_unlock(&c->alloc_lock);
 	for (;;) {
 		INIT_HLIST_HEAD(&batch);
 		i = 0;
@@ -205,7 +214,7 @@ s64 gdl_agent_release(struct gdl_core *c, u64 agent_id)
 			if (i == GDL_RELEASE_BATCH)
 				break;
 			/* Mid-ioctl: its caller settles it in a moment. */
-			if (r->pending)
+			if (r->pending || r->id > last)
 				continue;
 			gdl_alloc_unlink(c, r);
 			/* onode is free now (unlinked from any owner). */

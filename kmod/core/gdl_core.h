@@ -129,8 +129,9 @@ int gdl_agent_remove(struct gdl_core *c, u64 agent_id);
 /*
  * Release every live allocation of an agent, persistent or owned (the
  * operator's way out of a workload that hoarded ids).  Returns the number
- * released, or -ENOENT for an unknown agent.  Allocations being made while
- * it runs may survive it.
+ * released, or -ENOENT for an unknown agent.  Allocations made after it
+ * starts survive it (so a workload that keeps allocating cannot keep it
+ * running), as may one mid-ioctl when it starts.
  */
 s64 gdl_agent_release(struct gdl_core *c, u64 agent_id);
 

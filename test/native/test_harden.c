@@ -377,6 +377,69 @@ static void test_grant_create_failures(void)
 	tcore_free(t);
 }
 
+/*
+ * Round 14's review: release_agent ran until a pass found nothing, so a
+ * workload allocating as fast as it released kept it (and agents_lock)
+ * going without end.  Here every release the call reports makes a new
+ * allocation for the same agent, as such a workload would: the old loop
+ * released all of those too (stopped only by the cap below), the fixed one
+ * exactly the allocations that existed when it started.
+ */
+#define RELEASE_START	600	/* more than two of its batches */
+#define RELEASE_CAP	5000
+
+struct refill_env {
+	struct gdl_user_env env;
+	struct gdl_core *c;
+	int made;
+	int failed;
+};
+
+static void refill_trace(struct gdl_user_env *env, const struct gdl_decision *d)
+{
+	struct refill_env *u = container_of(env, struct refill_env, env);
+	u64 id;
+
+	if (d->kind != GDL_DEC_FREE || u->made == RELEASE_CAP)
+		return;
+	u->failed += gdl_alloc(u->c, NULL, 6, 1, 0, GDL_ALLOC_PERSISTENT,
+			       &id) != 0;
+	u->made++;
+}
+
+static void test_release_ignores_newer_allocations(void)
+{
+	struct refill_env u = { .env = { .trace_mask = 1u << GDL_DEC_FREE,
+					 .trace = refill_trace } };
+	struct gdl_core_params p = { .max_agents = 8, .env = &u.env };
+	struct gdl_device_desc d = { .capacity = 1 << 30,
+				     .kind = GDL_DEVICE_FAKE };
+	struct gdl_agent_info info;
+	u64 id;
+	int i;
+
+	u.c = gdl_core_create(&p);
+	REQUIRE(u.c);
+	EXPECT_EQ(gdl_core_add_device(u.c, &d), 0);
+	EXPECT_EQ(gdl_agent_set(u.c, 6, 1 << 30, 1), 0);
+	for (i = 0; i < RELEASE_START; i++)
+		EXPECT_EQ(gdl_alloc(u.c, NULL, 6, 1, 0, GDL_ALLOC_PERSISTENT,
+				    &id), 0);
+	EXPECT_EQ(gdl_agent_release(u.c, 6), RELEASE_START);
+	EXPECT_EQ(u.made, RELEASE_START);
+	EXPECT_EQ(u.failed, 0);
+	EXPECT_EQ(gdl_agent_get(u.c, 6, &info), 0);
+	EXPECT_EQ(info.allocations, RELEASE_START);
+	EXPECT_EQ(info.used, RELEASE_START);
+	/* The next call releases those, and nothing is lost or double-counted. */
+	u.made = RELEASE_CAP;
+	EXPECT_EQ(gdl_agent_release(u.c, 6), RELEASE_START);
+	EXPECT_EQ(gdl_agent_get(u.c, 6, &info), 0);
+	EXPECT_EQ(info.allocations, 0);
+	EXPECT_EQ(info.used, 0);
+	gdl_core_destroy(u.c);
+}
+
 const struct tap_case harden_cases[] = {
 	{ "harden: release reports after agent freed (UAF)",
 	  test_release_reports_after_agent_freed },
@@ -398,5 +461,7 @@ const struct tap_case harden_cases[] = {
 	  test_set_quota_keeps_mask },
 	{ "harden: grant creation failures leave nothing",
 	  test_grant_create_failures },
+	{ "harden: release_agent leaves newer allocations",
+	  test_release_ignores_newer_allocations },
 	TAP_END
 };

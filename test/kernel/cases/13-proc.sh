@@ -107,7 +107,7 @@ for bad in "bogus" "set_quota" "set_quota 1" "set_quota 1 2 3 4" "set_quota x 5"
 	"set_quota 1 0x0x10" "set_quota 1 18446744073709551616" "set_quota 1 0x10000000000000000" \
 	"set_agent 1 2" "set_agent 1 2 3 4" "remove_agent" "remove_agent 1 2" "remove_agent 0" \
 	"allocate 1 4096" "allocate 1 4096 0 9" "allocate 1 4096 4294967296" "free" "free abc" \
-	"free 1 2" "grant 1 0 0 4096" "grant 1 0 0 4096 x" "grant 1 0 0 4096 rwx" "grant 1 0 0 4096 RW" \
+	"free 1 2" "allocate 1 0 0" "allocate 0 4096 0" "grant 0 0 0 4096 rw" "revoke 0 0 0 4096 rw" "grant 1 0 0 4096" "grant 1 0 0 4096 x" "grant 1 0 0 4096 rwx" "grant 1 0 0 4096 RW" \
 	"revoke 1 0 0 4096 rw extra" "reset_stats now" "RESET_STATS" "$long" \
 	"set_quota 1 5\\nset_quota 1 6" "reset_stats\\n\\n" "\\n" "reset_stats\\0" "reset_stats\\033"; do
 	refused control "'${bad:0:40}'" "$bad\\n"
