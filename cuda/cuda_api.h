@@ -140,6 +140,24 @@ typedef struct CUDA_MEM_ALLOC_NODE_PARAMS_st {
 	CUdeviceptr dptr;		/* out */
 } CUDA_MEM_ALLOC_NODE_PARAMS;
 
+/*
+ * cuGraphAddNode's tagged union (CUDA 12.2): only what the interposer reads.
+ * The memory-allocation member has CUDA_MEM_ALLOC_NODE_PARAMS's layout (the
+ * header calls it CUDA_MEM_ALLOC_NODE_PARAMS_v2).
+ */
+#define CU_GRAPH_NODE_TYPE_MEM_ALLOC 10
+typedef struct CUgraphNodeParams_st {
+	int type;			/* CUgraphNodeType */
+	int reserved0[3];
+	union {
+		long long reserved1[29];
+		CUDA_MEM_ALLOC_NODE_PARAMS alloc;
+	};
+	long long reserved2;
+} CUgraphNodeParams;
+_Static_assert(sizeof(CUgraphNodeParams) == 256, "CUgraphNodeParams is 256 bytes");
+_Static_assert(__builtin_offsetof(CUgraphNodeParams, alloc) == 16, "its union starts at byte 16");
+
 /* Context and device. */
 CUresult cuInit(unsigned int Flags);
 CUresult cuDriverGetVersion(int *driverVersion);
@@ -225,6 +243,9 @@ CUresult cuGraphAddMemAllocNode(CUgraphNode *phGraphNode, CUgraph hGraph,
 				const CUgraphNode *dependencies,
 				size_t numDependencies,
 				CUDA_MEM_ALLOC_NODE_PARAMS *nodeParams);
+CUresult cuGraphAddNode(CUgraphNode *phGraphNode, CUgraph hGraph,
+			const CUgraphNode *dependencies, size_t numDependencies,
+			CUgraphNodeParams *nodeParams);
 
 /* Pinned host memory (passed through; the stand-in implements them). */
 CUresult cuMemAllocHost_v2(void **pp, size_t bytesize);

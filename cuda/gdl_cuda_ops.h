@@ -108,6 +108,7 @@ GDL_CUDA_OP(cuMipmappedArrayGetMemoryRequirements, PASS, "query")
 GDL_CUDA_OP(cuMipmappedArrayGetSparseProperties, PASS, "query")
 /* Graph memory nodes: charged for the node's life. */
 GDL_CUDA_OP(cuGraphAddMemAllocNode, CHARGE, "bytesize, from the node's creation until the node or its graph is destroyed")
+GDL_CUDA_OP(cuGraphAddNode, CHARGE, "a memory-allocation node (CU_GRAPH_NODE_TYPE_MEM_ALLOC): as cuGraphAddMemAllocNode; any other node: the driver's call, nothing else")
 GDL_CUDA_OP(cuGraphDestroyNode, RELEASE, "gives back a memory node's charge (other nodes: the driver's call, nothing else)")
 GDL_CUDA_OP(cuGraphDestroy, RELEASE, "gives back the charges of the graph's memory nodes")
 GDL_CUDA_OP(cuGraphAddMemFreeNode, PASS, "frees at launch what the graph's alloc node holds; the node's charge ends with the node")

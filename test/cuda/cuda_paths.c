@@ -45,7 +45,8 @@
  * itself through cuGetProcAddress), ptsz (cuGetProcAddress with the
  * per-thread-stream flag: cuMemAllocAsync_ptsz), async, pool, pool_ptsz,
  * pitch, managed, vmm (cuMemCreate + map, handle released while mapped),
- * array, array3d, mipmap, graph (memory alloc nodes), host (pinned host
+ * array, array3d, mipmap, graph (memory alloc nodes), graphnode (the same
+ * through cuGraphAddNode), host (pinned host
  * memory: not charged, so "over" succeeds).
  */
 #include <dlfcn.h>
@@ -74,10 +75,10 @@ struct item {
 };
 
 enum mode { LINKED, DLSYM, PROCADDR, PTSZ, ASYNC, POOL, POOL_PTSZ, PITCH, MANAGED,
-	    VMM, ARRAY, ARRAY3D, MIPMAP, GRAPH, HOST, NMODES };
+	    VMM, ARRAY, ARRAY3D, MIPMAP, GRAPH, GRAPH_NODE, HOST, NMODES };
 static const char *const mode_names[NMODES] = {
 	"linked", "dlsym", "procaddr", "ptsz", "async", "pool", "pool_ptsz", "pitch",
-	"managed", "vmm", "array", "array3d", "mipmap", "graph", "host",
+	"managed", "vmm", "array", "array3d", "mipmap", "graph", "graphnode", "host",
 };
 /* The smallest size each mode can allocate exactly. */
 static const uint64_t unit[NMODES] = { [PITCH] = 512, [VMM] = 2 * MIB, [ARRAY3D] = 4 };
@@ -148,6 +149,7 @@ static CUresult do_alloc(struct item *it, int mode, uint64_t size)
 	CUDA_MEM_ALLOC_NODE_PARAMS np = { .poolProps = { .allocType = CU_MEM_ALLOCATION_TYPE_PINNED,
 							 .location = { CU_MEM_LOCATION_TYPE_DEVICE, 0 } },
 					  .bytesize = size };
+	CUgraphNodeParams gp;
 	CUstream s = (CUstream)0x5;
 	CUdeviceptr p = 0;
 	CUmemGenericAllocationHandle h = 0, h2 = 0;
@@ -184,6 +186,10 @@ static CUresult do_alloc(struct item *it, int mode, uint64_t size)
 	case ARRAY3D: r = cuArray3DCreate_v2((CUarray *)&p, &a3); break;
 	case MIPMAP: r = cuMipmappedArrayCreate((CUmipmappedArray *)&p, &mm, 1); break;
 	case GRAPH: r = cuGraphAddMemAllocNode((CUgraphNode *)&p, graph, NULL, 0, &np); break;
+	case GRAPH_NODE:
+		gp = (CUgraphNodeParams){ .type = CU_GRAPH_NODE_TYPE_MEM_ALLOC, .alloc = np };
+		r = cuGraphAddNode((CUgraphNode *)&p, graph, NULL, 0, &gp);
+		break;
 	case HOST: r = cuMemAllocHost_v2((void **)&p, size); break;
 	default: r = CUDA_ERROR_INVALID_VALUE;
 	}
@@ -207,7 +213,8 @@ static CUresult do_free(struct item *it)
 		return cuMemAddressFree(it->b, it->size);
 	case ARRAY: case ARRAY3D: return cuArrayDestroy((CUarray)(uintptr_t)it->a);
 	case MIPMAP: return cuMipmappedArrayDestroy((CUmipmappedArray)(uintptr_t)it->a);
-	case GRAPH: return cuGraphDestroyNode((CUgraphNode)(uintptr_t)it->a);
+	case GRAPH:
+	case GRAPH_NODE: return cuGraphDestroyNode((CUgraphNode)(uintptr_t)it->a);
 	case HOST: return cuMemFreeHost((void *)(uintptr_t)it->a);
 	}
 	return CUDA_ERROR_INVALID_VALUE;

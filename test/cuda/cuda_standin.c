@@ -709,15 +709,17 @@ EXPORT CUresult cuGraphCreate(CUgraph *g, unsigned int flags)
 	return leave(r);
 }
 
-EXPORT CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph g, const CUgraphNode *deps,
-				       size_t ndeps, CUDA_MEM_ALLOC_NODE_PARAMS *p)
+/*
+ * Shared by the three entries that add a memory node.  Static: a call
+ * between exported entries would go through the interposer's hook, which a
+ * real driver's internal calls never do.
+ */
+static CUresult add_mem_node(CUgraphNode *node, CUgraph g, CUDA_MEM_ALLOC_NODE_PARAMS *p)
 {
 	CUresult r = enter_ctx();
 	uint64_t key;
 	int dev;
 
-	(void)deps;
-	(void)ndeps;
 	if (r)
 		return r;
 	if (!node || !p || !p->bytesize || !find(K_GRAPH, (uintptr_t)g) ||
@@ -733,6 +735,26 @@ EXPORT CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph g, const CUgra
 	}
 	return leave(r);
 }
+
+EXPORT CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph g, const CUgraphNode *deps,
+				       size_t ndeps, CUDA_MEM_ALLOC_NODE_PARAMS *p)
+{
+	(void)deps;
+	(void)ndeps;
+	return add_mem_node(node, g, p);
+}
+
+/* The generic entry: this driver has memory-allocation nodes only. */
+EXPORT CUresult cuGraphAddNode(CUgraphNode *node, CUgraph g, const CUgraphNode *deps,
+			       size_t ndeps, CUgraphNodeParams *p)
+{
+	(void)deps;
+	(void)ndeps;
+	if (!p || p->type != CU_GRAPH_NODE_TYPE_MEM_ALLOC)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	return add_mem_node(node, g, &p->alloc);
+}
+
 
 EXPORT CUresult cuGraphDestroyNode(CUgraphNode node)
 {
@@ -848,6 +870,7 @@ static const struct proc procs[] = {
 	P("cuGraphDestroy", 10000, 0, cuGraphDestroy),
 	P("cuGraphDestroyNode", 10000, 0, cuGraphDestroyNode),
 	P("cuGraphAddMemAllocNode", 11040, 0, cuGraphAddMemAllocNode),
+	P("cuGraphAddNode", 12020, 0, cuGraphAddNode),
 	P("cuMemAllocHost", 3020, 0, cuMemAllocHost_v2),
 	P("cuMemHostAlloc", 2020, 0, cuMemHostAlloc),
 	P("cuMemFreeHost", 2000, 0, cuMemFreeHost),

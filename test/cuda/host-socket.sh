@@ -57,7 +57,7 @@ fi
 if [[ -S $S ]]; then ok "socket server: $server"; else not_ok "socket server ($server) starts" "$(tail -n 5 "$T/srv")"; fi
 
 # 1. The quota at exactly the right byte, through every path.
-for m in linked dlsym procaddr ptsz async pool pool_ptsz pitch managed vmm array array3d mipmap graph; do
+for m in linked dlsym procaddr ptsz async pool pool_ptsz pitch managed vmm array array3d mipmap graph graphnode; do
 	check_eq "$m: quota filled to the byte, one unit more is OUT_OF_MEMORY, a free makes room again, cuMemGetInfo shows the quota" \
 		"$m fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$("${under[@]}" "$B/cuda_paths" "$m" "$Q" | head -1)"
 done

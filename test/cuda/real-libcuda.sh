@@ -50,7 +50,7 @@ pre_env=("${real_env[@]}" LD_PRELOAD="$B/libgdl_cuda.so")
 
 # --- 1. the list against the library ---
 nm -D --defined-only "$CUDA_LIB" | awk '{ print $3 }' | sort -u >"$T/exports"
-grep -E '^cu(Mem|Array|Mipmapped|Ipc|GraphAddMem(Alloc|Free)|GraphMem(Alloc|Free)|DeviceGraphMem|Device(Get|Set|GetDefault)MemPool|DeviceTotalMem|Multicast|ImportExternalMemory|DestroyExternalMemory|ExternalMemory)' "$T/exports" |
+grep -E '^cu(Mem|Array|Mipmapped|Ipc|GraphAddMem(Alloc|Free)|GraphAddNode|GraphMem(Alloc|Free)|DeviceGraphMem|Device(Get|Set|GetDefault)MemPool|DeviceTotalMem|Multicast|ImportExternalMemory|DestroyExternalMemory|ExternalMemory)' "$T/exports" |
 	grep -vE '^cuMem(cpy|set)|^cuIpc.*Event' >"$T/memory"
 sed -n 's/^GDL_CUDA_OP(\([A-Za-z0-9_]*\), \([A-Z]*\),.*/\1 \2/p' "$ROOT/cuda/gdl_cuda_ops.h" | sort >"$T/ops"
 cut -d' ' -f1 "$T/ops" >"$T/op_names"
