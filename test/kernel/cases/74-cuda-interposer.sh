@@ -31,7 +31,7 @@ as_agent=("$L" run "$AGENT" 65534 env LD_PRELOAD="$B/libgdl_cuda.so" GDL_SOCKET=
 used() { "$L" query "$AGENT" | sed -n 's/^used=\([0-9]*\).*/\1/p'; }
 held() { gdl_wait_for grep -q '^HOLD' "$1"; }
 
-for m in linked dlsym procaddr ptsz async pool pool_ptsz pitch managed vmm array array3d mipmap graph; do
+for m in linked dlsym procaddr ptsz async pool pool_ptsz pitch managed vmm array array3d mipmap graph graphnode; do
 	check_eq "$m: quota to the byte, one unit more OUT_OF_MEMORY, a free makes room, cuMemGetInfo shows the quota" \
 		"$m fill=0,0,0,0 over=2 refill=0 total=$Q free=0 live=$Q" "$("${as_agent[@]}" "$B/cuda_paths" "$m" "$Q" 2>&1 | head -1)"
 done
