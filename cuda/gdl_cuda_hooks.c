@@ -200,6 +200,9 @@ static CUresult settle_pitch(struct charge *c, uint64_t exact)
 	int ordinal = 0;
 	uint64_t id;
 
+	/* Charged after the driver answers (charge_end): charge the answer. */
+	if (c->later)
+		c->size = exact;
 	if (!c->id || exact == c->size)
 		return CUDA_SUCCESS;
 	current_ordinal(&ordinal);
@@ -414,8 +417,9 @@ GDL_HOOK CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 
 /*
  * Every entry of @kind that gdl_ledger_take_all() takes, in a growing heap
- * array (NULL and *@n 0 for none, or when memory ran out: then what was
- * taken stays taken, as if the driver had been seen to free it).
+ * array (NULL and *@n 0 for none).  Should memory run out midway, the
+ * entries taken so far are returned and the rest stay in the ledger: those
+ * keep their charges after the free (a program out of memory anyway).
  */
 static struct gdl_entry *take_every(int kind, int by_range, uint64_t lo, uint64_t hi,
 				    unsigned int *n)
@@ -446,24 +450,46 @@ static void put_back(const struct gdl_entry *e, unsigned int n)
 }
 
 /*
- * The mappings are taken before the driver unmaps, as release() does: once
- * it has, another thread may map another handle at the same address, and
- * its new entry must not be the one this drops.
+ * The mappings, and the handle references they hold, go before the driver
+ * unmaps, as release() does: once it has, another thread may map another
+ * handle at the same address, or (the last mapping of a released handle
+ * gone) be given the handle's value by cuMemCreate, and neither new record
+ * must be the one this drops.  A failed unmap puts everything back, the
+ * references in reverse order (one mapping's drop may have removed the
+ * handle's record that an earlier one's only decremented).
  */
 GDL_HOOK CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 {
-	struct gdl_entry *maps;
+	struct gdl_entry *maps, *gone;
 	unsigned int n;
 	CUresult r;
 
 	ENTER(cuMemUnmap);
 	maps = take_every(GDL_KEY_MAP, 1, ptr, ptr + size, &n);
+	gone = n ? calloc(n, sizeof(*gone)) : NULL;
+	if (n && !gone) {
+		/* Out of memory: the references after the driver, as before. */
+		r = REAL(cuMemUnmap)(ptr, size);
+		if (r != CUDA_SUCCESS)
+			put_back(maps, n);
+		else
+			for (unsigned int i = 0; i < n; i++)
+				handle_unref(maps[i].aux);
+		free(maps);
+		return r;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		gdl_ledger_ref(GDL_KEY_HANDLE, maps[i].aux, -1, &gone[i]);
 	r = REAL(cuMemUnmap)(ptr, size);
-	if (r != CUDA_SUCCESS)
-		put_back(maps, n);
-	else
+	if (r == CUDA_SUCCESS) {
 		for (unsigned int i = 0; i < n; i++)
-			handle_unref(maps[i].aux);
+			gdl_backend_free(gone[i].alloc_id);
+	} else {
+		for (unsigned int i = n; i-- > 0;)
+			handle_reref(maps[i].aux, &gone[i]);
+		put_back(maps, n);
+	}
+	free(gone);
 	free(maps);
 	return r;
 }

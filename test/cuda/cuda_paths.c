@@ -30,8 +30,9 @@
  *     (stand-in run with GDL_STANDIN_REUSE=1 GDL_STANDIN_FREE_DELAY_US)
  *     A thread releases a handle (or unmaps a VA) while another, in the
  *     driver's delay after the release, makes a handle that gets the same
- *     value (or maps another handle at the same VA); prints "races
- *     release=C,L unmap=C,L" (C: bytes charged, from cuMemGetInfo_v2; L:
+ *     value (or maps another handle at the same VA, or gets the value of
+ *     the handle whose last mapping went); prints "races release=C,L
+ *     unmap=C,L unmapreuse=C,L" (C: bytes charged, from cuMemGetInfo_v2; L:
  *     bytes the driver holds): each C must equal its L.
  *   cuda_paths precuinit
  *     cuMemCreate before cuInit, then cuInit and cuMemAlloc_v2 of 1 MiB:
@@ -380,7 +381,7 @@ static void *race_map(void *arg)
 static int races(void)
 {
 	CUmemGenericAllocationHandle a, h1, h2;
-	unsigned long long release_c, release_l;
+	unsigned long long release_c, release_l, unmap_c, unmap_l;
 	pthread_t t;
 
 	/* cuMemRelease: B's new handle has A's old value. */
@@ -408,7 +409,24 @@ static int races(void)
 	pthread_join(t, NULL);
 	if (cuMemRelease(h2))	/* still mapped: the memory and its charge stay */
 		die("release h2", -1);
-	printf("races release=%llu,%llu unmap=%llu,%llu\n", release_c, release_l, charged(), live());
+	unmap_c = charged();
+	unmap_l = live();
+	if (cuMemUnmap(race_va, 2 * MIB))
+		die("unmap h2", -1);
+
+	/* cuMemUnmap of a released handle's last mapping: B's new handle has its value. */
+	if (cuMemCreate(&h1, 2 * MIB, &vmm_prop, 0) || cuMemMap(race_va, 2 * MIB, 0, h1, 0) ||
+	    cuMemRelease(h1) || pthread_create(&t, NULL, race_create, NULL))
+		die("unmap reuse setup", -1);
+	if (cuMemUnmap(race_va, 2 * MIB))
+		die("unmap", -1);
+	pthread_join(t, NULL);
+	if (race_handle != h1)
+		die("the stand-in did not reuse the unmapped handle", -1);
+	printf("races release=%llu,%llu unmap=%llu,%llu unmapreuse=%llu,%llu\n", release_c, release_l,
+	       unmap_c, unmap_l, charged(), live());
+	if (cuMemRelease(race_handle))
+		die("release B", -1);
 	return 0;
 }
 

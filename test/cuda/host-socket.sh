@@ -121,8 +121,8 @@ check_eq "... and nothing left charged" "info total=$Q free=$Q" "$("${under[@]}"
 
 # Races a real driver allows: a handle value or a VA reused by another
 # thread right after a release (the stand-in reuses and waits when asked).
-check_eq "a handle released while another thread gets its value, a VA unmapped while another thread maps there: charged = the driver's live bytes" \
-	"races release=$((4 << 20)),$((4 << 20)) unmap=$((6 << 20)),$((6 << 20))" \
+check_eq "a handle released (or its last mapping unmapped) while another thread gets its value, a VA unmapped while another thread maps there: charged = the driver's live bytes" \
+	"races release=$((4 << 20)),$((4 << 20)) unmap=$((6 << 20)),$((6 << 20)) unmapreuse=$((4 << 20)),$((4 << 20))" \
 	"$(GDL_STANDIN_REUSE=1 GDL_STANDIN_FREE_DELAY_US=100000 "${under[@]}" "$B/cuda_paths" races)"
 check_eq "... and nothing left charged" "info total=$Q free=$Q" "$("${under[@]}" "$B/cuda_paths" info)"
 # A pitch past the interposer's 512-byte estimate is charged in full, or refused and undone.

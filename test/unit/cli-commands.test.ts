@@ -141,6 +141,12 @@ Cli('reads carry the API token, else the read token; changes only the API token'
   assert.match(none.stderr, /UNAUTHORIZED/);
   const fromEnv = await gdl(['agents', '--json'], { GDL_URL: ctx.agent.url, GDL_READ_TOKEN: READ_TOKEN });
   assert.is(fromEnv.code, 0, fromEnv.stderr);
+  // An API token file a read cannot open (root's, in a shared environment) does not fail the read.
+  const unreadable = await gdl(['agents', '--json'], { ...readOnly, GDL_TOKEN_FILE: join(dir, 'no-such-token') });
+  assert.is(unreadable.code, 0, unreadable.stderr);
+  const change = await gdl(['quota', '80', '1GiB'], { ...readOnly, GDL_TOKEN_FILE: join(dir, 'no-such-token') });
+  assert.is(change.code, 2, 'a change still needs its token file');
+  assert.match(change.stderr, /cannot read token file/);
 });
 
 Cli('gdl agent refuses a bad configuration or policy with exit 2', async () => {

@@ -93,9 +93,12 @@ W('replay after a reset binds every matching cgroup again', () => {
 
 W('new rules (a policy reload): bindings follow them, moved in place, idle template agents removed', async () => {
   mkdirSync(join(root, 'kubepods/podC'), { recursive: true });
+  mkdirSync(join(root, 'kubepods/podD'), { recursive: true });
   mkdirSync(join(root, 'system.slice/infer.service'), { recursive: true });
-  await until('podC bound', () => !!bound('/kubepods/podC'));
+  await until('pods C and D bound', () => !!bound('/kubepods/podC') && !!bound('/kubepods/podD'));
   const pod = bound('/kubepods/podC')!.agent;
+  // The operator moves podD through the API: from then on it is the operator's.
+  backend.bindCgroup('/kubepods/podD', 42n);
   backend.setAgent(43n, 1n << 30n, 1n);
   const next = parsePolicy({
     agents: [
@@ -104,13 +107,17 @@ W('new rules (a policy reload): bindings follow them, moved in place, idle templ
     ],
   }, 'watcher-test-reloaded');
   assert.equal(service.setRules(next.identity), []);
-  watcher.replay();
+  const api = service.apiBoundCgroups();
+  watcher.replay((p) => api.has(p));	/* as IdentityRuntime.setRules does */
   service.removeOrphanTemplates();
   assert.equal(bound('/system.slice/train-early.service'), { path: '/system.slice/train-early.service', agent: 43n, cgroupId: bound('/system.slice/train-early.service')!.cgroupId, source: 'policy' }, 'moved to the new rule\'s agent');
   assert.is(bound('/system.slice/infer.service')?.agent, 42n, 'a cgroup only the new rules match is bound');
   assert.is(bound('/kubepods/podC')?.agent, 43n, 'the pod now goes by a plain rule');
   assert.not.ok(agentExists(pod), 'its idle template agent removed');
   assert.ok(service.bound().includes('/kubepods/podC'));
+  assert.equal([bound('/kubepods/podD')?.agent, bound('/kubepods/podD')?.source], [42n, 'api'], 'the API\'s binding stays');
+  assert.not.ok(service.bound().includes('/kubepods/podD'));
+  backend.unbindCgroup('/kubepods/podD');
   // And back to no rules at all: everything this service bound is unbound.
   assert.equal(service.setRules(parsePolicy({ agents: [{ id: 42, quota: 1 }] }, 'empty').identity), []);
   assert.equal(backend.listBindings().cgroups, []);

@@ -49,6 +49,9 @@ export class KernelBackend implements Backend {
     // Fail at start, with the reason, when the device cannot be used at all.
     this.use((dev) => dev.info());
     this.watcher = new DeviceWatch(opts.devicePath, () => {
+      // A new module holds none of the bindings this agent made.
+      this.sources.cgroups.clear();
+      this.sources.uids.clear();
       for (const l of this.listeners) l();
     });
     if (opts.watchMs > 0) this.watcher.start(opts.watchMs);
@@ -189,16 +192,24 @@ export class KernelBackend implements Backend {
     return id;
   }
   unbindCgroup(path: string): void {
-    this.use((dev) => dev.unbindCgroup(path));
-    this.sources.cgroups.delete(path);
+    this.forgetting(this.sources.cgroups, path, () => this.use((dev) => dev.unbindCgroup(path)));
   }
   bindUid(uid: number, agent: bigint, source: BindingSource = 'api'): void {
     this.use((dev) => dev.bindUid(uid, agent));
     this.sources.uids.set(uid, source);
   }
   unbindUid(uid: number): void {
-    this.use((dev) => dev.unbindUid(uid));
-    this.sources.uids.delete(uid);
+    this.forgetting(this.sources.uids, uid, () => this.use((dev) => dev.unbindUid(uid)));
+  }
+  /** Runs an unbind; its source is forgotten once the module holds no such binding (done, or ENOENT: it dropped it itself). */
+  private forgetting<K>(sources: Map<K, BindingSource>, key: K, unbind: () => void): void {
+    try {
+      unbind();
+    } catch (err) {
+      if (err instanceof GdlError && err.code === 'ENOENT') sources.delete(key);
+      throw err;
+    }
+    sources.delete(key);
   }
   /**
    * The module's listing, each binding's source from this agent's record

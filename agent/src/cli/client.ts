@@ -4,9 +4,10 @@
  * 1, unreachable 3).
  *
  * Changes carry the change token. Reads (the event stream included) carry
- * it too when there is one, since an agent with a read token takes the
- * change token for reads as well, else the read token: an operator who only
- * reads needs only that.
+ * the read token when one is given, else the change token when it can be
+ * read (an agent with a read token takes the change token for reads too),
+ * else none: reads need none unless the agent has a read token, and a
+ * change-token file a read cannot open (root's) must not fail it.
  */
 import { readFileSync } from 'node:fs';
 import { CliExit, Exit } from './exit-codes.ts';
@@ -24,8 +25,9 @@ interface ApiErrorBody {
 
 export class ApiClient {
   readonly base: string;
-  /** read on first use: a command that sends nothing reads no file */
-  private tokens: { change: string; read: string } | undefined;
+  /** each read on first use: a command reads only the file it needs */
+  private changeToken: string | undefined;
+  private readToken: string | undefined;
 
   constructor(private readonly opts: ClientOptions) {
     let u: URL;
@@ -38,7 +40,7 @@ export class ApiClient {
   }
 
   /** A token from @file, else from the environment variable @env; '' for none. */
-  private static readToken(file: string | undefined, env: string, flag: string): string {
+  private static tokenFrom(file: string | undefined, env: string, flag: string): string {
     if (!file) return process.env[env] ?? '';
     try {
       return readFileSync(file, 'utf8').trim();
@@ -49,12 +51,26 @@ export class ApiClient {
 
   /** The Authorization header for a change, or for a read; {} when there is no token for it. */
   authHeader(use: 'change' | 'read'): Record<string, string> {
-    this.tokens ??= {
-      change: ApiClient.readToken(this.opts.tokenFile, 'GDL_TOKEN', 'token file'),
-      read: ApiClient.readToken(this.opts.readTokenFile, 'GDL_READ_TOKEN', 'read token file'),
-    };
-    const token = use === 'change' ? this.tokens.change : this.tokens.change || this.tokens.read;
+    const token = use === 'change' ? this.change() : this.read() || this.changeIfReadable();
     return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  private change(): string {
+    this.changeToken ??= ApiClient.tokenFrom(this.opts.tokenFile, 'GDL_TOKEN', 'token file');
+    return this.changeToken;
+  }
+
+  private read(): string {
+    this.readToken ??= ApiClient.tokenFrom(this.opts.readTokenFile, 'GDL_READ_TOKEN', 'read token file');
+    return this.readToken;
+  }
+
+  private changeIfReadable(): string {
+    try {
+      return this.change();
+    } catch {
+      return '';
+    }
   }
 
   /** Sends a request; resolves with the parsed JSON body (undefined for 204). */

@@ -64,7 +64,10 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
         watcher = watchCgroups(o, service, now);
         return;
       }
-      watcher?.replay();
+      if (watcher) {
+        const api = service.apiBoundCgroups();
+        watcher.replay((p) => api.has(p));
+      }
       const removed = service.removeOrphanTemplates();
       if (removed) o.log.info({ removed }, 'removed template agents the new rules no longer use');
     },

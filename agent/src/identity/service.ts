@@ -9,7 +9,7 @@
  */
 import type { Backend } from '../backends/backend.ts';
 import { GdlError } from '../backends/errors.ts';
-import type { BindingTable } from './bindings.ts';
+import type { BindingList, BindingTable } from './bindings.ts';
 import { cgroupId, processCgroup } from './cgroup.ts';
 import { ancestors } from './glob.ts';
 import { matchCgroup, TEMPLATE_ID_BASE, templateAgentId, type IdentityRules } from './rules.ts';
@@ -42,6 +42,10 @@ export interface PeerIdentity {
 }
 
 const quiet: IdentityLog = { info() {}, warn() {} };
+
+function apiBound(listed: BindingList | null): Set<string> {
+  return new Set(listed?.cgroups.filter((b) => b.source === 'api').map((b) => b.path));
+}
 
 function errCode(err: unknown): string {
   return err instanceof GdlError ? err.code : (err as Error).message;
@@ -162,8 +166,8 @@ export class IdentityService {
    * matches now is unbound; one a rule still matches is bound again in
    * place (a binding moves in one step, never absent in between; a template
    * agent takes the template's new quota). Uids the old rules bound and the
-   * new ones do not are unbound (unless the API has bound them since), the
-   * new ones bound. What the new rules
+   * new ones do not are unbound, the new ones bound. A cgroup or uid the
+   * API has bound since is left alone (and no longer this service's). What the new rules
    * match and nothing bound yet is the caller's to replay (the watcher), and
    * template agents left idle by the change are removeOrphanTemplates()'s.
    * Returns the uid errors, as applyUids().
@@ -171,30 +175,42 @@ export class IdentityService {
   setRules(rules: IdentityRules): string[] {
     const old = this.opts.rules;
     this.opts.rules = rules;
+    // What a policy or template made is this service's to change; a binding
+    // the API has made since (source api) is the operator's, and stays.
+    let listed: BindingList | null = null;
+    try {
+      listed = this.opts.backend.listBindings();
+    } catch {
+      // the core is not answering: a module reload binds from scratch anyway
+    }
+    const apiOwns = apiBound(listed);
     for (const [path, was] of [...this.mine]) {
+      if (apiOwns.has(path)) {
+        this.mine.delete(path);
+        continue;
+      }
       const now = matchCgroup(rules, path);
       if (!now) this.cgroupRemoved(path);
       else if (now.kind === 'template' || was.template || now.agent !== was.agent) this.cgroupAppeared(path);
     }
-    const dropped = [...old.uids.keys()].filter((uid) => !rules.uids.has(uid));
-    if (dropped.length) {
-      // Only bindings a policy made: one the API has made since stays.
-      let listed: { uid: number; source: string }[] = [];
+    for (const uid of old.uids.keys()) {
+      if (rules.uids.has(uid) || !listed?.uids.some((b) => b.uid === uid && b.source === 'policy')) continue;
       try {
-        listed = this.opts.backend.listBindings().uids;
+        this.opts.backend.unbindUid(uid);
       } catch {
-        // the core is not answering: a module reload binds from scratch anyway
-      }
-      for (const uid of dropped) {
-        if (!listed.some((b) => b.uid === uid && b.source === 'policy')) continue;
-        try {
-          this.opts.backend.unbindUid(uid);
-        } catch {
-          // unbound meanwhile (the agent's removal): nothing to undo
-        }
+        // unbound meanwhile (the agent's removal): nothing to undo
       }
     }
     return this.applyUids();
+  }
+
+  /** Cgroups bound through the API: a replay after new rules leaves them alone. */
+  apiBoundCgroups(): Set<string> {
+    try {
+      return apiBound(this.opts.backend.listBindings());
+    } catch {
+      return new Set();
+    }
   }
 
   /** After a module reload: nothing of ours survives in the module, bind again. */

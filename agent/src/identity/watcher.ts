@@ -30,8 +30,9 @@ export class CgroupWatcher {
   }
 
   /** Reports every known cgroup again as appeared (after a module reload). */
-  replay(): void {
-    for (const p of [...this.watchers.keys()].sort()) if (p !== '/') this.on.appeared(p);
+  /** Reports every known cgroup as appeared again, but those @skip names. */
+  replay(skip?: (path: string) => boolean): void {
+    for (const p of [...this.watchers.keys()].sort()) if (p !== '/' && !skip?.(p)) this.on.appeared(p);
   }
 
   known(): string[] {
