@@ -56,6 +56,27 @@ struct gdl_agent *gdl_agent_new(u64 id, u64 quota, u64 mask)
 	return a;
 }
 
+/* True when @id is among the agents removed last (agents_lock held). */
+bool gdl_agent_removed_lately(const struct gdl_core *c, u64 id)
+{
+	u32 i;
+
+	for (i = 0; i < GDL_REMEMBER_REMOVED; i++)
+		if (c->removed[i] == id)
+			return true;
+	return false;
+}
+
+/* Created again by an operator (agents_lock held): forget its removal. */
+static void gdl_agent_unremember(struct gdl_core *c, u64 id)
+{
+	u32 i;
+
+	for (i = 0; i < GDL_REMEMBER_REMOVED; i++)
+		if (c->removed[i] == id)
+			c->removed[i] = 0;
+}
+
 /**
  * gdl_agent_link_locked - publish a new agent
  * @c: core, agents_lock held, @a->id not present
@@ -75,6 +96,7 @@ int gdl_agent_link_locked(struct gdl_core *c, struct gdl_agent *a)
 	a->next = *pp;
 	gdl_rcu_assign_pointer(*pp, a);
 	WRITE_ONCE(c->nagents, c->nagents + 1);
+	gdl_agent_unremember(c, a->id);
 	return 0;
 }
 
@@ -219,6 +241,7 @@ int gdl_agent_remove(struct gdl_core *c, u64 agent_id)
 		goto out;
 	gdl_rcu_assign_pointer(*pp, a->next);
 	WRITE_ONCE(c->nagents, c->nagents - 1);
+	c->removed[c->nremoved++ % GDL_REMEMBER_REMOVED] = agent_id;
 	gdl_call_rcu(&a->rcu, gdl_agent_free_rcu);
 out:
 	gdl_mutex_unlock(&c->agents_lock);

@@ -30,7 +30,11 @@ void gdl_alloc_trace(struct gdl_core *c, u32 kind, u64 agent_id, u32 dev,
 
 /*
  * Creates an unknown agent on its first allocation, if the core allows:
- * never for a file bound to it after the operator removed it.
+ * never for a file bound to it after the operator removed it, and never
+ * one removed lately (gdl_agent_remove()), whoever asks: a caller that
+ * resolved it from a cgroup or uid binding just before the removal dropped
+ * the binding would otherwise bring it back, with default_quota and every
+ * device, a moment after the operator removed it.
  */
 static int gdl_alloc_autocreate(struct gdl_core *c, struct gdl_owner *owner,
 				u64 agent_id)
@@ -44,8 +48,9 @@ static int gdl_alloc_autocreate(struct gdl_core *c, struct gdl_owner *owner,
 	gdl_rcu_read_lock();
 	found = gdl_agent_find(c, agent_id) != NULL;
 	gdl_rcu_read_unlock();
-	/* Removal sets removed_agent under agents_lock: no window here. */
-	if (!found && owner && READ_ONCE(owner->removed_agent) == agent_id)
+	/* Removal sets removed_agent and removed[] under agents_lock: no window here. */
+	if (!found && ((owner && READ_ONCE(owner->removed_agent) == agent_id) ||
+		       gdl_agent_removed_lately(c, agent_id)))
 		ret = -ENOENT;
 	else if (!found)
 		ret = gdl_agent_create_locked(c, agent_id, c->default_quota,

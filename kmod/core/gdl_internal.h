@@ -216,6 +216,13 @@ struct gdl_dev {
 	u64 used;		/* under alloc_lock */
 };
 
+/*
+ * Agents a removal keeps from coming back by an allocation.  The ring only
+ * has to outlast requests in flight: a caller that resolved its agent from
+ * a cgroup or uid binding just before the removal dropped that binding.
+ */
+#define GDL_REMEMBER_REMOVED	64
+
 /**
  * struct gdl_core - one instance
  * @env:           handed to gdl_trace*()
@@ -229,6 +236,9 @@ struct gdl_dev {
  * @agent_hash:    RCU chains of agents, sorted by id
  * @agent_bits:    log2 of the number of chains
  * @nagents:       agents that exist (under agents_lock; READ_ONCE outside)
+ * @removed:       the last GDL_REMEMBER_REMOVED agents removed, a ring
+ *                 (agents_lock): none is re-created by an allocation
+ * @nremoved:      removals so far (the ring's next slot, modulo its size)
  * @alloc_lock:    allocation table, usage, owners (see gdl_core.h)
  * @alloc_hash:    chains of struct gdl_arec, sorted by id
  * @next_alloc_id: last id handed out
@@ -251,6 +261,8 @@ struct gdl_core {
 	struct gdl_agent **agent_hash;
 	u32 agent_bits;
 	u32 nagents;
+	u64 removed[GDL_REMEMBER_REMOVED];
+	u32 nremoved;
 
 	gdl_spinlock_t alloc_lock;
 	struct hlist_head *alloc_hash;
@@ -320,6 +332,7 @@ static inline struct gdl_agent *gdl_agent_find(struct gdl_core *c, u64 id)
 }
 
 struct gdl_agent *gdl_agent_next(struct gdl_core *c, u64 id);
+bool gdl_agent_removed_lately(const struct gdl_core *c, u64 id);
 int gdl_agent_create_locked(struct gdl_core *c, u64 id, u64 quota,
 			    u64 mask);
 struct gdl_agent *gdl_agent_new(u64 id, u64 quota, u64 mask);

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "gdl_core.h"
+#include "gdl_internal.h"	/* GDL_REMEMBER_REMOVED */
 #include "helpers.h"
 
 #define NDEV	3		/* devices; index NDEV is an unknown one */
@@ -85,6 +86,8 @@ static struct {
 	int nrec;
 	u64 last_id;
 	u64 default_quota;
+	u64 removed[GDL_REMEMBER_REMOVED];	/* the core's ring of agents removed lately */
+	u32 nremoved;
 	u64 base;		/* address of window byte 0 */
 	struct m_stats st;
 	const u8 *p;
@@ -117,8 +120,20 @@ static void m_drop_rec(int i)
 	fz.rec[i] = fz.rec[--fz.nrec];
 }
 
+/* A removed agent is not re-created by an allocation while the core remembers its removal. */
+static int m_removed_lately(u64 id)
+{
+	for (int i = 0; i < GDL_REMEMBER_REMOVED; i++)
+		if (fz.removed[i] == id)
+			return 1;
+	return 0;
+}
+
 static void m_agent_create(u64 id, u64 quota, u64 mask)
 {
+	for (int i = 0; i < GDL_REMEMBER_REMOVED; i++)
+		if (fz.removed[i] == id)
+			fz.removed[i] = 0;
 	memset(&fz.ag[id], 0, sizeof(fz.ag[id]));
 	fz.ag[id].exists = 1;
 	fz.ag[id].quota = quota;
@@ -432,6 +447,7 @@ static void op_agent_remove(void)
 	if (!ret) {
 		fz.ag[id].exists = 0;
 		fz.nagents--;
+		fz.removed[fz.nremoved++ % GDL_REMEMBER_REMOVED] = id;
 	}
 }
 
@@ -453,7 +469,7 @@ static void op_alloc(void)
 		want = -EINVAL;
 	else if (dev >= NDEV)
 		want = -ENODEV;
-	else if (!ag || (!ag->exists && !fz.default_quota))
+	else if (!ag || (!ag->exists && (!fz.default_quota || m_removed_lately(id))))
 		want = -ENOENT;
 	else if (!ag->exists && fz.nagents >= MAXAG)
 		want = -ENOSPC;

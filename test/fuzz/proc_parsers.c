@@ -277,7 +277,8 @@ static int ref_control(struct gdl_core *c, const char *line, int *unknown,
 		v[0] = 1;
 		v[1] = 4096;
 		v[2] = 0;
-		if (argc == 3 && ref_nums(&l, 1, 3, 4, v))
+		/* Agent 0 or 0 bytes: malformed, as for GDL_IOC_ALLOC. */
+		if ((argc == 3 && ref_nums(&l, 1, 3, 4, v)) || !v[0] || !v[1])
 			return -EINVAL;
 		return gdl_alloc(c, NULL, v[0], v[1], (u32)v[2],
 				 GDL_ALLOC_PERSISTENT, &id);
@@ -286,7 +287,7 @@ static int ref_control(struct gdl_core *c, const char *line, int *unknown,
 		return ref_nums(&l, 1, 1, 0, v) ? -EINVAL :
 		       gdl_free(c, v[0], 0);
 	if ((!strcmp(w, "grant") || !strcmp(w, "revoke")) && argc == 5) {
-		if (ref_nums(&l, 1, 4, 2, v) || ref_mode(l.tok[5], &mode))
+		if (ref_nums(&l, 1, 4, 2, v) || ref_mode(l.tok[5], &mode) || !v[0])
 			return -EINVAL;
 		return w[0] == 'g' ?
 		       gdl_grant(c, v[0], (u32)v[1], v[2], v[3], mode) :

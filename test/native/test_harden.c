@@ -120,6 +120,43 @@ static void test_removed_agent_not_recreated_by_bound_owner(void)
 }
 
 /*
+ * Round 14's review: a caller whose agent came from a cgroup or uid binding
+ * (resolved just before the operator removed the agent and dropped the
+ * binding) allocated after the removal and, with default_quota, re-created
+ * the agent with every device.  Here that caller is an owner not bound to
+ * it: a removed agent is not re-created by anyone's allocation until the
+ * operator creates it (or 64 more removals have pushed it out of the ring).
+ */
+static void test_removed_agent_not_recreated_by_anyone(void)
+{
+	struct tcore *t = tcore_new(1 << 20, 128, 1, 1 << 20);
+	struct gdl_agent_info info;
+	u64 id;
+	int i;
+
+	REQUIRE(t);
+	EXPECT_EQ(gdl_agent_set(t->c, 9, 4096, 0x1), 0);
+	EXPECT_EQ(gdl_agent_remove(t->c, 9), 0);
+	EXPECT_EQ(gdl_alloc(t->c, &t->owner, 9, 100, 0, 0, &id), -ENOENT);
+	EXPECT_EQ(gdl_agent_get(t->c, 9, &info), -ENOENT);
+	/* Created again by the operator: allocations work, and a later removal holds again. */
+	EXPECT_EQ(gdl_agent_set(t->c, 9, 4096, 0x1), 0);
+	EXPECT_EQ(gdl_alloc(t->c, &t->owner, 9, 100, 0, 0, &id), 0);
+	EXPECT_EQ(gdl_free(t->c, id, 0), 0);
+	EXPECT_EQ(gdl_agent_remove(t->c, 9), 0);
+	EXPECT_EQ(gdl_alloc(t->c, &t->owner, 9, 100, 0, 0, &id), -ENOENT);
+	/* The ring outlasts requests in flight, not forever. */
+	for (i = 0; i < 64; i++) {
+		EXPECT_EQ(gdl_agent_set(t->c, 1000 + i, 4096, 0x1), 0);
+		EXPECT_EQ(gdl_agent_remove(t->c, 1000 + i), 0);
+	}
+	EXPECT_EQ(gdl_alloc(t->c, &t->owner, 9, 100, 0, 0, &id), 0);
+	EXPECT_EQ(gdl_agent_get(t->c, 9, &info), 0);
+	EXPECT_EQ(info.quota, 1 << 20);
+	tcore_free(t);
+}
+
+/*
  * Defect 6: the owners listing resumed by position, so an owner released
  * before the cursor made the walk skip one that never changed (and each
  * batch skipped from the head of the list).
@@ -447,6 +484,8 @@ const struct tap_case harden_cases[] = {
 	  test_mask_narrowing_revokes_dma },
 	{ "harden: removed agent not re-created by its bound file",
 	  test_removed_agent_not_recreated_by_bound_owner },
+	{ "harden: removed agent not re-created by anyone's allocation",
+	  test_removed_agent_not_recreated_by_anyone },
 	{ "harden: owners cursor survives releases",
 	  test_owner_cursor_survives_release },
 	{ "harden: grant creates an unknown agent",
