@@ -466,26 +466,20 @@ GDL_HOOK CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 
 	ENTER(cuMemUnmap);
 	maps = take_every(GDL_KEY_MAP, 1, ptr, ptr + size, &n);
+	/* Out of memory for @gone: the references drop after the driver, as before. */
 	gone = n ? calloc(n, sizeof(*gone)) : NULL;
-	if (n && !gone) {
-		/* Out of memory: the references after the driver, as before. */
-		r = REAL(cuMemUnmap)(ptr, size);
-		if (r != CUDA_SUCCESS)
-			put_back(maps, n);
-		else
-			for (unsigned int i = 0; i < n; i++)
-				handle_unref(maps[i].aux);
-		free(maps);
-		return r;
-	}
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; gone && i < n; i++)
 		gdl_ledger_ref(GDL_KEY_HANDLE, maps[i].aux, -1, &gone[i]);
 	r = REAL(cuMemUnmap)(ptr, size);
 	if (r == CUDA_SUCCESS) {
-		for (unsigned int i = 0; i < n; i++)
-			gdl_backend_free(gone[i].alloc_id);
+		for (unsigned int i = 0; i < n; i++) {
+			if (gone)
+				gdl_backend_free(gone[i].alloc_id);
+			else
+				handle_unref(maps[i].aux);
+		}
 	} else {
-		for (unsigned int i = n; i-- > 0;)
+		for (unsigned int i = n; gone && i-- > 0;)
 			handle_reref(maps[i].aux, &gone[i]);
 		put_back(maps, n);
 	}
