@@ -106,9 +106,9 @@ W('new rules (a policy reload): bindings follow them, moved in place, idle templ
       { id: 43, quota: '1GiB', devices: [0], match: [{ cgroup: '/system.slice/train-*.service' }, { cgroup: '/kubepods/*' }] },
     ],
   }, 'watcher-test-reloaded');
-  assert.equal(service.setRules(next.identity), []);
-  const api = service.apiBoundCgroups();
-  watcher.replay((p) => api.has(p));	/* as IdentityRuntime.setRules does */
+  const { apiBound, uidErrors } = service.setRules(next.identity);
+  assert.equal(uidErrors, []);
+  watcher.replay((p) => apiBound.has(p));	/* as IdentityRuntime.setRules does */
   service.removeOrphanTemplates();
   assert.equal(bound('/system.slice/train-early.service'), { path: '/system.slice/train-early.service', agent: 43n, cgroupId: bound('/system.slice/train-early.service')!.cgroupId, source: 'policy' }, 'moved to the new rule\'s agent');
   assert.is(bound('/system.slice/infer.service')?.agent, 42n, 'a cgroup only the new rules match is bound');
@@ -119,7 +119,7 @@ W('new rules (a policy reload): bindings follow them, moved in place, idle templ
   assert.not.ok(service.bound().includes('/kubepods/podD'));
   backend.unbindCgroup('/kubepods/podD');
   // And back to no rules at all: everything this service bound is unbound.
-  assert.equal(service.setRules(parsePolicy({ agents: [{ id: 42, quota: 1 }] }, 'empty').identity), []);
+  assert.equal(service.setRules(parsePolicy({ agents: [{ id: 42, quota: 1 }] }, 'empty').identity).uidErrors, []);
   assert.equal(backend.listBindings().cgroups, []);
   assert.equal(service.bound(), []);
   service.setRules(policy.identity);

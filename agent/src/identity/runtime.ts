@@ -57,17 +57,14 @@ export async function startIdentity(o: IdentityRuntimeOptions): Promise<Identity
     socket,
     setRules(next) {
       const now = next ?? emptyRules();
-      const errs = service.setRules(now);
-      if (errs.length) o.log.warn({ errors: errs }, 'uid bindings applied with errors');
+      const { apiBound, uidErrors } = service.setRules(now);
+      if (uidErrors.length) o.log.warn({ errors: uidErrors }, 'uid bindings applied with errors');
       // A watcher started here binds what exists and sweeps orphans itself.
       if (!watcher && o.watchCgroups && wantsCgroups(now)) {
         watcher = watchCgroups(o, service, now);
         return;
       }
-      if (watcher) {
-        const api = service.apiBoundCgroups();
-        watcher.replay((p) => api.has(p));
-      }
+      watcher?.replay((p) => apiBound.has(p));
       const removed = service.removeOrphanTemplates();
       if (removed) o.log.info({ removed }, 'removed template agents the new rules no longer use');
     },

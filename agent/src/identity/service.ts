@@ -43,10 +43,6 @@ export interface PeerIdentity {
 
 const quiet: IdentityLog = { info() {}, warn() {} };
 
-function apiBound(listed: BindingList | null): Set<string> {
-  return new Set(listed?.cgroups.filter((b) => b.source === 'api').map((b) => b.path));
-}
-
 function errCode(err: unknown): string {
   return err instanceof GdlError ? err.code : (err as Error).message;
 }
@@ -167,12 +163,13 @@ export class IdentityService {
    * place (a binding moves in one step, never absent in between; a template
    * agent takes the template's new quota). Uids the old rules bound and the
    * new ones do not are unbound, the new ones bound. A cgroup or uid the
-   * API has bound since is left alone (and no longer this service's). What the new rules
-   * match and nothing bound yet is the caller's to replay (the watcher), and
+   * API has bound since is left alone (and no longer this service's). What
+   * the new rules match and nothing bound yet is the caller's to replay
+   * (the watcher: skipping @apiBound, the cgroups the API has bound), and
    * template agents left idle by the change are removeOrphanTemplates()'s.
-   * Returns the uid errors, as applyUids().
+   * Returns those, and the uid errors, as applyUids() gives them.
    */
-  setRules(rules: IdentityRules): string[] {
+  setRules(rules: IdentityRules): { apiBound: Set<string>; uidErrors: string[] } {
     const old = this.opts.rules;
     this.opts.rules = rules;
     // What a policy or template made is this service's to change; a binding
@@ -183,9 +180,9 @@ export class IdentityService {
     } catch {
       // the core is not answering: a module reload binds from scratch anyway
     }
-    const apiOwns = apiBound(listed);
+    const api = new Set(listed?.cgroups.filter((b) => b.source === 'api').map((b) => b.path));
     for (const [path, was] of [...this.mine]) {
-      if (apiOwns.has(path)) {
+      if (api.has(path)) {
         this.mine.delete(path);
         continue;
       }
@@ -201,16 +198,7 @@ export class IdentityService {
         // unbound meanwhile (the agent's removal): nothing to undo
       }
     }
-    return this.applyUids();
-  }
-
-  /** Cgroups bound through the API: a replay after new rules leaves them alone. */
-  apiBoundCgroups(): Set<string> {
-    try {
-      return apiBound(this.opts.backend.listBindings());
-    } catch {
-      return new Set();
-    }
+    return { apiBound: api, uidErrors: this.applyUids() };
   }
 
   /** After a module reload: nothing of ours survives in the module, bind again. */

@@ -29,8 +29,7 @@ export class CgroupWatcher {
     this.add('/', false);
   }
 
-  /** Reports every known cgroup again as appeared (after a module reload). */
-  /** Reports every known cgroup as appeared again, but those @skip names. */
+  /** Reports every known cgroup as appeared again (after a module reload or new rules), but those @skip names. */
   replay(skip?: (path: string) => boolean): void {
     for (const p of [...this.watchers.keys()].sort()) if (p !== '/' && !skip?.(p)) this.on.appeared(p);
   }
