@@ -264,7 +264,8 @@ static inline u32 gdl_random_u32(void)
 static __always_inline bool gdl_trace_on(void *env, u32 kind)
 {
 #define GDL_TRACE_ON_(kind, value, name, why)	\
-	case GDL_DEC_##kind: return trace_gdl_##name##_enabled();
+	case GDL_DEC_##kind:				\
+		return trace_gdl_##name##_enabled() || trace_gdl_batch_enabled();
 	switch (kind) {
 	GDL_DECISION_KINDS(GDL_TRACE_ON_, GDL_TRACE_ON_)
 #undef GDL_TRACE_ON_
@@ -286,23 +287,26 @@ static __always_inline bool gdl_trace_keep(void *env, u32 kind)
  * id takes its @cgroup_id's place here, only for an enabled event.  The
  * events take the record's fields as arguments (gdl_trace.h), in
  * GDL_DECISION_FIELDS order: every field from @d, and the last one,
- * @cgroup_id, the local of that name.
+ * @cgroup_id, the caller's.  While gdl_batch is on, the decision also goes
+ * into this CPU's batch (gdl_batch.h), which finds the cgroup itself.
  */
 #define GDL_TRACE_FIELD_(type, name)	d->name,
-#define GDL_TRACE_STAMPED_(type, name)	name
+#define GDL_TRACE_STAMPED_(type, name)	gdl_decision_cgroup_id()
 #define GDL_TRACE_(kind, value, name, why)				\
 	case GDL_DEC_##kind:						\
-		trace_gdl_##name(GDL_DECISION_FIELDS(GDL_TRACE_FIELD_,	\
-						     GDL_TRACE_STAMPED_)); \
+		if (trace_gdl_##name##_enabled())			\
+			trace_gdl_##name(GDL_DECISION_FIELDS(GDL_TRACE_FIELD_, \
+							     GDL_TRACE_STAMPED_)); \
 		break;
 
 static __always_inline void gdl_trace(void *env, const struct gdl_decision *d)
 {
-	u64 cgroup_id = gdl_decision_cgroup_id();
-
 	switch (d->kind) {
 	GDL_DECISION_KINDS(GDL_TRACE_, GDL_TRACE_)
 	}
+	/* Last: nothing of @d is live across its clock call. */
+	if (trace_gdl_batch_enabled())
+		gdl_batch_add(d);
 }
 
 #undef GDL_TRACE_

@@ -16,6 +16,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
 
+#include "gdl_batch.h"
 #include "gdl_identity.h"
 #include "gdl_module.h"
 
@@ -111,14 +112,19 @@ static int __init gdl_init(void)
 	ret = gdl_params_valid();
 	if (ret)
 		return ret;
+	ret = gdl_batch_init();
+	if (ret)
+		return ret;
 
 	gdl.default_quota = default_quota;
 	gdl.max_agents = max_agents;
 	gdl.max_agent_allocs = max_agent_allocs;
 	gdl.debug = debug;
 	gdl.core = gdl_core_create(&params);
-	if (!gdl.core)
+	if (!gdl.core) {
+		gdl_batch_exit();
 		return -ENOMEM;
+	}
 
 	ret = gdl_devices_register(gdl.core, fake_gpus, fake_gpu_mem,
 				   &num_pci);
@@ -149,6 +155,7 @@ err_proc:
 	gdl_proc_exit();
 err_core:
 	gdl_core_destroy(gdl.core);
+	gdl_batch_exit();
 	gdl_report_leaks();
 	return ret;
 }
@@ -165,6 +172,7 @@ static void __exit gdl_exit(void)
 	gdl_stats_read(gdl.core, &st);
 	gdl_core_destroy(gdl.core);
 	gdl.core = NULL;
+	gdl_batch_exit();
 
 	pr_info("unloaded: released %llu persistent allocations (%llu bytes) of %llu agents\n",
 		st.live_allocations, st.used_bytes, st.agents);

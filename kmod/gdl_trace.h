@@ -23,6 +23,7 @@
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 
+#include "gdl_batch.h"
 #include "uapi/gpu_dma_lock.h"
 
 /* GDL_DECISION_KINDS (uapi/gpu_dma_lock.h): { value, "name" } for each kind. */
@@ -102,6 +103,31 @@ DEFINE_EVENT(gdl_decision_class, name,					\
 /* One event per decision kind: gdl_<name> of GDL_DECISION_KINDS. */
 #define GDL_DECISION_EVENT_(kind, value, name, why)	GDL_DEFINE_DECISION_EVENT(gdl_##name);
 GDL_DECISION_KINDS(GDL_DECISION_EVENT_, GDL_DECISION_EVENT_)
+
+/*
+ * gdl_batch - up to GDL_BATCH_EVENTS decisions of one CPU, each a whole
+ * ring record (gdl_batch.c): while it is on, the module gathers every
+ * decision for it, on top of the events above.  @count is @batch->count,
+ * an argument so a program has it as a plain context word.
+ */
+TRACE_EVENT_FN(gdl_batch,
+	TP_PROTO(const struct gdl_ev_batch *batch, u32 count),
+	TP_ARGS(batch, count),
+
+	TP_STRUCT__entry(
+		__field(u32, count)
+		__field(u32, dropped)
+	),
+
+	TP_fast_assign(
+		__entry->count = count;
+		__entry->dropped = batch->dropped;
+	),
+
+	TP_printk("decisions=%u dropped=%u", __entry->count, __entry->dropped),
+
+	gdl_batch_reg, gdl_batch_unreg
+);
 
 #endif /* GDL_TRACE_H */
 

@@ -80,19 +80,22 @@ for (const r of kernel) {
 	console.log(`| ${pad(r.name, 32)} | ${pad(Math.round(cost), 12)} | ${pad(r.ratio_to_noop.toFixed(2) + 'x', 8)} | ` +
 		`${pad(r.target_ratio ? '<= ' + r.target_ratio + 'x' : '', 8)} | ${pad(verdict, 7)} |`);
 }
-// The eBPF rows (bench/kernel/cases/20-bpf.sh), with issue 11's targets.
+// The eBPF rows (bench/kernel/cases/20-bpf.sh), with issue 11's targets;
+// the cost column is what the programs add to a CHECK (attached - base).
 const bpf = [
-	['bpf_check_overhead', 'overhead', 'BPF, every event: added to CHECK', (v) => v <= 0.20, '<= +20%'],
-	['bpf_check_overhead', 'overhead_sampled_100', 'BPF, 1 in 100: added to CHECK', (v) => v <= 0.05, '<= +5%'],
-	['bpf_pipeline', 'node_vs_c', 'BPF ring, Node vs C consumer', (v) => v >= 0.85, '>= 0.85x'],
+	['bpf_check_overhead', 'overhead', 'check_ns_attached', 'BPF, every event: added to CHECK', (v) => v <= 0.20, '<= +20%'],
+	['bpf_check_overhead', 'overhead_sampled_100', 'check_ns_sampled_100', 'BPF, 1 in 100: added to CHECK', (v) => v <= 0.05, '<= +5%'],
+	['bpf_check_overhead', 'overhead_per_decision', 'check_ns_per_decision', 'BPF, per-decision programs', null, ''],
+	['bpf_pipeline', 'node_vs_c', null, 'BPF ring, Node vs C consumer', (v) => v >= 0.85, '>= 0.85x'],
 ];
-for (const [bench, field, label, meets, target] of bpf) {
+for (const [bench, field, attached, label, meets, target] of bpf) {
 	const r = rows.find((x) => x.bench === bench);
 	if (!r || typeof r[field] !== 'number') continue;
-	const ok = meets(r[field]);
-	if (!ok) missed++;
-	console.log(`| ${pad(label, 32)} | ${pad('', 12)} | ${pad(r[field].toFixed(2), 8)} | ${pad(target, 8)} | ` +
-		`${pad(ok ? 'meets' : 'MISSES', 7)} |`);
+	const ok = meets ? meets(r[field]) : null;
+	if (ok === false) missed++;
+	const cost = attached && typeof r[attached] === 'number' ? '+' + Math.round(r[attached] - r.check_ns) : '';
+	console.log(`| ${pad(label, 32)} | ${pad(cost, 12)} | ${pad(r[field].toFixed(2), 8)} | ${pad(target, 8)} | ` +
+		`${pad(ok === null ? '' : ok ? 'meets' : 'MISSES', 7)} |`);
 }
 // The CUDA interposer (issue 9): through the module, in this run's guest, as
 // a ratio to its no-op ioctl; over the socket on the host, in microseconds

@@ -41,7 +41,7 @@ const STRUCTS = [
   'gdl_info', 'gdl_bind', 'gdl_agent_cfg', 'gdl_agent_info', 'gdl_agent_ref', 'gdl_alloc', 'gdl_free',
   'gdl_grant', 'gdl_check', 'gdl_check_entry', 'gdl_check_batch', 'gdl_stats', 'gdl_device_info',
   'gdl_decision', 'gdl_cgroup_binding', 'gdl_uid_binding', 'gdl_wire_hdr',
-  'gdl_event_hdr', 'gdl_ev_decision', 'gdl_ev_cuda',
+  'gdl_event_hdr', 'gdl_ev_decision', 'gdl_ev_cuda', 'gdl_ev_batch',
   'gdl_cursor', 'gdl_agent_view', 'gdl_alloc_view', 'gdl_grant_view',
 ];
 
@@ -84,8 +84,9 @@ function typeName(types: Map<number, BtfType>, id: number, where: string): strin
       return `u${t.size! * 8}`;
     case 'ARRAY': {
       const elem = typeName(types, t.type_id!, where);
-      // Byte arrays only: the mirrors read them as NUL-padded text.
-      if (elem !== 'char' && elem !== 'u8') throw new Error(`${where}: arrays of ${elem} are not mirrored`);
+      // Byte arrays (the mirrors read them as NUL-padded text), or arrays of
+      // a mirrored struct (struct gdl_ev_batch's records).
+      if (elem !== 'char' && elem !== 'u8' && !elem.startsWith('gdl_')) throw new Error(`${where}: arrays of ${elem} are not mirrored`);
       return `${elem}[${t.nr_elems}]`;
     }
     case 'STRUCT':
@@ -131,7 +132,8 @@ function structLayouts(types: Map<number, BtfType>): Record<string, Layout> {
       const where = `struct ${name}.${m.name}`;
       if (m.bitfield_size || m.bits_offset % 8) throw new Error(`${where}: bit-fields are not mirrored`);
       const type = typeName(types, m.type_id, where);
-      if (type.startsWith('gdl_') && !STRUCTS.includes(type)) want.push(type);
+      const struct = type.replace(/\[\d+\]$/, '');
+      if (struct.startsWith('gdl_') && !STRUCTS.includes(struct)) want.push(struct);
       fields[m.name] = { offset: m.bits_offset / 8, size: sizeOf(types, m.type_id), type };
     }
     out[name] = { size: s.size!, fields };

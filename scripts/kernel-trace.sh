@@ -6,7 +6,7 @@
 # Boots the benchmark guest (test/vm/run.sh --bench: instruction clock,
 # default mitigations; KASLR off, so the addresses the guest's /proc/kallsyms
 # shows hold from boot on) with qemu's gdb stub, runs each ioctl row of the
-# kernel benchmark once (bench_ioctl -T) and one CHECK with gdl_module.bpf.o's
+# kernel benchmark once (bench_ioctl -T) and one CHECK with gdl_batch.bpf.o's
 # programs detached and attached (bpf_overhead -T), and single-steps the
 # guest through gdb from each of those ioctls' syscall entry to its return
 # to user space.  Prints, per row and ioctl, the instructions executed and

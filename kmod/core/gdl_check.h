@@ -55,9 +55,27 @@ static __always_inline bool gdl_check_one(const struct gdl_core *c,
 			    NULL);
 }
 
-/* The decision record of a check whose kind is traced (out of line). */
-void gdl_check_trace(struct gdl_core *c, u64 agent_id, u32 dev, u64 addr,
-		     u64 length, u32 mode, bool ok);
+/*
+ * The decision record of a grant, revoke or check whose kind is traced.
+ * Inline, also in the ioctl's check (out of its hot path, behind the
+ * event's static key): the record is built in place, with no call.
+ */
+static __always_inline void gdl_range_trace(struct gdl_core *c, u32 kind,
+					    u64 agent_id, u32 dev, u64 addr,
+					    u64 length, u32 mode, int res)
+{
+	struct gdl_decision d = {
+		.kind = kind,
+		.device = dev,
+		.agent_id = agent_id,
+		.addr = addr,
+		.length = length,
+		.mode = mode,
+		.result = res,
+	};
+
+	gdl_trace(c->env, &d);
+}
 
 /**
  * gdl_check_valid - gdl_check() on a request already known valid
@@ -78,8 +96,9 @@ static __always_inline int gdl_check_valid(struct gdl_core *c, u64 agent_id,
 	if (!ok)
 		gdl_count(c, GDL_ST_CHECKS_DENIED, 1);
 	kind = ok ? GDL_DEC_CHECK : GDL_DEC_DENY;
-	if (unlikely(gdl_trace_on(c->env, kind)))
-		gdl_check_trace(c, agent_id, dev, addr, length, mode, ok);
+	/* Sampled here: a check left out costs no call. */
+	if (unlikely(gdl_trace_on(c->env, kind)) && gdl_trace_keep(c->env, kind))
+		gdl_range_trace(c, kind, agent_id, dev, addr, length, mode, 0);
 	return ok ? GDL_CHECK_ALLOWED : GDL_CHECK_DENIED;
 }
 

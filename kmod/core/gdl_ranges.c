@@ -5,22 +5,6 @@
  */
 #include "gdl_check.h"	/* the check itself, inline */
 
-static void gdl_range_trace(struct gdl_core *c, u32 kind, u64 agent_id,
-			    u32 dev, u64 addr, u64 length, u32 mode, int res)
-{
-	struct gdl_decision d = {
-		.kind = kind,
-		.device = dev,
-		.agent_id = agent_id,
-		.addr = addr,
-		.length = length,
-		.mode = mode,
-		.result = res,
-	};
-
-	gdl_trace(c->env, &d);
-}
-
 /*
  * A grant to an unknown agent, when the core creates agents: the agent is
  * built privately, granted, and published only if that succeeded, so a
@@ -144,15 +128,6 @@ int gdl_range_apply(struct gdl_core *c, bool grant, u64 agent_id, u32 device,
 {
 	return gdl_range_op(c, agent_id, device, start, length, mode,
 			    grant ? GDL_RANGE_GRANT : GDL_RANGE_REVOKE);
-}
-
-void gdl_check_trace(struct gdl_core *c, u64 agent_id, u32 dev, u64 addr,
-		     u64 length, u32 mode, bool ok)
-{
-	u32 kind = ok ? GDL_DEC_CHECK : GDL_DEC_DENY;
-
-	if (gdl_trace_keep(c->env, kind))
-		gdl_range_trace(c, kind, agent_id, dev, addr, length, mode, 0);
 }
 
 int gdl_check(struct gdl_core *c, u64 agent_id, u32 device, u64 addr,

@@ -41,5 +41,5 @@ bpf_ours_progs() {
 	bpftool -j prog list | jq -r '.[] | select(.name // "" | test("^(gdl_|cu_|cuMem)")) | .name'
 }
 bpf_ours_maps() {
-	bpftool -j map list | jq -r '.[] | select(.name // "" | test("^(events|counters|check_tick|calls|gdl_modu|gdl_cuda)")) | .name'
+	bpftool -j map list | jq -r '.[] | select(.name // "" | test("^(events|counters|check_tick|calls|gdl_modu|gdl_batc|gdl_cuda)")) | .name'
 }

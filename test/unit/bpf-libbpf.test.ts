@@ -4,7 +4,7 @@
  * .rodata through the object's BTF, resize the ring, typed errors, logging.
  */
 import { test } from 'uvu';
-import { cudaProbes, moduleObject } from '../../agent/src/events/kernel-source.ts';
+import { cudaProbes, moduleObject, moduleObjects } from '../../agent/src/events/kernel-source.ts';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +21,9 @@ const dir = join(process.env.GDL_BUILD ?? join(root, 'build'), 'bpf');
 const modulePath = join(dir, 'gdl_module.bpf.o');
 const rawPath = join(dir, 'gdl_module_raw.bpf.o');
 const cudaPath = join(dir, 'gdl_cuda.bpf.o');
-if (!existsSync(modulePath) || !existsSync(rawPath) || !existsSync(cudaPath)) {
+const batchPath = join(dir, 'gdl_batch.bpf.o');
+const batchRawPath = join(dir, 'gdl_batch_raw.bpf.o');
+if (![modulePath, rawPath, cudaPath, batchPath, batchRawPath].every(existsSync)) {
   execFileSync('make', ['-C', join(root, 'bpf')], { stdio: 'inherit' });
 }
 
@@ -51,6 +53,22 @@ test('gdl_module_raw: the same programs as raw_tp, for a module without BTF', ()
   } finally {
     raw.close();
     mod.close();
+  }
+});
+
+test('gdl_batch: one program on the module\'s batches, tp_btf and raw_tp, and the order they are tried in', () => {
+  assert.equal(moduleObjects(true, true), ['gdl_batch.bpf.o', 'gdl_batch_raw.bpf.o', 'gdl_module.bpf.o']);
+  assert.equal(moduleObjects(true, false), ['gdl_batch_raw.bpf.o', 'gdl_module_raw.bpf.o']);
+  assert.equal(moduleObjects(false, true), ['gdl_module.bpf.o']);
+  for (const [path, section] of [[batchPath, 'tp_btf/gdl_batch'], [batchRawPath, 'raw_tp/gdl_batch']] as const) {
+    const o = BpfObject.open(path);
+    try {
+      assert.equal(o.programs().map((p) => [p.name, p.section]), [['gdl_batch', section]]);
+      assert.is(o.map('events').type, BPF_MAP_TYPE_RINGBUF);
+      assert.is(o.map('counters').maxEntries, C.GDL_CTR_MAX);
+    } finally {
+      o.close();
+    }
   }
 });
 

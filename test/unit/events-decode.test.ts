@@ -4,9 +4,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeRecords, decodeRecord, newEventSourceStats } from '../../agent/src/events/decode.ts';
-import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C } from '../../agent/src/native/event-layouts.ts';
-import type { CudaEvent, DecisionEvent } from '../../agent/src/events/types.ts';
+import { decodeRecordInto, decodeRecords, decodeRecord, newEventSourceStats } from '../../agent/src/events/decode.ts';
+import { EV_BATCH, EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C } from '../../agent/src/native/event-layouts.ts';
+import type { CudaEvent, DecisionEvent, GdlEvent } from '../../agent/src/events/types.ts';
 
 const D = EV_DECISION.fields;
 const U = EV_CUDA.fields;
@@ -167,6 +167,58 @@ test('repeated-value caches never hand back a stale field or comm', () => {
   assert.equal(evs.map((e) => e.agentId), [1n, 2n, 1n, 1n, 0x1_0000_0000n, 1n]);
   assert.equal(evs.map((e) => e.comm), ['even', 'odd', 'even', 'odd', 'evenfour', 'odd']);
   assert.equal(evs.map((e) => e.allocId), [0n, 1n, 2n, 3n, 4n, 5n]);
+});
+
+
+/** A module batch (struct gdl_ev_batch) of @recs, in a ring record of @cap slots. */
+function batchRecord(recs: Uint8Array[], cap = recs.length, count = recs.length): Uint8Array {
+  const b = new Uint8Array(EV_BATCH.fields.ev.offset + cap * EV_DECISION.size);
+  const v = new DataView(b.buffer);
+  hdr(v, C.GDL_EV_BATCH, EV_BATCH.fields.ev.offset + recs.length * EV_DECISION.size, 1, 9n);
+  v.setUint32(EV_BATCH.fields.count.offset, count, true);
+  recs.forEach((r, i) => b.set(r, EV_BATCH.fields.ev.offset + i * EV_DECISION.size));
+  return b;
+}
+
+test('a module batch gives each of its decisions, in order, whatever the record slack', () => {
+  const recs = [0, 1, 2].map((i) => decisionRecord(C.GDL_DEC_CHECK + (i % 2), i));
+  const rec = batchRecord(recs, 16); // the program reserved 16 slots for 3
+  const stats = newEventSourceStats();
+  const out: GdlEvent[] = [];
+  decodeRecordInto(new DataView(rec.buffer), 0, rec.length, stats, out);
+  const evs = out as DecisionEvent[];
+  assert.equal(evs.map((e) => [e.kind, e.allocId, e.tsNs]), [['check', 0n, 1000n], ['deny', 1n, 1001n], ['check', 2n, 1002n]]);
+  assert.is(evs[1]!.comm, 'fifteen-chars-x');
+  assert.is(evs[2]!.cgroupId, 77n);
+  assert.equal(stats, { received: 3, lost: 0, unknown: 0, short: 0 });
+  // Back-to-back framing (decodeRecords) opens batches too.
+  assert.is(decodeRecords(concat(batchRecord(recs), cudaRecord(1)), newEventSourceStats()).length, 4);
+});
+
+test('a batch whose count does not fit gives nothing and counts short; a bad decision inside only itself', () => {
+  const recs = [decisionRecord(C.GDL_DEC_ALLOC, 0), decisionRecord(C.GDL_DEC_FREE, 1)];
+  const stats = newEventSourceStats();
+  const out: GdlEvent[] = [];
+  const over = batchRecord(recs, 2, 3); // says 3, holds 2
+  decodeRecordInto(new DataView(over.buffer), 0, over.length, stats, out);
+  const huge = batchRecord(recs, 2, C.GDL_BATCH_EVENTS + 1);
+  decodeRecordInto(new DataView(huge.buffer), 0, huge.length, stats, out);
+  decodeRecordInto(new DataView(over.buffer), 0, EV_BATCH.fields.ev.offset - 1, stats, out); // no room for its count
+  assert.is(out.length, 0);
+  assert.is(stats.short, 3);
+  new DataView(recs[0]!.buffer).setUint32(D['d.kind'].offset, 200, true); // a kind newer than this decoder
+  const mixed = batchRecord(recs);
+  decodeRecordInto(new DataView(mixed.buffer), 0, mixed.length, stats, out);
+  assert.equal((out as DecisionEvent[]).map((e) => e.kind), ['free']);
+  assert.is(stats.unknown, 1);
+});
+
+test('the batch layout is the compiler\'s: header, count, dropped, then whole decision records', () => {
+  assert.is(EV_BATCH.fields.hdr.offset, 0);
+  assert.is(EV_BATCH.fields.ev.offset % 8, 0);
+  assert.is(EV_BATCH.fields.ev.size, C.GDL_BATCH_EVENTS * EV_DECISION.size);
+  assert.is(EV_BATCH.size, EV_BATCH.fields.ev.offset + EV_BATCH.fields.ev.size);
+  assert.ok(EV_BATCH.size <= 0xffff, 'the header\'s size is 16 bits');
 });
 
 test.run();

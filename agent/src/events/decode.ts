@@ -4,12 +4,14 @@
  * Two callers: the BPF ring consumer (agent/src/native/ringbuf.ts), which
  * hands over one ring record at a time without copying, and the embedded
  * core (gdlu_events_read), which fills a buffer with back-to-back records.
- * Both end up in decodeRecord(). Nothing here throws on bad input: records
- * of an unknown kind and records too short for their kind are counted in
- * EventSourceStats and skipped, so one bad producer cannot stop the stream.
+ * Both end up in decodeRecordInto(), which also opens the module's batches
+ * (struct gdl_ev_batch: many decisions in one ring record). Nothing here
+ * throws on bad input: records of an unknown kind and records too short for
+ * their kind are counted in EventSourceStats and skipped, so one bad
+ * producer cannot stop the stream.
  */
 import { CUDA_OPS as OP_NAMES, DECISION_KINDS as KIND_NAMES } from '../native/abi.gen.ts';
-import { EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C, EVENT_HDR } from '../native/event-layouts.ts';
+import { EV_BATCH, EV_CUDA, EV_DECISION, EVENT_CONSTANTS as C, EVENT_HDR } from '../native/event-layouts.ts';
 import type { CudaEvent, CudaOp, DecisionEvent, DecisionKind, EventCaller, EventSourceStats, GdlEvent } from './types.ts';
 
 /** A generated table of names by value (abi.gen.ts) as an array indexed by value, up to @max. */
@@ -24,6 +26,7 @@ const CUDA_OPS = byValue<CudaOp>(OP_NAMES, C.GDL_CUDA_OP_MAX);
 const D = EV_DECISION.fields;
 const U = EV_CUDA.fields;
 const H = EVENT_HDR.fields;
+const B = EV_BATCH.fields;
 
 export function newEventSourceStats(): EventSourceStats {
   return { received: 0, lost: 0, unknown: 0, short: 0 };
@@ -163,6 +166,29 @@ export function decodeRecord(view: DataView, at: number, len: number, stats: Eve
 }
 
 /**
+ * Decode the record at [at, at + len) of @view into @out: a batch gives each
+ * of its decisions, any other record itself (decodeRecord). A batch whose
+ * count does not fit its record is short, and gives nothing: the count
+ * cannot be trusted, so neither can the records it frames.
+ */
+export function decodeRecordInto(view: DataView, at: number, len: number, stats: EventSourceStats, out: GdlEvent[]): void {
+  if (len < EVENT_HDR.size || view.getUint16(at + H.kind.offset, true) !== C.GDL_EV_BATCH) {
+    const ev = decodeRecord(view, at, len, stats);
+    if (ev) out.push(ev);
+    return;
+  }
+  const count = len < B.ev.offset ? -1 : view.getUint32(at + B.count.offset, true);
+  if (count < 0 || count > C.GDL_BATCH_EVENTS || B.ev.offset + count * EV_DECISION.size > len) {
+    stats.short++;
+    return;
+  }
+  for (let i = 0, rec = at + B.ev.offset; i < count; i++, rec += EV_DECISION.size) {
+    const ev = decodeRecord(view, rec, EV_DECISION.size, stats);
+    if (ev) out.push(ev);
+  }
+}
+
+/**
  * Decode a buffer of back-to-back records, each as long as its header's
  * size says (the embedded core's gdlu_events_read format). A header whose
  * size is smaller than a header, or runs past the buffer, ends the walk:
@@ -183,8 +209,7 @@ export function decodeRecords(bytes: Uint8Array, stats: EventSourceStats): GdlEv
       stats.short++;
       break;
     }
-    const ev = decodeRecord(view, at, size, stats);
-    if (ev) out.push(ev);
+    decodeRecordInto(view, at, size, stats, out);
     at += size;
   }
   return out;

@@ -1,10 +1,15 @@
 /**
- * KernelEventSource: the kernel backend's EventSource. Loads
- * bpf/gdl_module.bpf.o (the module's eight tracepoints; gdl_module_raw.bpf.o
- * when the module has no BTF) and, given a CUDA
- * driver library, bpf/gdl_cuda.bpf.o (uprobes on its allocation calls), both
- * writing into ONE ring buffer and one set of per-CPU counters, and streams
- * decoded events in batches.
+ * KernelEventSource: the kernel backend's EventSource. Loads the module's
+ * decisions' object and, given a CUDA driver library, bpf/gdl_cuda.bpf.o
+ * (uprobes on its allocation calls), both writing into ONE ring buffer and
+ * one set of per-CPU counters, and streams decoded events in batches.
+ *
+ * Which decisions' object (moduleObjects()): bpf/gdl_batch.bpf.o, the
+ * module's per-CPU batches of every decision (a fraction of the cost per
+ * decision), unless a filter, a list of programs or sampling in BPF asks
+ * for bpf/gdl_module.bpf.o, one program per decision kind.  Each has a
+ * raw_tp twin (*_raw.bpf.o) for a module without BTF; an object the kernel
+ * refuses (an older module, kfuncs not registered) gives way to the next.
  *
  * Accounting: every event a program was called for is counted once in the
  * kernel as seen, and ends up exactly once as received (here), lost (ring
@@ -69,7 +74,7 @@ export interface KernelEventSourceOptions {
   bpfDir?: string;
   /** The decisions' object in bpfDir (default: moduleObject(), by the module's BTF). */
   moduleObject?: string;
-  /** Ring size in bytes: a power of 2, at least a page (default 256 KiB). */
+  /** Ring size in bytes: a power of 2, at least a page (default 256 KiB; below BATCH_RING_MIN, no batches). */
   ringSize?: number;
   /** Keep 1 in N allowed DMA checks (default 1: all). Nothing else is sampled. */
   sampleEvery?: number;
@@ -85,7 +90,7 @@ export interface KernelEventSourceOptions {
   cudaLibrary?: string;
   /** Wake up every N ms instead of waiting on the ring's fd. */
   pollIntervalMs?: number;
-  /** Most events per onBatch call (default 4096). */
+  /** Events per onBatch call: at most this, plus one module batch's (default 4096). */
   batchMax?: number;
   /** libbpf's messages (default: dropped below warn, warnings to stderr). */
   logger?: LibbpfLogger;
@@ -105,6 +110,15 @@ function defaultBpfDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../build/bpf');
 }
 
+/** gdl_common.bpf.h's ring size, unless ringSize says otherwise. */
+const DEFAULT_RING = 256 << 10;
+/**
+ * The smallest ring batches go to: four full ones (a full batch is one
+ * record of about 15 KiB). In a smaller ring one consumer wake-up late
+ * loses a whole batch: the per-decision records go there instead.
+ */
+export const BATCH_RING_MIN = 64 << 10;
+
 /** The module's BTF, which tp_btf programs are typed by (absent if built without BTF, e.g. DKMS). */
 const MODULE_BTF = '/sys/kernel/btf/gpu_dma_lock';
 
@@ -115,6 +129,16 @@ const MODULE_BTF = '/sys/kernel/btf/gpu_dma_lock';
  */
 export function moduleObject(hasBtf = existsSync(MODULE_BTF)): string {
   return hasBtf ? 'gdl_module.bpf.o' : 'gdl_module_raw.bpf.o';
+}
+
+/**
+ * The objects to try, in order, for the module's decisions: the batches'
+ * (tp_btf with the module's kfunc, then raw_tp), then the per-decision
+ * programs, which every module since the first has; or only those.
+ */
+export function moduleObjects(batched: boolean, hasBtf = existsSync(MODULE_BTF)): string[] {
+  if (!batched) return [moduleObject(hasBtf)];
+  return [...(hasBtf ? ['gdl_batch.bpf.o'] : []), 'gdl_batch_raw.bpf.o', moduleObject(hasBtf)];
 }
 
 function defaultLogger(): LibbpfLogger {
@@ -160,17 +184,15 @@ export class KernelEventSource implements EventSource {
       const every = o.sampleEvery ?? 1;
       const filtered = (o.filterAgent ?? 0n) !== 0n || (o.filterCgroup ?? 0n) !== 0n;
       const inModule = every > 1 && !filtered && writable(CHECK_EVERY);
-      const mod = (this.#module = BpfObject.open(resolve(dir, this.#opts.moduleObject ?? moduleObject())));
-      mod.setRodata({
+      // Every decision, sampled (if at all) by the module: its batches,
+      // where the ring holds a few full ones.
+      const batched = !filtered && !o.programs && (every <= 1 || inModule) && (o.ringSize ?? DEFAULT_RING) >= BATCH_RING_MIN;
+      const mod = (this.#module = this.#loadModuleObject(dir, o.moduleObject ? [o.moduleObject] : moduleObjects(batched), {
         sample_every: inModule ? 1 : every,
         filter_agent: o.filterAgent ?? 0n,
         filter_cgroup: o.filterCgroup ?? 0n,
-      });
+      }));
       const events = mod.map('events');
-      if (o.ringSize !== undefined) events.setMaxEntries(o.ringSize);
-      if (o.programs) mod.setAutoload(o.programs);
-      mod.load();
-      mod.attach(o.programs);
       if (existsSync(CHECK_EVERY)) {
         this.#untracedAtStart = this.#untraced();
         this.#skipped = 0n;
@@ -194,6 +216,40 @@ export class KernelEventSource implements EventSource {
     const opts = o.pollIntervalMs !== undefined ? { intervalMs: o.pollIntervalMs } : {};
     this.#ring.watch(() => this.drain(), opts);
   }
+
+  /**
+   * The first of @names (in @dir) the kernel takes: opened, configured
+   * (@rodata, where the object has those knobs: the batches' has none),
+   * loaded and attached. A refused one is closed and reported through
+   * libbpf's logger; if all are, the first one's error is thrown.
+   */
+  #loadModuleObject(dir: string, names: readonly string[], rodata: Record<string, bigint | number>): BpfObject {
+    const o = this.#opts;
+    let first: unknown;
+    for (const name of names) {
+      let mod: BpfObject | null = null;
+      try {
+        mod = BpfObject.open(resolve(dir, name));
+        if (name.startsWith('gdl_module')) mod.setRodata(rodata);
+        if (o.ringSize !== undefined) mod.map('events').setMaxEntries(o.ringSize);
+        if (o.programs) mod.setAutoload(o.programs);
+        mod.load();
+        mod.attach(o.programs);
+        this.moduleObjectLoaded = name;
+        return mod;
+      } catch (e) {
+        mod?.close();
+        first ??= e;
+        if (name !== names[names.length - 1]) {
+          (o.logger ?? defaultLogger())({ level: 'warn', message: `events: ${name} refused (${(e as Error).message}); trying the next object` });
+        }
+      }
+    }
+    throw first;
+  }
+
+  /** Which object carries the module's decisions (moduleObjects()), once started. */
+  moduleObjectLoaded = '';
 
   /** The CUDA object shares the module object's ring and counters. */
   #attachCuda(objPath: string, library: string, ringFd: number): void {
@@ -236,12 +292,13 @@ export class KernelEventSource implements EventSource {
     let delivered = 0;
     for (;;) {
       const batch: GdlEvent[] = [];
-      const consumed = ring.reader.drain(batch, this.#stats, max);
+      ring.reader.drain(batch, this.#stats, max);
       if (batch.length) {
         delivered += batch.length;
         this.#onBatch(batch);
       }
-      if (consumed < max) return delivered;
+      // Short of max: the ring is empty (or its next record not committed).
+      if (batch.length < max) return delivered;
     }
   }
 

@@ -235,6 +235,15 @@ export const STRUCTS = {
       comm: { offset: 64, size: 16, type: 'char[16]' },
     },
   },
+  gdl_ev_batch: {
+    size: 15384,
+    fields: {
+      hdr: { offset: 0, size: 16, type: 'gdl_event_hdr' },
+      count: { offset: 16, size: 4, type: 'u32' },
+      dropped: { offset: 20, size: 4, type: 'u32' },
+      ev: { offset: 24, size: 15360, type: 'gdl_ev_decision[128]' },
+    },
+  },
   gdl_cursor: {
     size: 24,
     fields: {
@@ -294,6 +303,7 @@ export const ENUMS = {
   gdl_event_kind: {
     GDL_EV_DECISION: 1,
     GDL_EV_CUDA: 2,
+    GDL_EV_BATCH: 3,
   },
   gdl_cuda_op: {
     GDL_CUDA_MEM_ALLOC: 1,
@@ -320,6 +330,7 @@ export const MACROS = {
   GDL_ABI_VERSION: 1,
   GDL_ALLOC_FLAGS: 1,
   GDL_ALLOC_PERSISTENT: 1,
+  GDL_BATCH_EVENTS: 128,
   GDL_CGROUP_PATH_MAX: 4096,
   GDL_CHECK_ALLOWED: 1,
   GDL_CHECK_BATCH_MAX: 0x10000,

@@ -57,9 +57,13 @@ export const EV_DECISION = inline('gdl_ev_decision', 'd', 'gdl_decision');
 /** struct gdl_ev_cuda */
 export const EV_CUDA = layoutOf('gdl_ev_cuda') as { size: number; fields: { [K in keyof Fields<'gdl_ev_cuda'>]: FieldLayout } };
 
+/** struct gdl_ev_batch: a header, count, dropped, then count struct gdl_ev_decision records from ev. */
+export const EV_BATCH = layoutOf('gdl_ev_batch') as { size: number; fields: { [K in keyof Fields<'gdl_ev_batch'>]: FieldLayout } };
+
 /** The records' enum values and lengths, by their C names. */
 export const EVENT_CONSTANTS = {
   GDL_COMM_LEN: MACROS.GDL_COMM_LEN,
+  GDL_BATCH_EVENTS: MACROS.GDL_BATCH_EVENTS,
   ...ENUMS.gdl_event_kind,
   ...ENUMS.gdl_decision_kind,
   ...ENUMS.gdl_cuda_op,

@@ -14,7 +14,7 @@
  * the event loop, never blocking it) or a timer.
  */
 import koffi from 'koffi';
-import { decodeRecord } from '../events/decode.ts';
+import { decodeRecordInto } from '../events/decode.ts';
 import type { EventSourceStats, GdlEvent } from '../events/types.ts';
 
 /** Record header bits (uapi/linux/bpf.h). */
@@ -64,18 +64,20 @@ export class RingReader {
   }
 
   /**
-   * Decode up to @max records into @out. Returns the number of records
-   * consumed (decoded, skipped as bad, or discarded). Stops at the first
-   * record the producer has reserved but not yet committed (BUSY): records
-   * are consumed strictly in order.
+   * Decode records into @out until this call has added @max events or more
+   * (a batch record adds up to GDL_BATCH_EVENTS at once) or the ring is
+   * empty. Returns the number of records consumed (decoded, skipped as bad,
+   * or discarded). Stops at the first record the producer has reserved but
+   * not yet committed (BUSY): records are consumed strictly in order.
    */
   drain(out: GdlEvent[], stats: EventSourceStats, max = Number.POSITIVE_INFINITY): number {
     // Acquire: a record's header and body are read only after the producer
     // position that covers them (the kernel orders its writes the same way).
     let cons = Number(Atomics.load(this.#consumerPos, 0));
     const prod = Number(Atomics.load(this.#producerPos, 0));
+    const start = out.length;
     let n = 0;
-    while (cons < prod && n < max) {
+    while (cons < prod && out.length - start < max) {
       const at = cons & this.#mask;
       const hdr = Atomics.load(this.#hdrWords, at >>> 2);
       if (hdr & BPF_RINGBUF_BUSY_BIT) break;
@@ -83,8 +85,7 @@ export class RingReader {
       if (hdr & BPF_RINGBUF_DISCARD_BIT) {
         this.counters.discarded++;
       } else {
-        const ev = decodeRecord(this.#data, at + BPF_RINGBUF_HDR_SZ, len, stats);
-        if (ev) out.push(ev);
+        decodeRecordInto(this.#data, at + BPF_RINGBUF_HDR_SZ, len, stats, out);
       }
       cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7;
       n++;

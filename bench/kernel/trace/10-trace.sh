@@ -19,8 +19,10 @@ for _ in $(seq 3000); do
 done
 check "the tracer attached" test -e "$GDL_RESULTS/tracer-attached"
 run_tap_tool bench_ioctl -T
-# A CHECK with gdl_module.bpf.o's programs detached and attached.
-"$GDL_TOOLS/bpf_overhead" -T "$GDL_BUILD/bpf/gdl_module.bpf.o" "$GDL_RESULTS/kallsyms.bpf"
+# A CHECK with the module batches' program (gdl_batch.bpf.o, what the agent
+# streams every event with) detached and attached: the per-decision share;
+# a batch goes out once per GDL_BATCH_EVENTS of them.
+"$GDL_TOOLS/bpf_overhead" -T "$GDL_BUILD/bpf/gdl_batch.bpf.o" "$GDL_RESULTS/kallsyms.bpf"
 check "a CHECK traced with the BPF programs attached" test -s "$GDL_RESULTS/kallsyms.bpf"
 gdl_unload
 gdl_done

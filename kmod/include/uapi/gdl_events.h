@@ -22,6 +22,7 @@
 enum gdl_event_kind {
 	GDL_EV_DECISION = 1,	/* struct gdl_ev_decision */
 	GDL_EV_CUDA = 2,	/* struct gdl_ev_cuda */
+	GDL_EV_BATCH = 3,	/* struct gdl_ev_batch */
 };
 
 /**
@@ -55,6 +56,31 @@ struct gdl_ev_decision {
 	__u32 pid;
 	__u64 cgroup_id;
 	char comm[GDL_COMM_LEN];
+};
+
+/* Most decisions one struct gdl_ev_batch carries. */
+#define GDL_BATCH_EVENTS 128
+
+/**
+ * struct gdl_ev_batch - decisions the module gathered on one CPU
+ * @hdr:     kind GDL_EV_BATCH; @size covers the header, @count, @dropped
+ *           and the @count events (the ring's record may be longer)
+ * @count:   decisions in @ev, 1..GDL_BATCH_EVENTS
+ * @dropped: decisions the module could not gather on this CPU since its
+ *           last batch (made in NMI context)
+ * @ev:      each a whole struct gdl_ev_decision, as the per-decision
+ *           programs write it
+ *
+ * The module gathers every decision into a per-CPU batch while its
+ * gdl_batch event is on, and fires the event when the batch is full, when
+ * a short timer runs out, and when the last program leaves it
+ * (kmod/gdl_batch.c); bpf/gdl_module.bpf.c copies the batch into the ring.
+ */
+struct gdl_ev_batch {
+	struct gdl_event_hdr hdr;
+	__u32 count;
+	__u32 dropped;
+	struct gdl_ev_decision ev[GDL_BATCH_EVENTS];
 };
 
 /*

@@ -26,6 +26,7 @@ export function parseProbeArgs(argv: string[]): ProbeOptions | null {
       'filter-cgroup': { type: 'string' },
       programs: { type: 'string' },
       'raw-tp': { type: 'boolean' },
+      object: { type: 'string' },
       'cuda-lib': { type: 'string' },
       'poll-ms': { type: 'string' },
       lines: { type: 'string' },
@@ -42,6 +43,7 @@ export function parseProbeArgs(argv: string[]): ProbeOptions | null {
   if (v['filter-cgroup']) source.filterCgroup = BigInt(v['filter-cgroup']);
   if (v.programs) source.programs = v.programs.split(',');
   if (v['raw-tp']) source.moduleObject = moduleObject(false);
+  if (v.object) source.moduleObject = v.object;
   if (v['cuda-lib']) source.cudaLibrary = v['cuda-lib'];
   if (v['poll-ms']) source.pollIntervalMs = Number(v['poll-ms']);
   return {

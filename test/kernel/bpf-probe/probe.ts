@@ -11,7 +11,9 @@
  *     --filter-agent ID      only this agent's decisions
  *     --filter-cgroup ID     only callers in this cgroup v2 id
  *     --programs a,b         only these tracepoint programs
- *     --raw-tp               the raw_tp object (what a module without BTF gets)
+ *     --raw-tp               the per-decision raw_tp object (gdl_module_raw.bpf.o)
+ *     --object NAME          this decisions' object of build/bpf (default: the
+ *                            agent's choice, kernel-source.ts moduleObjects())
  *     --cuda-lib PATH        also probe this libcuda (or stand-in)
  *     --poll-ms N            wake every N ms instead of epoll on the ring
  *                            (a huge N: consume only at the end)
@@ -82,6 +84,7 @@ function report(src: KernelEventSource, c: Collector, t: RunTimes, warmupMs: num
   const order = c.perCpuOrder();
   const pipelineMs = msSince(t.start, t.drained);
   return {
+    object: src.moduleObjectLoaded,
     exitCode: t.exitCode,
     received: s.received,
     lost: Number(k.lost),

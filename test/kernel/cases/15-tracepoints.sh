@@ -163,6 +163,36 @@ if ((${#pin[@]})); then
 fi
 check_eq "sampled: every denial traced" 5 "$(bounded "reading the trace" grep -c ' gdl_deny: ' "$T/trace")"
 
+# gdl_batch (kmod/gdl_batch.c): while on, every decision is gathered in its
+# CPU's batch, which goes out when full (GDL_BATCH_EVENTS), when its timer
+# runs out (trace_batch_wait_ms), and when the event's last user leaves.
+# Pinned to one CPU: one batch.
+check "event gdl_batch exists" test -d "$E/gdl_batch"
+full=$(awk '/define GDL_BATCH_EVENTS/ { print $3; exit }' "$GDL_REPO/kmod/include/uapi/gdl_events.h")
+wait_ms=/sys/module/$GDL_MODULE/parameters/trace_batch_wait_ms
+batches() { bounded "reading the trace" grep -o 'gdl_batch: .*' "$T/trace" | cut -d' ' -f2- | paste -sd,; }
+put 60000 "$wait_ms"
+put "" "$T/trace"
+put 1 "$E/gdl_batch/enable"
+# bpf_ops checks N: a grant, then N checks (N + 1 decisions).
+bounded "a grant, 2 checks" "${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 2 >/dev/null
+sleep 0.2
+check_eq "gdl_batch: a batch that does not fill waits (trace_batch_wait_ms=60000)" "" "$(batches)"
+bounded "a grant, $((full - 1)) checks" "${pin[@]}" "$GDL_TOOLS/bpf_ops" checks $((full - 1)) >/dev/null
+check_eq "gdl_batch: a full batch goes out at once" "decisions=$full dropped=0" "$(batches)"
+put 0 "$E/gdl_batch/enable"
+check_eq "gdl_batch: the rest goes out when the event is turned off" \
+	"decisions=$full dropped=0,decisions=3 dropped=0" "$(batches)"
+put 10 "$wait_ms"
+put "" "$T/trace"
+put 1 "$E/gdl_batch/enable"
+bounded "a grant, 4 checks" "${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 4 >/dev/null
+sleep 0.2
+check_eq "gdl_batch: a batch that does not fill goes out on its timer (10 ms)" "decisions=5 dropped=0" "$(batches)"
+put 0 "$E/gdl_batch/enable"
+check_eq "gdl_batch: the decisions' own events stayed off" 0 \
+	"$(bounded "reading the trace" grep -c ' gdl_check: ' "$T/trace")"
+
 # Disabled events leave nothing behind.
 put "" "$T/trace"
 bounded "allocate with events off" gdl_control allocate 1 4096 0

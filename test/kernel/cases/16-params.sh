@@ -48,6 +48,14 @@ done
 check_eq "a refused value leaves it at 1" 1 "$(cat "$every")"
 check "trace_check_every=1000000 is accepted" sh -c "echo 1000000 >$every"
 check_eq "stats show it" 1000000 "$(gdl_stat trace_check_every)"
+# trace_batch_wait_ms: root may change it too (kmod/gdl_batch.c).
+wait_ms=/sys/module/gpu_dma_lock/parameters/trace_batch_wait_ms
+check_eq "trace_batch_wait_ms is root-writable, 10 by default" "644 10" "$(stat -c %a "$wait_ms" 2>&1) $(cat "$wait_ms")"
+for bad in 0 60001 -1 abc; do
+	check_fail "trace_batch_wait_ms=$bad is refused" sh -c "echo $bad >$wait_ms"
+done
+check "trace_batch_wait_ms=60000 is accepted" sh -c "echo 60000 >$wait_ms"
+echo 10 >"$wait_ms"
 gdl_control set_agent 1 65536 0x1
 gdl_control grant 1 0 0x10000 0x1000 rw
 check "an allowed check, its event off" gdl_tool ioctl_check 1 0 0x10000 16 1

@@ -13,7 +13,7 @@ n=$((8 * rounds))
 
 if bpf_probe --json "$t/r.json" --lines "$t/got" -- \
 	"$GDL_TOOLS/bpf_ops" seq $rounds $agent >"$t/want" 2>"$t/err"; then
-	ok "load, attach 8 tp_btf programs, $n module operations, detach"
+	ok "load, attach the module's batches' program, $n module operations, detach"
 else
 	not_ok "bpf-probe run" "$(tail -n 3 "$t/err")"
 fi
@@ -25,6 +25,21 @@ check_json "each of the 8 kinds seen $rounds times" "$t/r.json" "[.byType[]] == 
 check_json "none lost, unknown, short, sampled out or filtered" "$t/r.json" '.lost == 0 and .unknown == 0 and .short == 0 and .sampledOut == 0 and .filtered == 0'
 check_json "kernel's seen count = received" "$t/r.json" ".seen == $n"
 check_json "ring order is time order on each cpu" "$t/r.json" '.perCpuOrdered'
+check_json "the agent's choice: the module's batches, copied by its kfunc (tp_btf)" "$t/r.json" '.object == "gdl_batch.bpf.o"'
+
+# The other decisions' objects (kernel-source.ts moduleObjects()) give the
+# same lines: one program per decision kind (what a filter or a program list
+# gets), and the batches copied by bpf_probe_read_kernel() (raw_tp, what a
+# module without BTF, so without the kfunc, gets).
+for obj in gdl_module.bpf.o gdl_batch_raw.bpf.o; do
+	if bpf_probe --object $obj --json "$t/o.json" --lines "$t/goto" -- \
+		"$GDL_TOOLS/bpf_ops" seq 1 $agent >"$t/wanto" 2>"$t/erro"; then
+		check_same "$obj: every event, every field, in order" "$t/wanto" "$t/goto"
+		check_json "$obj: loaded, seen = received, none lost" "$t/o.json" ".object == \"$obj\" and .seen == .received and .received == 8 and .lost == 0"
+	else
+		not_ok "bpf-probe --object $obj run" "$(tail -n 3 "$t/erro")"
+	fi
+done
 
 # The raw_tp object, which a module built without BTF gets: the same
 # arguments read the same way, so the same lines.

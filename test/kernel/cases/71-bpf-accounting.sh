@@ -17,6 +17,18 @@ produced=$(awk '/^produced/ { print $2 }' "$t/o.out")
 comment "produced $produced; report: $(jq -c '{received,lost,seen}' "$t/o.json" 2>&1)"
 check_json "tiny ring overflowed: lost > 0 and reported" "$t/o.json" '.lost > 0 and .received > 0 and .received <= 34'
 check_json "produced ($produced) = received + lost, exactly" "$t/o.json" ".received + .lost == $produced and .seen == $produced"
+check_json "a ring that small gets the per-decision records, not batches" "$t/o.json" '.object == "gdl_module.bpf.o"'
+
+# The same with the module's batches (a ring must hold four full ones:
+# kernel-source.ts BATCH_RING_MIN): a batch that does not fit is lost whole,
+# and counted decision by decision.
+bpf_probe --ring-size 65536 --poll-ms $hold --json "$t/b.json" -- \
+	"$GDL_TOOLS/bpf_ops" checks 2000 >"$t/b.out" 2>"$t/b.err" ||
+	not_ok "batches overflow run" "$(tail -n 3 "$t/b.err")"
+produced=$(awk '/^produced/ { print $2 }' "$t/b.out")
+comment "batches: produced $produced; report: $(jq -c '{object,received,lost,seen}' "$t/b.json" 2>&1)"
+check_json "batches: the ring overflowed, lost > 0, and some arrived" "$t/b.json" '.object == "gdl_batch.bpf.o" and .lost > 0 and .received > 0'
+check_json "batches: produced ($produced) = received + lost, exactly" "$t/b.json" ".received + .lost == $produced and .seen == $produced"
 
 # Sampling: 1 in 10 allowed checks kept; the 50 denials and the grant all kept.
 # The module samples (trace_check_every), so the 900 skipped checks never

@@ -9,8 +9,18 @@ gdl_load fake_gpus=2 || { gdl_done; exit 1; }
 t=$(mktemp -d)
 check_eq "no program of ours before" "" "$(bpf_ours_progs | tr '\n' ' ')"
 
-# While attached: 8 programs listed, and rmmod must be refused (a tp_btf link holds a module reference).
-bpf_probe --json "$t/r.json" -- sh -c "
+# While attached: the programs listed, and rmmod must be refused (a tp_btf
+# link holds a module reference): the agent's choice (the module's batches)
+# and one program per decision kind.
+bpf_probe --json "$t/b.json" -- sh -c "
+	bpftool -j prog list >'$t/bprogs.json'
+	rmmod gpu_dma_lock 2>'$t/brmmod.err' && echo rmmod-succeeded >'$t/brmmod'" >/dev/null 2>"$t/berr"
+check_eq "while attached: the batches' tp_btf program loaded" "gdl_batch" \
+	"$(jq -r '[.[] | select(.name // "" | test("^gdl_")) | select(.type == "tracing") | .name] | sort | join(" ")' "$t/bprogs.json")"
+[[ -e $t/brmmod ]] && not_ok "while the batches' program is attached: rmmod refused" "rmmod succeeded" ||
+	ok "while the batches' program is attached: rmmod refused"
+check_eq "after detach: no program of ours" "" "$(bpf_ours_progs | tr '\n' ' ')"
+bpf_probe --object gdl_module.bpf.o --json "$t/r.json" -- sh -c "
 	bpftool -j prog list >'$t/progs.json'
 	bpftool -j map list >'$t/maps.json'
 	rmmod gpu_dma_lock 2>'$t/rmmod.err' && echo rmmod-succeeded >'$t/rmmod'" >/dev/null 2>"$t/err"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpf_overhead.c - what gdl_module.bpf.o's programs add to a GDL_IOC_CHECK
+ * bpf_overhead.c - what a decisions' object's programs (gdl_batch.bpf.o, the
+ * module's batches; gdl_module.bpf.o, one per decision kind) add to a GDL_IOC_CHECK
  * ioctl, measured so that load on a shared, emulated machine cancels out:
  * one process, pinned to one CPU, alternating short timed blocks of checks
  * with the programs detached and attached (same object, loaded once), and
@@ -103,9 +104,12 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* A batch record (gdl_batch.bpf.o) counts its decisions. */
 static int count_event(void *ctx, void *data, size_t len)
 {
-	(*(unsigned long long *)ctx)++;
+	const struct gdl_ev_batch *b = data;
+
+	*(unsigned long long *)ctx += b->hdr.kind == GDL_EV_BATCH ? b->count : 1;
 	return 0;
 }
 
