@@ -125,10 +125,17 @@ gdl_load() {
 	return 0
 }
 
+_gdl_unused() { [[ $(cat "/sys/module/$GDL_MODULE/refcnt" 2>/dev/null) == 0 ]]; }
+
 # gdl_unload: remove the module if loaded; its device node must go with it.
+# A BPF program's references on the module (its tp_btf target, its kfuncs)
+# go in a deferred work after its last fd closes: a module still referenced
+# right after a consumer exited gets up to 5 s for that before rmmod.
 gdl_unload() {
 	local out
 	gdl_loaded || return 0
+	GDL_WAIT_S=5 gdl_wait_for _gdl_unused ||
+		comment "unload: refcnt still $(cat "/sys/module/$GDL_MODULE/refcnt" 2>/dev/null) after waiting"
 	if ! out=$(rmmod "$GDL_MODULE" 2>&1); then
 		not_ok "unload $GDL_MODULE" "rmmod: $out"
 		return 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 71-bpf-accounting.sh - nothing is lost silently: an overflowed ring counts
 # exactly what it dropped; sampling and filters count what they skip.
-# timeout: 300
+# timeout: 450
 . "$GDL_REPO/test/kernel/lib.sh"
 . "$GDL_REPO/test/kernel/bpf-lib.sh"
 

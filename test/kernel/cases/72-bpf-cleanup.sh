@@ -37,6 +37,8 @@ fi
 
 check_eq "after detach: no program of ours" "" "$(bpf_ours_progs | tr '\n' ' ')"
 check_eq "after detach: no map of ours" "" "$(bpf_ours_maps | tr '\n' ' ')"
+# The programs' module references go in a deferred work (gdl_unload).
+GDL_WAIT_S=5 gdl_wait_for _gdl_unused || comment "refcnt still $(cat /sys/module/gpu_dma_lock/refcnt) 5 s after detach"
 if gdl_loaded && rmmod gpu_dma_lock; then ok "after detach: rmmod gpu_dma_lock succeeds"; else not_ok "rmmod after detach" "failed"; fi
 
 rm -rf "$t"
