@@ -30,14 +30,6 @@ extern __u32 gdl_batch_copy(void *dst, __u32 dst__sz) __ksym;
 #define BATCH_BYTES(n) \
 	(__builtin_offsetof(struct gdl_ev_batch, ev) + (n) * sizeof(struct gdl_ev_decision))
 
-static __always_inline void count_n(__u32 slot, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &slot);
-
-	if (v)
-		*v += n;
-}
-
 /*
  * The batch's @n decisions into a ring record of @cap's size: the ring
  * wants a constant size, so a batch takes the smallest of a few that holds
@@ -63,20 +55,21 @@ static __always_inline int batch_out(const __u64 *ctx, __u32 n, const __u32 cap)
 		count_n(GDL_CTR_LOST, n);
 		return 0;
 	}
-	/* Decisions the module could not gather (NMI): seen, and lost. */
-	if (rec->dropped) {
-		count_n(GDL_CTR_SEEN, rec->dropped);
-		count_n(GDL_CTR_LOST, rec->dropped);
-	}
 	bpf_ringbuf_submit(rec, 0);
 	return 0;
 }
 
+/* ctx: the batch, its count, its dropped (kmod/gdl_trace.h). */
 SEC(GDL_TP_SECTION "gdl_batch")
 int gdl_batch(__u64 *ctx)
 {
-	__u32 n = ctx[1];
+	__u32 n = ctx[1], dropped = ctx[2];
 
+	/* Decisions the module could not gather (NMI): seen, and lost. */
+	if (dropped) {
+		count_n(GDL_CTR_SEEN, dropped);
+		count_n(GDL_CTR_LOST, dropped);
+	}
 	if (n == 0 || n > GDL_BATCH_EVENTS)
 		return 0;
 	count_n(GDL_CTR_SEEN, n);

@@ -39,13 +39,23 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-static __always_inline void count(__u32 slot)
+/*
+ * Per-CPU slots, but not one writer at a time: a program on this CPU can
+ * be interrupted by another (a uprobe's by a timer's flush of the module's
+ * batch, on the way out of an interrupt), so the add is atomic: with a
+ * plain load and store, the interrupted one would write back a stale sum.
+ */
+static __always_inline void count_n(__u32 slot, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &slot);
 
-	/* Per-CPU slot and preemption is off in BPF: a plain add is exact. */
 	if (v)
-		*v += 1;
+		__sync_fetch_and_add(v, n);
+}
+
+static __always_inline void count(__u32 slot)
+{
+	count_n(slot, 1);
 }
 
 /* True when the current caller passes filter_cgroup. */

@@ -9,7 +9,7 @@
  * itself (struct gdl_ev_decision: the clock, the caller, its cgroup and
  * comm) into its CPU's batch and fires gdl_batch once per GDL_BATCH_EVENTS
  * decisions; the program there copies the whole batch into the ring with
- * gdl_batch_copy(), this module's kfunc (bpf/gdl_module.bpf.c).
+ * gdl_batch_copy(), this module's kfunc (bpf/gdl_batch.bpf.c).
  *
  * When a batch goes out: when it is full; when its CPU's timer runs out,
  * trace_batch_wait_ms after the batch's first decision, so none waits much
@@ -20,12 +20,19 @@
  * Concurrency: a batch is written and flushed only on its own CPU, with
  * interrupts off, so decisions in task, softirq and hardirq context take
  * turns; one made in NMI context is counted in the next batch's @dropped.
- * The timer is pinned; if its CPU goes offline the timer moves and leaves
- * the batch alone: its decisions wait for the CPU to come back, or are
- * reset when a program next attaches.
+ * The timer is pinned.  A CPU going offline hands its batch over on its
+ * way out (a hotplug callback that runs there), so no batch is left behind
+ * to wait for it, and its timer, moved elsewhere, finds nothing to do.
+ *
+ * Lifetime: gdl_batches is published whole, once set up, and taken away
+ * before it is freed, both under gdl_batch_lock, which the event's
+ * register and unregister hooks take too: ftrace can turn the event on or
+ * off while the module loads or unloads (it holds no reference on it).
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
+#include <linux/cpuhotplug.h>
+#include <linux/mutex.h>
 #include <linux/btf_ids.h>
 #include <linux/hardirq.h>
 #include <linux/jiffies.h>
@@ -66,6 +73,8 @@ MODULE_PARM_DESC(trace_batch_wait_ms,
 
 struct gdl_batch_cpu __percpu *gdl_batches;
 DEFINE_PER_CPU(u32, gdl_batch_dropped);
+static DEFINE_MUTEX(gdl_batch_lock);
+static int gdl_batch_hp;	/* the dynamic hotplug state, once set up */
 
 /* On @b's CPU, interrupts off, @b not empty: the batch to the event. */
 void gdl_batch_flush(struct gdl_batch_cpu *b)
@@ -78,7 +87,7 @@ void gdl_batch_flush(struct gdl_batch_cpu *b)
 	r->hdr.ts_ns = ktime_get_mono_fast_ns();
 	r->dropped = this_cpu_xchg(gdl_batch_dropped, 0);
 	b->flushing = true;
-	trace_gdl_batch(r, r->count);
+	trace_gdl_batch(r, r->count, r->dropped);
 	b->flushing = false;
 	b->next = r->ev;
 }
@@ -99,10 +108,25 @@ static void gdl_batch_timer(struct timer_list *t)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	/* Moved off its CPU (hotplug): the batch stays its CPU's. */
+	/* Moved off its CPU (hotplug): that CPU handed its batch over. */
 	if (b == this_cpu_ptr(gdl_batches) && b->next != b->rec.ev)
 		gdl_batch_flush(b);
 	local_irq_restore(flags);
+}
+
+/* On the CPU going offline, its last act for us: hand the batch over. */
+static int gdl_batch_cpu_down(unsigned int cpu)
+{
+	struct gdl_batch_cpu *b;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	b = this_cpu_ptr(gdl_batches);
+	if (b->next != b->rec.ev)
+		gdl_batch_flush(b);
+	this_cpu_write(gdl_batch_dropped, 0);
+	local_irq_restore(flags);
+	return 0;
 }
 
 /* on_each_cpu() callbacks: interrupts are off. */
@@ -123,21 +147,30 @@ static void gdl_batch_flush_here(void *unused)
 }
 
 /*
- * What was gathered before a program attached (decisions from before the
- * last one left, on a CPU that was offline then) is old: start empty.
+ * What was gathered before a program attached (decisions made between the
+ * last one's leaving and the event's static key going off) is old: start
+ * empty.  Called under tracepoints_mutex, which is taken before
+ * gdl_batch_lock, never after.
  */
 int gdl_batch_reg(void)
 {
-	if (!gdl_batches)	/* a program attaching while the module loads */
-		return -EAGAIN;
-	on_each_cpu(gdl_batch_reset_here, NULL, 1);
-	return 0;
+	int ret = 0;
+
+	mutex_lock(&gdl_batch_lock);
+	if (gdl_batches)
+		on_each_cpu(gdl_batch_reset_here, NULL, 1);
+	else	/* the module is loading, or unloading */
+		ret = -EAGAIN;
+	mutex_unlock(&gdl_batch_lock);
+	return ret;
 }
 
 void gdl_batch_unreg(void)
 {
+	mutex_lock(&gdl_batch_lock);
 	if (gdl_batches)
 		on_each_cpu(gdl_batch_flush_here, NULL, 1);
+	mutex_unlock(&gdl_batch_lock);
 }
 
 /*
@@ -222,15 +255,16 @@ static void gdl_batch_kfuncs_register(void)
 
 int gdl_batch_init(void)
 {
-	int cpu;
+	struct gdl_batch_cpu __percpu *batches;
+	int cpu, ret;
 
 	BUILD_BUG_ON(sizeof(current->comm) != GDL_COMM_LEN);
 	BUILD_BUG_ON(sizeof(struct gdl_ev_batch) > U16_MAX);
-	gdl_batches = alloc_percpu(struct gdl_batch_cpu);
-	if (!gdl_batches)
+	batches = alloc_percpu(struct gdl_batch_cpu);
+	if (!batches)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		struct gdl_batch_cpu *b = per_cpu_ptr(gdl_batches, cpu);
+		struct gdl_batch_cpu *b = per_cpu_ptr(batches, cpu);
 		struct gdl_ev_decision *ev;
 
 		b->rec.hdr.kind = GDL_EV_BATCH;
@@ -242,6 +276,16 @@ int gdl_batch_init(void)
 		b->next = b->rec.ev;
 		timer_setup(&b->timer, gdl_batch_timer, TIMER_PINNED);
 	}
+	mutex_lock(&gdl_batch_lock);
+	gdl_batches = batches;
+	mutex_unlock(&gdl_batch_lock);
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "gpu_dma_lock:batch",
+					NULL, gdl_batch_cpu_down);
+	if (ret < 0) {
+		gdl_batch_exit();
+		return ret;
+	}
+	gdl_batch_hp = ret;
 	gdl_batch_kfuncs_register();
 	return 0;
 }
@@ -249,10 +293,17 @@ int gdl_batch_init(void)
 /* After the core: no decision is made any more, and no program is attached. */
 void gdl_batch_exit(void)
 {
+	struct gdl_batch_cpu __percpu *batches;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		del_timer_sync(&per_cpu_ptr(gdl_batches, cpu)->timer);
-	free_percpu(gdl_batches);
+	if (gdl_batch_hp > 0)
+		cpuhp_remove_state_nocalls(gdl_batch_hp);
+	gdl_batch_hp = 0;
+	mutex_lock(&gdl_batch_lock);
+	batches = gdl_batches;
 	gdl_batches = NULL;
+	mutex_unlock(&gdl_batch_lock);
+	for_each_possible_cpu(cpu)
+		del_timer_sync(&per_cpu_ptr(batches, cpu)->timer);
+	free_percpu(batches);
 }

@@ -38,7 +38,7 @@ static const struct kernel_param_ops gdl_trace_check_every_ops = {
 module_param_cb(trace_check_every, &gdl_trace_check_every_ops,
 		&gdl_trace_check_every, 0644);
 MODULE_PARM_DESC(trace_check_every,
-		 "1 in N allowed DMA checks reaches the gdl_check event; the rest are counted in checks_untraced (1.." __stringify(GDL_TRACE_CHECK_EVERY_MAX) ", default: 1, all)");
+		 "1 in N allowed DMA checks reaches the gdl_check event and the gdl_batch batches; the rest are counted in checks_untraced (1.." __stringify(GDL_TRACE_CHECK_EVERY_MAX) ", default: 1, all)");
 
 u64 gdl_checks_untraced_sum(void)
 {

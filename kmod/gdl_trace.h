@@ -107,12 +107,13 @@ GDL_DECISION_KINDS(GDL_DECISION_EVENT_, GDL_DECISION_EVENT_)
 /*
  * gdl_batch - up to GDL_BATCH_EVENTS decisions of one CPU, each a whole
  * ring record (gdl_batch.c): while it is on, the module gathers every
- * decision for it, on top of the events above.  @count is @batch->count,
- * an argument so a program has it as a plain context word.
+ * decision for it, on top of the events above.  @count and @dropped are
+ * @batch's, as arguments so a program has them as plain context words,
+ * @dropped even when it cannot take the batch itself (a full ring).
  */
 TRACE_EVENT_FN(gdl_batch,
-	TP_PROTO(const struct gdl_ev_batch *batch, u32 count),
-	TP_ARGS(batch, count),
+	TP_PROTO(const struct gdl_ev_batch *batch, u32 count, u32 dropped),
+	TP_ARGS(batch, count, dropped),
 
 	TP_STRUCT__entry(
 		__field(u32, count)
@@ -121,7 +122,7 @@ TRACE_EVENT_FN(gdl_batch,
 
 	TP_fast_assign(
 		__entry->count = count;
-		__entry->dropped = batch->dropped;
+		__entry->dropped = dropped;
 	),
 
 	TP_printk("decisions=%u dropped=%u", __entry->count, __entry->dropped),

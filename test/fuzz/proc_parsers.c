@@ -323,6 +323,9 @@ static int ref_dma_permission(struct gdl_core *c, const char *line)
 	if (n != 3 || ref_num(f[0], ~0ull, &agent) ||
 	    ref_num(f[1], ~0ull, &addr) || ref_mode(f[2], &mode) || !agent)
 		return -EINVAL;
+	/* A page past 2^64 is malformed before any agent is made or found. */
+	if (addr > ~0ull - 4096)
+		return -EINVAL;
 	ret = gdl_agent_get(c, agent, &ai);
 	if (ret != -ENOENT)
 		return ret ? ret : gdl_grant(c, agent, 0, addr, 4096, mode);

@@ -23,7 +23,7 @@
  * module would sample before filtering), or without the right to write it.
  */
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BpfError,
@@ -187,6 +187,9 @@ export class KernelEventSource implements EventSource {
       // Every decision, sampled (if at all) by the module: its batches,
       // where the ring holds a few full ones.
       const batched = !filtered && !o.programs && (every <= 1 || inModule) && (o.ringSize ?? DEFAULT_RING) >= BATCH_RING_MIN;
+      if (o.moduleObject && basename(o.moduleObject).startsWith('gdl_batch') && !batched) {
+        throw new Error(`${o.moduleObject} takes every decision: no filter, program list, BPF-side sampling or ring under ${BATCH_RING_MIN} bytes`);
+      }
       const mod = (this.#module = this.#loadModuleObject(dir, o.moduleObject ? [o.moduleObject] : moduleObjects(batched), {
         sample_every: inModule ? 1 : every,
         filter_agent: o.filterAgent ?? 0n,
@@ -230,7 +233,7 @@ export class KernelEventSource implements EventSource {
       let mod: BpfObject | null = null;
       try {
         mod = BpfObject.open(resolve(dir, name));
-        if (name.startsWith('gdl_module')) mod.setRodata(rodata);
+        if (basename(name).startsWith('gdl_module')) mod.setRodata(rodata);
         if (o.ringSize !== undefined) mod.map('events').setMaxEntries(o.ringSize);
         if (o.programs) mod.setAutoload(o.programs);
         mod.load();
@@ -282,7 +285,8 @@ export class KernelEventSource implements EventSource {
 
   /**
    * Decode everything in the ring now and hand it to onBatch in batches of
-   * at most batchMax. Returns the number of events delivered. Called by the
+   * about batchMax (the last ring record read may be a module batch of up
+   * to GDL_BATCH_EVENTS). Returns the number of events delivered. Called by the
    * ring watcher; callable directly (tests, a final flush).
    */
   drain(): number {

@@ -74,7 +74,7 @@ struct gdl_ev_decision {
  * The module gathers every decision into a per-CPU batch while its
  * gdl_batch event is on, and fires the event when the batch is full, when
  * a short timer runs out, and when the last program leaves it
- * (kmod/gdl_batch.c); bpf/gdl_module.bpf.c copies the batch into the ring.
+ * (kmod/gdl_batch.c); bpf/gdl_batch.bpf.c copies the batch into the ring.
  */
 struct gdl_ev_batch {
 	struct gdl_event_hdr hdr;

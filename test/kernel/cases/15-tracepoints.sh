@@ -189,6 +189,24 @@ put 1 "$E/gdl_batch/enable"
 bounded "a grant, 4 checks" "${pin[@]}" "$GDL_TOOLS/bpf_ops" checks 4 >/dev/null
 sleep 0.2
 check_eq "gdl_batch: a batch that does not fill goes out on its timer (10 ms)" "decisions=5 dropped=0" "$(batches)"
+# A CPU going offline hands its batch over (a hotplug callback on that
+# CPU): with a long wait, the only way out for a part-full batch there.
+cpu1=/sys/devices/system/cpu/cpu1/online
+if [[ -w $cpu1 ]] && taskset -c 1 true 2>/dev/null; then
+	put 0 "$E/gdl_batch/enable"
+	put 60000 "$wait_ms"
+	put "" "$T/trace"
+	put 1 "$E/gdl_batch/enable"
+	bounded "a grant, 2 checks on CPU 1" taskset -c 1 "$GDL_TOOLS/bpf_ops" checks 2 >/dev/null
+	check_eq "gdl_batch: CPU 1's part-full batch waits" "" "$(batches)"
+	put 0 "$cpu1"
+	check_eq "gdl_batch: CPU 1 going offline hands its batch over" "decisions=3 dropped=0" "$(batches)"
+	put 1 "$cpu1"
+	check_eq "CPU 1 is back online" 1 "$(cat "$cpu1")"
+	put 10 "$wait_ms"
+else
+	skip "gdl_batch: a CPU going offline hands its batch over" "no second CPU that can go offline"
+fi
 put 0 "$E/gdl_batch/enable"
 check_eq "gdl_batch: the decisions' own events stayed off" 0 \
 	"$(bounded "reading the trace" grep -c ' gdl_check: ' "$T/trace")"

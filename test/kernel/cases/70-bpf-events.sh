@@ -53,6 +53,14 @@ else
 	not_ok "bpf-probe --raw-tp run" "$(tail -n 3 "$t/errr")"
 fi
 
+# The batches carry every decision: asked for with a filter, refused, not
+# silently unfiltered.
+if bpf_probe --object gdl_batch.bpf.o --filter-agent 5 --json "$t/bf.json" -- true 2>"$t/bf.err"; then
+	not_ok "gdl_batch.bpf.o with a filter is refused" "it ran"
+else
+	check "gdl_batch.bpf.o with a filter is refused, and says why" grep -q "takes every decision" "$t/bf.err"
+fi
+
 # One program only: the others must not even load.
 bpf_probe --programs gdl_deny --json "$t/r2.json" --lines "$t/got2" -- \
 	"$GDL_TOOLS/bpf_ops" seq 2 $agent >"$t/want2" 2>"$t/err2"
