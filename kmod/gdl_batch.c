@@ -15,7 +15,8 @@
  * trace_batch_wait_ms after the batch's first decision, so none waits much
  * longer than that; and on every CPU when the event's last program
  * leaves (gdl_batch_unreg(), which the kernel calls while that program is
- * still attached), so a consumer that stops has every decision up to then.
+ * still attached), so the last consumer to stop has every decision up to
+ * then; and when a CPU goes offline.
  *
  * Concurrency: a batch is written and flushed only on its own CPU, with
  * interrupts off, so decisions in task, softirq and hardirq context take
@@ -31,16 +32,16 @@
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
-#include <linux/cpuhotplug.h>
-#include <linux/mutex.h>
 #include <linux/btf_ids.h>
+#include <linux/cpuhotplug.h>
 #include <linux/hardirq.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
-#include <linux/stddef.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>

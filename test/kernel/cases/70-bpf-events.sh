@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 70-bpf-events.sh - every module decision reaches Node through the BPF ring,
 # in order, with every field right, nothing lost, nothing extra.
-# timeout: 300
+# timeout: 450
 . "$GDL_REPO/test/kernel/lib.sh"
 . "$GDL_REPO/test/kernel/bpf-lib.sh"
 
