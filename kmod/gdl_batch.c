@@ -103,6 +103,13 @@ void gdl_batch_arm(struct gdl_batch_cpu *b)
 	mod_timer(&b->timer, jiffies + msecs_to_jiffies(READ_ONCE(gdl_batch_wait_ms)));
 }
 
+/* On @b's CPU, interrupts off: whatever @b holds to the event. */
+static void gdl_batch_flush_pending(struct gdl_batch_cpu *b)
+{
+	if (b->next != b->rec.ev)
+		gdl_batch_flush(b);
+}
+
 static void gdl_batch_timer(struct timer_list *t)
 {
 	struct gdl_batch_cpu *b = from_timer(b, t, timer);
@@ -110,21 +117,18 @@ static void gdl_batch_timer(struct timer_list *t)
 
 	local_irq_save(flags);
 	/* Moved off its CPU (hotplug): that CPU handed its batch over. */
-	if (b == this_cpu_ptr(gdl_batches) && b->next != b->rec.ev)
-		gdl_batch_flush(b);
+	if (b == this_cpu_ptr(gdl_batches))
+		gdl_batch_flush_pending(b);
 	local_irq_restore(flags);
 }
 
 /* On the CPU going offline, its last act for us: hand the batch over. */
 static int gdl_batch_cpu_down(unsigned int cpu)
 {
-	struct gdl_batch_cpu *b;
 	unsigned long flags;
 
 	local_irq_save(flags);
-	b = this_cpu_ptr(gdl_batches);
-	if (b->next != b->rec.ev)
-		gdl_batch_flush(b);
+	gdl_batch_flush_pending(this_cpu_ptr(gdl_batches));
 	this_cpu_write(gdl_batch_dropped, 0);
 	local_irq_restore(flags);
 	return 0;
@@ -141,10 +145,7 @@ static void gdl_batch_reset_here(void *unused)
 
 static void gdl_batch_flush_here(void *unused)
 {
-	struct gdl_batch_cpu *b = this_cpu_ptr(gdl_batches);
-
-	if (b->next != b->rec.ev)
-		gdl_batch_flush(b);
+	gdl_batch_flush_pending(this_cpu_ptr(gdl_batches));
 }
 
 /*
